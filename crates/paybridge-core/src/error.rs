@@ -1,0 +1,295 @@
+//! The error taxonomy, split by the phase in which something went wrong — the same split the
+//! money-safety rules need: *was anything sent?* and *do we know what happened?*
+
+use std::fmt;
+
+/// A paybridge result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Whether a failed request may have reached the provider. This is what decides whether a retry
+/// is safe without an idempotency key and whether the outcome is unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Delivery {
+    /// The request was never written to the network (no connection, connect timeout, TLS refused,
+    /// bad URL): the provider cannot have acted on it.
+    NotSent,
+    /// The request may have been written and the provider may have acted on it (connection lost
+    /// after writing, response timeout, connection closed mid-response).
+    MaybeDelivered,
+}
+
+/// What failed in the transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The URL is not usable (scheme, host, plain `http://` to a non-loopback host).
+    InvalidUrl,
+    /// The TCP connection could not be made.
+    Connect,
+    /// The TCP connection was not made in time.
+    ConnectTimeout,
+    /// The TLS handshake failed (unknown CA, bad certificate, protocol mismatch).
+    Tls,
+    /// The connection broke after the request was (possibly) written.
+    ConnectionLost,
+    /// The response (headers and body) did not arrive within the request timeout.
+    ResponseTimeout,
+    /// The response body was larger than the configured limit.
+    BodyTooLarge,
+    /// Anything else the HTTP stack reported.
+    Other,
+}
+
+/// How a provider's rejection should be handled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RejectionClass {
+    /// The provider is temporarily unable (server error, rate limit, network error on its side):
+    /// the same request may succeed later.
+    Retryable,
+    /// The request itself is wrong (parameters, amounts, ids): fix it before sending again.
+    CallerError,
+    /// The request is well-formed but the payment's state forbids it (already fully refunded,
+    /// too old, not completed, a pending refund exists): a human or a later state must decide.
+    ProviderState,
+    /// Credentials or signatures were refused: a configuration problem.
+    Authentication,
+    /// The merchant id was already used; the caller should look the original up.
+    Duplicate,
+}
+
+impl RejectionClass {
+    /// A short lower-case name, for logs and JSON.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RejectionClass::Retryable => "retryable",
+            RejectionClass::CallerError => "caller_error",
+            RejectionClass::ProviderState => "provider_state",
+            RejectionClass::Authentication => "authentication",
+            RejectionClass::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// Everything that can go wrong between a merchant's call and a provider's answer.
+///
+/// Messages never contain secrets: keys are never formatted into them, and provider text is kept
+/// as the provider sent it (trimmed), which carries no merchant secret.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request was refused before anything was sent.
+    InvalidRequest {
+        /// The field (or argument) at fault.
+        field: String,
+        /// Why, in words.
+        reason: String,
+    },
+    /// The configuration (keys, URLs, credentials) is unusable; nothing was sent.
+    Config {
+        /// Why, in words.
+        reason: String,
+    },
+    /// The request did not complete at the transport level.
+    Transport {
+        /// What failed.
+        kind: TransportErrorKind,
+        /// Whether the provider may have received it.
+        delivery: Delivery,
+        /// Details from the HTTP stack.
+        message: String,
+    },
+    /// The provider answered and refused the request.
+    Rejected {
+        /// The provider's name (`"bluepay"`).
+        provider: &'static str,
+        /// The provider's own code, as text (`"21402"`, `"35"`, `"422"`).
+        code: String,
+        /// The provider's message.
+        message: String,
+        /// How the code is to be handled.
+        class: RejectionClass,
+    },
+    /// A signature or keyed hash did not verify: the message must not be trusted.
+    Verification {
+        /// The provider whose message failed.
+        provider: &'static str,
+        /// What failed.
+        reason: String,
+    },
+    /// The provider's answer could not be understood (not JSON, wrong types, missing fields).
+    MalformedResponse {
+        /// The provider.
+        provider: &'static str,
+        /// The HTTP status, where there was one.
+        http_status: Option<u16>,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The provider's answer contradicts the request (amount, currency or id differs): never
+    /// treated as a success.
+    IntegrityMismatch {
+        /// The provider.
+        provider: &'static str,
+        /// The field that differs.
+        field: &'static str,
+        /// What the request said.
+        expected: String,
+        /// What the provider said.
+        actual: String,
+    },
+    /// The request may or may not have taken effect. Resolve with a status query using the same
+    /// merchant id; never by sending a new id.
+    OutcomeUnknown {
+        /// The provider.
+        provider: &'static str,
+        /// Why the outcome is unknown.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// An [`Error::InvalidRequest`] for `field`.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Error {
+        Error::InvalidRequest { field: field.into(), reason: reason.into() }
+    }
+
+    /// Whether sending the *same* request again (with the same merchant id) may succeed.
+    ///
+    /// Transport failures and unknown outcomes are retryable because every paybridge retry
+    /// reuses the idempotency key; rejections are retryable only when the provider says so.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { kind, .. } => {
+                !matches!(kind, TransportErrorKind::InvalidUrl | TransportErrorKind::BodyTooLarge)
+            }
+            Error::Rejected { class, .. } => *class == RejectionClass::Retryable,
+            Error::OutcomeUnknown { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the provider may have acted on the request even though no answer says so. Such an
+    /// outcome must be resolved by a status query, never by a new refund id.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Error::Transport { delivery, .. } => *delivery == Delivery::MaybeDelivered,
+            Error::OutcomeUnknown { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the request certainly never reached a provider (nothing was sent).
+    pub fn nothing_sent(&self) -> bool {
+        match self {
+            Error::InvalidRequest { .. } | Error::Config { .. } => true,
+            Error::Transport { delivery, .. } => *delivery == Delivery::NotSent,
+            _ => false,
+        }
+    }
+
+    /// A stable lower-case name for the variant (`"invalid_request"`, `"rejected"`…), for JSON
+    /// output and metrics.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Error::InvalidRequest { .. } => "invalid_request",
+            Error::Config { .. } => "config",
+            Error::Transport { .. } => "transport",
+            Error::Rejected { .. } => "rejected",
+            Error::Verification { .. } => "verification",
+            Error::MalformedResponse { .. } => "malformed_response",
+            Error::IntegrityMismatch { .. } => "integrity_mismatch",
+            Error::OutcomeUnknown { .. } => "outcome_unknown",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidRequest { field, reason } => {
+                write!(f, "invalid request: {field}: {reason} (nothing was sent)")
+            }
+            Error::Config { reason } => write!(f, "configuration error: {reason} (nothing was sent)"),
+            Error::Transport { kind, delivery, message } => {
+                let sent = match delivery {
+                    Delivery::NotSent => "the request was not sent",
+                    Delivery::MaybeDelivered => "the request may have reached the provider",
+                };
+                write!(f, "transport error ({kind:?}): {message}; {sent}")
+            }
+            Error::Rejected { provider, code, message, class } => write!(
+                f,
+                "{provider} rejected the request with code {code} ({}): {message}",
+                class.as_str()
+            ),
+            Error::Verification { provider, reason } => {
+                write!(f, "{provider} message failed verification: {reason}")
+            }
+            Error::MalformedResponse { provider, http_status, reason } => match http_status {
+                Some(status) => write!(f, "{provider} sent an unreadable response (HTTP {status}): {reason}"),
+                None => write!(f, "{provider} sent an unreadable response: {reason}"),
+            },
+            Error::IntegrityMismatch { provider, field, expected, actual } => write!(
+                f,
+                "{provider} answered with {field} {actual}, but the request said {expected}"
+            ),
+            Error::OutcomeUnknown { provider, reason } => write!(
+                f,
+                "outcome unknown at {provider}: {reason}; resolve it with a status query using the same refund id"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<crate::IdError> for Error {
+    fn from(e: crate::IdError) -> Error {
+        Error::InvalidRequest { field: e.id.to_owned(), reason: e.to_string() }
+    }
+}
+
+impl From<crate::MoneyError> for Error {
+    fn from(e: crate::MoneyError) -> Error {
+        Error::InvalidRequest { field: "amount".to_owned(), reason: e.to_string() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport(delivery: Delivery) -> Error {
+        Error::Transport { kind: TransportErrorKind::ConnectionLost, delivery, message: "x".into() }
+    }
+
+    #[test]
+    fn classification() {
+        assert!(transport(Delivery::NotSent).nothing_sent());
+        assert!(!transport(Delivery::NotSent).outcome_unknown());
+        assert!(transport(Delivery::MaybeDelivered).outcome_unknown());
+        assert!(transport(Delivery::MaybeDelivered).is_retryable());
+        let rejected = |class| Error::Rejected {
+            provider: "bluepay",
+            code: "21000".into(),
+            message: "server error".into(),
+            class,
+        };
+        assert!(rejected(RejectionClass::Retryable).is_retryable());
+        assert!(!rejected(RejectionClass::CallerError).is_retryable());
+        assert!(!rejected(RejectionClass::Retryable).outcome_unknown());
+        let unknown = Error::OutcomeUnknown { provider: "nomad", reason: "HTTP 500".into() };
+        assert!(unknown.outcome_unknown() && unknown.is_retryable() && !unknown.nothing_sent());
+        assert!(Error::invalid("amount", "must be positive").nothing_sent());
+        assert!(!Error::Verification { provider: "x", reason: "y".into() }.is_retryable());
+    }
+
+    #[test]
+    fn messages_say_what_happened() {
+        let e = Error::invalid("refund_id", "too long");
+        assert_eq!(e.to_string(), "invalid request: refund_id: too long (nothing was sent)");
+        assert!(transport(Delivery::MaybeDelivered).to_string().contains("may have reached"));
+    }
+}

@@ -1,0 +1,29 @@
+//! Core types shared by every paybridge crate.
+//!
+//! Nothing here performs I/O or cryptography: this crate holds the vocabulary — [`Money`] in minor
+//! units, bounded identifiers, the unified refund model, the phase-split [`Error`] taxonomy, the
+//! injectable [`Clock`] and [`IdGenerator`], and the [`RefundProvider`] trait every provider crate
+//! implements.
+#![forbid(unsafe_code)]
+
+mod clock;
+mod error;
+mod ids;
+mod money;
+mod provider;
+mod refund;
+mod time;
+
+pub use clock::{
+    Clock, FixedClock, FixedIdGenerator, IdGenerator, RandomIdGenerator, SequentialIdGenerator,
+    SystemClock,
+};
+pub use error::{Delivery, Error, RejectionClass, Result, TransportErrorKind};
+pub use ids::{IdError, IdErrorKind, MerchantRefundId, OrderRef, PaymentRef, ProviderRefundId};
+pub use money::{Currency, Money, MoneyError, UnknownCurrency};
+pub use provider::{RefundLookup, RefundProvider};
+pub use refund::{
+    MAX_REASON_LEN, MAX_URL_LEN, Notification, NotificationEvent, PaymentStatus, PaymentUpdate,
+    Refund, RefundRequest, RefundRequestBuilder, RefundStatus,
+};
+pub use time::{Timestamp, TimestampError};
