@@ -41,7 +41,9 @@ pub struct FixedClock {
 impl FixedClock {
     /// A clock stopped at `unix_seconds`.
     pub fn new(unix_seconds: i64) -> FixedClock {
-        FixedClock { unix_seconds: AtomicI64::new(unix_seconds) }
+        FixedClock {
+            unix_seconds: AtomicI64::new(unix_seconds),
+        }
     }
 
     /// Sets the time.
@@ -89,7 +91,10 @@ impl RandomIdGenerator {
         let mut hasher = RandomState::new().build_hasher();
         hasher.write_u64(self.counter.fetch_add(1, Ordering::Relaxed));
         hasher.write_u64(lane);
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         hasher.write_u128(nanos);
         hasher.finish()
     }
@@ -112,7 +117,9 @@ pub struct SequentialIdGenerator {
 impl SequentialIdGenerator {
     /// A generator whose first id ends in `start`.
     pub fn starting_at(start: u64) -> SequentialIdGenerator {
-        SequentialIdGenerator { counter: AtomicU64::new(start) }
+        SequentialIdGenerator {
+            counter: AtomicU64::new(start),
+        }
     }
 }
 
@@ -131,7 +138,9 @@ pub struct FixedIdGenerator {
 impl FixedIdGenerator {
     /// A generator that answers `id` every time.
     pub fn new(id: impl Into<String>) -> FixedIdGenerator {
-        FixedIdGenerator { id: Mutex::new(id.into()) }
+        FixedIdGenerator {
+            id: Mutex::new(id.into()),
+        }
     }
 }
 
@@ -154,7 +163,10 @@ mod tests {
         let generator = RandomIdGenerator::new();
         let ids: HashSet<String> = (0..10_000).map(|_| generator.next_id()).collect();
         assert_eq!(ids.len(), 10_000);
-        assert!(ids.iter().all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())));
+        assert!(
+            ids.iter()
+                .all(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        );
     }
 
     #[test]

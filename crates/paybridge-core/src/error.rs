@@ -152,7 +152,10 @@ pub enum Error {
 impl Error {
     /// An [`Error::InvalidRequest`] for `field`.
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Error {
-        Error::InvalidRequest { field: field.into(), reason: reason.into() }
+        Error::InvalidRequest {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     /// Whether sending the *same* request again (with the same merchant id) may succeed.
@@ -161,9 +164,10 @@ impl Error {
     /// reuses the idempotency key; rejections are retryable only when the provider says so.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Transport { kind, .. } => {
-                !matches!(kind, TransportErrorKind::InvalidUrl | TransportErrorKind::BodyTooLarge)
-            }
+            Error::Transport { kind, .. } => !matches!(
+                kind,
+                TransportErrorKind::InvalidUrl | TransportErrorKind::BodyTooLarge
+            ),
             Error::Rejected { class, .. } => *class == RejectionClass::Retryable,
             Error::OutcomeUnknown { .. } => true,
             _ => false,
@@ -211,15 +215,26 @@ impl fmt::Display for Error {
             Error::InvalidRequest { field, reason } => {
                 write!(f, "invalid request: {field}: {reason} (nothing was sent)")
             }
-            Error::Config { reason } => write!(f, "configuration error: {reason} (nothing was sent)"),
-            Error::Transport { kind, delivery, message } => {
+            Error::Config { reason } => {
+                write!(f, "configuration error: {reason} (nothing was sent)")
+            }
+            Error::Transport {
+                kind,
+                delivery,
+                message,
+            } => {
                 let sent = match delivery {
                     Delivery::NotSent => "the request was not sent",
                     Delivery::MaybeDelivered => "the request may have reached the provider",
                 };
                 write!(f, "transport error ({kind:?}): {message}; {sent}")
             }
-            Error::Rejected { provider, code, message, class } => write!(
+            Error::Rejected {
+                provider,
+                code,
+                message,
+                class,
+            } => write!(
                 f,
                 "{provider} rejected the request with code {code} ({}): {message}",
                 class.as_str()
@@ -227,11 +242,23 @@ impl fmt::Display for Error {
             Error::Verification { provider, reason } => {
                 write!(f, "{provider} message failed verification: {reason}")
             }
-            Error::MalformedResponse { provider, http_status, reason } => match http_status {
-                Some(status) => write!(f, "{provider} sent an unreadable response (HTTP {status}): {reason}"),
+            Error::MalformedResponse {
+                provider,
+                http_status,
+                reason,
+            } => match http_status {
+                Some(status) => write!(
+                    f,
+                    "{provider} sent an unreadable response (HTTP {status}): {reason}"
+                ),
                 None => write!(f, "{provider} sent an unreadable response: {reason}"),
             },
-            Error::IntegrityMismatch { provider, field, expected, actual } => write!(
+            Error::IntegrityMismatch {
+                provider,
+                field,
+                expected,
+                actual,
+            } => write!(
                 f,
                 "{provider} answered with {field} {actual}, but the request said {expected}"
             ),
@@ -247,13 +274,19 @@ impl std::error::Error for Error {}
 
 impl From<crate::IdError> for Error {
     fn from(e: crate::IdError) -> Error {
-        Error::InvalidRequest { field: e.id.to_owned(), reason: e.to_string() }
+        Error::InvalidRequest {
+            field: e.id.to_owned(),
+            reason: e.to_string(),
+        }
     }
 }
 
 impl From<crate::MoneyError> for Error {
     fn from(e: crate::MoneyError) -> Error {
-        Error::InvalidRequest { field: "amount".to_owned(), reason: e.to_string() }
+        Error::InvalidRequest {
+            field: "amount".to_owned(),
+            reason: e.to_string(),
+        }
     }
 }
 
@@ -262,7 +295,11 @@ mod tests {
     use super::*;
 
     fn transport(delivery: Delivery) -> Error {
-        Error::Transport { kind: TransportErrorKind::ConnectionLost, delivery, message: "x".into() }
+        Error::Transport {
+            kind: TransportErrorKind::ConnectionLost,
+            delivery,
+            message: "x".into(),
+        }
     }
 
     #[test]
@@ -280,16 +317,32 @@ mod tests {
         assert!(rejected(RejectionClass::Retryable).is_retryable());
         assert!(!rejected(RejectionClass::CallerError).is_retryable());
         assert!(!rejected(RejectionClass::Retryable).outcome_unknown());
-        let unknown = Error::OutcomeUnknown { provider: "nomad", reason: "HTTP 500".into() };
+        let unknown = Error::OutcomeUnknown {
+            provider: "nomad",
+            reason: "HTTP 500".into(),
+        };
         assert!(unknown.outcome_unknown() && unknown.is_retryable() && !unknown.nothing_sent());
         assert!(Error::invalid("amount", "must be positive").nothing_sent());
-        assert!(!Error::Verification { provider: "x", reason: "y".into() }.is_retryable());
+        assert!(
+            !Error::Verification {
+                provider: "x",
+                reason: "y".into()
+            }
+            .is_retryable()
+        );
     }
 
     #[test]
     fn messages_say_what_happened() {
         let e = Error::invalid("refund_id", "too long");
-        assert_eq!(e.to_string(), "invalid request: refund_id: too long (nothing was sent)");
-        assert!(transport(Delivery::MaybeDelivered).to_string().contains("may have reached"));
+        assert_eq!(
+            e.to_string(),
+            "invalid request: refund_id: too long (nothing was sent)"
+        );
+        assert!(
+            transport(Delivery::MaybeDelivered)
+                .to_string()
+                .contains("may have reached")
+        );
     }
 }

@@ -44,7 +44,10 @@ impl fmt::Display for IdError {
                 write!(f, "{id} is {len} characters long; the limit is {max}")
             }
             IdErrorKind::ControlCharacter { position } => {
-                write!(f, "{id} contains a control character at position {position}")
+                write!(
+                    f,
+                    "{id} contains a control character at position {position}"
+                )
             }
         }
     }
@@ -55,17 +58,26 @@ impl std::error::Error for IdError {}
 /// Checks `value` against the rules every identifier shares; `max` is in characters.
 pub(crate) fn check_id(id: &'static str, value: &str, max: usize) -> Result<(), IdError> {
     if value.is_empty() {
-        return Err(IdError { id, kind: IdErrorKind::Empty });
+        return Err(IdError {
+            id,
+            kind: IdErrorKind::Empty,
+        });
     }
     let mut len = 0;
     for (position, c) in value.chars().enumerate() {
         if c.is_control() {
-            return Err(IdError { id, kind: IdErrorKind::ControlCharacter { position } });
+            return Err(IdError {
+                id,
+                kind: IdErrorKind::ControlCharacter { position },
+            });
         }
         len += 1;
     }
     if len > max {
-        return Err(IdError { id, kind: IdErrorKind::TooLong { len, max } });
+        return Err(IdError {
+            id,
+            kind: IdErrorKind::TooLong { len, max },
+        });
     }
     Ok(())
 }
@@ -190,7 +202,10 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_ids() {
-        assert_eq!(MerchantRefundId::new("refund-1").unwrap().as_str(), "refund-1");
+        assert_eq!(
+            MerchantRefundId::new("refund-1").unwrap().as_str(),
+            "refund-1"
+        );
         assert!(MerchantRefundId::new("x".repeat(64)).is_ok());
         assert!(OrderRef::new("订单-42").is_ok());
     }

@@ -192,9 +192,16 @@ impl fmt::Display for MoneyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MoneyError::NotADecimal { input } => {
-                write!(f, "{input:?} is not a decimal amount (expected digits with an optional '.' part)")
+                write!(
+                    f,
+                    "{input:?} is not a decimal amount (expected digits with an optional '.' part)"
+                )
             }
-            MoneyError::TooManyDecimals { input, currency, exponent } => write!(
+            MoneyError::TooManyDecimals {
+                input,
+                currency,
+                exponent,
+            } => write!(
                 f,
                 "{input:?} has more than {exponent} decimal place(s), the minor unit of {currency}"
             ),
@@ -223,7 +230,9 @@ impl Money {
     /// errors. Trailing zeros past the exponent are exact and accepted (`"1.0"` JPY is 1). A leading
     /// `-` is allowed; `+`, exponents, spaces, thousands separators, `".5"` and `"5."` are not.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, MoneyError> {
-        let not_decimal = || MoneyError::NotADecimal { input: truncate_for_message(text) };
+        let not_decimal = || MoneyError::NotADecimal {
+            input: truncate_for_message(text),
+        };
         let (negative, unsigned) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
             None => (false, text),
@@ -277,15 +286,27 @@ impl Money {
     /// `self + other`, refusing overflow and mixed currencies.
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let minor = self.minor.checked_add(other.minor).ok_or(MoneyError::Overflow)?;
-        Ok(Money { minor, currency: self.currency })
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money {
+            minor,
+            currency: self.currency,
+        })
     }
 
     /// `self - other`, refusing overflow and mixed currencies.
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
-        let minor = self.minor.checked_sub(other.minor).ok_or(MoneyError::Overflow)?;
-        Ok(Money { minor, currency: self.currency })
+        let minor = self
+            .minor
+            .checked_sub(other.minor)
+            .ok_or(MoneyError::Overflow)?;
+        Ok(Money {
+            minor,
+            currency: self.currency,
+        })
     }
 
     /// Whether the amount is strictly greater than zero.
@@ -297,7 +318,10 @@ impl Money {
         if self.currency == other.currency {
             Ok(())
         } else {
-            Err(MoneyError::CurrencyMismatch { left: self.currency, right: other.currency })
+            Err(MoneyError::CurrencyMismatch {
+                left: self.currency,
+                right: other.currency,
+            })
         }
     }
 }
@@ -315,14 +339,38 @@ mod tests {
 
     #[test]
     fn parses_exact_decimals() {
-        assert_eq!(Money::parse("12.34", Currency::Thb), Ok(Money::new(1234, Currency::Thb)));
-        assert_eq!(Money::parse("12", Currency::Thb), Ok(Money::new(1200, Currency::Thb)));
-        assert_eq!(Money::parse("12.3", Currency::Thb), Ok(Money::new(1230, Currency::Thb)));
-        assert_eq!(Money::parse("0.01", Currency::Thb), Ok(Money::new(1, Currency::Thb)));
-        assert_eq!(Money::parse("-0.01", Currency::Thb), Ok(Money::new(-1, Currency::Thb)));
-        assert_eq!(Money::parse("1500", Currency::Jpy), Ok(Money::new(1500, Currency::Jpy)));
-        assert_eq!(Money::parse("1.0", Currency::Jpy), Ok(Money::new(1, Currency::Jpy)));
-        assert_eq!(Money::parse("12.340", Currency::Thb), Ok(Money::new(1234, Currency::Thb)));
+        assert_eq!(
+            Money::parse("12.34", Currency::Thb),
+            Ok(Money::new(1234, Currency::Thb))
+        );
+        assert_eq!(
+            Money::parse("12", Currency::Thb),
+            Ok(Money::new(1200, Currency::Thb))
+        );
+        assert_eq!(
+            Money::parse("12.3", Currency::Thb),
+            Ok(Money::new(1230, Currency::Thb))
+        );
+        assert_eq!(
+            Money::parse("0.01", Currency::Thb),
+            Ok(Money::new(1, Currency::Thb))
+        );
+        assert_eq!(
+            Money::parse("-0.01", Currency::Thb),
+            Ok(Money::new(-1, Currency::Thb))
+        );
+        assert_eq!(
+            Money::parse("1500", Currency::Jpy),
+            Ok(Money::new(1500, Currency::Jpy))
+        );
+        assert_eq!(
+            Money::parse("1.0", Currency::Jpy),
+            Ok(Money::new(1, Currency::Jpy))
+        );
+        assert_eq!(
+            Money::parse("12.340", Currency::Thb),
+            Ok(Money::new(1234, Currency::Thb))
+        );
     }
 
     #[test]
@@ -335,13 +383,21 @@ mod tests {
             Money::parse("1.5", Currency::Jpy),
             Err(MoneyError::TooManyDecimals { exponent: 0, .. })
         ));
-        for bad in ["", "-", ".", ".5", "5.", "+5", "1e3", " 1", "1 ", "1,000", "1.2.3", "١٢", "NaN", "--1"] {
+        for bad in [
+            "", "-", ".", ".5", "5.", "+5", "1e3", " 1", "1 ", "1,000", "1.2.3", "١٢", "NaN", "--1",
+        ] {
             assert!(
-                matches!(Money::parse(bad, Currency::Thb), Err(MoneyError::NotADecimal { .. })),
+                matches!(
+                    Money::parse(bad, Currency::Thb),
+                    Err(MoneyError::NotADecimal { .. })
+                ),
                 "{bad:?} should be refused"
             );
         }
-        assert_eq!(Money::parse("92233720368547758.08", Currency::Thb), Err(MoneyError::Overflow));
+        assert_eq!(
+            Money::parse("92233720368547758.08", Currency::Thb),
+            Err(MoneyError::Overflow)
+        );
         assert_eq!(
             Money::parse("92233720368547758.07", Currency::Thb),
             Ok(Money::new(i64::MAX, Currency::Thb))
@@ -353,14 +409,19 @@ mod tests {
         let err = Money::parse("1.5", Currency::Jpy).unwrap_err().to_string();
         assert!(err.contains("JPY") && err.contains('0'), "{err}");
         let long = "9".repeat(500);
-        let err = Money::parse(&format!("x{long}"), Currency::Thb).unwrap_err().to_string();
+        let err = Money::parse(&format!("x{long}"), Currency::Thb)
+            .unwrap_err()
+            .to_string();
         assert!(err.len() < 120, "input echoed unbounded: {err}");
     }
 
     #[test]
     fn arithmetic_is_checked() {
         let a = Money::new(i64::MAX, Currency::Thb);
-        assert_eq!(a.checked_add(Money::new(1, Currency::Thb)), Err(MoneyError::Overflow));
+        assert_eq!(
+            a.checked_add(Money::new(1, Currency::Thb)),
+            Err(MoneyError::Overflow)
+        );
         assert!(matches!(
             Money::new(1, Currency::Thb).checked_add(Money::new(1, Currency::Jpy)),
             Err(MoneyError::CurrencyMismatch { .. })
@@ -384,7 +445,10 @@ mod tests {
     #[test]
     fn serde_form_matches_the_unified_json() {
         let m = Money::new(1234, Currency::Thb);
-        assert_eq!(serde_json::to_string(&m).unwrap(), r#"{"minor":1234,"currency":"THB"}"#);
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"minor":1234,"currency":"THB"}"#
+        );
         let back: Money = serde_json::from_str(r#"{"minor":1234,"currency":"THB"}"#).unwrap();
         assert_eq!(back, m);
         assert!(serde_json::from_str::<Money>(r#"{"minor":1.5,"currency":"THB"}"#).is_err());

@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::{MerchantRefundId, Money, Notification, OrderRef, PaymentRef, Refund, RefundRequest, Result};
+use crate::{
+    MerchantRefundId, Money, Notification, OrderRef, PaymentRef, Refund, RefundRequest, Result,
+};
 
 /// What identifies a refund for a status lookup. Providers key refunds differently: BluePay looks
 /// refunds up by payment, Nomad by the merchant refund id, ScanForPay only through the payment.
@@ -24,7 +26,12 @@ pub struct RefundLookup {
 impl RefundLookup {
     /// A lookup by refund id alone.
     pub fn new(refund_id: MerchantRefundId) -> RefundLookup {
-        RefundLookup { refund_id, payment: None, order_ref: None, amount: None }
+        RefundLookup {
+            refund_id,
+            payment: None,
+            order_ref: None,
+            amount: None,
+        }
     }
 }
 

@@ -146,13 +146,19 @@ impl RefundRequestBuilder {
     /// Checks the request and returns it, or says which field is wrong.
     pub fn build(self) -> Result<RefundRequest, Error> {
         if !self.amount.is_positive() {
-            return Err(Error::invalid("amount", format!("must be greater than zero, got {}", self.amount)));
+            return Err(Error::invalid(
+                "amount",
+                format!("must be greater than zero, got {}", self.amount),
+            ));
         }
         if let Some(total) = self.total {
             if total.currency != self.amount.currency {
                 return Err(Error::invalid(
                     "total",
-                    format!("is in {} but the amount is in {}", total.currency, self.amount.currency),
+                    format!(
+                        "is in {} but the amount is in {}",
+                        total.currency, self.amount.currency
+                    ),
                 ));
             }
             if total.minor < self.amount.minor {
@@ -177,7 +183,10 @@ impl RefundRequestBuilder {
         if let Some(url) = &self.notify_url {
             check_id("notify url", url, MAX_URL_LEN)?;
             if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(Error::invalid("notify_url", "must be an absolute http(s) URL"));
+                return Err(Error::invalid(
+                    "notify_url",
+                    "must be an absolute http(s) URL",
+                ));
             }
         }
         Ok(RefundRequest {
@@ -215,7 +224,10 @@ pub enum RefundStatus {
 impl RefundStatus {
     /// Whether the status will not change any more.
     pub const fn is_final(self) -> bool {
-        matches!(self, RefundStatus::Succeeded | RefundStatus::Failed | RefundStatus::Cancelled)
+        matches!(
+            self,
+            RefundStatus::Succeeded | RefundStatus::Failed | RefundStatus::Cancelled
+        )
     }
 
     /// The lower-case name used in JSON.
@@ -324,9 +336,15 @@ impl Notification {
     pub fn dedup_key(&self) -> String {
         match &self.event {
             NotificationEvent::Refund { refund } => {
-                format!("{}:refund:{}:{}", self.provider, refund.refund_id, refund.status.as_str())
+                format!(
+                    "{}:refund:{}:{}",
+                    self.provider,
+                    refund.refund_id,
+                    refund.status.as_str()
+                )
             }
-            NotificationEvent::Payment { payment } | NotificationEvent::Payout { payout: payment } => format!(
+            NotificationEvent::Payment { payment }
+            | NotificationEvent::Payout { payout: payment } => format!(
                 "{}:payment:{}:{}:{:?}",
                 self.provider,
                 payment.payment.as_deref().unwrap_or(""),
@@ -368,15 +386,46 @@ mod tests {
             Error::InvalidRequest { field, .. } => field,
             other => panic!("unexpected {other:?}"),
         };
-        assert_eq!(field(RefundRequest::builder(id("r"), thb(0)).build()), "amount");
-        assert_eq!(field(RefundRequest::builder(id("r"), thb(-5)).build()), "amount");
-        assert_eq!(field(RefundRequest::builder(id("r"), thb(5)).total(thb(4)).build()), "total");
         assert_eq!(
-            field(RefundRequest::builder(id("r"), thb(5)).total(Money::new(9, Currency::Jpy)).build()),
+            field(RefundRequest::builder(id("r"), thb(0)).build()),
+            "amount"
+        );
+        assert_eq!(
+            field(RefundRequest::builder(id("r"), thb(-5)).build()),
+            "amount"
+        );
+        assert_eq!(
+            field(
+                RefundRequest::builder(id("r"), thb(5))
+                    .total(thb(4))
+                    .build()
+            ),
             "total"
         );
-        assert_eq!(field(RefundRequest::builder(id("r"), thb(5)).reason("x".repeat(300)).build()), "reason");
-        assert_eq!(field(RefundRequest::builder(id("r"), thb(5)).notify_url("ftp://x").build()), "notify_url");
+        assert_eq!(
+            field(
+                RefundRequest::builder(id("r"), thb(5))
+                    .total(Money::new(9, Currency::Jpy))
+                    .build()
+            ),
+            "total"
+        );
+        assert_eq!(
+            field(
+                RefundRequest::builder(id("r"), thb(5))
+                    .reason("x".repeat(300))
+                    .build()
+            ),
+            "reason"
+        );
+        assert_eq!(
+            field(
+                RefundRequest::builder(id("r"), thb(5))
+                    .notify_url("ftp://x")
+                    .build()
+            ),
+            "notify_url"
+        );
     }
 
     #[test]

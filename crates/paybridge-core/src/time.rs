@@ -37,7 +37,10 @@ const MAX_UNIX: i64 = 253_402_300_799;
 
 impl Timestamp {
     /// 1970-01-01T00:00:00Z.
-    pub const EPOCH: Timestamp = Timestamp { unix_seconds: 0, offset_minutes: 0 };
+    pub const EPOCH: Timestamp = Timestamp {
+        unix_seconds: 0,
+        offset_minutes: 0,
+    };
 
     /// The instant `unix_seconds` after the epoch, written in UTC.
     pub fn from_unix(unix_seconds: i64) -> Option<Timestamp> {
@@ -49,7 +52,10 @@ impl Timestamp {
     pub fn from_unix_with_offset(unix_seconds: i64, offset_minutes: i16) -> Option<Timestamp> {
         let local = unix_seconds.checked_add(i64::from(offset_minutes) * 60)?;
         let in_range = (MIN_UNIX..=MAX_UNIX).contains(&local) && offset_minutes.abs() < 24 * 60;
-        in_range.then_some(Timestamp { unix_seconds, offset_minutes })
+        in_range.then_some(Timestamp {
+            unix_seconds,
+            offset_minutes,
+        })
     }
 
     /// Seconds since the Unix epoch.
@@ -70,9 +76,14 @@ impl Timestamp {
     /// Parses RFC 3339 (`2021-11-02T17:03:38+08:00`, `…Z`, fractional seconds accepted and
     /// dropped; a space is accepted in place of `T`).
     pub fn parse_rfc3339(text: &str) -> Result<Timestamp, TimestampError> {
-        let err = || TimestampError { input: text.chars().take(40).collect() };
+        let err = || TimestampError {
+            input: text.chars().take(40).collect(),
+        };
         let bytes = text.as_bytes();
-        let (date_time, rest) = (bytes.get(..19).ok_or_else(err)?, bytes.get(19..).ok_or_else(err)?);
+        let (date_time, rest) = (
+            bytes.get(..19).ok_or_else(err)?,
+            bytes.get(19..).ok_or_else(err)?,
+        );
         let local = parse_naive(date_time).ok_or_else(err)?;
         let rest = skip_fraction(rest);
         let offset_minutes = match rest {
@@ -95,7 +106,9 @@ impl Timestamp {
     /// Parses a wall-clock time without a zone (`yyyy-MM-dd HH:mm:ss`, as BluePay writes Bangkok
     /// time) as a time at `offset_minutes` east of UTC.
     pub fn parse_local(text: &str, offset_minutes: i16) -> Result<Timestamp, TimestampError> {
-        let err = || TimestampError { input: text.chars().take(40).collect() };
+        let err = || TimestampError {
+            input: text.chars().take(40).collect(),
+        };
         if text.len() != 19 {
             return Err(err());
         }
@@ -148,12 +161,33 @@ impl<'de> Deserialize<'de> for Timestamp {
 }
 
 fn two_digits(a: u8, b: u8) -> Option<u32> {
-    (a.is_ascii_digit() && b.is_ascii_digit()).then(|| u32::from(a - b'0') * 10 + u32::from(b - b'0'))
+    (a.is_ascii_digit() && b.is_ascii_digit())
+        .then(|| u32::from(a - b'0') * 10 + u32::from(b - b'0'))
 }
 
 /// `yyyy-MM-dd?HH:mm:ss` (the separator `T`, `t` or a space) → seconds since the epoch, local.
 fn parse_naive(b: &[u8]) -> Option<i64> {
-    let [y1, y2, y3, y4, b'-', mo1, mo2, b'-', d1, d2, sep, h1, h2, b':', mi1, mi2, b':', s1, s2] = b
+    let [
+        y1,
+        y2,
+        y3,
+        y4,
+        b'-',
+        mo1,
+        mo2,
+        b'-',
+        d1,
+        d2,
+        sep,
+        h1,
+        h2,
+        b':',
+        mi1,
+        mi2,
+        b':',
+        s1,
+        s2,
+    ] = b
     else {
         return None;
     };
@@ -162,7 +196,11 @@ fn parse_naive(b: &[u8]) -> Option<i64> {
     }
     let year = i64::from(two_digits(*y1, *y2)? * 100 + two_digits(*y3, *y4)?);
     let (month, day) = (two_digits(*mo1, *mo2)?, two_digits(*d1, *d2)?);
-    let (hour, minute, second) = (two_digits(*h1, *h2)?, two_digits(*mi1, *mi2)?, two_digits(*s1, *s2)?);
+    let (hour, minute, second) = (
+        two_digits(*h1, *h2)?,
+        two_digits(*mi1, *mi2)?,
+        two_digits(*s1, *s2)?,
+    );
     // A leap second (":60") is folded onto the next second's start by accepting 60 here.
     let valid = (1..=12).contains(&month)
         && (1..=days_in_month(year, month)).contains(&day)
@@ -180,7 +218,11 @@ fn skip_fraction(rest: &[u8]) -> &[u8] {
     match rest {
         [b'.', tail @ ..] => {
             let digits = tail.iter().take_while(|b| b.is_ascii_digit()).count();
-            if digits == 0 { rest } else { tail.get(digits..).unwrap_or(&[]) }
+            if digits == 0 {
+                rest
+            } else {
+                tail.get(digits..).unwrap_or(&[])
+            }
         }
         _ => rest,
     }
@@ -222,7 +264,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     // month is in 1..=12 and day in 1..=31 by construction.
-    (year, u32::try_from(month).unwrap_or(1), u32::try_from(day).unwrap_or(1))
+    (
+        year,
+        u32::try_from(month).unwrap_or(1),
+        u32::try_from(day).unwrap_or(1),
+    )
 }
 
 #[cfg(test)]
@@ -243,15 +289,25 @@ mod tests {
         let bangkok = Timestamp::parse_local("2024-07-31 16:37:40", 7 * 60).unwrap();
         assert_eq!(bangkok.to_string(), "2024-07-31T16:37:40+07:00");
         assert_eq!(bangkok.unix_seconds(), 1_722_418_660);
-        assert_eq!(Timestamp::from_unix(1_722_415_059).unwrap().to_string(), "2024-07-31T08:37:39Z");
+        assert_eq!(
+            Timestamp::from_unix(1_722_415_059).unwrap().to_string(),
+            "2024-07-31T08:37:39Z"
+        );
     }
 
     #[test]
     fn refuses_malformed_times() {
         for bad in [
-            "", "2021-11-02", "2021-13-02T17:03:38Z", "2021-02-29T00:00:00Z", "2021-11-02T24:00:00Z",
-            "2021-11-02T17:03:38", "2021-11-02T17:03:38+8:00", "2021-11-02T17:03:38+24:00",
-            "２０２１-11-02T17:03:38Z", "2021-11-02X17:03:38Z",
+            "",
+            "2021-11-02",
+            "2021-13-02T17:03:38Z",
+            "2021-02-29T00:00:00Z",
+            "2021-11-02T24:00:00Z",
+            "2021-11-02T17:03:38",
+            "2021-11-02T17:03:38+8:00",
+            "2021-11-02T17:03:38+24:00",
+            "２０２１-11-02T17:03:38Z",
+            "2021-11-02X17:03:38Z",
         ] {
             assert!(Timestamp::parse_rfc3339(bad).is_err(), "{bad:?}");
         }

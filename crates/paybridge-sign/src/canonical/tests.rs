@@ -1,0 +1,375 @@
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::*;
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/rfc8785")
+}
+
+#[test]
+fn passes_every_rfc8785_vector_byte_for_byte() {
+    let inputs = std::fs::read_dir(vectors_dir().join("input")).unwrap();
+    let mut count = 0;
+    for entry in inputs {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap();
+        let input = std::fs::read(&path).unwrap();
+        let expected = std::fs::read(vectors_dir().join("output").join(name)).unwrap();
+        let actual = canonicalize(&input).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&actual),
+            String::from_utf8_lossy(&expected),
+            "vector {name:?}"
+        );
+        // The typed path agrees: serde_json's Value through our serializer.
+        let value: Value = serde_json::from_slice(&input).unwrap();
+        assert_eq!(
+            to_vec(&value).unwrap(),
+            expected,
+            "typed path, vector {name:?}"
+        );
+        count += 1;
+    }
+    assert_eq!(count, 6, "all six vectors are present");
+}
+
+#[test]
+fn our_copy_of_the_vectors_matches_shared() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/rfc8785");
+    if !shared.exists() {
+        eprintln!("../shared is not beside the project; comparing against our copy only");
+        return;
+    }
+    for dir in ["input", "output"] {
+        for entry in std::fs::read_dir(shared.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let ours =
+                std::fs::read(vectors_dir().join(dir).join(path.file_name().unwrap())).unwrap();
+            assert_eq!(
+                ours,
+                std::fs::read(&path).unwrap(),
+                "{path:?} differs from our copy"
+            );
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Refund<'a> {
+    timestamp: u64,
+    original_transaction_id: &'a str,
+    amount: i64,
+    z_last: Nested,
+    a_first: Option<&'a str>,
+    tags: Vec<&'a str>,
+    map: BTreeMap<&'a str, i32>,
+}
+
+#[derive(Serialize)]
+struct Nested {
+    y: bool,
+    x: f64,
+    #[serde(rename = "€")]
+    euro: (),
+    #[serde(rename = "😂")]
+    smiley: u8,
+}
+
+#[test]
+fn typed_structs_are_sorted_whatever_the_declaration_order() {
+    let value = Refund {
+        timestamp: 1_722_415_059,
+        original_transaction_id: "CU\"518\n",
+        amount: -10_000,
+        z_last: Nested {
+            y: true,
+            x: 4.50,
+            euro: (),
+            smiley: 7,
+        },
+        a_first: None,
+        tags: vec!["b", "a"],
+        map: [("k2", 2), ("k1", 1)].into_iter().collect(),
+    };
+    assert_eq!(
+        to_string(&value).unwrap(),
+        r#"{"a_first":null,"amount":-10000,"map":{"k1":1,"k2":2},"original_transaction_id":"CU\"518\n","tags":["b","a"],"timestamp":1722415059,"z_last":{"x":4.5,"y":true,"€":null,"😂":7}}"#
+    );
+}
+
+#[derive(Serialize)]
+enum Shape {
+    Unit,
+    Newtype(u8),
+    Tuple(u8, u8),
+    Struct { b: u8, a: u8 },
+}
+
+#[test]
+fn enums_serialize_like_serde_json_but_sorted() {
+    for (shape, expected) in [
+        (Shape::Unit, r#""Unit""#),
+        (Shape::Newtype(1), r#"{"Newtype":1}"#),
+        (Shape::Tuple(1, 2), r#"{"Tuple":[1,2]}"#),
+        (Shape::Struct { b: 2, a: 1 }, r#"{"Struct":{"a":1,"b":2}}"#),
+    ] {
+        assert_eq!(to_string(&shape).unwrap(), expected);
+    }
+}
+
+#[test]
+fn maps_with_integer_keys_sort_as_strings() {
+    let map: HashMap<u32, &str> = [(10, "ten"), (2, "two"), (1, "one")].into_iter().collect();
+    assert_eq!(
+        to_string(&map).unwrap(),
+        r#"{"1":"one","10":"ten","2":"two"}"#
+    );
+}
+
+#[test]
+fn refuses_what_would_lose_information() {
+    assert!(matches!(
+        to_vec(&(1u64 << 53)).unwrap_err().kind(),
+        CanonicalErrorKind::IntegerOutOfRange(_)
+    ));
+    assert!(to_vec(&((1u64 << 53) - 1)).is_ok());
+    assert!(to_vec(&i64::MIN).is_err());
+    assert!(to_vec(&u128::MAX).is_err());
+    assert!(matches!(
+        to_vec(&f64::NAN).unwrap_err().kind(),
+        CanonicalErrorKind::NonFiniteNumber
+    ));
+    let float_key: BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into_iter().collect();
+    assert!(matches!(
+        to_vec(&float_key).unwrap_err().kind(),
+        CanonicalErrorKind::KeyMustBeString
+    ));
+}
+
+#[derive(Serialize)]
+struct WithFlatten {
+    a: u8,
+    #[serde(flatten)]
+    rest: BTreeMap<String, u8>,
+}
+
+#[test]
+fn duplicate_keys_from_typed_values_are_refused() {
+    let v = WithFlatten {
+        a: 1,
+        rest: [("a".to_owned(), 2)].into_iter().collect(),
+    };
+    assert!(
+        matches!(to_vec(&v).unwrap_err().kind(), CanonicalErrorKind::DuplicateKey(k) if k == "a")
+    );
+    let v = WithFlatten {
+        a: 1,
+        rest: [("0".to_owned(), 2), ("a".to_owned(), 2)]
+            .into_iter()
+            .collect(),
+    };
+    assert!(
+        to_vec(&v).is_err(),
+        "an unsorted duplicate is caught after sorting too"
+    );
+}
+
+#[test]
+fn raw_values_are_canonicalized_not_quoted() {
+    #[derive(Serialize)]
+    struct Envelope<'a> {
+        sign: &'a str,
+        param: &'a serde_json::value::RawValue,
+    }
+    let raw = serde_json::value::RawValue::from_string(r#"{ "b": 1.0, "a": "\u0041" }"#.to_owned())
+        .unwrap();
+    let env = Envelope {
+        sign: "s",
+        param: &raw,
+    };
+    assert_eq!(
+        to_string(&env).unwrap(),
+        r#"{"param":{"a":"A","b":1},"sign":"s"}"#
+    );
+}
+
+#[test]
+fn raw_text_errors_are_typed() {
+    let kind = |input: &str| canonicalize(input.as_bytes()).unwrap_err().kind().clone();
+    assert!(matches!(
+        kind(r#"{"a":1,"a":2}"#),
+        CanonicalErrorKind::DuplicateKey(_)
+    ));
+    assert!(matches!(
+        kind(r#"{"b":1,"a":2,"b":3}"#),
+        CanonicalErrorKind::DuplicateKey(_)
+    ));
+    assert!(matches!(
+        kind(r#"{"a\u0000":1,"a\u0000":2}"#),
+        CanonicalErrorKind::DuplicateKey(_)
+    ));
+    assert!(matches!(
+        kind(r#""\ud800""#),
+        CanonicalErrorKind::LoneSurrogate { .. }
+    ));
+    assert!(matches!(
+        kind(r#""\udc00\ud800""#),
+        CanonicalErrorKind::LoneSurrogate { .. }
+    ));
+    assert!(matches!(
+        kind(r#""\ud800\u0041""#),
+        CanonicalErrorKind::LoneSurrogate { .. }
+    ));
+    for bad in [
+        "",
+        " ",
+        "{",
+        "[1,]",
+        "{\"a\":1,}",
+        "01",
+        "1.",
+        ".5",
+        "-",
+        "1e",
+        "+1",
+        "NaN",
+        "tru",
+        "nul",
+        "\"a",
+        "\"\t\"",
+        "\"\\x\"",
+        "\"\\u12\"",
+        "1 2",
+        "{\"a\" 1}",
+        "{1:2}",
+        "[1 2]",
+        "1e400",
+        "-1e400",
+        "\u{feff}1",
+    ] {
+        assert!(
+            canonicalize(bad.as_bytes()).is_err(),
+            "{bad:?} should be refused"
+        );
+    }
+    assert!(canonicalize(b"\xff").is_err());
+    let deep = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
+    assert!(matches!(kind(&deep), CanonicalErrorKind::TooDeep { .. }));
+    let ok_deep = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+    assert!(canonicalize(ok_deep.as_bytes()).is_ok());
+    let very_deep = "{\"a\":".repeat(100_000);
+    assert!(
+        canonicalize(very_deep.as_bytes()).is_err(),
+        "no stack overflow"
+    );
+}
+
+#[test]
+fn raw_numbers_are_doubles() {
+    let canon = |input: &str| String::from_utf8(canonicalize(input.as_bytes()).unwrap()).unwrap();
+    assert_eq!(canon("9007199254740993"), "9007199254740992");
+    assert_eq!(canon("-0"), "0");
+    assert_eq!(canon("-0.0e5"), "0");
+    assert_eq!(canon("1E2"), "100");
+    assert_eq!(canon("[1e-7, 123e-2, 5e-324]"), "[1e-7,1.23,5e-324]");
+    assert_eq!(canon(" \t\r\n{ } "), "{}");
+}
+
+/// JSON values with numbers that survive a round trip through text.
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-(1i64 << 53) + 1..(1i64 << 53)).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        "\\PC{0,8}".prop_map(Value::String),
+        "[\\u{0}-\\u{1f}\"\\\\/\u{7f}\u{e000}\u{ffff}\u{10000}a]{0,4}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map("\\PC{0,6}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Writes `value` with members in reverse order and whitespace everywhere, to prove neither
+/// changes the canonical form.
+fn scrambled(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            out.push_str("{ \n");
+            for (i, (k, v)) in map.iter().rev().enumerate() {
+                if i > 0 {
+                    out.push_str(" ,\t");
+                }
+                out.push_str(&serde_json::to_string(k).unwrap());
+                out.push_str(" :\r\n ");
+                scrambled(v, out);
+            }
+            out.push_str("\n}");
+        }
+        Value::Array(items) => {
+            out.push_str("[ ");
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(" , ");
+                }
+                scrambled(v, out);
+            }
+            out.push_str(" ]");
+        }
+        other => out.push_str(&serde_json::to_string(other).unwrap()),
+    }
+}
+
+/// JSON numbers are doubles (RFC 8785 §3.2.2.3): `0.0` and `0` are one value.
+fn numbers_as_doubles(value: &Value) -> Value {
+    match value {
+        Value::Number(n) => Value::from(n.as_f64().unwrap()),
+        Value::Array(items) => Value::Array(items.iter().map(numbers_as_doubles).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), numbers_as_doubles(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+proptest! {
+    #[test]
+    fn output_parses_back_to_the_same_value(value in arb_json()) {
+        let canonical = to_vec(&value).unwrap();
+        let back: Value = serde_json::from_slice(&canonical).unwrap();
+        prop_assert_eq!(numbers_as_doubles(&back), numbers_as_doubles(&value));
+    }
+
+    #[test]
+    fn canonicalize_is_idempotent_and_agrees_with_the_serializer(value in arb_json()) {
+        let typed = to_vec(&value).unwrap();
+        let raw = canonicalize(&serde_json::to_vec(&value).unwrap()).unwrap();
+        prop_assert_eq!(&raw, &typed);
+        prop_assert_eq!(canonicalize(&raw).unwrap(), raw);
+    }
+
+    #[test]
+    fn member_order_and_whitespace_never_change_the_output(value in arb_json()) {
+        let mut text = String::new();
+        scrambled(&value, &mut text);
+        prop_assert_eq!(canonicalize(text.as_bytes()).unwrap(), to_vec(&value).unwrap());
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        let _ = canonicalize(&bytes);
+    }
+}

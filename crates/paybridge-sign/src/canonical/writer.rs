@@ -1,0 +1,390 @@
+//! The output side of RFC 8785 shared by the typed serializer and the raw-text canonicalizer:
+//! string escaping, ECMAScript number formatting, and objects whose members are sorted by UTF-16
+//! code units on the way out.
+//!
+//! Members are written straight into the output as they arrive. Only when an object's keys arrive
+//! out of order are its bytes moved, once, into sorted order. The member list and the key arena
+//! are single buffers used as stacks across nesting levels, so a document of any depth costs a
+//! handful of allocations, not one per object.
+
+use std::cmp::Ordering;
+
+use super::CanonicalError;
+
+/// The largest integer an IEEE double holds exactly; RFC 8785 numbers are doubles, so typed
+/// integers beyond it would be rounded — for money, silently wrong.
+pub(crate) const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// Where a member's key lives: a `&'static str` (struct fields) or a range of the key arena
+/// (map keys and keys read from raw text).
+#[derive(Clone, Copy)]
+pub(crate) enum Key {
+    Static(&'static str),
+    Arena { start: u32, end: u32 },
+}
+
+#[derive(Clone, Copy)]
+struct Member {
+    key: Key,
+    /// Offsets into the output of the member's first byte (the key's quote) and one past its last.
+    start: usize,
+    end: usize,
+}
+
+/// An object being written; returned by [`Writer::begin_object`], consumed by
+/// [`Writer::end_object`].
+pub(crate) struct ObjectFrame {
+    body_start: usize,
+    members_start: usize,
+    arena_start: usize,
+    sorted: bool,
+}
+
+impl ObjectFrame {
+    /// A frame for a serializer state that never writes an object (serde_json's raw values).
+    pub(crate) fn placeholder() -> ObjectFrame {
+        ObjectFrame {
+            body_start: 0,
+            members_start: 0,
+            arena_start: 0,
+            sorted: true,
+        }
+    }
+}
+
+/// A member whose key is written and whose value is being written.
+pub(crate) struct MemberStart {
+    key: Key,
+    start: usize,
+}
+
+#[derive(Default)]
+pub(crate) struct Writer {
+    pub(crate) out: Vec<u8>,
+    members: Vec<Member>,
+    arena: String,
+    scratch: Vec<u8>,
+}
+
+impl Writer {
+    pub(crate) fn with_capacity(capacity: usize) -> Writer {
+        Writer {
+            out: Vec::with_capacity(capacity),
+            ..Writer::default()
+        }
+    }
+
+    fn key_str(&self, key: Key) -> &str {
+        match key {
+            Key::Static(s) => s,
+            Key::Arena { start, end } => self.arena.get(start as usize..end as usize).unwrap_or(""),
+        }
+    }
+
+    /// Appends `key` to the arena, for keys that are not `'static`.
+    pub(crate) fn arena_key(&mut self, key: &str) -> Result<Key, CanonicalError> {
+        let start = u32::try_from(self.arena.len()).map_err(|_| CanonicalError::too_large())?;
+        self.arena.push_str(key);
+        let end = u32::try_from(self.arena.len()).map_err(|_| CanonicalError::too_large())?;
+        Ok(Key::Arena { start, end })
+    }
+
+    /// Starts a key in the arena that the caller fills with [`Writer::arena_mut`].
+    pub(crate) fn arena_mark(&self) -> usize {
+        self.arena.len()
+    }
+
+    pub(crate) fn arena_mut(&mut self) -> &mut String {
+        &mut self.arena
+    }
+
+    /// Closes a key the caller appended to the arena since `mark`.
+    pub(crate) fn arena_key_since(&self, mark: usize) -> Result<Key, CanonicalError> {
+        let start = u32::try_from(mark).map_err(|_| CanonicalError::too_large())?;
+        let end = u32::try_from(self.arena.len()).map_err(|_| CanonicalError::too_large())?;
+        Ok(Key::Arena { start, end })
+    }
+
+    pub(crate) fn begin_object(&mut self) -> ObjectFrame {
+        self.out.push(b'{');
+        ObjectFrame {
+            body_start: self.out.len(),
+            members_start: self.members.len(),
+            arena_start: self.arena.len(),
+            sorted: true,
+        }
+    }
+
+    /// Writes the separator and `key` and returns the member to finish once its value is written.
+    pub(crate) fn begin_member(&mut self, frame: &ObjectFrame, key: Key) -> MemberStart {
+        if self.out.len() > frame.body_start {
+            self.out.push(b',');
+        }
+        let start = self.out.len();
+        let Writer { out, arena, .. } = self;
+        let text = match key {
+            Key::Static(s) => s,
+            Key::Arena { start, end } => arena.get(start as usize..end as usize).unwrap_or(""),
+        };
+        write_str(out, text);
+        out.push(b':');
+        MemberStart { key, start }
+    }
+
+    /// Records the member just written, noting whether keys are still in order.
+    pub(crate) fn end_member(
+        &mut self,
+        frame: &mut ObjectFrame,
+        member: MemberStart,
+    ) -> Result<(), CanonicalError> {
+        if frame.sorted
+            && self.members.len() > frame.members_start
+            && let Some(previous) = self.members.last()
+        {
+            match cmp_utf16(self.key_str(previous.key), self.key_str(member.key)) {
+                Ordering::Less => {}
+                Ordering::Greater => frame.sorted = false,
+                Ordering::Equal => {
+                    return Err(CanonicalError::duplicate_key(self.key_str(member.key)));
+                }
+            }
+        }
+        self.members.push(Member {
+            key: member.key,
+            start: member.start,
+            end: self.out.len(),
+        });
+        Ok(())
+    }
+
+    pub(crate) fn end_object(&mut self, frame: ObjectFrame) -> Result<(), CanonicalError> {
+        if !frame.sorted {
+            self.sort_members(&frame)?;
+        }
+        self.members.truncate(frame.members_start);
+        self.arena.truncate(frame.arena_start);
+        self.out.push(b'}');
+        Ok(())
+    }
+
+    fn sort_members(&mut self, frame: &ObjectFrame) -> Result<(), CanonicalError> {
+        let Writer {
+            out,
+            members,
+            arena,
+            scratch,
+        } = self;
+        let key = |k: Key| -> &str {
+            match k {
+                Key::Static(s) => s,
+                Key::Arena { start, end } => arena.get(start as usize..end as usize).unwrap_or(""),
+            }
+        };
+        let object_members = members.get_mut(frame.members_start..).unwrap_or_default();
+        object_members.sort_by(|a, b| cmp_utf16(key(a.key), key(b.key)));
+        for pair in object_members.windows(2) {
+            if let [a, b] = pair
+                && key(a.key) == key(b.key)
+            {
+                return Err(CanonicalError::duplicate_key(key(a.key)));
+            }
+        }
+        scratch.clear();
+        scratch.extend_from_slice(out.get(frame.body_start..).unwrap_or_default());
+        out.truncate(frame.body_start);
+        for (i, member) in object_members.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let range = member.start - frame.body_start..member.end - frame.body_start;
+            out.extend_from_slice(scratch.get(range).unwrap_or_default());
+        }
+        Ok(())
+    }
+}
+
+/// Orders two strings by their UTF-16 code units, as RFC 8785 §3.2.3 requires.
+///
+/// UTF-8 byte order is code point order, which agrees with UTF-16 order except between a BMP
+/// character at U+E000 or above (UTF-8 lead byte 0xEE/0xEF) and a supplementary character (lead
+/// 0xF0–0xF4, a surrogate pair D800–DBFF in UTF-16). The strings' first difference decides, and
+/// only that one case is flipped — no transcoding.
+pub(crate) fn cmp_utf16(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let Some(i) = a.iter().zip(b).position(|(x, y)| x != y) else {
+        return a.len().cmp(&b.len());
+    };
+    let (x, y) = (
+        a.get(i).copied().unwrap_or(0),
+        b.get(i).copied().unwrap_or(0),
+    );
+    let high_bmp = |c: u8| c == 0xEE || c == 0xEF;
+    let supplementary = |c: u8| c >= 0xF0;
+    if (high_bmp(x) && supplementary(y)) || (supplementary(x) && high_bmp(y)) {
+        y.cmp(&x)
+    } else {
+        x.cmp(&y)
+    }
+}
+
+/// What each byte below 0x80 turns into inside a JSON string: 0 for itself, else the letter of a
+/// two-character escape, or `u` for `\u00XX`.
+// Evaluated at compile time: an out-of-range index or a truncating cast would not compile.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
+static ESCAPE: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        table[i] = match i as u8 {
+            0x08 => b'b',
+            0x09 => b't',
+            0x0a => b'n',
+            0x0c => b'f',
+            0x0d => b'r',
+            0x00..0x20 => b'u',
+            b'"' => b'"',
+            b'\\' => b'\\',
+            _ => 0,
+        };
+        i += 1;
+    }
+    table
+};
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Writes `s` as a JSON string the RFC 8785 way: only `"`, `\` and control characters escaped,
+/// short forms where JSON has them, lower-case `\u00xx` otherwise; everything else as UTF-8.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut clean_from = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let escape = ESCAPE.get(usize::from(byte)).copied().unwrap_or(0);
+        if escape == 0 {
+            continue;
+        }
+        out.extend_from_slice(bytes.get(clean_from..i).unwrap_or_default());
+        if escape == b'u' {
+            let hi = HEX.get(usize::from(byte >> 4)).copied().unwrap_or(b'0');
+            let lo = HEX.get(usize::from(byte & 0xF)).copied().unwrap_or(b'0');
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hi, lo]);
+        } else {
+            out.extend_from_slice(&[b'\\', escape]);
+        }
+        clean_from = i + 1;
+    }
+    out.extend_from_slice(bytes.get(clean_from..).unwrap_or_default());
+    out.push(b'"');
+}
+
+/// Writes a double the way ECMAScript's `Number.prototype.toString` does (RFC 8785 §3.2.2.3).
+pub(crate) fn write_f64(out: &mut Vec<u8>, value: f64) -> Result<(), CanonicalError> {
+    if !value.is_finite() {
+        return Err(CanonicalError::non_finite());
+    }
+    if value == 0.0 {
+        // Both zeros are written "0".
+        out.push(b'0');
+        return Ok(());
+    }
+    let mut buffer = ryu_js::Buffer::new();
+    out.extend_from_slice(buffer.format_finite(value).as_bytes());
+    Ok(())
+}
+
+/// Writes an integer that must be exactly representable as a double.
+pub(crate) fn write_u64(out: &mut Vec<u8>, value: u64) -> Result<(), CanonicalError> {
+    if value > MAX_SAFE_INTEGER {
+        return Err(CanonicalError::integer_out_of_range(value.to_string()));
+    }
+    let mut buffer = itoa::Buffer::new();
+    out.extend_from_slice(buffer.format(value).as_bytes());
+    Ok(())
+}
+
+/// Signed counterpart of [`write_u64`].
+pub(crate) fn write_i64(out: &mut Vec<u8>, value: i64) -> Result<(), CanonicalError> {
+    if value.unsigned_abs() > MAX_SAFE_INTEGER {
+        return Err(CanonicalError::integer_out_of_range(value.to_string()));
+    }
+    let mut buffer = itoa::Buffer::new();
+    out.extend_from_slice(buffer.format(value).as_bytes());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn utf16_reference(a: &str, b: &str) -> Ordering {
+        a.encode_utf16().cmp(b.encode_utf16())
+    }
+
+    #[test]
+    fn utf16_order_differs_from_code_point_order_where_it_should() {
+        // U+FB33 (UTF-16 FB33) sorts after U+1F602 (UTF-16 D83D DE02).
+        assert_eq!(cmp_utf16("\u{fb33}", "\u{1f602}"), Ordering::Greater);
+        assert_eq!(cmp_utf16("\u{e000}", "\u{10000}"), Ordering::Greater);
+        assert_eq!(cmp_utf16("\u{d7ff}", "\u{10000}"), Ordering::Less);
+        assert_eq!(cmp_utf16("a", "ab"), Ordering::Less);
+        assert_eq!(cmp_utf16("", ""), Ordering::Equal);
+    }
+
+    #[test]
+    fn escapes_like_the_rfc() {
+        let mut out = Vec::new();
+        write_str(&mut out, "\u{20ac}$\u{f}\nA'B\"\\/\u{7f}\u{8}\t\u{c}\r");
+        assert_eq!(
+            out,
+            "\"€$\\u000f\\nA'B\\\"\\\\/\u{7f}\\b\\t\\f\\r\"".as_bytes()
+        );
+    }
+
+    #[test]
+    fn numbers_are_ecmascript() {
+        let show = |v: f64| {
+            let mut out = Vec::new();
+            write_f64(&mut out, v).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(show(-0.0), "0");
+        assert_eq!(show(1e30), "1e+30");
+        assert_eq!(show(4.5), "4.5");
+        assert_eq!(show(0.002), "0.002");
+        assert_eq!(show(1e-27), "1e-27");
+        assert_eq!(show(333_333_333.333_333_3), "333333333.3333333");
+        assert_eq!(show(1e21), "1e+21");
+        assert_eq!(show(1e20), "100000000000000000000");
+        assert_eq!(show(1e-7), "1e-7");
+        assert_eq!(show(1e-6), "0.000001");
+        assert!(write_f64(&mut Vec::new(), f64::NAN).is_err());
+        assert!(write_f64(&mut Vec::new(), f64::INFINITY).is_err());
+    }
+
+    #[test]
+    fn integers_beyond_the_double_range_are_refused() {
+        assert!(write_u64(&mut Vec::new(), MAX_SAFE_INTEGER).is_ok());
+        assert!(write_u64(&mut Vec::new(), MAX_SAFE_INTEGER + 1).is_err());
+        assert!(write_i64(&mut Vec::new(), -MAX_SAFE_INTEGER.cast_signed()).is_ok());
+        assert!(write_i64(&mut Vec::new(), i64::MIN).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn utf16_order_matches_a_transcoding_reference(a in "\\PC{0,6}", b in "\\PC{0,6}") {
+            prop_assert_eq!(cmp_utf16(&a, &b), utf16_reference(&a, &b));
+        }
+
+        #[test]
+        fn utf16_order_matches_on_tricky_planes(
+            a in proptest::collection::vec(prop_oneof![Just('a'), Just('\u{e000}'), Just('\u{ffff}'), Just('\u{10000}'), Just('\u{10ffff}'), Just('\u{7ff}')], 0..4),
+            b in proptest::collection::vec(prop_oneof![Just('a'), Just('\u{e000}'), Just('\u{ffff}'), Just('\u{10000}'), Just('\u{10ffff}'), Just('\u{7ff}')], 0..4),
+        ) {
+            let (a, b): (String, String) = (a.into_iter().collect(), b.into_iter().collect());
+            prop_assert_eq!(cmp_utf16(&a, &b), utf16_reference(&a, &b));
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Digests and keyed hashes: ScanForPay's `sha256(message ‖ key)`, HMAC-SHA256, and the
+//! constant-time comparison every MAC check goes through.
+
+use crate::Backend;
+
+/// SHA-256 of `message`.
+pub fn sha256(message: &[u8]) -> [u8; 32] {
+    sha256_parts(Backend::default(), &[message])
+}
+
+pub(crate) fn sha256_parts(backend: Backend, parts: &[&[u8]]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    match backend {
+        #[cfg(feature = "ring")]
+        Backend::Ring => {
+            let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+            for part in parts {
+                ctx.update(part);
+            }
+            out.copy_from_slice(ctx.finish().as_ref());
+        }
+        #[cfg(feature = "aws-lc-rs")]
+        Backend::AwsLc => {
+            let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+            for part in parts {
+                ctx.update(part);
+            }
+            out.copy_from_slice(ctx.finish().as_ref());
+        }
+    }
+    out
+}
+
+/// `lowercase_hex(SHA-256(message ‖ key))` — ScanForPay's signature. Note this is a plain hash
+/// with the key appended, as the provider defines it, not an HMAC.
+pub fn sha256_keyed_hex(message: &[u8], key: &[u8]) -> String {
+    hex_lower(&sha256_parts(Backend::default(), &[message, key]))
+}
+
+/// Checks a [`sha256_keyed_hex`] signature in constant time; upper-case hex is accepted.
+pub fn verify_sha256_keyed_hex(message: &[u8], key: &[u8], signature_hex: &str) -> bool {
+    let Some(given) = decode_hex32(signature_hex) else {
+        return false;
+    };
+    let expected = sha256_parts(Backend::default(), &[message, key]);
+    constant_time_eq(&expected, &given)
+}
+
+/// HMAC-SHA256 of `message` under `key`.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    match Backend::default() {
+        #[cfg(feature = "ring")]
+        Backend::Ring => {
+            let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+            out.copy_from_slice(ring::hmac::sign(&key, message).as_ref());
+        }
+        #[cfg(feature = "aws-lc-rs")]
+        Backend::AwsLc => {
+            let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+            out.copy_from_slice(aws_lc_rs::hmac::sign(&key, message).as_ref());
+        }
+    }
+    out
+}
+
+/// Compares two byte strings in time that depends only on their lengths (which are public: a
+/// digest's length is fixed), so a MAC check leaks nothing about where a forgery first differs.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    // black_box keeps the optimiser from turning the fold into an early-exit comparison.
+    std::hint::black_box(difference) == 0
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Lower-case hexadecimal.
+pub fn hex_lower(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(
+            HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
+        ));
+        out.push(char::from(
+            HEX.get(usize::from(b & 0xF)).copied().unwrap_or(b'0'),
+        ));
+    }
+    out
+}
+
+/// 64 hex digits (either case) → 32 bytes. Not secret-dependent in a way that matters: the
+/// input is the attacker's own signature.
+fn decode_hex32(text: &str) -> Option<[u8; 32]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let hi = char::from(*pair.first()?).to_digit(16)?;
+        let lo = char::from(*pair.get(1)?).to_digit(16)?;
+        *slot = u8::try_from(hi * 16 + lo).ok()?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_matches_the_standard_vector() {
+        assert_eq!(
+            hex_lower(&sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn keyed_hash_is_message_then_key() {
+        assert_eq!(sha256_keyed_hex(b"ab", b"c"), hex_lower(&sha256(b"abc")));
+        let sig = sha256_keyed_hex(b"{\"a\":1}", b"key");
+        assert!(verify_sha256_keyed_hex(b"{\"a\":1}", b"key", &sig));
+        assert!(verify_sha256_keyed_hex(
+            b"{\"a\":1}",
+            b"key",
+            &sig.to_uppercase()
+        ));
+        assert!(!verify_sha256_keyed_hex(b"{\"a\":2}", b"key", &sig));
+        assert!(!verify_sha256_keyed_hex(b"{\"a\":1}", b"kez", &sig));
+        assert!(!verify_sha256_keyed_hex(b"{\"a\":1}", b"key", &sig[..63]));
+        assert!(!verify_sha256_keyed_hex(
+            b"{\"a\":1}",
+            b"key",
+            &format!("{}g", &sig[..63])
+        ));
+        assert!(!verify_sha256_keyed_hex(b"{\"a\":1}", b"key", "é"));
+    }
+
+    #[test]
+    fn hmac_matches_rfc4231_case_2() {
+        assert_eq!(
+            hex_lower(&hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn constant_time_eq_is_equality() {
+        assert!(constant_time_eq(b"", b""));
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

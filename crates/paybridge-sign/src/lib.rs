@@ -1,0 +1,39 @@
+//! Signing for paybridge: RFC 8785 canonical JSON, SHA256withRSA (RSASSA-PKCS1-v1_5) sign and
+//! verify, `sha256(message ‖ key)`, HMAC-SHA256, constant-time comparison, and key loading.
+//!
+//! Two crypto backends sit behind cargo features — `ring` (default) and `aws-lc-rs` — and are
+//! chosen explicitly per key with [`Backend`], never through a process-global default. Both give
+//! the same bytes: PKCS#1 v1.5 signatures are deterministic.
+//!
+//! This crate knows no provider; provider crates call it.
+#![forbid(unsafe_code)]
+
+#[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
+compile_error!("paybridge-sign needs a crypto backend: enable the `ring` or `aws-lc-rs` feature");
+
+pub mod canonical;
+mod der;
+mod digest;
+mod keys;
+mod rsa;
+mod secret;
+
+pub use digest::{
+    constant_time_eq, hex_lower, hmac_sha256, sha256, sha256_keyed_hex, verify_sha256_keyed_hex,
+};
+pub use keys::{KeyError, KeyKind, MIN_RSA_BITS};
+pub use rsa::{Backend, RsaPrivateKey, RsaPublicKey, SignatureError};
+pub use secret::{SecretBytes, SecretString};
+
+/// Standard base64 (with padding), as BluePay writes signatures and keys.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes standard base64, ignoring ASCII whitespace (keys are often wrapped).
+pub fn base64_decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    use base64::Engine as _;
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(compact)
+}

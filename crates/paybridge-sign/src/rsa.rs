@@ -1,0 +1,389 @@
+//! SHA256withRSA (RSASSA-PKCS1-v1_5 with SHA-256) over an explicitly chosen backend.
+
+use std::fmt;
+
+use crate::keys::{self, KeyError, KeyKind, PrivateDer};
+
+/// A crypto implementation. Each key is loaded with one, so two parts of a program can use
+/// different backends and nothing depends on a process-wide default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Backend {
+    /// *ring* (the default).
+    #[cfg(feature = "ring")]
+    Ring,
+    /// AWS-LC through aws-lc-rs (faster RSA signing on CPUs with AVX-512 IFMA).
+    #[cfg(feature = "aws-lc-rs")]
+    AwsLc,
+}
+
+impl Default for Backend {
+    /// `Ring` when the `ring` feature is on, else `AwsLc`.
+    fn default() -> Backend {
+        #[cfg(feature = "ring")]
+        {
+            Backend::Ring
+        }
+        #[cfg(not(feature = "ring"))]
+        {
+            Backend::AwsLc
+        }
+    }
+}
+
+impl Backend {
+    /// Every backend compiled in.
+    pub fn all() -> Vec<Backend> {
+        vec![
+            #[cfg(feature = "ring")]
+            Backend::Ring,
+            #[cfg(feature = "aws-lc-rs")]
+            Backend::AwsLc,
+        ]
+    }
+
+    /// The backend's name (`"ring"`, `"aws-lc-rs"`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            #[cfg(feature = "ring")]
+            Backend::Ring => "ring",
+            #[cfg(feature = "aws-lc-rs")]
+            Backend::AwsLc => "aws-lc-rs",
+        }
+    }
+}
+
+/// Why signing or verifying failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The signature does not match the message and key.
+    Mismatch,
+    /// The signature is not valid base64.
+    BadEncoding,
+    /// The backend failed to sign (should not happen with a loaded key).
+    SigningFailed,
+}
+
+impl fmt::Display for SignatureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignatureError::Mismatch => "signature does not verify",
+            SignatureError::BadEncoding => "signature is not valid base64",
+            SignatureError::SigningFailed => "signing failed",
+        })
+    }
+}
+
+impl std::error::Error for SignatureError {}
+
+enum KeyPair {
+    #[cfg(feature = "ring")]
+    Ring(ring::signature::RsaKeyPair),
+    #[cfg(feature = "aws-lc-rs")]
+    AwsLc(aws_lc_rs::signature::RsaKeyPair),
+}
+
+/// An RSA private key for SHA256withRSA signatures (a merchant's key, or a sandbox platform key).
+///
+/// `Debug` shows only the size and backend. The DER copy kept here is zeroed on drop; the
+/// backend's parsed key is released by the backend.
+pub struct RsaPrivateKey {
+    pair: KeyPair,
+    /// Kept to re-load under another backend and to derive the public key.
+    der: PrivateDer,
+    backend: Backend,
+}
+
+impl fmt::Debug for RsaPrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "RsaPrivateKey([redacted], {} bits, {})",
+            self.der.bits,
+            self.backend.name()
+        )
+    }
+}
+
+impl RsaPrivateKey {
+    /// Loads a private key from PEM (PKCS#8 or PKCS#1), base64 DER or raw DER, with the default
+    /// backend.
+    pub fn from_bytes(input: &[u8]) -> Result<RsaPrivateKey, KeyError> {
+        RsaPrivateKey::from_bytes_with(Backend::default(), input)
+    }
+
+    /// Loads a private key with the given backend.
+    pub fn from_bytes_with(backend: Backend, input: &[u8]) -> Result<RsaPrivateKey, KeyError> {
+        let der = keys::read_private(input)?;
+        let pair = load_pair(backend, &der)?;
+        Ok(RsaPrivateKey { pair, der, backend })
+    }
+
+    /// The same key under another backend.
+    pub fn with_backend(&self, backend: Backend) -> Result<RsaPrivateKey, KeyError> {
+        let der = PrivateDer {
+            der: self.der.der.clone(),
+            kind: self.der.kind,
+            bits: self.der.bits,
+        };
+        let pair = load_pair(backend, &der)?;
+        Ok(RsaPrivateKey { pair, der, backend })
+    }
+
+    /// The modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.der.bits
+    }
+
+    /// The container the key was read from.
+    pub fn kind(&self) -> KeyKind {
+        self.der.kind
+    }
+
+    /// The backend doing the work.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The signature length in bytes (the modulus length).
+    pub fn signature_len(&self) -> usize {
+        match &self.pair {
+            #[cfg(feature = "ring")]
+            KeyPair::Ring(pair) => pair.public().modulus_len(),
+            #[cfg(feature = "aws-lc-rs")]
+            KeyPair::AwsLc(pair) => pair.public_modulus_len(),
+        }
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> RsaPublicKey {
+        let pkcs1 = match &self.pair {
+            #[cfg(feature = "ring")]
+            KeyPair::Ring(pair) => {
+                use ring::signature::KeyPair as _;
+                pair.public_key().as_ref().to_vec()
+            }
+            #[cfg(feature = "aws-lc-rs")]
+            KeyPair::AwsLc(pair) => {
+                use aws_lc_rs::signature::KeyPair as _;
+                pair.public_key().as_ref().to_vec()
+            }
+        };
+        RsaPublicKey {
+            pkcs1,
+            bits: self.der.bits,
+            kind: KeyKind::Pkcs1Public,
+            backend: self.backend,
+        }
+    }
+
+    /// Signs `message` with RSASSA-PKCS1-v1_5 / SHA-256 into `signature`, which must be
+    /// [`Self::signature_len`] bytes long.
+    pub fn sign_into(&self, message: &[u8], signature: &mut [u8]) -> Result<(), SignatureError> {
+        match &self.pair {
+            #[cfg(feature = "ring")]
+            KeyPair::Ring(pair) => {
+                let rng = ring::rand::SystemRandom::new();
+                pair.sign(&ring::signature::RSA_PKCS1_SHA256, &rng, message, signature)
+                    .map_err(|_| SignatureError::SigningFailed)
+            }
+            #[cfg(feature = "aws-lc-rs")]
+            KeyPair::AwsLc(pair) => {
+                let rng = aws_lc_rs::rand::SystemRandom::new();
+                pair.sign(
+                    &aws_lc_rs::signature::RSA_PKCS1_SHA256,
+                    &rng,
+                    message,
+                    signature,
+                )
+                .map_err(|_| SignatureError::SigningFailed)
+            }
+        }
+    }
+
+    /// Signs `message`; the raw signature bytes.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignatureError> {
+        let mut signature = vec![0u8; self.signature_len()];
+        self.sign_into(message, &mut signature)?;
+        Ok(signature)
+    }
+
+    /// Signs `message`; the signature in standard base64, as BluePay's `sign` field carries it.
+    pub fn sign_base64(&self, message: &[u8]) -> Result<String, SignatureError> {
+        Ok(crate::base64_encode(&self.sign(message)?))
+    }
+}
+
+fn load_pair(backend: Backend, der: &PrivateDer) -> Result<KeyPair, KeyError> {
+    let rejected = |reason: String| KeyError::Rejected { reason };
+    match backend {
+        #[cfg(feature = "ring")]
+        Backend::Ring => {
+            use ring::signature::RsaKeyPair;
+            let pair = match der.kind {
+                KeyKind::Pkcs8Private => RsaKeyPair::from_pkcs8(&der.der),
+                _ => RsaKeyPair::from_der(&der.der),
+            };
+            pair.map(KeyPair::Ring).map_err(|e| rejected(e.to_string()))
+        }
+        #[cfg(feature = "aws-lc-rs")]
+        Backend::AwsLc => {
+            use aws_lc_rs::signature::RsaKeyPair;
+            let pair = match der.kind {
+                KeyKind::Pkcs8Private => RsaKeyPair::from_pkcs8(&der.der),
+                _ => RsaKeyPair::from_der(&der.der),
+            };
+            pair.map(KeyPair::AwsLc)
+                .map_err(|e| rejected(e.to_string()))
+        }
+    }
+}
+
+/// An RSA public key for verifying SHA256withRSA signatures (a provider's platform key).
+#[derive(Clone)]
+pub struct RsaPublicKey {
+    /// PKCS#1 `RSAPublicKey` DER, the form both backends verify with.
+    pkcs1: Vec<u8>,
+    bits: usize,
+    kind: KeyKind,
+    backend: Backend,
+}
+
+impl fmt::Debug for RsaPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "RsaPublicKey({} bits, {})",
+            self.bits,
+            self.backend.name()
+        )
+    }
+}
+
+impl RsaPublicKey {
+    /// Loads a public key from PEM (SPKI or PKCS#1), base64 DER (BluePay's X.509 strings) or raw
+    /// DER, with the default backend.
+    pub fn from_bytes(input: &[u8]) -> Result<RsaPublicKey, KeyError> {
+        RsaPublicKey::from_bytes_with(Backend::default(), input)
+    }
+
+    /// Loads a public key with the given backend.
+    pub fn from_bytes_with(backend: Backend, input: &[u8]) -> Result<RsaPublicKey, KeyError> {
+        let der = keys::read_public(input)?;
+        Ok(RsaPublicKey {
+            pkcs1: der.pkcs1,
+            bits: der.bits,
+            kind: der.kind,
+            backend,
+        })
+    }
+
+    /// The same key verifying through another backend.
+    pub fn with_backend(&self, backend: Backend) -> RsaPublicKey {
+        RsaPublicKey {
+            backend,
+            ..self.clone()
+        }
+    }
+
+    /// The modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.bits
+    }
+
+    /// The container the key was read from.
+    pub fn kind(&self) -> KeyKind {
+        self.kind
+    }
+
+    /// The key as PKCS#1 `RSAPublicKey` DER.
+    pub fn pkcs1_der(&self) -> &[u8] {
+        &self.pkcs1
+    }
+
+    /// The key as X.509 `SubjectPublicKeyInfo` DER (what `-----BEGIN PUBLIC KEY-----` holds and
+    /// BluePay distributes base64-encoded).
+    pub fn spki_der(&self) -> Vec<u8> {
+        spki_from_pkcs1(&self.pkcs1)
+    }
+
+    /// The key as a `-----BEGIN PUBLIC KEY-----` PEM document.
+    pub fn to_pem(&self) -> String {
+        pem("PUBLIC KEY", &self.spki_der())
+    }
+
+    /// Verifies an RSASSA-PKCS1-v1_5 / SHA-256 `signature` over exactly `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
+        let ok = match self.backend {
+            #[cfg(feature = "ring")]
+            Backend::Ring => ring::signature::UnparsedPublicKey::new(
+                &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                &self.pkcs1,
+            )
+            .verify(message, signature)
+            .is_ok(),
+            #[cfg(feature = "aws-lc-rs")]
+            Backend::AwsLc => aws_lc_rs::signature::UnparsedPublicKey::new(
+                &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+                &self.pkcs1,
+            )
+            .verify(message, signature)
+            .is_ok(),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(SignatureError::Mismatch)
+        }
+    }
+
+    /// Verifies a base64 signature (BluePay's `sign`).
+    pub fn verify_base64(&self, message: &[u8], signature_b64: &str) -> Result<(), SignatureError> {
+        let signature =
+            crate::base64_decode(signature_b64).map_err(|_| SignatureError::BadEncoding)?;
+        self.verify(message, &signature)
+    }
+}
+
+/// Wraps PKCS#1 `RSAPublicKey` DER in a `SubjectPublicKeyInfo` with the rsaEncryption algorithm.
+fn spki_from_pkcs1(pkcs1: &[u8]) -> Vec<u8> {
+    let mut algorithm = vec![crate::der::OID, 9];
+    algorithm.extend_from_slice(crate::der::RSA_ENCRYPTION);
+    algorithm.extend_from_slice(&[crate::der::NULL, 0]);
+    let algorithm = der_wrap(crate::der::SEQUENCE, &algorithm);
+    let mut bits = vec![0u8];
+    bits.extend_from_slice(pkcs1);
+    let bit_string = der_wrap(crate::der::BIT_STRING, &bits);
+    let mut body = algorithm;
+    body.extend_from_slice(&bit_string);
+    der_wrap(crate::der::SEQUENCE, &body)
+}
+
+fn der_wrap(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = content.len();
+    if len < 0x80 {
+        out.push(u8::try_from(len).unwrap_or(0));
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        let significant = bytes.get(skip..).unwrap_or_default();
+        out.push(0x80 | u8::try_from(significant.len()).unwrap_or(0));
+        out.extend_from_slice(significant);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// A PEM document with 64-column base64 lines.
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = crate::base64_encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or(""));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
