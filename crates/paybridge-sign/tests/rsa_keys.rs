@@ -48,15 +48,15 @@ fn every_private_form_loads_and_signs_identically_on_every_backend() {
             .args(["pkcs8", "-topk8", "-nocrypt", "-outform", "DER", "-in"])
             .arg(key_path("rsa2048.pkcs8.pem"))
             .output();
-        if let Ok(out) = der {
-            if out.status.success() {
-                let k = RsaPrivateKey::from_bytes_with(backend, &out.stdout).unwrap();
-                assert_eq!(
-                    k.sign(MESSAGE).unwrap(),
-                    reference,
-                    "raw DER on {backend:?}"
-                );
-            }
+        if let Ok(out) = der
+            && out.status.success()
+        {
+            let k = RsaPrivateKey::from_bytes_with(backend, &out.stdout).unwrap();
+            assert_eq!(
+                k.sign(MESSAGE).unwrap(),
+                reference,
+                "raw DER on {backend:?}"
+            );
         }
     }
 }
