@@ -174,7 +174,7 @@ pub fn to_string<T: ?Sized + Serialize>(value: &T) -> Result<String, CanonicalEr
 pub fn canonicalize(input: &[u8]) -> Result<Vec<u8>, CanonicalError> {
     let mut writer = writer::Writer::with_capacity(input.len());
     parse::canonicalize_into(&mut writer, input)?;
-    Ok(writer.out)
+    Ok(writer.finish())
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ impl CanonicalSerializer {
     }
 
     pub(crate) fn into_inner(self) -> Vec<u8> {
-        self.writer.out
+        self.writer.finish()
     }
 }
 

@@ -64,14 +64,92 @@ pub(crate) struct Writer {
     members: Vec<Member>,
     arena: String,
     scratch: Vec<u8>,
+    orders: OrderCache,
 }
+
+/// Sorted member orders of structs seen before. A struct's field names are `&'static str`s that
+/// arrive in the same order every time, so the order found by sorting once is replayed after
+/// checking, by address and length, that the same names arrived in the same sequence.
+#[derive(Default)]
+struct OrderCache {
+    slots: Vec<Option<CachedOrder>>,
+}
+
+struct CachedOrder {
+    /// Address and length of each field name, in arrival order.
+    keys: Vec<(usize, usize)>,
+    /// Arrival index of each member, in sorted order.
+    order: Vec<u16>,
+}
+
+const ORDER_CACHE_SLOTS: usize = 64;
+
+impl OrderCache {
+    fn slot(keys: impl Iterator<Item = (usize, usize)>) -> usize {
+        let hash = keys.fold(0xcbf2_9ce4_8422_2325_u64, |h, (addr, len)| {
+            (h ^ (addr as u64) ^ ((len as u64) << 48)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        (hash >> 58) as usize % ORDER_CACHE_SLOTS
+    }
+}
+
+/// The working buffers of a finished [`Writer`], kept per thread so the next document reuses
+/// their capacity instead of allocating them again (they are most of the allocations).
+#[derive(Default)]
+struct Spare {
+    members: Vec<Member>,
+    arena: String,
+    scratch: Vec<u8>,
+    orders: OrderCache,
+}
+
+thread_local! {
+    static SPARE: std::cell::Cell<Spare> = std::cell::Cell::new(Spare::default());
+}
+
+/// Buffers larger than this are not kept, so one huge document does not pin memory.
+const MAX_KEPT_CAPACITY: usize = 64 * 1024;
 
 impl Writer {
     pub(crate) fn with_capacity(capacity: usize) -> Writer {
+        // A nested call (a Serialize impl that canonicalizes) finds the cell empty and simply
+        // starts with fresh buffers.
+        let spare = SPARE.with(std::cell::Cell::take);
         Writer {
             out: Vec::with_capacity(capacity),
-            ..Writer::default()
+            members: spare.members,
+            arena: spare.arena,
+            scratch: spare.scratch,
+            orders: spare.orders,
         }
+    }
+
+    /// Returns the output, keeping the working buffers for the thread's next document.
+    pub(crate) fn finish(self) -> Vec<u8> {
+        let Writer {
+            out,
+            mut members,
+            mut arena,
+            mut scratch,
+            orders,
+        } = self;
+        members.clear();
+        arena.clear();
+        scratch.clear();
+        if members.capacity() * std::mem::size_of::<Member>() <= MAX_KEPT_CAPACITY
+            && arena.capacity() <= MAX_KEPT_CAPACITY
+            && scratch.capacity() <= MAX_KEPT_CAPACITY
+        {
+            SPARE.with(|cell| {
+                cell.set(Spare {
+                    members,
+                    arena,
+                    scratch,
+                    orders,
+                })
+            });
+        }
+        out
     }
 
     fn key_str(&self, key: Key) -> &str {
@@ -105,6 +183,7 @@ impl Writer {
         Ok(Key::Arena { start, end })
     }
 
+    #[inline]
     pub(crate) fn begin_object(&mut self) -> ObjectFrame {
         self.out.push(b'{');
         ObjectFrame {
@@ -116,6 +195,7 @@ impl Writer {
     }
 
     /// Writes the separator and `key` and returns the member to finish once its value is written.
+    #[inline]
     pub(crate) fn begin_member(&mut self, frame: &ObjectFrame, key: Key) -> MemberStart {
         if self.out.len() > frame.body_start {
             self.out.push(b',');
@@ -132,6 +212,7 @@ impl Writer {
     }
 
     /// Records the member just written, noting whether keys are still in order.
+    #[inline]
     pub(crate) fn end_member(
         &mut self,
         frame: &mut ObjectFrame,
@@ -157,6 +238,7 @@ impl Writer {
         Ok(())
     }
 
+    #[inline]
     pub(crate) fn end_object(&mut self, frame: ObjectFrame) -> Result<(), CanonicalError> {
         if !frame.sorted {
             self.sort_members(&frame)?;
@@ -173,31 +255,116 @@ impl Writer {
             members,
             arena,
             scratch,
+            orders,
         } = self;
-        let key = |k: Key| -> &str {
-            match k {
-                Key::Static(s) => s,
-                Key::Arena { start, end } => arena.get(start as usize..end as usize).unwrap_or(""),
+        let object_members = members.get_mut(frame.members_start..).unwrap_or_default();
+        let static_keys = || {
+            object_members.iter().map(|m| match m.key {
+                Key::Static(s) => Some((s.as_ptr() as usize, s.len())),
+                Key::Arena { .. } => None,
+            })
+        };
+        let all_static = static_keys().all(|k| k.is_some()) && object_members.len() <= 1 << 15;
+        let slot = all_static.then(|| OrderCache::slot(static_keys().flatten()));
+        if orders.slots.is_empty() {
+            orders.slots.resize_with(ORDER_CACHE_SLOTS, || None);
+        }
+        let hit = slot
+            .and_then(|i| orders.slots.get(i))
+            .and_then(Option::as_ref)
+            .is_some_and(|c| {
+                c.keys.len() == object_members.len()
+                    && c.keys.iter().copied().map(Some).eq(static_keys())
+            });
+        let cached = if hit {
+            slot.and_then(|i| orders.slots.get(i))
+                .and_then(Option::as_ref)
+        } else {
+            None
+        };
+        let computed: Vec<u16>;
+        let order: &[u16] = match cached {
+            Some(c) => &c.order,
+            None => {
+                let key = |k: Key| -> &str {
+                    match k {
+                        Key::Static(s) => s,
+                        Key::Arena { start, end } => {
+                            arena.get(start as usize..end as usize).unwrap_or("")
+                        }
+                    }
+                };
+                let mut order: Vec<u16> = (0..object_members.len())
+                    .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
+                    .collect();
+                let key_at = |i: u16| {
+                    object_members
+                        .get(usize::from(i))
+                        .map_or("", |m| key(m.key))
+                };
+                order.sort_by(|&a, &b| cmp_utf16(key_at(a), key_at(b)));
+                for pair in order.windows(2) {
+                    if let [a, b] = pair
+                        && key_at(*a) == key_at(*b)
+                    {
+                        return Err(CanonicalError::duplicate_key(key_at(*a)));
+                    }
+                }
+                if let Some(i) = slot
+                    && let Some(entry) = orders.slots.get_mut(i)
+                {
+                    let keys = static_keys().flatten().collect();
+                    *entry = Some(CachedOrder { keys, order });
+                    // Just stored; read it back from the cache below.
+                    computed = Vec::new();
+                    match entry {
+                        Some(c) => &c.order,
+                        None => &computed,
+                    }
+                } else {
+                    computed = order;
+                    &computed
+                }
             }
         };
-        let object_members = members.get_mut(frame.members_start..).unwrap_or_default();
-        object_members.sort_by(|a, b| cmp_utf16(key(a.key), key(b.key)));
-        for pair in object_members.windows(2) {
-            if let [a, b] = pair
-                && key(a.key) == key(b.key)
-            {
-                return Err(CanonicalError::duplicate_key(key(a.key)));
-            }
-        }
+        // Members already in place at the front stay where they are.
+        let in_place = order
+            .iter()
+            .enumerate()
+            .take_while(|&(n, &i)| usize::from(i) == n)
+            .count();
+        let Some(first_moved) = object_members.get(in_place) else {
+            return Ok(());
+        };
+        let base = first_moved.start;
         scratch.clear();
-        scratch.extend_from_slice(out.get(frame.body_start..).unwrap_or_default());
-        out.truncate(frame.body_start);
-        for (i, member) in object_members.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
+        scratch.extend_from_slice(out.get(base..).unwrap_or_default());
+        out.truncate(base);
+        let mut rest = order.get(in_place..).unwrap_or_default();
+        let mut first = true;
+        while let Some((&head, tail)) = rest.split_first() {
+            // Members that follow each other in both orders are copied as one run, commas and all.
+            let run = 1 + tail
+                .iter()
+                .zip(head..)
+                .take_while(|&(&next, prev)| next == prev + 1)
+                .count();
+            let last = head + u16::try_from(run - 1).unwrap_or(0);
+            if let (Some(from), Some(to)) = (
+                object_members.get(usize::from(head)),
+                object_members.get(usize::from(last)),
+            ) {
+                if !first {
+                    out.push(b',');
+                }
+                out.extend_from_slice(
+                    scratch
+                        .get(from.start - base..to.end - base)
+                        .unwrap_or_default(),
+                );
             }
-            let range = member.start - frame.body_start..member.end - frame.body_start;
-            out.extend_from_slice(scratch.get(range).unwrap_or_default());
+            first = false;
+            rest = tail.get(run - 1..).unwrap_or_default();
         }
         Ok(())
     }
@@ -227,14 +394,14 @@ pub(crate) fn cmp_utf16(a: &str, b: &str) -> Ordering {
     }
 }
 
-/// What each byte below 0x80 turns into inside a JSON string: 0 for itself, else the letter of a
-/// two-character escape, or `u` for `\u00XX`.
+/// What each byte turns into inside a JSON string: 0 for itself, else the letter of a
+/// two-character escape, or `u` for `\u00XX`. 256 entries so the lookup needs no bounds branch.
 // Evaluated at compile time: an out-of-range index or a truncating cast would not compile.
 #[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)]
-static ESCAPE: [u8; 128] = {
-    let mut table = [0u8; 128];
+static ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
     let mut i = 0;
-    while i < 128 {
+    while i < 256 {
         table[i] = match i as u8 {
             0x08 => b'b',
             0x09 => b't',
@@ -253,33 +420,73 @@ static ESCAPE: [u8; 128] = {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Writes `s` as a JSON string the RFC 8785 way: only `"`, `\` and control characters escaped,
-/// short forms where JSON has them, lower-case `\u00xx` otherwise; everything else as UTF-8.
+/// Whether any of the eight bytes in `word` is below 0x20, `"` or `\\` — the bytes JSON makes
+/// us escape. Exact (no false positives) for the "any" question, by the classic has-zero-byte
+/// trick: `(x - 0x01…) & !x & 0x80…` is non-zero exactly when some byte of `x` is zero.
+#[inline]
+fn word_needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let quote = quote.wrapping_sub(ONES) & !quote & HIGHS;
+    let backslash = backslash.wrapping_sub(ONES) & !backslash & HIGHS;
+    (control | quote | backslash) != 0
+}
+
+/// Writes `s` as a JSON string the RFC 8785 way: only `"`, `\\` and control characters escaped,
+/// short forms where JSON has them, lower-case `\\u00xx` otherwise; everything else as UTF-8.
+///
+/// Runs that need no escape are found eight bytes at a time and copied whole.
+#[inline]
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push(b'"');
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut clean_from = 0;
-    for (i, &byte) in bytes.iter().enumerate() {
-        let escape = ESCAPE.get(usize::from(byte)).copied().unwrap_or(0);
-        if escape == 0 {
-            continue;
+    let mut pos = 0;
+    while let Some(chunk) = bytes.get(pos..pos + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if word_needs_escape(word) {
+            for (offset, &byte) in chunk.iter().enumerate() {
+                escape_byte(out, bytes, &mut clean_from, pos + offset, byte);
+            }
         }
-        out.extend_from_slice(bytes.get(clean_from..i).unwrap_or_default());
-        if escape == b'u' {
-            let hi = HEX.get(usize::from(byte >> 4)).copied().unwrap_or(b'0');
-            let lo = HEX.get(usize::from(byte & 0xF)).copied().unwrap_or(b'0');
-            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hi, lo]);
-        } else {
-            out.extend_from_slice(&[b'\\', escape]);
-        }
-        clean_from = i + 1;
+        pos += 8;
+    }
+    for (offset, &byte) in bytes.get(pos..).unwrap_or_default().iter().enumerate() {
+        escape_byte(out, bytes, &mut clean_from, pos + offset, byte);
     }
     out.extend_from_slice(bytes.get(clean_from..).unwrap_or_default());
     out.push(b'"');
 }
 
+/// If `byte` (at index `i` of `bytes`) needs an escape, flushes the clean run before it and
+/// writes the escape.
+#[inline]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a u8 index into a 256-entry table cannot be out of range"
+)]
+fn escape_byte(out: &mut Vec<u8>, bytes: &[u8], clean_from: &mut usize, i: usize, byte: u8) {
+    let escape = ESCAPE[usize::from(byte)];
+    if escape == 0 {
+        return;
+    }
+    out.extend_from_slice(bytes.get(*clean_from..i).unwrap_or_default());
+    if escape == b'u' {
+        let hi = HEX.get(usize::from(byte >> 4)).copied().unwrap_or(b'0');
+        let lo = HEX.get(usize::from(byte & 0xF)).copied().unwrap_or(b'0');
+        out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hi, lo]);
+    } else {
+        out.extend_from_slice(&[b'\\', escape]);
+    }
+    *clean_from = i + 1;
+}
+
 /// Writes a double the way ECMAScript's `Number.prototype.toString` does (RFC 8785 §3.2.2.3).
+#[inline]
 pub(crate) fn write_f64(out: &mut Vec<u8>, value: f64) -> Result<(), CanonicalError> {
     if !value.is_finite() {
         return Err(CanonicalError::non_finite());
@@ -295,6 +502,7 @@ pub(crate) fn write_f64(out: &mut Vec<u8>, value: f64) -> Result<(), CanonicalEr
 }
 
 /// Writes an integer that must be exactly representable as a double.
+#[inline]
 pub(crate) fn write_u64(out: &mut Vec<u8>, value: u64) -> Result<(), CanonicalError> {
     if value > MAX_SAFE_INTEGER {
         return Err(CanonicalError::integer_out_of_range(value.to_string()));
@@ -305,6 +513,7 @@ pub(crate) fn write_u64(out: &mut Vec<u8>, value: u64) -> Result<(), CanonicalEr
 }
 
 /// Signed counterpart of [`write_u64`].
+#[inline]
 pub(crate) fn write_i64(out: &mut Vec<u8>, value: i64) -> Result<(), CanonicalError> {
     if value.unsigned_abs() > MAX_SAFE_INTEGER {
         return Err(CanonicalError::integer_out_of_range(value.to_string()));
