@@ -34,6 +34,14 @@ pub fn base64_encode(bytes: &[u8]) -> String {
 /// Decodes standard base64, ignoring ASCII whitespace (keys are often wrapped).
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     use base64::Engine as _;
+    if !text.bytes().any(|b| b.is_ascii_whitespace()) {
+        return base64::engine::general_purpose::STANDARD.decode(text);
+    }
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     base64::engine::general_purpose::STANDARD.decode(compact)
 }
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -340,9 +340,18 @@ impl RsaPublicKey {
 
     /// Verifies a base64 signature (BluePay's `sign`).
     pub fn verify_base64(&self, message: &[u8], signature_b64: &str) -> Result<(), SignatureError> {
-        let signature =
-            crate::base64_decode(signature_b64).map_err(|_| SignatureError::BadEncoding)?;
-        self.verify(message, &signature)
+        use base64::Engine as _;
+        // Signatures are at most 1024 bytes (8192-bit keys): decode onto the stack. Wrapped or
+        // oversized input takes the general path.
+        let mut buffer = [0u8; 1024];
+        match base64::engine::general_purpose::STANDARD.decode_slice(signature_b64, &mut buffer) {
+            Ok(len) => self.verify(message, buffer.get(..len).unwrap_or_default()),
+            Err(_) => {
+                let signature =
+                    crate::base64_decode(signature_b64).map_err(|_| SignatureError::BadEncoding)?;
+                self.verify(message, &signature)
+            }
+        }
     }
 }
 

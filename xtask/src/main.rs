@@ -1,0 +1,109 @@
+//! `cargo xtask` — the project's automation, in Rust so it runs wherever cargo does.
+//!
+//! - `cargo xtask ci`: what `.ci/run` runs — `lint` then the README's test command.
+//! - `cargo xtask lint`: fmt, clippy `-D warnings`, docs with `-D warnings`, and each crypto
+//!   backend built alone.
+//! - `cargo xtask bench [FILTER]`: runs the criterion benchmarks and prints every goal ratio
+//!   from the issues as a table with pass/fail (exit 1 if any fails).
+#![forbid(unsafe_code)]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a command-line tool reports on its streams"
+)]
+#![allow(
+    clippy::float_arithmetic,
+    reason = "benchmark ratios are statistics, not money"
+)]
+
+mod bench;
+
+use std::process::{Command, ExitCode};
+
+/// The README's test command, run verbatim by `ci`.
+pub(crate) const TEST_COMMAND: &[&str] = &["test", "--workspace", "--all-features"];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") => lint().and_then(|()| cargo("tests", TEST_COMMAND, &[])),
+        Some("lint") => lint(),
+        Some("bench") => bench::run(args.get(1).map(String::as_str)),
+        _ => {
+            eprintln!("usage: cargo xtask ci | lint | bench [FILTER]");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `cargo` with `args` (and `env`), failing with the step's name if it fails.
+pub(crate) fn cargo(step: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    eprintln!("\n==> {step}: cargo {}", args.join(" "));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args(args)
+        .envs(env.iter().copied())
+        .status()
+        .map_err(|e| format!("{step}: could not run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{step} failed ({status})"))
+    }
+}
+
+fn lint() -> Result<(), String> {
+    cargo("format", &["fmt", "--all", "--", "--check"], &[])?;
+    cargo(
+        "clippy",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    cargo(
+        "docs",
+        &["doc", "--workspace", "--no-deps", "--all-features"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    // Each crypto backend alone must build: nothing may lean on the other being there.
+    cargo(
+        "sign with ring only",
+        &[
+            "check",
+            "-p",
+            "paybridge-sign",
+            "--no-default-features",
+            "--features",
+            "ring",
+        ],
+        &[],
+    )?;
+    cargo(
+        "sign with aws-lc-rs only",
+        &[
+            "check",
+            "-p",
+            "paybridge-sign",
+            "--no-default-features",
+            "--features",
+            "aws-lc-rs",
+        ],
+        &[],
+    )?;
+    eprintln!("\nxtask lint: all checks passed");
+    Ok(())
+}
