@@ -336,35 +336,65 @@ impl Writer {
             return Ok(());
         };
         let base = first_moved.start;
-        scratch.clear();
-        scratch.extend_from_slice(out.get(base..).unwrap_or_default());
-        // Padding so that short runs can be copied as one fixed-size block (see below).
-        scratch.extend_from_slice(&[0; SMALL_COPY]);
-        out.reserve(SMALL_COPY);
-        out.truncate(base);
-        let mut rest = order.get(in_place..).unwrap_or_default();
-        let mut first = true;
-        while let Some((&head, tail)) = rest.split_first() {
-            // Members that follow each other in both orders are copied as one run, commas and all.
-            let run = 1 + tail
-                .iter()
-                .zip(head..)
-                .take_while(|&(&next, prev)| next == prev + 1)
-                .count();
-            let last = head + u16::try_from(run - 1).unwrap_or(0);
-            if let (Some(from), Some(to)) = (
-                object_members.get(usize::from(head)),
-                object_members.get(usize::from(last)),
-            ) {
-                if !first {
+        let runs = SortedRuns {
+            members: object_members,
+            rest: order.get(in_place..).unwrap_or_default(),
+        };
+        if base <= (out.len() - base) / 4 {
+            // Little precedes the moved members (the root object, typically): write the prefix
+            // and the sorted members into the spare buffer and swap, so the moved bytes are
+            // copied once instead of out and back.
+            scratch.clear();
+            scratch.reserve(out.len() + SMALL_COPY);
+            scratch.extend_from_slice(out.get(..base).unwrap_or_default());
+            out.extend_from_slice(&[0; SMALL_COPY]);
+            for (n, (start, end)) in runs.enumerate() {
+                if n > 0 {
+                    scratch.push(b',');
+                }
+                append(scratch, out, start, end);
+            }
+            std::mem::swap(out, scratch);
+        } else {
+            scratch.clear();
+            scratch.extend_from_slice(out.get(base..).unwrap_or_default());
+            // Padding so that short runs can be copied as one fixed-size block (see below).
+            scratch.extend_from_slice(&[0; SMALL_COPY]);
+            out.reserve(SMALL_COPY);
+            out.truncate(base);
+            for (n, (start, end)) in runs.enumerate() {
+                if n > 0 {
                     out.push(b',');
                 }
-                append(out, scratch, from.start - base, to.end - base);
+                append(out, scratch, start - base, end - base);
             }
-            first = false;
-            rest = tail.get(run - 1..).unwrap_or_default();
         }
         Ok(())
+    }
+}
+
+/// The byte ranges of an object's members in sorted order, merging members that follow each
+/// other in both orders into one run (commas included).
+struct SortedRuns<'a> {
+    members: &'a [Member],
+    /// Arrival indices, in sorted order, still to be yielded.
+    rest: &'a [u16],
+}
+
+impl Iterator for SortedRuns<'_> {
+    type Item = (usize, usize);
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let (&head, tail) = self.rest.split_first()?;
+        let run = 1 + tail
+            .iter()
+            .zip(head..)
+            .take_while(|&(&next, prev)| next == prev + 1)
+            .count();
+        let last = head + u16::try_from(run - 1).unwrap_or(0);
+        self.rest = tail.get(run - 1..).unwrap_or_default();
+        let from = self.members.get(usize::from(head))?;
+        let to = self.members.get(usize::from(last))?;
+        Some((from.start, to.end))
     }
 }
 
