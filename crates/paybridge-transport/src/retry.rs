@@ -1,0 +1,207 @@
+//! Retrying only when it is safe, with capped exponential backoff, injectable jitter and an
+//! overall deadline.
+
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use paybridge_core::{Delivery, Error, TransportErrorKind};
+use tokio::time::Instant;
+
+use crate::{Transport, clone_request};
+
+/// Which attempt a request is (1 for the first); set as a request extension by
+/// [`send_with_retry`] and recorded in the transport's tracing span.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attempt(pub u32);
+
+/// Whether sending the same request twice could do the thing twice. The caller knows; the
+/// transport does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idempotency {
+    /// A second delivery could act again (a create call without an idempotency key). Retried
+    /// only when the request certainly never reached the server.
+    NotIdempotent,
+    /// The request carries the merchant's idempotency key (a refund id) or only reads, so a
+    /// repeat is harmless. Retried also after a possible delivery and on 502/503/504.
+    IdempotentByKey,
+}
+
+/// Turns a backoff into the delay actually slept, to spread retries of many clients.
+pub trait Jitter: Send + Sync + fmt::Debug {
+    /// The delay for a backoff of `backoff`; must not exceed it.
+    fn delay(&self, backoff: Duration) -> Duration;
+}
+
+/// No jitter: the delay is the backoff. For tests and replays.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoJitter;
+
+impl Jitter for NoJitter {
+    fn delay(&self, backoff: Duration) -> Duration {
+        backoff
+    }
+}
+
+/// "Full jitter": a delay uniform in `[0, backoff]`.
+#[derive(Debug, Default)]
+pub struct FullJitter {
+    counter: AtomicU64,
+}
+
+impl Jitter for FullJitter {
+    fn delay(&self, backoff: Duration) -> Duration {
+        // Spreading retries needs unpredictability across clients, not secrecy: std's randomly
+        // keyed hasher is enough.
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(self.counter.fetch_add(1, Ordering::Relaxed));
+        let nanos = u64::try_from(backoff.as_nanos()).unwrap_or(u64::MAX);
+        Duration::from_nanos(hasher.finish() % nanos.saturating_add(1))
+    }
+}
+
+/// When and how often [`send_with_retry`] tries again.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// The backoff before the second attempt; it doubles each time.
+    pub initial_backoff: Duration,
+    /// The largest backoff.
+    pub max_backoff: Duration,
+    /// No attempt starts, and none runs, past this much time from the first.
+    pub deadline: Duration,
+    /// Response statuses retried for idempotent requests.
+    pub retry_statuses: Vec<http::StatusCode>,
+    /// How backoffs become delays.
+    pub jitter: Arc<dyn Jitter>,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            deadline: Duration::from_secs(60),
+            retry_statuses: vec![
+                http::StatusCode::BAD_GATEWAY,
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                http::StatusCode::GATEWAY_TIMEOUT,
+            ],
+            jitter: Arc::new(FullJitter::default()),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt, no retries.
+    pub fn none() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// The backoff after attempt `attempt` (1-based): initial × 2^(attempt−1), capped.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
+        self.initial_backoff
+            .saturating_mul(factor)
+            .min(self.max_backoff)
+    }
+}
+
+/// Whether the outcome of one attempt should be retried under `idempotency`.
+fn should_retry(
+    result: &Result<http::Response<Bytes>, Error>,
+    idempotency: Idempotency,
+    policy: &RetryPolicy,
+) -> bool {
+    let idempotent = idempotency == Idempotency::IdempotentByKey;
+    match result {
+        Ok(response) => idempotent && policy.retry_statuses.contains(&response.status()),
+        Err(error) => error.is_retryable() && (error.nothing_sent() || idempotent),
+    }
+}
+
+/// Sends `request`, retrying when — and only when — it is safe: the request never reached the
+/// server, or it is idempotent by the merchant's key. Backoff is capped exponential with jitter;
+/// no attempt starts or runs past the policy's deadline. The last outcome is returned as it was,
+/// so a possible delivery that could not be retried surfaces as such
+/// ([`Error::outcome_unknown`]).
+pub async fn send_with_retry<T: Transport + ?Sized>(
+    transport: &T,
+    request: http::Request<Bytes>,
+    idempotency: Idempotency,
+    policy: &RetryPolicy,
+) -> Result<http::Response<Bytes>, Error> {
+    let start = Instant::now();
+    let mut attempt = 1;
+    loop {
+        let mut copy = clone_request(&request);
+        copy.extensions_mut().insert(Attempt(attempt));
+        let remaining = policy.deadline.saturating_sub(start.elapsed());
+        let result = match tokio::time::timeout(remaining, transport.send(copy)).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Transport {
+                kind: TransportErrorKind::ResponseTimeout,
+                delivery: Delivery::MaybeDelivered,
+                message: format!("the overall deadline of {:?} passed", policy.deadline),
+            }),
+        };
+        if attempt >= policy.max_attempts || !should_retry(&result, idempotency, policy) {
+            return result;
+        }
+        let delay = policy
+            .jitter
+            .delay(policy.backoff(attempt))
+            .min(policy.backoff(attempt));
+        if start.elapsed() + delay >= policy.deadline {
+            return result;
+        }
+        match &result {
+            Ok(response) => tracing::debug!(
+                attempt,
+                status = response.status().as_u16(),
+                ?delay,
+                "retrying"
+            ),
+            Err(error) => tracing::debug!(attempt, %error, ?delay, "retrying"),
+        }
+        tokio::time::sleep(delay).await;
+        attempt += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let p = RetryPolicy {
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(500),
+            ..RetryPolicy::default()
+        };
+        assert_eq!(p.backoff(1), Duration::from_millis(100));
+        assert_eq!(p.backoff(2), Duration::from_millis(200));
+        assert_eq!(p.backoff(3), Duration::from_millis(400));
+        assert_eq!(p.backoff(4), Duration::from_millis(500));
+        assert_eq!(p.backoff(60), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn full_jitter_stays_within_the_backoff() {
+        let j = FullJitter::default();
+        for _ in 0..1000 {
+            assert!(j.delay(Duration::from_millis(10)) <= Duration::from_millis(10));
+        }
+        assert_eq!(j.delay(Duration::ZERO), Duration::ZERO);
+    }
+}

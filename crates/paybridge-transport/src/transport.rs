@@ -1,0 +1,54 @@
+//! The transport trait.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use paybridge_core::Error;
+
+/// Sends one HTTP request and returns the whole response.
+///
+/// Errors are [`Error::Transport`] with a [`paybridge_core::Delivery`] that says whether the
+/// request may have reached the server: the basis of every retry and outcome-unknown decision.
+/// An HTTP error status is a response, not an error; provider codecs interpret it.
+#[async_trait]
+pub trait Transport: Send + Sync + fmt::Debug {
+    /// Sends `request`.
+    async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Error>;
+}
+
+#[async_trait]
+impl<T: Transport + ?Sized> Transport for Arc<T> {
+    async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Error> {
+        (**self).send(request).await
+    }
+}
+
+#[async_trait]
+impl<T: Transport + ?Sized> Transport for Box<T> {
+    async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Error> {
+        (**self).send(request).await
+    }
+}
+
+#[async_trait]
+impl<T: Transport + ?Sized> Transport for &T {
+    async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Error> {
+        (**self).send(request).await
+    }
+}
+
+/// A copy of `request` (method, URI, version, headers, extensions that matter, body) — the body
+/// is `Bytes`, so this is cheap. Used to send the same request again.
+pub fn clone_request(request: &http::Request<Bytes>) -> http::Request<Bytes> {
+    let mut copy = http::Request::new(request.body().clone());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.version_mut() = request.version();
+    *copy.headers_mut() = request.headers().clone();
+    if let Some(attempt) = request.extensions().get::<crate::Attempt>() {
+        copy.extensions_mut().insert(*attempt);
+    }
+    copy
+}
