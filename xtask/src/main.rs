@@ -80,30 +80,22 @@ fn lint() -> Result<(), String> {
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
     // Each crypto backend alone must build: nothing may lean on the other being there.
-    cargo(
-        "sign with ring only",
-        &[
-            "check",
-            "-p",
-            "paybridge-sign",
-            "--no-default-features",
-            "--features",
-            "ring",
-        ],
-        &[],
-    )?;
-    cargo(
-        "sign with aws-lc-rs only",
-        &[
-            "check",
-            "-p",
-            "paybridge-sign",
-            "--no-default-features",
-            "--features",
-            "aws-lc-rs",
-        ],
-        &[],
-    )?;
+    for package in ["paybridge-sign", "paybridge-transport"] {
+        for backend in ["ring", "aws-lc-rs"] {
+            cargo(
+                &format!("{package} with {backend} only"),
+                &[
+                    "check",
+                    "-p",
+                    package,
+                    "--no-default-features",
+                    "--features",
+                    backend,
+                ],
+                &[],
+            )?;
+        }
+    }
     eprintln!("\nxtask lint: all checks passed");
     Ok(())
 }

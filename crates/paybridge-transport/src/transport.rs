@@ -52,3 +52,43 @@ pub fn clone_request(request: &http::Request<Bytes>) -> http::Request<Bytes> {
     }
     copy
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Transport` must stay object-safe: providers and the gateway hold `dyn Transport`.
+    #[test]
+    fn transport_is_object_safe() {
+        #[derive(Debug)]
+        struct Fixed;
+        #[async_trait]
+        impl Transport for Fixed {
+            async fn send(&self, _: http::Request<Bytes>) -> Result<http::Response<Bytes>, Error> {
+                Ok(http::Response::new(Bytes::from_static(b"ok")))
+            }
+        }
+        let boxed: Box<dyn Transport> = Box::new(Fixed);
+        let shared: Arc<dyn Transport> = Arc::new(Fixed);
+        let request = || http::Request::new(Bytes::new());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert_eq!(
+            runtime
+                .block_on(boxed.send(request()))
+                .unwrap()
+                .body()
+                .as_ref(),
+            b"ok"
+        );
+        assert_eq!(
+            runtime
+                .block_on(shared.send(request()))
+                .unwrap()
+                .body()
+                .as_ref(),
+            b"ok"
+        );
+    }
+}

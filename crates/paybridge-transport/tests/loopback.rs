@@ -10,8 +10,8 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -453,6 +453,10 @@ struct Pki {
 }
 
 fn pki() -> Pki {
+    pki_for("localhost", &[b"http/1.1"])
+}
+
+fn pki_for(name: &str, alpn: &[&[u8]]) -> Pki {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -462,11 +466,11 @@ fn pki() -> Pki {
     let ca_cert = ca_params.self_signed(&ca_key).unwrap();
     let issuer = rcgen::Issuer::new(ca_params, ca_key);
     let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+    let leaf = rcgen::CertificateParams::new(vec![name.to_owned()])
         .unwrap()
         .signed_by(&leaf_key, &issuer)
         .unwrap();
-    let server = rustls::ServerConfig::builder_with_provider(Arc::new(
+    let mut server = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
@@ -477,6 +481,7 @@ fn pki() -> Pki {
         rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap(),
     )
     .unwrap();
+    server.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Pki {
         ca_pem: ca_cert.pem(),
         server: Arc::new(server),
@@ -494,14 +499,23 @@ async fn tls_server(config: Arc<rustls::ServerConfig>) -> SocketAddr {
                 let Ok(tls) = acceptor.accept(stream).await else {
                     return;
                 };
-                let service = service_fn(|_request: http::Request<hyper::body::Incoming>| async {
-                    Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(
-                        b"tls ok",
-                    ))))
-                });
-                let _ = http1::Builder::new()
+                let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                let service =
+                    service_fn(|request: http::Request<hyper::body::Incoming>| async move {
+                        let text = format!("tls ok {:?}", request.version());
+                        Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from(text))))
+                    });
+                if h2 {
+                    let _ = hyper::server::conn::http2::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
                     .serve_connection(TokioIo::new(tls), service)
                     .await;
+                } else {
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(tls), service)
+                        .await;
+                }
             });
         }
     });
@@ -522,7 +536,7 @@ async fn tls_with_the_private_ca_succeeds() {
         .body(Bytes::new())
         .unwrap();
     let response = transport.send(request).await.unwrap();
-    assert_eq!(response.body().as_ref(), b"tls ok");
+    assert_eq!(response.body().as_ref(), b"tls ok HTTP/1.1");
 }
 
 #[tokio::test]
@@ -560,4 +574,92 @@ async fn a_stalled_tls_handshake_times_out_as_never_sent() {
         transport_error(error),
         (TransportErrorKind::ConnectTimeout, Delivery::NotSent)
     );
+}
+
+/// A CONNECT proxy on loopback that tunnels every request to `target`, whatever host it names,
+/// counting tunnels and recording the CONNECT lines.
+async fn connect_proxy(target: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let log = Arc::clone(&log);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if client.read_exact(&mut byte).await.is_err() {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let line = String::from_utf8_lossy(&head)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+                log.lock().unwrap().push(line);
+                let mut upstream = TcpStream::connect(target).await.unwrap();
+                client
+                    .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                    .await
+                    .unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+#[tokio::test]
+async fn remote_hosts_go_through_the_configured_proxy_with_tls_end_to_end() {
+    let pki = pki_for("pay.example.test", &[b"http/1.1"]);
+    let server = tls_server(pki.server).await;
+    let (proxy, connects) = connect_proxy(server).await;
+    let roots = Roots {
+        webpki: false,
+        native: false,
+        extra: certificates_from_pem(pki.ca_pem.as_bytes()).unwrap(),
+    };
+    let config = TransportConfig {
+        roots,
+        proxy: Some(format!("http://{proxy}").parse().unwrap()),
+        ..config()
+    };
+    let transport = HyperTransport::new(config).unwrap();
+    let request = http::Request::get("https://pay.example.test/api/common/payQuery")
+        .body(Bytes::new())
+        .unwrap();
+    let response = transport.send(request).await.unwrap();
+    assert_eq!(response.body().as_ref(), b"tls ok HTTP/1.1");
+    assert_eq!(
+        connects.lock().unwrap().as_slice(),
+        ["CONNECT pay.example.test:443 HTTP/1.1"]
+    );
+}
+
+#[cfg(feature = "http2")]
+#[tokio::test]
+async fn http2_is_negotiated_by_alpn_when_enabled() {
+    let pki = pki_for("localhost", &[b"h2", b"http/1.1"]);
+    let addr = tls_server(pki.server).await;
+    let roots = Roots {
+        webpki: false,
+        native: false,
+        extra: certificates_from_pem(pki.ca_pem.as_bytes()).unwrap(),
+    };
+    let transport = HyperTransport::new(TransportConfig {
+        roots,
+        http2: true,
+        ..config()
+    })
+    .unwrap();
+    let request = http::Request::get(format!("https://localhost:{}/", addr.port()))
+        .body(Bytes::new())
+        .unwrap();
+    let response = transport.send(request).await.unwrap();
+    assert_eq!(response.version(), http::Version::HTTP_2);
+    assert_eq!(response.body().as_ref(), b"tls ok HTTP/2.0");
 }
