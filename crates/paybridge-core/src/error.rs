@@ -139,6 +139,14 @@ pub enum Error {
         /// What the provider said.
         actual: String,
     },
+    /// A status query found no refund under the merchant's id: the provider never applied it.
+    /// After an unknown outcome this is the answer that makes resending (with the same id) safe.
+    RefundNotFound {
+        /// The provider.
+        provider: &'static str,
+        /// The merchant refund id looked up.
+        refund_id: String,
+    },
     /// The request may or may not have taken effect. Resolve with a status query using the same
     /// merchant id; never by sending a new id.
     OutcomeUnknown {
@@ -204,6 +212,7 @@ impl Error {
             Error::Verification { .. } => "verification",
             Error::MalformedResponse { .. } => "malformed_response",
             Error::IntegrityMismatch { .. } => "integrity_mismatch",
+            Error::RefundNotFound { .. } => "refund_not_found",
             Error::OutcomeUnknown { .. } => "outcome_unknown",
         }
     }
@@ -262,6 +271,9 @@ impl fmt::Display for Error {
                 f,
                 "{provider} answered with {field} {actual}, but the request said {expected}"
             ),
+            Error::RefundNotFound { provider, refund_id } => {
+                write!(f, "{provider} has no refund with id {refund_id:?}")
+            }
             Error::OutcomeUnknown { provider, reason } => write!(
                 f,
                 "outcome unknown at {provider}: {reason}; resolve it with a status query using the same refund id"

@@ -1,0 +1,266 @@
+//! `BluePayClient`: one async method per endpoint, over any [`Transport`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use paybridge_core::{Clock, Currency, Error, Money, RejectionClass, SystemClock};
+use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
+use paybridge_transport::{Idempotency, RetryPolicy, Transport, send_with_retry};
+
+use crate::codec::Codec;
+use crate::requests::{
+    BalanceParam, Endpoint, PayoutCheckParam, PayoutTransferParam, QrCreateParam, QrPaymentListParam,
+    RefundParam, RefundPaymentsParam, WebPayCreateParam, WebPayDetailParam,
+};
+use crate::responses::{
+    PayoutCheckData, PayoutTransferData, QrCreateData, QrPayment, RefundData, RefundPayment,
+    WebPayCreateData, WebPayDetail,
+};
+use crate::validate;
+
+/// How to reach and authenticate to BluePay.
+pub struct BluePayConfig {
+    /// The merchant API's base URL (`https://…`; `http://` only to loopback, e.g. the sandbox).
+    pub base_url: String,
+    /// The merchant's app id.
+    pub app_id: String,
+    /// The merchant's RSA private key (signs every request).
+    pub merchant_key: RsaPrivateKey,
+    /// BluePay's platform public key (verifies notifications).
+    pub platform_key: RsaPublicKey,
+    /// The refund callback URL used when a unified refund request names none.
+    pub refund_callback_url: Option<String>,
+    /// Transport-level retries (always with the same merchant ids).
+    pub retry: RetryPolicy,
+}
+
+impl fmt::Debug for BluePayConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BluePayConfig")
+            .field("base_url", &self.base_url)
+            .field("app_id", &self.app_id)
+            .field("merchant_key", &self.merchant_key)
+            .field("platform_key", &self.platform_key)
+            .field("refund_callback_url", &self.refund_callback_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A BluePay merchant client. Every call validates its input first (nothing is sent on bad
+/// input), signs `param` with the merchant key, and retries only with the same merchant ids.
+pub struct BluePayClient<T> {
+    codec: Codec,
+    transport: T,
+    clock: Arc<dyn Clock>,
+    retry: RetryPolicy,
+    pub(crate) refund_callback_url: Option<String>,
+}
+
+impl<T> fmt::Debug for BluePayClient<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BluePayClient").field("codec", &self.codec).finish_non_exhaustive()
+    }
+}
+
+/// A `param` whose `timestamp` the client sets from its clock.
+pub trait Timestamped {
+    /// Sets `timestamp` (Unix seconds).
+    fn set_timestamp(&mut self, unix_seconds: i64);
+}
+
+macro_rules! timestamped {
+    ($($ty:ty),*) => {$(
+        impl Timestamped for $ty {
+            fn set_timestamp(&mut self, unix_seconds: i64) {
+                self.timestamp = unix_seconds;
+            }
+        }
+    )*};
+}
+
+timestamped!(
+    RefundParam, RefundPaymentsParam, QrCreateParam, QrPaymentListParam, WebPayCreateParam,
+    WebPayDetailParam, PayoutTransferParam, PayoutCheckParam, BalanceParam
+);
+
+impl<T: Transport> BluePayClient<T> {
+    /// A client sending through `transport`, with the system clock.
+    pub fn new(config: BluePayConfig, transport: T) -> Result<BluePayClient<T>, Error> {
+        if let Some(url) = &config.refund_callback_url {
+            validate::url("refund_callback_url", url).map_err(|e| Error::Config { reason: e.to_string() })?;
+        }
+        Ok(BluePayClient {
+            codec: Codec::new(&config.base_url, &config.app_id, config.merchant_key, config.platform_key)?,
+            transport,
+            clock: Arc::new(SystemClock),
+            retry: config.retry,
+            refund_callback_url: config.refund_callback_url,
+        })
+    }
+
+    /// Uses `clock` for every `timestamp` (tests, replays).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> BluePayClient<T> {
+        self.clock = clock;
+        self
+    }
+
+    /// The codec, for building or reading messages without sending them.
+    pub fn codec(&self) -> &Codec {
+        &self.codec
+    }
+
+    /// Sends `param` (timestamped now) and decodes the answer. A rejection BluePay calls
+    /// retryable (server busy, timestamp expired) is re-signed with a fresh timestamp and sent
+    /// again — every merchant id unchanged — within the retry policy's attempts.
+    pub async fn call<E: Endpoint + Timestamped>(&self, mut param: E) -> Result<E::Data, Error> {
+        let mut attempt = 1;
+        loop {
+            param.set_timestamp(self.clock.now().unix_seconds());
+            let request = self.codec.encode(&param)?;
+            // Every BluePay call is keyed by a merchant id (or only reads), so a repeat is safe.
+            let response =
+                send_with_retry(&self.transport, request, Idempotency::IdempotentByKey, &self.retry).await?;
+            match self.codec.decode::<E>(&response) {
+                Err(Error::Rejected { class: RejectionClass::Retryable, .. })
+                    if attempt < self.retry.max_attempts =>
+                {
+                    tokio_sleep(self.retry.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// 5.1 Refund. Validates the id (1–32), amount (> 0) and callback URL first.
+    pub async fn refund(&self, param: RefundParam) -> Result<RefundData, Error> {
+        validate::order_id("mchRefundOrderId", &param.mch_refund_order_id)?;
+        validate::order_id("originalTransactionId", &param.original_transaction_id)?;
+        validate::positive("refundAmount", param.refund_amount)?;
+        validate::url("refundCallbackUrl", &param.refund_callback_url)?;
+        if let Some(reason) = &param.refund_reason {
+            validate::text("refundReason", reason, 256)?;
+        }
+        self.call(param).await
+    }
+
+    /// 5.2 Every refund of a payment.
+    pub async fn refund_payments(&self, original_transaction_id: &str) -> Result<Vec<RefundPayment>, Error> {
+        validate::order_id("originalTransactionId", original_transaction_id)?;
+        self.call(RefundPaymentsParam {
+            original_transaction_id: Some(original_transaction_id.to_owned()),
+            refund_transaction_id: None,
+            timestamp: 0,
+        })
+        .await
+    }
+
+    /// 5.2 One refund by BluePay's refund id.
+    pub async fn refund_by_transaction(&self, refund_transaction_id: &str) -> Result<Vec<RefundPayment>, Error> {
+        validate::order_id("refundTransactionId", refund_transaction_id)?;
+        self.call(RefundPaymentsParam {
+            original_transaction_id: None,
+            refund_transaction_id: Some(refund_transaction_id.to_owned()),
+            timestamp: 0,
+        })
+        .await
+    }
+
+    /// 3.1 Creates a QR code.
+    pub async fn qr_create(&self, param: QrCreateParam) -> Result<QrCreateData, Error> {
+        validate::text("channelCode", &param.channel_code, 64)?;
+        validate::order_id("mchOrderId", &param.mch_order_id)?;
+        if let Some(amount) = param.amount {
+            validate::positive("amount", amount)?;
+        } else if param.channel_code.contains("DYNAMIC") {
+            return Err(Error::invalid("amount", "is required for a dynamic QR code"));
+        }
+        validate::url("notifyUrl", &param.notify_url)?;
+        if let Some(mobile) = &param.mobile {
+            validate::thai_mobile("mobile", mobile)?;
+        }
+        validate::expire_seconds(param.expire_seconds)?;
+        self.call(param).await
+    }
+
+    /// 3.3 Payments made on a QR code between two dates.
+    pub async fn qr_payment_list(&self, param: QrPaymentListParam) -> Result<Vec<QrPayment>, Error> {
+        validate::order_id("mchOrderId", &param.mch_order_id)?;
+        validate::date("startDate", &param.start_date)?;
+        validate::date("endDate", &param.end_date)?;
+        self.call(param).await
+    }
+
+    /// 4.1 Creates a WebPay payment page.
+    pub async fn webpay_create(&self, param: WebPayCreateParam) -> Result<WebPayCreateData, Error> {
+        validate::text("channelCode", &param.channel_code, 64)?;
+        validate::order_id("mchOrderId", &param.mch_order_id)?;
+        validate::positive("amount", param.amount)?;
+        validate::url("notifyUrl", &param.notify_url)?;
+        validate::url("redirectUrl", &param.redirect_url)?;
+        validate::text("customerName", &param.customer_name, 128)?;
+        validate::text("email", &param.email, 128)?;
+        validate::thai_mobile("mobile", &param.mobile)?;
+        validate::expire_seconds(param.expire_seconds)?;
+        if param.channel_code == "WECHAT_URL" && param.payer_client_ip.is_none() {
+            return Err(Error::invalid("payerClientIp", "is required for WECHAT_URL"));
+        }
+        if param.channel_code == "WECHAT_JS_URL" && (param.wp_openid.is_none() || param.wp_appid.is_none()) {
+            return Err(Error::invalid("wpOpenid", "wpOpenid and wpAppid are required for WECHAT_JS_URL"));
+        }
+        self.call(param).await
+    }
+
+    /// 4.2 A WebPay payment's status.
+    pub async fn webpay_detail(&self, mch_order_id: &str) -> Result<WebPayDetail, Error> {
+        validate::order_id("mchOrderId", mch_order_id)?;
+        self.call(WebPayDetailParam { timestamp: 0, mch_order_id: mch_order_id.to_owned() }).await
+    }
+
+    /// 2.1 Creates a payout.
+    pub async fn payout_transfer(&self, param: PayoutTransferParam) -> Result<PayoutTransferData, Error> {
+        validate::order_id("mchOrderId", &param.mch_order_id)?;
+        validate::order_id("idempotencyId", &param.idempotency_id)?;
+        validate::positive("amount", param.amount)?;
+        validate::one_of("payMethodCode", &param.pay_method_code, &["BANK", "PROMPTPAY", "EWALLET"])?;
+        validate::text("accountNo", &param.account_no, 64)?;
+        if param.account_no.is_empty() {
+            return Err(Error::invalid("accountNo", "must not be empty"));
+        }
+        if let Some(kind) = &param.promptpay_account_type {
+            validate::one_of("promptpayAccountType", kind, &["NATID", "MSISDN"])?;
+        }
+        if let Some(kind) = &param.account_type {
+            validate::one_of("accountType", kind, &["INDIVIDUAL", "ORGANIZATION"])?;
+        }
+        if let Some(mobile) = &param.mobile {
+            validate::thai_mobile("mobile", mobile)?;
+        }
+        self.call(param).await
+    }
+
+    /// 2.2 A payout's status.
+    pub async fn payout_check(&self, mch_order_id: &str) -> Result<PayoutCheckData, Error> {
+        validate::order_id("mchOrderId", mch_order_id)?;
+        self.call(PayoutCheckParam { mch_order_id: mch_order_id.to_owned(), timestamp: 0 }).await
+    }
+
+    /// 1.1 The account balance, parsed exactly from BluePay's decimal text.
+    pub async fn balance(&self) -> Result<Money, Error> {
+        let data = self.call(BalanceParam { timestamp: 0 }).await?;
+        let text = data.balance.ok_or_else(|| Error::MalformedResponse {
+            provider: crate::PROVIDER,
+            http_status: None,
+            reason: "balance answer without `balance`".into(),
+        })?;
+        Money::parse(&text, Currency::Thb).map_err(|e| Error::MalformedResponse {
+            provider: crate::PROVIDER,
+            http_status: None,
+            reason: format!("balance {text:?}: {e}"),
+        })
+    }
+}
+
+async fn tokio_sleep(duration: std::time::Duration) {
+    tokio::time::sleep(duration).await;
+}

@@ -1,0 +1,220 @@
+//! The sans-I/O heart of the client: typed `param` → canonical JSON → SHA256withRSA → envelope
+//! request; raw response → typed data or a typed rejection; raw notification → verified over the
+//! `param` string exactly as received → typed event. No network, no clock: pure functions of
+//! their inputs, so they are tested, fuzzed and benchmarked on bytes.
+
+use std::fmt;
+
+use bytes::Bytes;
+use paybridge_core::Error;
+use paybridge_sign::{RsaPrivateKey, RsaPublicKey, canonical};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::codes;
+use crate::notifications::{BluePayNotification, PayoutEvent, QrPaymentEvent, RefundEvent, WebPayEvent};
+use crate::requests::Endpoint;
+
+/// The provider's name in errors and unified models.
+pub const PROVIDER: &str = "bluepay";
+
+/// Bangkok is UTC+7 all year; BluePay writes local times without a zone.
+pub const BANGKOK_OFFSET_MINUTES: i16 = 7 * 60;
+
+/// What BluePay expects back from a notification handler.
+pub const NOTIFICATION_ACK: &str = r#"{"code":10000,"message":"Success"}"#;
+
+#[derive(Serialize)]
+struct RequestEnvelope<'a> {
+    #[serde(rename = "appId")]
+    app_id: &'a str,
+    sign: &'a str,
+    param: &'a str,
+}
+
+#[derive(Deserialize)]
+struct ResponseEnvelope<'a> {
+    code: Option<i64>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(borrow, default)]
+    data: Option<&'a serde_json::value::RawValue>,
+}
+
+#[derive(Deserialize)]
+struct NotificationEnvelope {
+    param: Option<String>,
+    sign: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct EventProbe<'a> {
+    #[serde(rename = "eventName", borrow)]
+    event_name: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Encodes requests and decodes responses and notifications for one merchant account.
+pub struct Codec {
+    base_url: String,
+    app_id: String,
+    merchant_key: RsaPrivateKey,
+    platform_key: RsaPublicKey,
+}
+
+impl fmt::Debug for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Codec")
+            .field("base_url", &self.base_url)
+            .field("app_id", &self.app_id)
+            .field("merchant_key", &self.merchant_key)
+            .field("platform_key", &self.platform_key)
+            .finish()
+    }
+}
+
+/// A short, printable excerpt of a body for an error message.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut short: String = text.chars().take(120).filter(|c| !c.is_control()).collect();
+    if text.chars().count() > 120 {
+        short.push('…');
+    }
+    short
+}
+
+fn malformed(http_status: Option<u16>, reason: impl Into<String>) -> Error {
+    Error::MalformedResponse { provider: PROVIDER, http_status, reason: reason.into() }
+}
+
+impl Codec {
+    /// A codec for the merchant `app_id` at `base_url` (e.g. `https://api.bluepay.asia`), signing
+    /// with `merchant_key` and verifying notifications with BluePay's `platform_key`.
+    pub fn new(
+        base_url: &str,
+        app_id: &str,
+        merchant_key: RsaPrivateKey,
+        platform_key: RsaPublicKey,
+    ) -> Result<Codec, Error> {
+        let base: http::Uri = base_url
+            .parse()
+            .map_err(|_| Error::Config { reason: format!("bluepay base_url {base_url:?} is not a URL") })?;
+        paybridge_transport::check_url(&base)
+            .map_err(|e| Error::Config { reason: format!("bluepay base_url: {e}") })?;
+        if app_id.is_empty() || app_id.chars().any(char::is_control) {
+            return Err(Error::Config { reason: "bluepay app_id must be non-empty printable text".into() });
+        }
+        Ok(Codec {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            app_id: app_id.to_owned(),
+            merchant_key,
+            platform_key,
+        })
+    }
+
+    /// The merchant's app id.
+    pub fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
+    /// Writes `param` as canonical JSON and signs exactly those bytes.
+    pub fn sign_param<E: Endpoint>(&self, param: &E) -> Result<(String, String), Error> {
+        let param = canonical::to_string(param).map_err(|e| Error::invalid("param", e.to_string()))?;
+        let sign = self
+            .merchant_key
+            .sign_base64(param.as_bytes())
+            .map_err(|e| Error::Config { reason: format!("signing failed: {e}") })?;
+        Ok((param, sign))
+    }
+
+    /// The signed envelope request for `param`.
+    pub fn encode<E: Endpoint>(&self, param: &E) -> Result<http::Request<Bytes>, Error> {
+        let (param, sign) = self.sign_param(param)?;
+        let envelope = RequestEnvelope { app_id: &self.app_id, sign: &sign, param: &param };
+        let body = serde_json::to_vec(&envelope).map_err(|e| Error::invalid("param", e.to_string()))?;
+        http::Request::post(format!("{}{}", self.base_url, E::PATH))
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(Bytes::from(body))
+            .map_err(|e| Error::Config { reason: format!("bad request URL: {e}") })
+    }
+
+    /// Reads a response to an `E` call: its `data`, or the rejection BluePay's code says.
+    pub fn decode<E: Endpoint>(&self, response: &http::Response<Bytes>) -> Result<E::Data, Error> {
+        decode_response::<E::Data>(response.status(), response.body())
+    }
+
+    /// Verifies a notification body with the platform key over the `param` string exactly as
+    /// received, then parses it.
+    pub fn verify_notification(&self, body: &[u8]) -> Result<BluePayNotification, Error> {
+        verify_notification(&self.platform_key, body)
+    }
+}
+
+/// Decodes a BluePay response body given its HTTP status.
+pub fn decode_response<T: DeserializeOwned>(status: http::StatusCode, body: &[u8]) -> Result<T, Error> {
+    let http_status = Some(status.as_u16());
+    let envelope = match serde_json::from_slice::<ResponseEnvelope<'_>>(body) {
+        Ok(envelope) if envelope.code.is_some() => envelope,
+        parsed => {
+            if status.is_server_error() {
+                return Err(Error::OutcomeUnknown {
+                    provider: PROVIDER,
+                    reason: format!("HTTP {status} without a BluePay answer: {}", excerpt(body)),
+                });
+            }
+            let why = match parsed {
+                Err(e) => format!("not a BluePay envelope ({e}): {}", excerpt(body)),
+                Ok(_) => format!("no `code` in the answer: {}", excerpt(body)),
+            };
+            return Err(malformed(http_status, why));
+        }
+    };
+    let code = envelope.code.unwrap_or_default();
+    if code != codes::SUCCESS {
+        let (class, meaning) = codes::classify(code);
+        let message = envelope.message.filter(|m| !m.is_empty()).unwrap_or_else(|| meaning.to_owned());
+        return Err(Error::Rejected { provider: PROVIDER, code: code.to_string(), message, class });
+    }
+    let data = envelope
+        .data
+        .filter(|raw| raw.get() != "null")
+        .ok_or_else(|| malformed(http_status, "success without `data`"))?;
+    serde_json::from_str(data.get()).map_err(|e| malformed(http_status, format!("unexpected `data`: {e}")))
+}
+
+/// Verifies and parses a notification body with BluePay's platform key.
+pub fn verify_notification(platform_key: &RsaPublicKey, body: &[u8]) -> Result<BluePayNotification, Error> {
+    let envelope: NotificationEnvelope = serde_json::from_slice(body)
+        .map_err(|e| malformed(None, format!("notification is not a JSON envelope: {e}")))?;
+    let param = envelope.param.ok_or_else(|| malformed(None, "notification has no `param`"))?;
+    let sign = envelope.sign.ok_or_else(|| malformed(None, "notification has no `sign`"))?;
+    platform_key.verify_base64(param.as_bytes(), &sign).map_err(|e| Error::Verification {
+        provider: PROVIDER,
+        reason: format!("notification signature: {e}"),
+    })?;
+    parse_event(&param)
+}
+
+/// Parses a verified `param` by its `eventName`.
+pub(crate) fn parse_event(param: &str) -> Result<BluePayNotification, Error> {
+    let bad = |e: serde_json::Error| malformed(None, format!("notification `param` is not valid: {e}"));
+    let probe: EventProbe<'_> = serde_json::from_str(param).map_err(bad)?;
+    let event_name = probe.event_name.ok_or_else(|| malformed(None, "notification has no `eventName`"))?;
+    Ok(match event_name.as_ref() {
+        name if name.starts_with("payment.refund.") => {
+            BluePayNotification::Refund(serde_json::from_str::<RefundEvent>(param).map_err(bad)?)
+        }
+        name if name.starts_with("qrcode.payment.") => {
+            BluePayNotification::QrPayment(serde_json::from_str::<QrPaymentEvent>(param).map_err(bad)?)
+        }
+        name if name.starts_with("order.payment.") => {
+            BluePayNotification::WebPay(serde_json::from_str::<WebPayEvent>(param).map_err(bad)?)
+        }
+        name if name.starts_with("disbursement.") => {
+            BluePayNotification::Payout(serde_json::from_str::<PayoutEvent>(param).map_err(bad)?)
+        }
+        other => BluePayNotification::Other {
+            event_name: other.to_owned(),
+            param: serde_json::from_str(param).map_err(bad)?,
+        },
+    })
+}

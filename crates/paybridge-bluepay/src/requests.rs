@@ -1,0 +1,253 @@
+//! The `param` objects of every BluePay call, as the provider names their fields.
+//!
+//! Fields are declared in the order BluePay's documentation lists them; `param` is written as
+//! RFC 8785 canonical JSON, so declaration order never reaches the wire. Amounts are satang.
+
+use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+
+use crate::responses::{
+    BalanceData, PayoutCheckData, PayoutTransferData, QrCreateData, QrPayment, RefundData,
+    RefundPayment, WebPayCreateData, WebPayDetail,
+};
+
+/// A BluePay call: its `param` type, its path and the type of its `data`.
+pub trait Endpoint: Serialize {
+    /// The path below the merchant's base URL.
+    const PATH: &'static str;
+    /// What a successful response's `data` holds.
+    type Data: DeserializeOwned;
+}
+
+/// 5.1 Refund.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundParam {
+    /// BluePay's id of the payment refunded.
+    pub original_transaction_id: String,
+    /// The merchant's refund id (1–32 characters): the idempotency key.
+    pub mch_refund_order_id: String,
+    /// Satang, > 0.
+    pub refund_amount: i64,
+    /// Shown to the customer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_reason: Option<String>,
+    /// Where the refund notification is sent.
+    pub refund_callback_url: String,
+    /// Unix seconds.
+    pub timestamp: i64,
+}
+
+impl Endpoint for RefundParam {
+    const PATH: &'static str = "/open-api/payment/refund";
+    type Data = RefundData;
+}
+
+/// 5.2 Get refund payments: by payment or by refund.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundPaymentsParam {
+    /// Every refund of this payment…
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_transaction_id: Option<String>,
+    /// …or this refund.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refund_transaction_id: Option<String>,
+    /// Unix seconds.
+    pub timestamp: i64,
+}
+
+impl Endpoint for RefundPaymentsParam {
+    const PATH: &'static str = "/open-api/refund/payments";
+    type Data = Vec<RefundPayment>;
+}
+
+/// 3.1 QR code create.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QrCreateParam {
+    /// Unix seconds.
+    pub timestamp: i64,
+    /// `TRUEMONEY_DYNAMIC_QR`, `WECHAT_DYNAMIC_QR`, `THAI_QR`…
+    pub channel_code: String,
+    /// The merchant's order id (≤ 32).
+    pub mch_order_id: String,
+    /// Satang; required for dynamic QR codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    /// Where the payment notification is sent.
+    pub notify_url: String,
+    /// Customer name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<String>,
+    /// Customer e-mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Thai mobile number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// Free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// 30–3600 (default 3600).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expire_seconds: Option<u32>,
+}
+
+impl Endpoint for QrCreateParam {
+    const PATH: &'static str = "/open-api/qr/generate";
+    type Data = QrCreateData;
+}
+
+/// 3.3 QR code payment list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QrPaymentListParam {
+    /// Unix seconds.
+    pub timestamp: i64,
+    /// The merchant's order id.
+    pub mch_order_id: String,
+    /// `yyyy-MM-dd`.
+    pub start_date: String,
+    /// `yyyy-MM-dd`.
+    pub end_date: String,
+}
+
+impl Endpoint for QrPaymentListParam {
+    const PATH: &'static str = "/open-api/qr/paymentList";
+    type Data = Vec<QrPayment>;
+}
+
+/// 4.1 WebPay create.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebPayCreateParam {
+    /// Unix seconds.
+    pub timestamp: i64,
+    /// `TRUEMONEY_URL`, `WECHAT_URL`, `WECHAT_JS_URL`…
+    pub channel_code: String,
+    /// The merchant's order id (≤ 32).
+    pub mch_order_id: String,
+    /// Satang.
+    pub amount: i64,
+    /// Where the payment notification is sent.
+    pub notify_url: String,
+    /// Where the customer returns.
+    pub redirect_url: String,
+    /// Customer name.
+    pub customer_name: String,
+    /// Customer e-mail.
+    pub email: String,
+    /// Thai mobile number, `0[689]` and eight digits.
+    pub mobile: String,
+    /// Free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    /// 30–3600.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expire_seconds: Option<u32>,
+    /// The payer's IP (`WECHAT_URL`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payer_client_ip: Option<String>,
+    /// WeChat open id (`WECHAT_JS_URL`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wp_openid: Option<String>,
+    /// WeChat app id (`WECHAT_JS_URL`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wp_appid: Option<String>,
+}
+
+impl Endpoint for WebPayCreateParam {
+    const PATH: &'static str = "/open-api/webpay/generate";
+    type Data = WebPayCreateData;
+}
+
+/// 4.2 WebPay status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebPayDetailParam {
+    /// Unix seconds.
+    pub timestamp: i64,
+    /// The merchant's order id.
+    pub mch_order_id: String,
+}
+
+impl Endpoint for WebPayDetailParam {
+    const PATH: &'static str = "/open-api/webpay/detail";
+    type Data = WebPayDetail;
+}
+
+/// 2.1 Create payout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutTransferParam {
+    /// Unix seconds.
+    pub timestamp: i64,
+    /// The merchant's order id.
+    pub mch_order_id: String,
+    /// The payout's idempotency key.
+    pub idempotency_id: String,
+    /// Satang.
+    pub amount: i64,
+    /// `BANK`, `PROMPTPAY` or `EWALLET`.
+    pub pay_method_code: String,
+    /// Bank or wallet code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer_code: Option<String>,
+    /// `NATID` or `MSISDN` (PromptPay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promptpay_account_type: Option<String>,
+    /// The destination account.
+    pub account_no: String,
+    /// Account holder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    /// `INDIVIDUAL` or `ORGANIZATION`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_type: Option<String>,
+    /// Tax id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_tax_id: Option<String>,
+    /// Thai mobile number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// Relationship to the merchant.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relationship: Option<String>,
+    /// Free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+}
+
+impl Endpoint for PayoutTransferParam {
+    const PATH: &'static str = "/open-api/disbursement/transfer";
+    type Data = PayoutTransferData;
+}
+
+/// 2.2 Check payout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutCheckParam {
+    /// The merchant's order id.
+    pub mch_order_id: String,
+    /// Unix seconds.
+    pub timestamp: i64,
+}
+
+impl Endpoint for PayoutCheckParam {
+    const PATH: &'static str = "/open-api/disbursement/check";
+    type Data = PayoutCheckData;
+}
+
+/// 1.1 Balance inquiry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BalanceParam {
+    /// Unix seconds.
+    pub timestamp: i64,
+}
+
+impl Endpoint for BalanceParam {
+    const PATH: &'static str = "/open-api/account/balance";
+    type Data = BalanceData;
+}
