@@ -9,8 +9,8 @@ use paybridge_transport::{Idempotency, RetryPolicy, Transport, send_with_retry};
 
 use crate::codec::Codec;
 use crate::requests::{
-    BalanceParam, Endpoint, PayoutCheckParam, PayoutTransferParam, QrCreateParam, QrPaymentListParam,
-    RefundParam, RefundPaymentsParam, WebPayCreateParam, WebPayDetailParam,
+    BalanceParam, Endpoint, PayoutCheckParam, PayoutTransferParam, QrCreateParam,
+    QrPaymentListParam, RefundParam, RefundPaymentsParam, WebPayCreateParam, WebPayDetailParam,
 };
 use crate::responses::{
     PayoutCheckData, PayoutTransferData, QrCreateData, QrPayment, RefundData, RefundPayment,
@@ -58,7 +58,9 @@ pub struct BluePayClient<T> {
 
 impl<T> fmt::Debug for BluePayClient<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BluePayClient").field("codec", &self.codec).finish_non_exhaustive()
+        f.debug_struct("BluePayClient")
+            .field("codec", &self.codec)
+            .finish_non_exhaustive()
     }
 }
 
@@ -79,18 +81,32 @@ macro_rules! timestamped {
 }
 
 timestamped!(
-    RefundParam, RefundPaymentsParam, QrCreateParam, QrPaymentListParam, WebPayCreateParam,
-    WebPayDetailParam, PayoutTransferParam, PayoutCheckParam, BalanceParam
+    RefundParam,
+    RefundPaymentsParam,
+    QrCreateParam,
+    QrPaymentListParam,
+    WebPayCreateParam,
+    WebPayDetailParam,
+    PayoutTransferParam,
+    PayoutCheckParam,
+    BalanceParam
 );
 
-impl<T: Transport> BluePayClient<T> {
+impl<T> BluePayClient<T> {
     /// A client sending through `transport`, with the system clock.
     pub fn new(config: BluePayConfig, transport: T) -> Result<BluePayClient<T>, Error> {
         if let Some(url) = &config.refund_callback_url {
-            validate::url("refund_callback_url", url).map_err(|e| Error::Config { reason: e.to_string() })?;
+            validate::url("refund_callback_url", url).map_err(|e| Error::Config {
+                reason: e.to_string(),
+            })?;
         }
         Ok(BluePayClient {
-            codec: Codec::new(&config.base_url, &config.app_id, config.merchant_key, config.platform_key)?,
+            codec: Codec::new(
+                &config.base_url,
+                &config.app_id,
+                config.merchant_key,
+                config.platform_key,
+            )?,
             transport,
             clock: Arc::new(SystemClock),
             retry: config.retry,
@@ -109,6 +125,13 @@ impl<T: Transport> BluePayClient<T> {
         &self.codec
     }
 
+    /// The transport this client sends through (for tests that script or inspect it).
+    pub fn transport_for_tests(&self) -> &T {
+        &self.transport
+    }
+}
+
+impl<T: Transport> BluePayClient<T> {
     /// Sends `param` (timestamped now) and decodes the answer. A rejection BluePay calls
     /// retryable (server busy, timestamp expired) is re-signed with a fresh timestamp and sent
     /// again — every merchant id unchanged — within the retry policy's attempts.
@@ -118,12 +141,18 @@ impl<T: Transport> BluePayClient<T> {
             param.set_timestamp(self.clock.now().unix_seconds());
             let request = self.codec.encode(&param)?;
             // Every BluePay call is keyed by a merchant id (or only reads), so a repeat is safe.
-            let response =
-                send_with_retry(&self.transport, request, Idempotency::IdempotentByKey, &self.retry).await?;
+            let response = send_with_retry(
+                &self.transport,
+                request,
+                Idempotency::IdempotentByKey,
+                &self.retry,
+            )
+            .await?;
             match self.codec.decode::<E>(&response) {
-                Err(Error::Rejected { class: RejectionClass::Retryable, .. })
-                    if attempt < self.retry.max_attempts =>
-                {
+                Err(Error::Rejected {
+                    class: RejectionClass::Retryable,
+                    ..
+                }) if attempt < self.retry.max_attempts => {
                     tokio_sleep(self.retry.backoff(attempt)).await;
                     attempt += 1;
                 }
@@ -132,8 +161,9 @@ impl<T: Transport> BluePayClient<T> {
         }
     }
 
-    /// 5.1 Refund. Validates the id (1–32), amount (> 0) and callback URL first.
-    pub async fn refund(&self, param: RefundParam) -> Result<RefundData, Error> {
+    /// 5.1 Refund (the endpoint itself; [`paybridge_core::RefundProvider::refund`] adds the
+    /// 21407 look-up and the unified model). Validates the id (1–32), amount (> 0) and callback URL first.
+    pub async fn create_refund(&self, param: RefundParam) -> Result<RefundData, Error> {
         validate::order_id("mchRefundOrderId", &param.mch_refund_order_id)?;
         validate::order_id("originalTransactionId", &param.original_transaction_id)?;
         validate::positive("refundAmount", param.refund_amount)?;
@@ -145,7 +175,10 @@ impl<T: Transport> BluePayClient<T> {
     }
 
     /// 5.2 Every refund of a payment.
-    pub async fn refund_payments(&self, original_transaction_id: &str) -> Result<Vec<RefundPayment>, Error> {
+    pub async fn refund_payments(
+        &self,
+        original_transaction_id: &str,
+    ) -> Result<Vec<RefundPayment>, Error> {
         validate::order_id("originalTransactionId", original_transaction_id)?;
         self.call(RefundPaymentsParam {
             original_transaction_id: Some(original_transaction_id.to_owned()),
@@ -156,7 +189,10 @@ impl<T: Transport> BluePayClient<T> {
     }
 
     /// 5.2 One refund by BluePay's refund id.
-    pub async fn refund_by_transaction(&self, refund_transaction_id: &str) -> Result<Vec<RefundPayment>, Error> {
+    pub async fn refund_by_transaction(
+        &self,
+        refund_transaction_id: &str,
+    ) -> Result<Vec<RefundPayment>, Error> {
         validate::order_id("refundTransactionId", refund_transaction_id)?;
         self.call(RefundPaymentsParam {
             original_transaction_id: None,
@@ -173,7 +209,10 @@ impl<T: Transport> BluePayClient<T> {
         if let Some(amount) = param.amount {
             validate::positive("amount", amount)?;
         } else if param.channel_code.contains("DYNAMIC") {
-            return Err(Error::invalid("amount", "is required for a dynamic QR code"));
+            return Err(Error::invalid(
+                "amount",
+                "is required for a dynamic QR code",
+            ));
         }
         validate::url("notifyUrl", &param.notify_url)?;
         if let Some(mobile) = &param.mobile {
@@ -184,7 +223,10 @@ impl<T: Transport> BluePayClient<T> {
     }
 
     /// 3.3 Payments made on a QR code between two dates.
-    pub async fn qr_payment_list(&self, param: QrPaymentListParam) -> Result<Vec<QrPayment>, Error> {
+    pub async fn qr_payment_list(
+        &self,
+        param: QrPaymentListParam,
+    ) -> Result<Vec<QrPayment>, Error> {
         validate::order_id("mchOrderId", &param.mch_order_id)?;
         validate::date("startDate", &param.start_date)?;
         validate::date("endDate", &param.end_date)?;
@@ -203,10 +245,18 @@ impl<T: Transport> BluePayClient<T> {
         validate::thai_mobile("mobile", &param.mobile)?;
         validate::expire_seconds(param.expire_seconds)?;
         if param.channel_code == "WECHAT_URL" && param.payer_client_ip.is_none() {
-            return Err(Error::invalid("payerClientIp", "is required for WECHAT_URL"));
+            return Err(Error::invalid(
+                "payerClientIp",
+                "is required for WECHAT_URL",
+            ));
         }
-        if param.channel_code == "WECHAT_JS_URL" && (param.wp_openid.is_none() || param.wp_appid.is_none()) {
-            return Err(Error::invalid("wpOpenid", "wpOpenid and wpAppid are required for WECHAT_JS_URL"));
+        if param.channel_code == "WECHAT_JS_URL"
+            && (param.wp_openid.is_none() || param.wp_appid.is_none())
+        {
+            return Err(Error::invalid(
+                "wpOpenid",
+                "wpOpenid and wpAppid are required for WECHAT_JS_URL",
+            ));
         }
         self.call(param).await
     }
@@ -214,15 +264,26 @@ impl<T: Transport> BluePayClient<T> {
     /// 4.2 A WebPay payment's status.
     pub async fn webpay_detail(&self, mch_order_id: &str) -> Result<WebPayDetail, Error> {
         validate::order_id("mchOrderId", mch_order_id)?;
-        self.call(WebPayDetailParam { timestamp: 0, mch_order_id: mch_order_id.to_owned() }).await
+        self.call(WebPayDetailParam {
+            timestamp: 0,
+            mch_order_id: mch_order_id.to_owned(),
+        })
+        .await
     }
 
     /// 2.1 Creates a payout.
-    pub async fn payout_transfer(&self, param: PayoutTransferParam) -> Result<PayoutTransferData, Error> {
+    pub async fn payout_transfer(
+        &self,
+        param: PayoutTransferParam,
+    ) -> Result<PayoutTransferData, Error> {
         validate::order_id("mchOrderId", &param.mch_order_id)?;
         validate::order_id("idempotencyId", &param.idempotency_id)?;
         validate::positive("amount", param.amount)?;
-        validate::one_of("payMethodCode", &param.pay_method_code, &["BANK", "PROMPTPAY", "EWALLET"])?;
+        validate::one_of(
+            "payMethodCode",
+            &param.pay_method_code,
+            &["BANK", "PROMPTPAY", "EWALLET"],
+        )?;
         validate::text("accountNo", &param.account_no, 64)?;
         if param.account_no.is_empty() {
             return Err(Error::invalid("accountNo", "must not be empty"));
@@ -242,7 +303,11 @@ impl<T: Transport> BluePayClient<T> {
     /// 2.2 A payout's status.
     pub async fn payout_check(&self, mch_order_id: &str) -> Result<PayoutCheckData, Error> {
         validate::order_id("mchOrderId", mch_order_id)?;
-        self.call(PayoutCheckParam { mch_order_id: mch_order_id.to_owned(), timestamp: 0 }).await
+        self.call(PayoutCheckParam {
+            mch_order_id: mch_order_id.to_owned(),
+            timestamp: 0,
+        })
+        .await
     }
 
     /// 1.1 The account balance, parsed exactly from BluePay's decimal text.
@@ -263,4 +328,42 @@ impl<T: Transport> BluePayClient<T> {
 
 async fn tokio_sleep(duration: std::time::Duration) {
     tokio::time::sleep(duration).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_key_material_in_debug_output() {
+        let pem = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/merchant.pem"
+        ))
+        .unwrap();
+        let public = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/platform.pub.pem"
+        ))
+        .unwrap();
+        let config = BluePayConfig {
+            base_url: "https://api.bluepay.test".into(),
+            app_id: "app".into(),
+            merchant_key: RsaPrivateKey::from_bytes(&pem).unwrap(),
+            platform_key: RsaPublicKey::from_bytes(&public).unwrap(),
+            refund_callback_url: None,
+            retry: RetryPolicy::default(),
+        };
+        let shown = format!("{config:?}");
+        let pem = String::from_utf8(pem).unwrap();
+        for line in pem.lines().filter(|l| !l.starts_with("-----")) {
+            assert!(!shown.contains(&line[..16]), "key material in {shown}");
+        }
+        assert!(shown.contains("[redacted]"));
+        let client = BluePayClient::new(config, ()).unwrap();
+        let shown = format!("{client:?}");
+        assert!(
+            shown.contains("[redacted]") && !shown.contains(&pem.lines().nth(3).unwrap()[..16])
+        );
+    }
 }

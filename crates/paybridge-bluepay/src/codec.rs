@@ -12,7 +12,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::codes;
-use crate::notifications::{BluePayNotification, PayoutEvent, QrPaymentEvent, RefundEvent, WebPayEvent};
+use crate::notifications::{
+    BluePayNotification, PayoutEvent, QrPaymentEvent, RefundEvent, WebPayEvent,
+};
 use crate::requests::Endpoint;
 
 /// The provider's name in errors and unified models.
@@ -83,7 +85,11 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 }
 
 fn malformed(http_status: Option<u16>, reason: impl Into<String>) -> Error {
-    Error::MalformedResponse { provider: PROVIDER, http_status, reason: reason.into() }
+    Error::MalformedResponse {
+        provider: PROVIDER,
+        http_status,
+        reason: reason.into(),
+    }
 }
 
 impl Codec {
@@ -95,13 +101,16 @@ impl Codec {
         merchant_key: RsaPrivateKey,
         platform_key: RsaPublicKey,
     ) -> Result<Codec, Error> {
-        let base: http::Uri = base_url
-            .parse()
-            .map_err(|_| Error::Config { reason: format!("bluepay base_url {base_url:?} is not a URL") })?;
-        paybridge_transport::check_url(&base)
-            .map_err(|e| Error::Config { reason: format!("bluepay base_url: {e}") })?;
+        let base: http::Uri = base_url.parse().map_err(|_| Error::Config {
+            reason: format!("bluepay base_url {base_url:?} is not a URL"),
+        })?;
+        paybridge_transport::check_url(&base).map_err(|e| Error::Config {
+            reason: format!("bluepay base_url: {e}"),
+        })?;
         if app_id.is_empty() || app_id.chars().any(char::is_control) {
-            return Err(Error::Config { reason: "bluepay app_id must be non-empty printable text".into() });
+            return Err(Error::Config {
+                reason: "bluepay app_id must be non-empty printable text".into(),
+            });
         }
         Ok(Codec {
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -118,23 +127,33 @@ impl Codec {
 
     /// Writes `param` as canonical JSON and signs exactly those bytes.
     pub fn sign_param<E: Endpoint>(&self, param: &E) -> Result<(String, String), Error> {
-        let param = canonical::to_string(param).map_err(|e| Error::invalid("param", e.to_string()))?;
+        let param =
+            canonical::to_string(param).map_err(|e| Error::invalid("param", e.to_string()))?;
         let sign = self
             .merchant_key
             .sign_base64(param.as_bytes())
-            .map_err(|e| Error::Config { reason: format!("signing failed: {e}") })?;
+            .map_err(|e| Error::Config {
+                reason: format!("signing failed: {e}"),
+            })?;
         Ok((param, sign))
     }
 
     /// The signed envelope request for `param`.
     pub fn encode<E: Endpoint>(&self, param: &E) -> Result<http::Request<Bytes>, Error> {
         let (param, sign) = self.sign_param(param)?;
-        let envelope = RequestEnvelope { app_id: &self.app_id, sign: &sign, param: &param };
-        let body = serde_json::to_vec(&envelope).map_err(|e| Error::invalid("param", e.to_string()))?;
+        let envelope = RequestEnvelope {
+            app_id: &self.app_id,
+            sign: &sign,
+            param: &param,
+        };
+        let body =
+            serde_json::to_vec(&envelope).map_err(|e| Error::invalid("param", e.to_string()))?;
         http::Request::post(format!("{}{}", self.base_url, E::PATH))
             .header(http::header::CONTENT_TYPE, "application/json")
             .body(Bytes::from(body))
-            .map_err(|e| Error::Config { reason: format!("bad request URL: {e}") })
+            .map_err(|e| Error::Config {
+                reason: format!("bad request URL: {e}"),
+            })
     }
 
     /// Reads a response to an `E` call: its `data`, or the rejection BluePay's code says.
@@ -150,7 +169,10 @@ impl Codec {
 }
 
 /// Decodes a BluePay response body given its HTTP status.
-pub fn decode_response<T: DeserializeOwned>(status: http::StatusCode, body: &[u8]) -> Result<T, Error> {
+pub fn decode_response<T: DeserializeOwned>(
+    status: http::StatusCode,
+    body: &[u8],
+) -> Result<T, Error> {
     let http_status = Some(status.as_u16());
     let envelope = match serde_json::from_slice::<ResponseEnvelope<'_>>(body) {
         Ok(envelope) if envelope.code.is_some() => envelope,
@@ -171,41 +193,62 @@ pub fn decode_response<T: DeserializeOwned>(status: http::StatusCode, body: &[u8
     let code = envelope.code.unwrap_or_default();
     if code != codes::SUCCESS {
         let (class, meaning) = codes::classify(code);
-        let message = envelope.message.filter(|m| !m.is_empty()).unwrap_or_else(|| meaning.to_owned());
-        return Err(Error::Rejected { provider: PROVIDER, code: code.to_string(), message, class });
+        let message = envelope
+            .message
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| meaning.to_owned());
+        return Err(Error::Rejected {
+            provider: PROVIDER,
+            code: code.to_string(),
+            message,
+            class,
+        });
     }
     let data = envelope
         .data
         .filter(|raw| raw.get() != "null")
         .ok_or_else(|| malformed(http_status, "success without `data`"))?;
-    serde_json::from_str(data.get()).map_err(|e| malformed(http_status, format!("unexpected `data`: {e}")))
+    serde_json::from_str(data.get())
+        .map_err(|e| malformed(http_status, format!("unexpected `data`: {e}")))
 }
 
 /// Verifies and parses a notification body with BluePay's platform key.
-pub fn verify_notification(platform_key: &RsaPublicKey, body: &[u8]) -> Result<BluePayNotification, Error> {
+pub fn verify_notification(
+    platform_key: &RsaPublicKey,
+    body: &[u8],
+) -> Result<BluePayNotification, Error> {
     let envelope: NotificationEnvelope = serde_json::from_slice(body)
         .map_err(|e| malformed(None, format!("notification is not a JSON envelope: {e}")))?;
-    let param = envelope.param.ok_or_else(|| malformed(None, "notification has no `param`"))?;
-    let sign = envelope.sign.ok_or_else(|| malformed(None, "notification has no `sign`"))?;
-    platform_key.verify_base64(param.as_bytes(), &sign).map_err(|e| Error::Verification {
-        provider: PROVIDER,
-        reason: format!("notification signature: {e}"),
-    })?;
+    let param = envelope
+        .param
+        .ok_or_else(|| malformed(None, "notification has no `param`"))?;
+    let sign = envelope
+        .sign
+        .ok_or_else(|| malformed(None, "notification has no `sign`"))?;
+    platform_key
+        .verify_base64(param.as_bytes(), &sign)
+        .map_err(|e| Error::Verification {
+            provider: PROVIDER,
+            reason: format!("notification signature: {e}"),
+        })?;
     parse_event(&param)
 }
 
 /// Parses a verified `param` by its `eventName`.
 pub(crate) fn parse_event(param: &str) -> Result<BluePayNotification, Error> {
-    let bad = |e: serde_json::Error| malformed(None, format!("notification `param` is not valid: {e}"));
+    let bad =
+        |e: serde_json::Error| malformed(None, format!("notification `param` is not valid: {e}"));
     let probe: EventProbe<'_> = serde_json::from_str(param).map_err(bad)?;
-    let event_name = probe.event_name.ok_or_else(|| malformed(None, "notification has no `eventName`"))?;
+    let event_name = probe
+        .event_name
+        .ok_or_else(|| malformed(None, "notification has no `eventName`"))?;
     Ok(match event_name.as_ref() {
         name if name.starts_with("payment.refund.") => {
             BluePayNotification::Refund(serde_json::from_str::<RefundEvent>(param).map_err(bad)?)
         }
-        name if name.starts_with("qrcode.payment.") => {
-            BluePayNotification::QrPayment(serde_json::from_str::<QrPaymentEvent>(param).map_err(bad)?)
-        }
+        name if name.starts_with("qrcode.payment.") => BluePayNotification::QrPayment(
+            serde_json::from_str::<QrPaymentEvent>(param).map_err(bad)?,
+        ),
         name if name.starts_with("order.payment.") => {
             BluePayNotification::WebPay(serde_json::from_str::<WebPayEvent>(param).map_err(bad)?)
         }

@@ -73,7 +73,10 @@ mod tests {
             assert_ne!(classify(code).1, "unknown code", "{code}");
         }
         assert_eq!(classify(DUPLICATE_REFUND_ID).0, RejectionClass::Duplicate);
-        assert_eq!(classify(99_999), (RejectionClass::ProviderState, "unknown code"));
+        assert_eq!(
+            classify(99_999),
+            (RejectionClass::ProviderState, "unknown code")
+        );
         for code in -10_006..=-10_000 {
             assert_ne!(failed_code_meaning(code), "unknown failure");
         }

@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use paybridge_core::{
-    Currency, Error, MerchantRefundId, Money, Notification, NotificationEvent, PaymentUpdate, Refund,
-    RefundLookup, RefundProvider, RefundRequest, RefundStatus, Timestamp,
+    Currency, Error, MerchantRefundId, Money, Notification, NotificationEvent, PaymentUpdate,
+    Refund, RefundLookup, RefundProvider, RefundRequest, RefundStatus, Timestamp,
 };
 use paybridge_transport::Transport;
 
@@ -21,7 +21,11 @@ fn bangkok_time(text: Option<&String>) -> Option<Timestamp> {
 }
 
 fn malformed(reason: impl Into<String>) -> Error {
-    Error::MalformedResponse { provider: PROVIDER, http_status: None, reason: reason.into() }
+    Error::MalformedResponse {
+        provider: PROVIDER,
+        http_status: None,
+        reason: reason.into(),
+    }
 }
 
 fn thb(minor: Option<i64>, what: &str) -> Result<Money, Error> {
@@ -31,9 +35,14 @@ fn thb(minor: Option<i64>, what: &str) -> Result<Money, Error> {
 }
 
 /// A refund as *get refund payments* reports it.
-fn refund_from_payment(payment: &RefundPayment, refund_id: &MerchantRefundId) -> Result<Refund, Error> {
+fn refund_from_payment(
+    payment: &RefundPayment,
+    refund_id: &MerchantRefundId,
+) -> Result<Refund, Error> {
     let raw = payment.refund_status.clone();
-    let status = raw.as_deref().map_or(RefundStatus::Pending, status::refund_status);
+    let status = raw
+        .as_deref()
+        .map_or(RefundStatus::Pending, status::refund_status);
     Ok(Refund {
         provider: PROVIDER.to_owned(),
         payment: payment.original_transaction_id.clone(),
@@ -43,7 +52,11 @@ fn refund_from_payment(payment: &RefundPayment, refund_id: &MerchantRefundId) ->
         status,
         provider_status: raw,
         created_at: bangkok_time(payment.refund_create_time.as_ref()),
-        completed_at: if status.is_final() { bangkok_time(payment.refund_return_time.as_ref()) } else { None },
+        completed_at: if status.is_final() {
+            bangkok_time(payment.refund_return_time.as_ref())
+        } else {
+            None
+        },
     })
 }
 
@@ -69,12 +82,17 @@ fn check_integrity(refund: &Refund, payment: &str, amount: Money) -> Result<(), 
 }
 
 fn refund_from_event(event: &RefundEvent) -> Result<Refund, Error> {
-    let id = event.mch_refund_order_id.as_deref().ok_or_else(|| malformed("refund notification without `mchRefundOrderId`"))?;
+    let id = event
+        .mch_refund_order_id
+        .as_deref()
+        .ok_or_else(|| malformed("refund notification without `mchRefundOrderId`"))?;
     let refund_id = MerchantRefundId::new(id).map_err(|e| malformed(e.to_string()))?;
     let raw = event.refund_status.clone();
     let status = match raw.as_deref() {
         Some(value) => status::refund_status(value),
-        None => status::refund_status_from_event(&event.event_name).unwrap_or(RefundStatus::Pending),
+        None => {
+            status::refund_status_from_event(&event.event_name).unwrap_or(RefundStatus::Pending)
+        }
     };
     Ok(Refund {
         provider: PROVIDER.to_owned(),
@@ -91,26 +109,51 @@ fn refund_from_event(event: &RefundEvent) -> Result<Refund, Error> {
 
 /// The unified form of a verified BluePay notification.
 pub fn unified_notification(notification: &BluePayNotification) -> Result<Notification, Error> {
-    let payment_update = |transaction_id: &Option<String>, order: &Option<String>, amount: Option<i64>, raw: &Option<String>| PaymentUpdate {
+    let payment_update = |transaction_id: &Option<String>,
+                          order: &Option<String>,
+                          amount: Option<i64>,
+                          raw: &Option<String>| PaymentUpdate {
         payment: transaction_id.clone(),
         order_ref: order.clone(),
         amount: amount.map(|a| Money::new(a, Currency::Thb)),
-        status: raw.as_deref().map_or(paybridge_core::PaymentStatus::Pending, status::payment_status),
+        status: raw.as_deref().map_or(
+            paybridge_core::PaymentStatus::Pending,
+            status::payment_status,
+        ),
         provider_status: raw.clone(),
     };
     let event = match notification {
-        BluePayNotification::Refund(e) => NotificationEvent::Refund { refund: refund_from_event(e)? },
+        BluePayNotification::Refund(e) => NotificationEvent::Refund {
+            refund: refund_from_event(e)?,
+        },
         BluePayNotification::QrPayment(e) => NotificationEvent::Payment {
-            payment: payment_update(&e.transaction_id, &e.mch_order_id, e.amount, &e.transaction_status),
+            payment: payment_update(
+                &e.transaction_id,
+                &e.mch_order_id,
+                e.amount,
+                &e.transaction_status,
+            ),
         },
         BluePayNotification::WebPay(e) => NotificationEvent::Payment {
-            payment: payment_update(&e.detail.transaction_id, &e.detail.mch_order_id, e.detail.amount, &e.detail.transaction_status),
+            payment: payment_update(
+                &e.detail.transaction_id,
+                &e.detail.mch_order_id,
+                e.detail.amount,
+                &e.detail.transaction_status,
+            ),
         },
         BluePayNotification::Payout(e) => NotificationEvent::Payout {
-            payout: payment_update(&e.detail.transaction_id, &e.detail.mch_order_id, e.detail.amount, &e.detail.transaction_status),
+            payout: payment_update(
+                &e.detail.transaction_id,
+                &e.detail.mch_order_id,
+                e.detail.amount,
+                &e.detail.transaction_status,
+            ),
         },
         BluePayNotification::Other { event_name, .. } => {
-            return Err(malformed(format!("unsupported notification event {event_name:?}")));
+            return Err(malformed(format!(
+                "unsupported notification event {event_name:?}"
+            )));
         }
     };
     Ok(Notification {
@@ -122,7 +165,11 @@ pub fn unified_notification(notification: &BluePayNotification) -> Result<Notifi
 
 impl<T: Transport> BluePayClient<T> {
     /// The refund with merchant id `refund_id` on payment `payment`, if BluePay has it.
-    pub async fn find_refund(&self, payment: &str, refund_id: &MerchantRefundId) -> Result<Option<Refund>, Error> {
+    pub async fn find_refund(
+        &self,
+        payment: &str,
+        refund_id: &MerchantRefundId,
+    ) -> Result<Option<Refund>, Error> {
         let refunds = self.refund_payments(payment).await?;
         refunds
             .iter()
@@ -131,8 +178,17 @@ impl<T: Transport> BluePayClient<T> {
             .transpose()
     }
 
-    fn refund_from_data(&self, data: &RefundData, payment: &str, refund_id: &MerchantRefundId) -> Result<Refund, Error> {
-        if data.mch_refund_order_id.as_deref().is_some_and(|id| id != refund_id.as_str()) {
+    fn refund_from_data(
+        &self,
+        data: &RefundData,
+        payment: &str,
+        refund_id: &MerchantRefundId,
+    ) -> Result<Refund, Error> {
+        if data
+            .mch_refund_order_id
+            .as_deref()
+            .is_some_and(|id| id != refund_id.as_str())
+        {
             return Err(Error::IntegrityMismatch {
                 provider: PROVIDER,
                 field: "mchRefundOrderId",
@@ -141,7 +197,9 @@ impl<T: Transport> BluePayClient<T> {
             });
         }
         let raw = data.refund_status.clone();
-        let status = raw.as_deref().map_or(RefundStatus::Pending, status::refund_status);
+        let status = raw
+            .as_deref()
+            .map_or(RefundStatus::Pending, status::refund_status);
         Ok(Refund {
             provider: PROVIDER.to_owned(),
             payment: Some(payment.to_owned()),
@@ -165,16 +223,24 @@ impl<T: Transport> RefundProvider for BluePayClient<T> {
     async fn refund(&self, request: &RefundRequest) -> Result<Refund, Error> {
         let amount = request.amount();
         validate::thb_amount("amount", amount)?;
-        let payment = request
-            .payment()
-            .ok_or_else(|| Error::invalid("payment", "bluepay needs the payment's originalTransactionId (--payment)"))?;
+        let payment = request.payment().ok_or_else(|| {
+            Error::invalid(
+                "payment",
+                "bluepay needs the payment's originalTransactionId (--payment)",
+            )
+        })?;
         let refund_id = request.refund_id();
         validate::order_id("refund_id", refund_id.as_str())?;
         let callback = request
             .notify_url()
             .map(str::to_owned)
             .or_else(|| self.refund_callback_url.clone())
-            .ok_or_else(|| Error::invalid("notify_url", "bluepay needs a refundCallbackUrl: pass one or configure a default"))?;
+            .ok_or_else(|| {
+                Error::invalid(
+                    "notify_url",
+                    "bluepay needs a refundCallbackUrl: pass one or configure a default",
+                )
+            })?;
         let param = RefundParam {
             original_transaction_id: payment.to_string(),
             mch_refund_order_id: refund_id.to_string(),
@@ -183,7 +249,7 @@ impl<T: Transport> RefundProvider for BluePayClient<T> {
             refund_callback_url: callback,
             timestamp: 0,
         };
-        match self.refund(param).await {
+        match self.create_refund(param).await {
             Ok(data) => {
                 let refund = self.refund_from_data(&data, payment.as_str(), refund_id)?;
                 check_integrity(&refund, payment.as_str(), amount)?;
@@ -200,43 +266,59 @@ impl<T: Transport> RefundProvider for BluePayClient<T> {
                     None => Err(Error::Rejected {
                         provider: PROVIDER,
                         code,
-                        message: format!("mchRefundOrderId {refund_id} is already used, but not for a refund of payment {payment}"),
+                        message: format!(
+                            "mchRefundOrderId {refund_id} is already used, but not for a refund of payment {payment}"
+                        ),
                         class: paybridge_core::RejectionClass::Duplicate,
                     }),
                 }
             }
-            Err(error) if error.outcome_unknown() || matches!(error, Error::MalformedResponse { .. }) => {
-                Err(Error::OutcomeUnknown { provider: PROVIDER, reason: error.to_string() })
+            Err(error)
+                if error.outcome_unknown() || matches!(error, Error::MalformedResponse { .. }) =>
+            {
+                Err(Error::OutcomeUnknown {
+                    provider: PROVIDER,
+                    reason: error.to_string(),
+                })
             }
             Err(error) => Err(error),
         }
     }
 
     async fn refund_status(&self, lookup: &RefundLookup) -> Result<Refund, Error> {
-        let payment = lookup
-            .payment
-            .as_ref()
-            .ok_or_else(|| Error::invalid("payment", "bluepay looks refunds up by the payment's originalTransactionId (--payment)"))?;
+        let payment = lookup.payment.as_ref().ok_or_else(|| {
+            Error::invalid(
+                "payment",
+                "bluepay looks refunds up by the payment's originalTransactionId (--payment)",
+            )
+        })?;
         let refund = self
             .find_refund(payment.as_str(), &lookup.refund_id)
             .await?
-            .ok_or_else(|| Error::RefundNotFound { provider: PROVIDER, refund_id: lookup.refund_id.to_string() })?;
+            .ok_or_else(|| Error::RefundNotFound {
+                provider: PROVIDER,
+                refund_id: lookup.refund_id.to_string(),
+            })?;
         if let Some(amount) = lookup.amount {
             check_integrity(&refund, payment.as_str(), amount)?;
         }
         Ok(refund)
     }
 
-    async fn verify_notification(&self, request: &http::Request<Bytes>) -> Result<Notification, Error> {
+    async fn verify_notification(
+        &self,
+        request: &http::Request<Bytes>,
+    ) -> Result<Notification, Error> {
         let notification = self.codec().verify_notification(request.body())?;
         unified_notification(&notification)
     }
 
     fn notification_ack(&self) -> http::Response<Bytes> {
         let mut response = http::Response::new(Bytes::from_static(NOTIFICATION_ACK.as_bytes()));
-        response
-            .headers_mut()
-            .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
         response
     }
 }

@@ -3,8 +3,8 @@
 //! Fields are declared in the order BluePay's documentation lists them; `param` is written as
 //! RFC 8785 canonical JSON, so declaration order never reaches the wire. Amounts are satang.
 
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::responses::{
     BalanceData, PayoutCheckData, PayoutTransferData, QrCreateData, QrPayment, RefundData,

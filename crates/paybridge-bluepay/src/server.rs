@@ -28,7 +28,10 @@ pub struct Refusal {
 impl Refusal {
     /// A refusal with `code` and its published meaning.
     pub fn new(code: i64) -> Refusal {
-        Refusal { code, message: codes::classify(code).1.to_owned() }
+        Refusal {
+            code,
+            message: codes::classify(code).1.to_owned(),
+        }
     }
 }
 
@@ -42,12 +45,18 @@ struct Envelope {
 
 /// Checks a merchant request envelope: well-formed (else 21002), signed over `param` with the
 /// merchant's key (else 21001). The app id is returned for the caller to check (21003).
-pub fn verify_request(body: &[u8], merchant_key: &RsaPublicKey) -> Result<VerifiedRequest, Refusal> {
+pub fn verify_request(
+    body: &[u8],
+    merchant_key: &RsaPublicKey,
+) -> Result<VerifiedRequest, Refusal> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(|_| Refusal::new(21_002))?;
-    let (Some(app_id), Some(sign), Some(param)) = (envelope.app_id, envelope.sign, envelope.param) else {
+    let (Some(app_id), Some(sign), Some(param)) = (envelope.app_id, envelope.sign, envelope.param)
+    else {
         return Err(Refusal::new(21_002));
     };
-    merchant_key.verify_base64(param.as_bytes(), &sign).map_err(|_| Refusal::new(21_001))?;
+    merchant_key
+        .verify_base64(param.as_bytes(), &sign)
+        .map_err(|_| Refusal::new(21_001))?;
     Ok(VerifiedRequest { app_id, param })
 }
 
@@ -61,7 +70,12 @@ struct ResponseBody<'a, T: Serialize> {
 
 /// A response body: `{"code", "message", "data"}`.
 pub fn response_body<T: Serialize>(code: i64, message: &str, data: Option<&T>) -> Vec<u8> {
-    serde_json::to_vec(&ResponseBody { code, message, data }).unwrap_or_default()
+    serde_json::to_vec(&ResponseBody {
+        code,
+        message,
+        data,
+    })
+    .unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -71,7 +85,10 @@ struct NotificationBody<'a> {
 }
 
 /// A notification body: `param` (the event as JSON text) signed with the platform key.
-pub fn notification_body(param: &str, platform_key: &RsaPrivateKey) -> Result<Vec<u8>, paybridge_sign::SignatureError> {
+pub fn notification_body(
+    param: &str,
+    platform_key: &RsaPrivateKey,
+) -> Result<Vec<u8>, paybridge_sign::SignatureError> {
     let sign = platform_key.sign_base64(param.as_bytes())?;
     Ok(serde_json::to_vec(&NotificationBody { param, sign: &sign }).unwrap_or_default())
 }

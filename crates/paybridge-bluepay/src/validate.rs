@@ -16,7 +16,10 @@ pub fn order_id(field: &str, value: &str) -> Result<(), Error> {
         ));
     }
     if !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(Error::invalid(field, "must be printable ASCII without spaces"));
+        return Err(Error::invalid(
+            field,
+            "must be printable ASCII without spaces",
+        ));
     }
     Ok(())
 }
@@ -36,7 +39,10 @@ pub fn thb_amount(field: &str, amount: Money) -> Result<i64, Error> {
 /// A positive satang amount.
 pub fn positive(field: &str, minor: i64) -> Result<i64, Error> {
     if minor <= 0 {
-        return Err(Error::invalid(field, format!("must be greater than zero, got {minor}")));
+        return Err(Error::invalid(
+            field,
+            format!("must be greater than zero, got {minor}"),
+        ));
     }
     Ok(minor)
 }
@@ -63,16 +69,20 @@ pub fn thai_mobile(field: &str, value: &str) -> Result<(), Error> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(field, "must be a Thai mobile number like 0812345678"))
+        Err(Error::invalid(
+            field,
+            "must be a Thai mobile number like 0812345678",
+        ))
     }
 }
 
 /// `expireSeconds`: 30–3600.
 pub fn expire_seconds(value: Option<u32>) -> Result<(), Error> {
     match value {
-        Some(s) if !(30..=3600).contains(&s) => {
-            Err(Error::invalid("expireSeconds", format!("must be 30 to 3600, got {s}")))
-        }
+        Some(s) if !(30..=3600).contains(&s) => Err(Error::invalid(
+            "expireSeconds",
+            format!("must be 30 to 3600, got {s}"),
+        )),
         _ => Ok(()),
     }
 }
@@ -89,7 +99,10 @@ pub fn date(field: &str, value: &str) -> Result<(), Error> {
 pub fn text(field: &str, value: &str, max: usize) -> Result<(), Error> {
     let len = value.chars().count();
     if len > max {
-        return Err(Error::invalid(field, format!("is {len} characters long; the limit is {max}")));
+        return Err(Error::invalid(
+            field,
+            format!("is {len} characters long; the limit is {max}"),
+        ));
     }
     if value.chars().any(char::is_control) {
         return Err(Error::invalid(field, "contains a control character"));
@@ -102,7 +115,10 @@ pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), Error> {
     if allowed.contains(&value) {
         Ok(())
     } else {
-        Err(Error::invalid(field, format!("must be one of {}", allowed.join(", "))))
+        Err(Error::invalid(
+            field,
+            format!("must be one of {}", allowed.join(", ")),
+        ))
     }
 }
 
@@ -122,19 +138,33 @@ mod tests {
         assert!(thb_amount("refundAmount", Money::new(100, Currency::Jpy)).is_err());
         assert!(url("notifyUrl", "https://merchant.example/cb?x=1").is_ok());
         assert!(url("notifyUrl", "http://www.test.com").is_ok());
-        for bad in ["ftp://x", "/relative", "https://", "not a url", "javascript:alert(1)"] {
+        for bad in [
+            "ftp://x",
+            "/relative",
+            "https://",
+            "not a url",
+            "javascript:alert(1)",
+        ] {
             assert!(url("notifyUrl", bad).is_err(), "{bad}");
         }
         for good in ["0812345678", "0612345678", "0912345678"] {
             assert!(thai_mobile("mobile", good).is_ok(), "{good}");
         }
-        for bad in ["0712345678", "081234567", "08123456789", "+66812345678", "08-1234567"] {
+        for bad in [
+            "0712345678",
+            "081234567",
+            "08123456789",
+            "+66812345678",
+            "08-1234567",
+        ] {
             assert!(thai_mobile("mobile", bad).is_err(), "{bad}");
         }
         assert!(expire_seconds(Some(29)).is_err() && expire_seconds(Some(3601)).is_err());
         assert!(expire_seconds(Some(30)).is_ok() && expire_seconds(None).is_ok());
         assert!(date("startDate", "2024-07-31").is_ok());
-        assert!(date("startDate", "2024-02-30").is_err() && date("startDate", "31/07/2024").is_err());
+        assert!(
+            date("startDate", "2024-02-30").is_err() && date("startDate", "31/07/2024").is_err()
+        );
         assert!(one_of("payMethodCode", "BANK", &["BANK", "PROMPTPAY"]).is_ok());
         assert!(one_of("payMethodCode", "CASH", &["BANK", "PROMPTPAY"]).is_err());
     }

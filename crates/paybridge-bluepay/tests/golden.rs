@@ -1,7 +1,15 @@
 //! With a fixed key, clock and ids: the exact request bytes of every endpoint. The expected
 //! `param` is written out by hand (canonical JSON), and the expected `sign` is produced by the
 //! `openssl` command over it — so canonicalization and signing are each checked independently.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)]
 
 mod common;
 
@@ -14,30 +22,52 @@ fn codec() -> Codec {
     Codec::new(BASE, APP_ID, merchant_key(), platform_public()).unwrap()
 }
 
-fn check<E: paybridge_bluepay::requests::Endpoint + Timestamped>(mut param: E, path: &str, expected_param: &str) {
+fn check<E: paybridge_bluepay::requests::Endpoint + Timestamped>(
+    mut param: E,
+    path: &str,
+    expected_param: &str,
+) {
     param.set_timestamp(NOW);
     let request = codec().encode(&param).unwrap();
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri().to_string(), format!("{BASE}{path}"));
     assert_eq!(request.headers()["content-type"], "application/json");
     let envelope: Value = serde_json::from_slice(request.body()).unwrap();
-    assert_eq!(envelope["param"].as_str().unwrap(), expected_param, "{path}: param bytes");
+    assert_eq!(
+        envelope["param"].as_str().unwrap(),
+        expected_param,
+        "{path}: param bytes"
+    );
     if !openssl() {
         eprintln!("SKIPPED the openssl half: the openssl command is not installed");
         return;
     }
     let expected_sign = openssl_sign(&data("merchant.pem"), expected_param.as_bytes());
-    let expected_body = serde_json::to_string(&serde_json::json!({"appId": APP_ID, "sign": expected_sign, "param": expected_param}))
-        .unwrap();
+    let expected_body = serde_json::to_string(
+        &serde_json::json!({"appId": APP_ID, "sign": expected_sign, "param": expected_param}),
+    )
+    .unwrap();
     // serde_json's map is sorted, our envelope keeps BluePay's order: compare as documents,
     // and the exact envelope text separately.
-    assert_eq!(envelope, serde_json::from_str::<Value>(&expected_body).unwrap(), "{path}");
+    assert_eq!(
+        envelope,
+        serde_json::from_str::<Value>(&expected_body).unwrap(),
+        "{path}"
+    );
     let exact = format!(
         r#"{{"appId":"{APP_ID}","sign":"{expected_sign}","param":{}}}"#,
         serde_json::to_string(expected_param).unwrap()
     );
-    assert_eq!(std::str::from_utf8(request.body()).unwrap(), exact, "{path}: exact body");
-    assert!(openssl_verify(&data("merchant.pub.pem"), expected_param.as_bytes(), &expected_sign));
+    assert_eq!(
+        std::str::from_utf8(request.body()).unwrap(),
+        exact,
+        "{path}: exact body"
+    );
+    assert!(openssl_verify(
+        &data("merchant.pub.pem"),
+        expected_param.as_bytes(),
+        &expected_sign
+    ));
 }
 
 #[test]
@@ -59,7 +89,11 @@ fn refund_matches_the_seed_fields_canonically() {
 #[test]
 fn refund_payments() {
     check(
-        RefundPaymentsParam { original_transaction_id: Some("CU518563189147832780".into()), refund_transaction_id: None, timestamp: 0 },
+        RefundPaymentsParam {
+            original_transaction_id: Some("CU518563189147832780".into()),
+            refund_transaction_id: None,
+            timestamp: 0,
+        },
         "/open-api/refund/payments",
         r#"{"originalTransactionId":"CU518563189147832780","timestamp":1722415059}"#,
     );
@@ -84,7 +118,12 @@ fn qr_create_and_payment_list() {
         r#"{"amount":12345,"channelCode":"TRUEMONEY_DYNAMIC_QR","customerName":"สมชาย","expireSeconds":600,"mchOrderId":"order-42","mobile":"0812345678","notifyUrl":"https://merchant.test/qr","remark":"say \"hi\"","timestamp":1722415059}"#,
     );
     check(
-        QrPaymentListParam { timestamp: 0, mch_order_id: "order-42".into(), start_date: "2024-07-01".into(), end_date: "2024-07-31".into() },
+        QrPaymentListParam {
+            timestamp: 0,
+            mch_order_id: "order-42".into(),
+            start_date: "2024-07-01".into(),
+            end_date: "2024-07-31".into(),
+        },
         "/open-api/qr/paymentList",
         r#"{"endDate":"2024-07-31","mchOrderId":"order-42","startDate":"2024-07-01","timestamp":1722415059}"#,
     );
@@ -113,7 +152,10 @@ fn webpay_create_and_detail() {
         r#"{"amount":5000,"channelCode":"WECHAT_URL","customerName":"Somchai","email":"s@example.test","mchOrderId":"web-7","mobile":"0912345678","notifyUrl":"https://merchant.test/webpay","payerClientIp":"203.0.113.9","redirectUrl":"https://merchant.test/done","timestamp":1722415059}"#,
     );
     check(
-        WebPayDetailParam { timestamp: 0, mch_order_id: "web-7".into() },
+        WebPayDetailParam {
+            timestamp: 0,
+            mch_order_id: "web-7".into(),
+        },
         "/open-api/webpay/detail",
         r#"{"mchOrderId":"web-7","timestamp":1722415059}"#,
     );
@@ -142,11 +184,18 @@ fn payout_transfer_check_and_balance() {
         r#"{"accountName":"Somchai J.","accountNo":"0812345678","accountType":"INDIVIDUAL","amount":100000,"idempotencyId":"idem-1","mchOrderId":"payout-1","payMethodCode":"PROMPTPAY","promptpayAccountType":"MSISDN","timestamp":1722415059}"#,
     );
     check(
-        PayoutCheckParam { mch_order_id: "payout-1".into(), timestamp: 0 },
+        PayoutCheckParam {
+            mch_order_id: "payout-1".into(),
+            timestamp: 0,
+        },
         "/open-api/disbursement/check",
         r#"{"mchOrderId":"payout-1","timestamp":1722415059}"#,
     );
-    check(BalanceParam { timestamp: 0 }, "/open-api/account/balance", r#"{"timestamp":1722415059}"#);
+    check(
+        BalanceParam { timestamp: 0 },
+        "/open-api/account/balance",
+        r#"{"timestamp":1722415059}"#,
+    );
 }
 
 #[test]
@@ -159,5 +208,8 @@ fn the_same_request_always_has_the_same_bytes() {
         refund_callback_url: "https://m.test/cb".into(),
         timestamp: NOW,
     };
-    assert_eq!(codec().encode(&param).unwrap().body(), codec().encode(&param).unwrap().body());
+    assert_eq!(
+        codec().encode(&param).unwrap().body(),
+        codec().encode(&param).unwrap().body()
+    );
 }

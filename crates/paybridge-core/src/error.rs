@@ -271,7 +271,10 @@ impl fmt::Display for Error {
                 f,
                 "{provider} answered with {field} {actual}, but the request said {expected}"
             ),
-            Error::RefundNotFound { provider, refund_id } => {
+            Error::RefundNotFound {
+                provider,
+                refund_id,
+            } => {
                 write!(f, "{provider} has no refund with id {refund_id:?}")
             }
             Error::OutcomeUnknown { provider, reason } => write!(

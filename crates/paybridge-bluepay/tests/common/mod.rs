@@ -1,5 +1,13 @@
 //! Shared fixtures: test keys, a client over a scripted transport, openssl helpers.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,7 +25,9 @@ pub const NOW: i64 = 1_722_415_059;
 pub const BASE: &str = "https://api.bluepay.test";
 
 pub fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 pub fn merchant_key() -> RsaPrivateKey {
@@ -52,28 +62,50 @@ pub fn client(transport: MockTransport) -> BluePayClient<MockTransport> {
         refund_callback_url: Some("https://merchant.test/bluepay/refunds".into()),
         retry: fast_retry(),
     };
-    BluePayClient::new(config, transport).unwrap().with_clock(Arc::new(FixedClock::new(NOW)))
+    BluePayClient::new(config, transport)
+        .unwrap()
+        .with_clock(Arc::new(FixedClock::new(NOW)))
 }
 
 pub fn openssl() -> bool {
-    Command::new("openssl").arg("version").output().is_ok_and(|o| o.status.success())
+    Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// `openssl dgst -sha256 -sign KEY` over `message`, base64.
 pub fn openssl_sign(key: &Path, message: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("pb-bluepay-{}-{}", std::process::id(), rand_suffix()));
+    let dir = std::env::temp_dir().join(format!(
+        "pb-bluepay-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let msg = dir.join("msg");
     std::fs::write(&msg, message).unwrap();
-    let out = Command::new("openssl").args(["dgst", "-sha256", "-sign"]).arg(key).arg(&msg).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(key)
+        .arg(&msg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::remove_dir_all(&dir).ok();
     paybridge_sign::base64_encode(&out.stdout)
 }
 
 /// `openssl dgst -sha256 -verify PUB -signature SIG` over `message`.
 pub fn openssl_verify(public: &Path, message: &[u8], signature_b64: &str) -> bool {
-    let dir = std::env::temp_dir().join(format!("pb-bluepay-v-{}-{}", std::process::id(), rand_suffix()));
+    let dir = std::env::temp_dir().join(format!(
+        "pb-bluepay-v-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let (msg, sig) = (dir.join("msg"), dir.join("sig"));
     std::fs::write(&msg, message).unwrap();
