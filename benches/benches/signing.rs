@@ -2,7 +2,6 @@
 //! the primitive or baseline it is judged against (`cargo xtask bench` prints the ratios).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::borrow::Cow;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -10,8 +9,10 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use paybridge_benches::{
     RefundNotificationParam, document_of_size, scanforpay_refund, small_document, test_key,
 };
+use paybridge_bluepay::Codec;
+use paybridge_bluepay::requests::RefundParam;
 use paybridge_sign::{Backend, RsaPrivateKey, RsaPublicKey, canonical, sha256_keyed_hex};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 fn canonical_json(c: &mut Criterion) {
     let mut group = c.benchmark_group("canonical");
@@ -41,39 +42,24 @@ fn canonical_json(c: &mut Criterion) {
     group.finish();
 }
 
-#[derive(Serialize)]
-struct BluePayEnvelope<'a> {
-    #[serde(rename = "appId")]
-    app_id: &'a str,
-    sign: &'a str,
-    param: &'a str,
-}
-
-/// Typed param → canonical JSON → SHA256withRSA → base64 → the `{"appId","sign","param"}` body.
-fn bluepay_envelope(
-    key: &RsaPrivateKey,
-    app_id: &str,
-    doc: &paybridge_benches::RefundDocument,
-) -> Vec<u8> {
-    let param = canonical::to_string(doc).unwrap();
-    let sign = key.sign_base64(param.as_bytes()).unwrap();
-    serde_json::to_vec(&BluePayEnvelope {
-        app_id,
-        sign: &sign,
-        param: &param,
-    })
-    .unwrap()
-}
-
 fn bluepay_sign(c: &mut Criterion) {
     let mut group = c.benchmark_group("bluepay_sign");
     let pem = test_key("rsa2048.pkcs8.pem");
-    let doc = small_document();
-    let param = canonical::to_vec(&doc).unwrap();
+    let platform = RsaPublicKey::from_bytes(&test_key("rsa2048.spki.pem")).unwrap();
+    let refund = bluepay_refund();
+    let param = canonical::to_vec(&refund).unwrap();
     for (label, backend) in [("ring", Backend::Ring), ("aws_lc", Backend::AwsLc)] {
         let key = RsaPrivateKey::from_bytes_with(backend, &pem).unwrap();
+        // The production codec: typed param → canonical JSON → sign → base64 → envelope request.
+        let codec = Codec::new(
+            "https://api.bluepay.test",
+            "733b887a4a784708bb369524db5b6ded",
+            key.with_backend(backend).unwrap(),
+            platform.clone(),
+        )
+        .unwrap();
         group.bench_function(BenchmarkId::new("pipeline", label), |b| {
-            b.iter(|| bluepay_envelope(&key, "733b887a4a784708bb369524db5b6ded", black_box(&doc)))
+            b.iter(|| codec.encode(black_box(&refund)).unwrap())
         });
         let mut signature = vec![0u8; key.signature_len()];
         group.bench_function(BenchmarkId::new("primitive", label), |b| {
@@ -124,14 +110,6 @@ fn scanforpay_sign(c: &mut Criterion) {
     .unwrap();
 }
 
-#[derive(Deserialize)]
-struct NotificationEnvelope<'a> {
-    #[serde(borrow)]
-    param: Cow<'a, str>,
-    #[serde(borrow)]
-    sign: Cow<'a, str>,
-}
-
 fn bluepay_verify(c: &mut Criterion) {
     let mut group = c.benchmark_group("bluepay_verify");
     let platform = RsaPrivateKey::from_bytes(&test_key("rsa2048.pkcs8.pem")).unwrap();
@@ -151,15 +129,9 @@ fn bluepay_verify(c: &mut Criterion) {
     .unwrap();
     let sign = platform.sign_base64(param.as_bytes()).unwrap();
     let body = serde_json::to_vec(&serde_json::json!({"param": param, "sign": sign})).unwrap();
+    // The production path: raw body → verify over the raw `param` → typed event.
     group.bench_function("pipeline", |b| {
-        b.iter(|| {
-            let envelope: NotificationEnvelope<'_> =
-                serde_json::from_slice(black_box(&body)).unwrap();
-            public
-                .verify_base64(envelope.param.as_bytes(), &envelope.sign)
-                .unwrap();
-            serde_json::from_str::<RefundNotificationParam>(&envelope.param).unwrap()
-        })
+        b.iter(|| paybridge_bluepay::verify_notification(&public, black_box(&body)).unwrap())
     });
     let signature = platform.sign(param.as_bytes()).unwrap();
     group.bench_function("primitive", |b| {
@@ -170,6 +142,19 @@ fn bluepay_verify(c: &mut Criterion) {
         })
     });
     group.finish();
+}
+
+/// The seed's refund as BluePay's wire type.
+fn bluepay_refund() -> RefundParam {
+    let doc = small_document();
+    RefundParam {
+        original_transaction_id: doc.original_transaction_id,
+        mch_refund_order_id: doc.mch_refund_order_id,
+        refund_amount: doc.refund_amount,
+        refund_reason: Some(doc.refund_reason),
+        refund_callback_url: doc.refund_callback_url,
+        timestamp: doc.timestamp,
+    }
 }
 
 fn config() -> Criterion {

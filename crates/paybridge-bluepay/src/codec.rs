@@ -3,6 +3,7 @@
 //! `param` string exactly as received → typed event. No network, no clock: pure functions of
 //! their inputs, so they are tested, fuzzed and benchmarked on bytes.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
@@ -16,6 +17,7 @@ use crate::notifications::{
     BluePayNotification, PayoutEvent, QrPaymentEvent, RefundEvent, WebPayEvent,
 };
 use crate::requests::Endpoint;
+use crate::responses::{CodeValue, PayoutCheckData, WebPayDetail};
 
 /// The provider's name in errors and unified models.
 pub const PROVIDER: &str = "bluepay";
@@ -44,15 +46,43 @@ struct ResponseEnvelope<'a> {
 }
 
 #[derive(Deserialize)]
-struct NotificationEnvelope {
-    param: Option<String>,
-    sign: Option<String>,
+struct NotificationEnvelope<'a> {
+    #[serde(borrow)]
+    param: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    sign: Option<Cow<'a, str>>,
 }
 
-#[derive(Deserialize)]
-struct EventProbe<'a> {
-    #[serde(rename = "eventName", borrow)]
-    event_name: Option<std::borrow::Cow<'a, str>>,
+/// Every field any BluePay event carries: a notification is parsed once into this, then its
+/// fields are moved into the event type its name says (no second parse, no buffering).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct EventFields {
+    event_name: Option<String>,
+    mch_refund_order_id: Option<String>,
+    refund_transaction_id: Option<String>,
+    original_transaction_id: Option<String>,
+    refund_amount: Option<i64>,
+    fee_refunded: Option<i64>,
+    refund_status: Option<String>,
+    refund_create_time: Option<String>,
+    refund_return_time: Option<String>,
+    refund_reason: Option<String>,
+    mch_order_id: Option<String>,
+    transaction_id: Option<String>,
+    amount: Option<i64>,
+    transaction_status: Option<String>,
+    create_time: Option<String>,
+    return_time: Option<String>,
+    channel_code: Option<String>,
+    remark: Option<String>,
+    customer_name: Option<String>,
+    email: Option<String>,
+    notify_url: Option<String>,
+    redirect_url: Option<String>,
+    pay_url: Option<String>,
+    failed_code: Option<CodeValue>,
+    failed_message: Option<String>,
 }
 
 /// Encodes requests and decodes responses and notifications for one merchant account.
@@ -217,7 +247,7 @@ pub fn verify_notification(
     platform_key: &RsaPublicKey,
     body: &[u8],
 ) -> Result<BluePayNotification, Error> {
-    let envelope: NotificationEnvelope = serde_json::from_slice(body)
+    let envelope: NotificationEnvelope<'_> = serde_json::from_slice(body)
         .map_err(|e| malformed(None, format!("notification is not a JSON envelope: {e}")))?;
     let param = envelope
         .param
@@ -238,26 +268,76 @@ pub fn verify_notification(
 pub(crate) fn parse_event(param: &str) -> Result<BluePayNotification, Error> {
     let bad =
         |e: serde_json::Error| malformed(None, format!("notification `param` is not valid: {e}"));
-    let probe: EventProbe<'_> = serde_json::from_str(param).map_err(bad)?;
-    let event_name = probe
+    let f: EventFields = serde_json::from_str(param).map_err(bad)?;
+    let event_name = f
         .event_name
         .ok_or_else(|| malformed(None, "notification has no `eventName`"))?;
-    Ok(match event_name.as_ref() {
-        name if name.starts_with("payment.refund.") => {
-            BluePayNotification::Refund(serde_json::from_str::<RefundEvent>(param).map_err(bad)?)
-        }
-        name if name.starts_with("qrcode.payment.") => BluePayNotification::QrPayment(
-            serde_json::from_str::<QrPaymentEvent>(param).map_err(bad)?,
-        ),
-        name if name.starts_with("order.payment.") => {
-            BluePayNotification::WebPay(serde_json::from_str::<WebPayEvent>(param).map_err(bad)?)
-        }
-        name if name.starts_with("disbursement.") => {
-            BluePayNotification::Payout(serde_json::from_str::<PayoutEvent>(param).map_err(bad)?)
-        }
-        other => BluePayNotification::Other {
-            event_name: other.to_owned(),
+    Ok(if event_name.starts_with("payment.refund.") {
+        BluePayNotification::Refund(RefundEvent {
+            event_name,
+            mch_refund_order_id: f.mch_refund_order_id,
+            refund_transaction_id: f.refund_transaction_id,
+            original_transaction_id: f.original_transaction_id,
+            refund_amount: f.refund_amount,
+            fee_refunded: f.fee_refunded,
+            refund_status: f.refund_status,
+            refund_create_time: f.refund_create_time,
+            refund_return_time: f.refund_return_time,
+            refund_reason: f.refund_reason,
+            failed_code: f.failed_code,
+            failed_message: f.failed_message,
+        })
+    } else if event_name.starts_with("qrcode.payment.") {
+        BluePayNotification::QrPayment(QrPaymentEvent {
+            event_name,
+            mch_order_id: f.mch_order_id,
+            transaction_id: f.transaction_id,
+            amount: f.amount,
+            transaction_status: f.transaction_status,
+            create_time: f.create_time,
+            return_time: f.return_time,
+            channel_code: f.channel_code,
+            remark: f.remark,
+            failed_code: f.failed_code,
+            failed_message: f.failed_message,
+        })
+    } else if event_name.starts_with("order.payment.") {
+        BluePayNotification::WebPay(WebPayEvent {
+            event_name,
+            detail: WebPayDetail {
+                mch_order_id: f.mch_order_id,
+                transaction_id: f.transaction_id,
+                amount: f.amount,
+                transaction_status: f.transaction_status,
+                create_time: f.create_time,
+                return_time: f.return_time,
+                customer_name: f.customer_name,
+                channel_code: f.channel_code,
+                email: f.email,
+                notify_url: f.notify_url,
+                redirect_url: f.redirect_url,
+                pay_url: f.pay_url,
+            },
+        })
+    } else if event_name.starts_with("disbursement.") {
+        BluePayNotification::Payout(PayoutEvent {
+            event_name,
+            detail: PayoutCheckData {
+                mch_order_id: f.mch_order_id,
+                transaction_id: f.transaction_id,
+                amount: f.amount,
+                transaction_status: f.transaction_status,
+                create_time: f.create_time,
+                return_time: f.return_time,
+                remark: f.remark,
+                failed_code: f.failed_code,
+                failed_message: f.failed_message,
+            },
+        })
+    } else {
+        BluePayNotification::Other {
+            event_name,
             param: serde_json::from_str(param).map_err(bad)?,
-        },
+        }
     })
 }
