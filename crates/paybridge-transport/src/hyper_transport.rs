@@ -20,7 +20,8 @@ use tracing::{Instrument, Level, field};
 
 use crate::body::TrackedBody;
 use crate::{
-    Attempt, CryptoBackend, Redactor, Transport, TransportConfig, classify, is_loopback_host,
+    Attempt, CryptoBackend, Redactor, SensitiveValues, Transport, TransportConfig, classify,
+    is_loopback_host,
 };
 
 type DirectClient = Client<HttpsConnector<HttpConnector>, TrackedBody>;
@@ -231,6 +232,11 @@ impl Transport for HyperTransport {
     async fn send(&self, request: http::Request<Bytes>) -> Result<http::Response<Bytes>, Error> {
         crate::check_url(request.uri())?;
         let attempt = request.extensions().get::<Attempt>().map_or(1, |a| a.0);
+        let sensitive = request
+            .extensions()
+            .get::<SensitiveValues>()
+            .cloned()
+            .unwrap_or_default();
         let span = tracing::info_span!(
             "paybridge.http",
             method = %request.method(),
@@ -256,13 +262,16 @@ impl Transport for HyperTransport {
                 if tracing::enabled!(Level::TRACE) {
                     tracing::trace!(
                         target: "paybridge::http",
-                        headers = %self.settings.redactor.headers(response.headers()),
-                        body = %self.settings.redactor.body(response.body()),
+                        headers = %sensitive.scrub(self.settings.redactor.headers(response.headers())),
+                        body = %sensitive.scrub(self.settings.redactor.body(response.body())),
                         "response body"
                     );
                 }
             }
-            Err(error) => tracing::debug!(%error, latency_ms = latency, "request failed"),
+            Err(error) => {
+                let error = sensitive.scrub(error.to_string());
+                tracing::debug!(%error, latency_ms = latency, "request failed");
+            }
         }
         result
     }

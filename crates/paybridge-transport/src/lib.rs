@@ -22,7 +22,7 @@ pub mod test_util;
 
 pub use config::{CryptoBackend, Roots, TransportConfig, certificates_from_pem};
 pub use hyper_transport::HyperTransport;
-pub use redact::Redactor;
+pub use redact::{Redactor, SensitiveValues};
 pub use retry::{Attempt, FullJitter, Idempotency, Jitter, NoJitter, RetryPolicy, send_with_retry};
 pub use rustls::pki_types::CertificateDer;
 pub use transport::{Transport, clone_request};

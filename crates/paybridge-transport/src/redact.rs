@@ -1,6 +1,7 @@
 //! Masking secrets before anything reaches a log line.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
 use http::HeaderMap;
 
@@ -125,6 +126,42 @@ impl Redactor {
             }
             _ => {}
         }
+    }
+}
+
+/// Secret *values* a request carries (an API key, say), attached by the client that set them as a
+/// request extension. Whatever the transport logs for that request and its response has them
+/// masked, even where a server echoes one back in a field the redactor does not know by name.
+#[derive(Clone, Default)]
+pub struct SensitiveValues(Arc<Vec<String>>);
+
+impl SensitiveValues {
+    /// Masks each of `values` (values shorter than 4 characters are ignored: masking them
+    /// would garble logs without protecting anything).
+    pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(values: I) -> SensitiveValues {
+        SensitiveValues(Arc::new(
+            values
+                .into_iter()
+                .map(Into::into)
+                .filter(|v: &String| v.len() >= 4)
+                .collect(),
+        ))
+    }
+
+    /// `text` with every sensitive value replaced by `[redacted]`.
+    pub fn scrub(&self, mut text: String) -> String {
+        for value in self.0.iter() {
+            if text.contains(value.as_str()) {
+                text = text.replace(value.as_str(), MASK);
+            }
+        }
+        text
+    }
+}
+
+impl fmt::Debug for SensitiveValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SensitiveValues([redacted] x{})", self.0.len())
     }
 }
 

@@ -50,6 +50,9 @@ pub fn clone_request(request: &http::Request<Bytes>) -> http::Request<Bytes> {
     if let Some(attempt) = request.extensions().get::<crate::Attempt>() {
         copy.extensions_mut().insert(*attempt);
     }
+    if let Some(values) = request.extensions().get::<crate::SensitiveValues>() {
+        copy.extensions_mut().insert(values.clone());
+    }
     copy
 }
 

@@ -1,0 +1,171 @@
+//! `NomadClient`: one async method per broker call, over any [`Transport`].
+
+use std::fmt;
+
+use paybridge_core::Error;
+use paybridge_sign::SecretString;
+use paybridge_transport::{Idempotency, RetryPolicy, Transport, send_with_retry};
+use serde::de::DeserializeOwned;
+
+use crate::codec::{Codec, Operation};
+use crate::requests::{CreatePaymentRequest, CreateRefundRequest, QueryPayment, QueryRefund};
+use crate::responses::{
+    ClosePaymentResponse, CreatePaymentResponse, QueryPaymentResponse, RefundResponse,
+};
+use crate::validate;
+
+/// How to reach and authenticate to the broker.
+pub struct NomadConfig {
+    /// `https://nomad.samarkand-global.cn/broker/v1` (or the sandbox's `http://127.0.0.1:…/nomad`).
+    pub base_url: String,
+    /// The merchant account at the payment company (`wechat.sh_smk`).
+    pub merchant: String,
+    /// The API key (a secret: redacted in every `Debug`, log line and error).
+    pub api_key: SecretString,
+    /// `wechatpay` or `alipay`, sent with refunds when set.
+    pub payment_method: Option<String>,
+    /// Refund notification URL used when a unified request names none.
+    pub notify_url: Option<String>,
+    /// Transport-level retries (always with the same `refundOrderRef`).
+    pub retry: RetryPolicy,
+}
+
+impl fmt::Debug for NomadConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NomadConfig")
+            .field("base_url", &self.base_url)
+            .field("merchant", &self.merchant)
+            .field("api_key", &self.api_key)
+            .field("payment_method", &self.payment_method)
+            .field("notify_url", &self.notify_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A broker client. Input is validated before anything is sent.
+pub struct NomadClient<T> {
+    codec: Codec,
+    transport: T,
+    retry: RetryPolicy,
+    pub(crate) payment_method: Option<String>,
+    pub(crate) notify_url: Option<String>,
+}
+
+impl<T> fmt::Debug for NomadClient<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NomadClient")
+            .field("codec", &self.codec)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> NomadClient<T> {
+    /// A client sending through `transport`.
+    pub fn new(config: NomadConfig, transport: T) -> Result<NomadClient<T>, Error> {
+        if let Some(method) = &config.payment_method {
+            validate::payment_method(method).map_err(|e| Error::Config {
+                reason: e.to_string(),
+            })?;
+        }
+        if let Some(url) = &config.notify_url {
+            validate::url("notify_url", url).map_err(|e| Error::Config {
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(NomadClient {
+            codec: Codec::new(&config.base_url, &config.merchant, config.api_key)?,
+            transport,
+            retry: config.retry,
+            payment_method: config.payment_method,
+            notify_url: config.notify_url,
+        })
+    }
+
+    /// The codec, for building or reading messages without sending them.
+    pub fn codec(&self) -> &Codec {
+        &self.codec
+    }
+
+    /// The transport this client sends through (for tests that script or inspect it).
+    pub fn transport_for_tests(&self) -> &T {
+        &self.transport
+    }
+}
+
+impl<T: Transport> NomadClient<T> {
+    async fn send<R: DeserializeOwned>(
+        &self,
+        request: http::Request<bytes::Bytes>,
+        operation: Operation,
+    ) -> Result<R, Error> {
+        // Every call is keyed (refundOrderRef, orderRef) or only reads: repeats are harmless.
+        let response = send_with_retry(
+            &self.transport,
+            request,
+            Idempotency::IdempotentByKey,
+            &self.retry,
+        )
+        .await?;
+        self.codec.decode(&response, operation)
+    }
+
+    /// Creates a refund. Checks ids, amounts (`0 < refundAmount ≤ totalAmount`), currency (CNY)
+    /// and enumerated fields first.
+    pub async fn create_refund(&self, body: &CreateRefundRequest) -> Result<RefundResponse, Error> {
+        validate::refund(body)?;
+        self.send(self.codec.create_refund(body)?, Operation::Create)
+            .await
+    }
+
+    /// Looks a refund up by the merchant's refund number.
+    pub async fn query_refund(&self, query: &QueryRefund) -> Result<RefundResponse, Error> {
+        validate::id("refund_order_ref", &query.refund_order_ref)?;
+        if let Some(order_ref) = &query.order_ref {
+            validate::id("order_ref", order_ref)?;
+        }
+        self.send(self.codec.query_refund(query)?, Operation::Read)
+            .await
+    }
+
+    /// Creates a payment (currency CNY or GBP).
+    pub async fn create_payment(
+        &self,
+        body: &CreatePaymentRequest,
+    ) -> Result<CreatePaymentResponse, Error> {
+        validate::payment(body)?;
+        self.send(self.codec.create_payment(body)?, Operation::Create)
+            .await
+    }
+
+    /// Looks a payment up.
+    pub async fn query_payment(&self, query: &QueryPayment) -> Result<QueryPaymentResponse, Error> {
+        match &query.order_ref {
+            Some(order_ref) => validate::id("order_ref", order_ref)?,
+            None => {
+                return Err(Error::invalid(
+                    "order_ref",
+                    "is required to query a payment",
+                ));
+            }
+        }
+        self.send(self.codec.query_payment(query)?, Operation::Read)
+            .await
+    }
+
+    /// Closes an unpaid payment.
+    pub async fn close_payment(
+        &self,
+        order_ref: &str,
+        payment_method: Option<&str>,
+    ) -> Result<ClosePaymentResponse, Error> {
+        validate::id("order_ref", order_ref)?;
+        if let Some(method) = payment_method {
+            validate::payment_method(method)?;
+        }
+        self.send(
+            self.codec.close_payment(order_ref, payment_method)?,
+            Operation::Create,
+        )
+        .await
+    }
+}

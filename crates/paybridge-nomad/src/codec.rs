@@ -1,0 +1,312 @@
+//! The sans-I/O codec: typed requests → `http::Request<Bytes>` (API key in the `app-api-key`
+//! header, `{merchant}` and query values percent-encoded, integer amounts); raw responses →
+//! typed results, success decided by the HTTP status, never by the body's `code`.
+
+use std::fmt;
+
+use bytes::Bytes;
+use paybridge_core::{Error, RejectionClass};
+use paybridge_sign::SecretString;
+use paybridge_transport::SensitiveValues;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::requests::{CreatePaymentRequest, CreateRefundRequest, QueryPayment, QueryRefund};
+use crate::responses::ErrorBody;
+
+/// The provider's name in errors and unified models.
+pub const PROVIDER: &str = "nomad";
+/// The header carrying the API key (broker API 1.8.0).
+pub const API_KEY_HEADER: &str = "app-api-key";
+
+/// Whether a call creates something (a 5xx then leaves its outcome unknown) or only reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// Create refund, create payment, close payment.
+    Create,
+    /// Query refund, query payment.
+    Read,
+}
+
+/// Builds and reads the broker's HTTP messages for one merchant account.
+#[derive(Clone)]
+pub struct Codec {
+    base_url: String,
+    merchant: String,
+    merchant_segment: String,
+    api_key: SecretString,
+}
+
+impl fmt::Debug for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Codec")
+            .field("base_url", &self.base_url)
+            .field("merchant", &self.merchant)
+            .field("api_key", &self.api_key)
+            .finish()
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, so any merchant name or
+/// query value is one path segment or one value.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+impl Codec {
+    /// A codec for `merchant` (the account name at the payment company, e.g. `wechat.sh_smk`) at
+    /// `base_url` (e.g. `https://nomad.samarkand-global.cn/broker/v1`).
+    pub fn new(base_url: &str, merchant: &str, api_key: SecretString) -> Result<Codec, Error> {
+        let base: http::Uri = base_url.parse().map_err(|_| Error::Config {
+            reason: format!("nomad base_url {base_url:?} is not a URL"),
+        })?;
+        paybridge_transport::check_url(&base).map_err(|e| Error::Config {
+            reason: format!("nomad base_url: {e}"),
+        })?;
+        if merchant.is_empty() || merchant.chars().any(char::is_control) {
+            return Err(Error::Config {
+                reason: "nomad merchant must be non-empty printable text".into(),
+            });
+        }
+        if api_key.is_empty() || api_key.expose().chars().any(char::is_control) {
+            return Err(Error::Config {
+                reason: "the nomad API key is empty or not printable".into(),
+            });
+        }
+        Ok(Codec {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            merchant: merchant.to_owned(),
+            merchant_segment: percent_encode(merchant),
+            api_key,
+        })
+    }
+
+    fn request(
+        &self,
+        method: http::Method,
+        path_and_query: String,
+        body: Option<Vec<u8>>,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path_and_query}", self.base_url))
+            .header(http::header::ACCEPT, "application/json");
+        let key =
+            http::HeaderValue::from_str(self.api_key.expose()).map_err(|_| Error::Config {
+                reason: "the nomad API key is not a valid header value".into(),
+            })?;
+        let mut key = key;
+        key.set_sensitive(true);
+        builder = builder
+            .header(API_KEY_HEADER, key)
+            .extension(SensitiveValues::new([self.api_key.expose()]));
+        if body.is_some() {
+            builder = builder.header(http::header::CONTENT_TYPE, "application/json");
+        }
+        builder
+            .body(Bytes::from(body.unwrap_or_default()))
+            .map_err(|e| Error::Config {
+                reason: format!("bad nomad request: {e}"),
+            })
+    }
+
+    fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+        serde_json::to_vec(value).map_err(|e| Error::invalid("body", e.to_string()))
+    }
+
+    /// `POST /refund/{merchant}`.
+    pub fn create_refund(&self, body: &CreateRefundRequest) -> Result<http::Request<Bytes>, Error> {
+        let path = format!("/refund/{}", self.merchant_segment);
+        self.request(http::Method::POST, path, Some(Codec::json(body)?))
+    }
+
+    /// `GET /refund/{merchant}?refund_order_ref=…`.
+    pub fn query_refund(&self, query: &QueryRefund) -> Result<http::Request<Bytes>, Error> {
+        let mut pairs = vec![("refund_order_ref", Some(query.refund_order_ref.as_str()))];
+        pairs.push(("order_ref", query.order_ref.as_deref()));
+        pairs.push(("refund_id", query.refund_id.as_deref()));
+        pairs.push(("payment_method", query.payment_method.as_deref()));
+        let path = format!("/refund/{}{}", self.merchant_segment, query_string(&pairs));
+        self.request(http::Method::GET, path, None)
+    }
+
+    /// `POST /payment/{merchant}`.
+    pub fn create_payment(
+        &self,
+        body: &CreatePaymentRequest,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let path = format!("/payment/{}", self.merchant_segment);
+        self.request(http::Method::POST, path, Some(Codec::json(body)?))
+    }
+
+    /// `GET /payment/{merchant}?order_ref=…&payment_method=…`.
+    pub fn query_payment(&self, query: &QueryPayment) -> Result<http::Request<Bytes>, Error> {
+        let pairs = [
+            ("order_ref", query.order_ref.as_deref()),
+            ("payment_method", query.payment_method.as_deref()),
+        ];
+        let path = format!("/payment/{}{}", self.merchant_segment, query_string(&pairs));
+        self.request(http::Method::GET, path, None)
+    }
+
+    /// `POST /payment/close/{merchant}/{order_ref}?payment_method=…`.
+    pub fn close_payment(
+        &self,
+        order_ref: &str,
+        payment_method: Option<&str>,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let path = format!(
+            "/payment/close/{}/{}{}",
+            self.merchant_segment,
+            percent_encode(order_ref),
+            query_string(&[("payment_method", payment_method)])
+        );
+        self.request(http::Method::POST, path, None)
+    }
+
+    /// Reads a response: the typed body on 2xx; otherwise the rejection the status means.
+    pub fn decode<T: DeserializeOwned>(
+        &self,
+        response: &http::Response<Bytes>,
+        operation: Operation,
+    ) -> Result<T, Error> {
+        decode_response(response.status(), response.body(), operation).map_err(|e| self.scrub(e))
+    }
+
+    /// Removes the API key from an error's text, in case a server echoed it back.
+    fn scrub(&self, error: Error) -> Error {
+        let key = self.api_key.expose();
+        if key.len() < 4 {
+            return error;
+        }
+        let clean = |text: String| text.replace(key, "[redacted]");
+        match error {
+            Error::Rejected {
+                provider,
+                code,
+                message,
+                class,
+            } => Error::Rejected {
+                provider,
+                code,
+                message: clean(message),
+                class,
+            },
+            Error::MalformedResponse {
+                provider,
+                http_status,
+                reason,
+            } => Error::MalformedResponse {
+                provider,
+                http_status,
+                reason: clean(reason),
+            },
+            Error::OutcomeUnknown { provider, reason } => Error::OutcomeUnknown {
+                provider,
+                reason: clean(reason),
+            },
+            other => other,
+        }
+    }
+}
+
+fn query_string(pairs: &[(&str, Option<&str>)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(name, value)| value.map(|v| format!("{name}={}", percent_encode(v))))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+/// A short printable excerpt of a body.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut short: String = text.chars().filter(|c| !c.is_control()).take(160).collect();
+    if text.chars().count() > 160 {
+        short.push('…');
+    }
+    short
+}
+
+/// Decodes a broker response from its status and body.
+pub fn decode_response<T: DeserializeOwned>(
+    status: http::StatusCode,
+    body: &[u8],
+    operation: Operation,
+) -> Result<T, Error> {
+    let http_status = Some(status.as_u16());
+    if status.is_success() {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::MalformedResponse {
+                provider: PROVIDER,
+                http_status,
+                reason: "empty body".into(),
+            });
+        }
+        return serde_json::from_slice(body).map_err(|e| Error::MalformedResponse {
+            provider: PROVIDER,
+            http_status,
+            reason: format!("unexpected body ({e}): {}", excerpt(body)),
+        });
+    }
+    let detail = serde_json::from_slice::<ErrorBody>(body)
+        .ok()
+        .and_then(|b| b.summary())
+        .unwrap_or_else(|| {
+            if body.is_empty() {
+                "no body".to_owned()
+            } else {
+                excerpt(body)
+            }
+        });
+    let rejected = |class: RejectionClass, message: String| Error::Rejected {
+        provider: PROVIDER,
+        code: status.as_u16().to_string(),
+        message,
+        class,
+    };
+    match status.as_u16() {
+        401 | 403 => Err(rejected(
+            RejectionClass::Authentication,
+            format!("bad or missing API key: {detail}"),
+        )),
+        422 => Err(rejected(
+            RejectionClass::CallerError,
+            format!("validation failed: {detail}"),
+        )),
+        408 | 429 => Err(rejected(RejectionClass::Retryable, detail)),
+        500..=599 if operation == Operation::Create => Err(Error::OutcomeUnknown {
+            provider: PROVIDER,
+            reason: format!("HTTP {status} from the payment company: {detail}"),
+        }),
+        500..=599 => Err(rejected(
+            RejectionClass::Retryable,
+            format!("failure at the payment company: {detail}"),
+        )),
+        _ => Err(rejected(RejectionClass::CallerError, detail)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_encoding_keeps_only_unreserved() {
+        assert_eq!(percent_encode("wechat.sh_smk"), "wechat.sh_smk");
+        assert_eq!(percent_encode("a b/c?d&e=f#"), "a%20b%2Fc%3Fd%26e%3Df%23");
+        assert_eq!(percent_encode("商户"), "%E5%95%86%E6%88%B7");
+    }
+}

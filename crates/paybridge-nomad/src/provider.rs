@@ -1,0 +1,227 @@
+//! The unified [`RefundProvider`] over [`NomadClient`]. The broker signs nothing, so a
+//! notification is only a hint: the verified news comes from a query refund made on its ids.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use paybridge_core::{
+    Currency, Error, MerchantRefundId, Money, Notification, NotificationEvent, Refund,
+    RefundLookup, RefundProvider, RefundRequest, RefundStatus, Timestamp,
+};
+use paybridge_transport::Transport;
+use serde::Deserialize;
+
+use crate::NomadClient;
+use crate::codec::PROVIDER;
+use crate::requests::{CreateRefundRequest, QueryRefund};
+use crate::responses::RefundResponse;
+
+/// What the broker acknowledges a notification with: WeChat Pay v3's success answer (the broker
+/// documents none [decided]).
+pub const NOTIFICATION_ACK: &str = r#"{"code":"SUCCESS","message":"OK"}"#;
+
+/// The broker's refund status in the unified model: `SUCCESS` succeeded, `CLOSE`/`CLOSED` failed,
+/// `PROCESSING` pending, `ABNORMAL` needs the merchant; anything else pending.
+pub fn refund_status(raw: &str) -> RefundStatus {
+    match raw {
+        "SUCCESS" => RefundStatus::Succeeded,
+        "CLOSE" | "CLOSED" => RefundStatus::Failed,
+        "ABNORMAL" => RefundStatus::RequiresAttention,
+        _ => RefundStatus::Pending,
+    }
+}
+
+fn malformed(reason: impl Into<String>) -> Error {
+    Error::MalformedResponse {
+        provider: PROVIDER,
+        http_status: None,
+        reason: reason.into(),
+    }
+}
+
+/// A refund answer in the unified model, checked against the id (and amount) asked about.
+fn unified(
+    response: &RefundResponse,
+    refund_id: &MerchantRefundId,
+    expected: Option<Money>,
+) -> Result<Refund, Error> {
+    if let Some(echoed) = response
+        .refund_order_ref
+        .as_deref()
+        .filter(|r| *r != refund_id.as_str())
+    {
+        return Err(Error::IntegrityMismatch {
+            provider: PROVIDER,
+            field: "refundOrderRef",
+            expected: refund_id.to_string(),
+            actual: echoed.to_owned(),
+        });
+    }
+    if let Some(currency) = response.currency.as_deref().filter(|c| *c != "CNY") {
+        return Err(Error::IntegrityMismatch {
+            provider: PROVIDER,
+            field: "currency",
+            expected: "CNY".into(),
+            actual: currency.to_owned(),
+        });
+    }
+    let amount = Money::new(
+        response
+            .refund_amount
+            .ok_or_else(|| malformed("refund answer without `refundAmount`"))?,
+        Currency::Cny,
+    );
+    if let Some(expected) = expected.filter(|e| *e != amount) {
+        return Err(Error::IntegrityMismatch {
+            provider: PROVIDER,
+            field: "refundAmount",
+            expected: expected.to_string(),
+            actual: amount.to_string(),
+        });
+    }
+    let raw = response.status.clone();
+    let status = raw.as_deref().map_or(RefundStatus::Pending, refund_status);
+    let time = |t: &Option<String>| t.as_deref().and_then(|t| Timestamp::parse_rfc3339(t).ok());
+    Ok(Refund {
+        provider: PROVIDER.to_owned(),
+        payment: response
+            .transaction_id
+            .clone()
+            .or_else(|| response.order_ref.clone()),
+        refund_id: refund_id.clone(),
+        provider_refund_id: response.refund_id.clone(),
+        amount,
+        status,
+        provider_status: raw,
+        created_at: time(&response.create_time),
+        completed_at: if status.is_final() {
+            time(&response.success_time)
+        } else {
+            None
+        },
+    })
+}
+
+/// The ids an incoming notification may carry (camelCase or snake_case).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Hint {
+    #[serde(
+        rename = "refundOrderRef",
+        alias = "refund_order_ref",
+        alias = "out_refund_no"
+    )]
+    refund_order_ref: Option<String>,
+    #[serde(rename = "orderRef", alias = "order_ref", alias = "out_trade_no")]
+    order_ref: Option<String>,
+}
+
+#[async_trait]
+impl<T: Transport> RefundProvider for NomadClient<T> {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    async fn refund(&self, request: &RefundRequest) -> Result<Refund, Error> {
+        let amount = request.amount();
+        if amount.currency != Currency::Cny {
+            return Err(Error::invalid(
+                "currency",
+                format!("nomad refunds are in CNY, got {}", amount.currency),
+            ));
+        }
+        let total = request.total().ok_or_else(|| {
+            Error::invalid("total", "nomad needs the payment's totalAmount (--total)")
+        })?;
+        let order_ref = request.order_ref().ok_or_else(|| {
+            Error::invalid(
+                "order_ref",
+                "nomad needs the payment's orderRef (--order-ref)",
+            )
+        })?;
+        let body = CreateRefundRequest {
+            payment_method: self.payment_method.clone(),
+            transaction_id: request.payment().map(ToString::to_string),
+            order_ref: order_ref.to_string(),
+            refund_order_ref: request.refund_id().to_string(),
+            reason: request.reason().map(str::to_owned),
+            refund_amount: amount.minor,
+            total_amount: total.minor,
+            currency: Some("CNY".to_owned()),
+            notify_url: request
+                .notify_url()
+                .map(str::to_owned)
+                .or_else(|| self.notify_url.clone()),
+            refund_account: None,
+            funds_account: None,
+        };
+        match self.create_refund(&body).await {
+            Ok(response) => unified(&response, request.refund_id(), Some(amount)),
+            Err(error)
+                if error.outcome_unknown() || matches!(error, Error::MalformedResponse { .. }) =>
+            {
+                Err(Error::OutcomeUnknown {
+                    provider: PROVIDER,
+                    reason: error.to_string(),
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn refund_status(&self, lookup: &RefundLookup) -> Result<Refund, Error> {
+        let query = QueryRefund {
+            refund_order_ref: lookup.refund_id.to_string(),
+            order_ref: lookup.order_ref.as_ref().map(ToString::to_string),
+            refund_id: None,
+            payment_method: self.payment_method.clone(),
+        };
+        match self.query_refund(&query).await {
+            Ok(response) => unified(&response, &lookup.refund_id, lookup.amount),
+            // [decided] The broker documents no "not found" answer; a 404 to a query is one.
+            Err(Error::Rejected { code, .. }) if code == "404" => Err(Error::RefundNotFound {
+                provider: PROVIDER,
+                refund_id: lookup.refund_id.to_string(),
+            }),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The body is never trusted: its refund number is used to query the broker, and the answer
+    /// to that query is the notification.
+    async fn verify_notification(
+        &self,
+        request: &http::Request<Bytes>,
+    ) -> Result<Notification, Error> {
+        let hint: Hint = serde_json::from_slice(request.body())
+            .map_err(|e| malformed(format!("notification is not JSON: {e}")))?;
+        let refund_order_ref = hint
+            .refund_order_ref
+            .ok_or_else(|| malformed("notification names no refundOrderRef"))?;
+        let refund_id =
+            MerchantRefundId::new(refund_order_ref).map_err(|e| malformed(e.to_string()))?;
+        let order_ref = hint
+            .order_ref
+            .and_then(|o| paybridge_core::OrderRef::new(o).ok());
+        let lookup = RefundLookup {
+            refund_id,
+            payment: None,
+            order_ref,
+            amount: None,
+        };
+        let refund = self.refund_status(&lookup).await?;
+        Ok(Notification {
+            provider: PROVIDER.to_owned(),
+            event_name: refund.provider_status.clone(),
+            event: NotificationEvent::Refund { refund },
+        })
+    }
+
+    fn notification_ack(&self) -> http::Response<Bytes> {
+        let mut response = http::Response::new(Bytes::from_static(NOTIFICATION_ACK.as_bytes()));
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        response
+    }
+}
