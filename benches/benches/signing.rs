@@ -11,8 +11,10 @@ use paybridge_benches::{
 };
 use paybridge_bluepay::Codec;
 use paybridge_bluepay::requests::RefundParam;
+use paybridge_scanforpay::Codec as ScanForPayCodec;
+use paybridge_scanforpay::requests::RefundBody as ScanForPayRefund;
+use paybridge_sign::SecretString;
 use paybridge_sign::{Backend, RsaPrivateKey, RsaPublicKey, canonical, sha256_keyed_hex};
-use serde::Serialize;
 
 fn canonical_json(c: &mut Criterion) {
     let mut group = c.benchmark_group("canonical");
@@ -69,45 +71,40 @@ fn bluepay_sign(c: &mut Criterion) {
     group.finish();
 }
 
-#[derive(Serialize)]
-struct ScanForPayEnvelope<'a> {
-    request: &'a serde_json::value::RawValue,
-    signature: &'a str,
-}
-
 fn scanforpay_sign(c: &mut Criterion) {
     let mut group = c.benchmark_group("scanforpay_sign");
-    let request = scanforpay_refund();
-    let key = b"0123456789abcdef0123456789abcdef";
+    let key = "0123456789abcdef0123456789abcdef";
+    let codec = ScanForPayCodec::new(
+        "https://pay.scanforpay.com",
+        "10001",
+        SecretString::new(key),
+    )
+    .unwrap();
+    let fixture = scanforpay_refund();
+    let body = ScanForPayRefund {
+        partner_order_no: fixture.body.partner_order_no.clone(),
+        refund_no: fixture.body.refund_no.clone(),
+        order_amount: fixture.body.order_amount,
+        operator_id: Some(fixture.body.operator_id.clone()),
+        terminal_no: Some(fixture.body.terminal_no.clone()),
+    };
+    let at = paybridge_core::Timestamp::from_unix(1_532_513_165).unwrap();
+    // The production codec: typed request → canonical JSON written once → sha256(‖key) → hex →
+    // the envelope with the bytes embedded unchanged (`encode` then wraps it in a request).
     group.bench_function("pipeline", |b| {
         b.iter(|| {
-            // Canonical bytes written once, hashed, and embedded unchanged.
-            let bytes = canonical::to_string(black_box(&request)).unwrap();
-            let signature = sha256_keyed_hex(bytes.as_bytes(), key);
-            let mut body = Vec::with_capacity(bytes.len() + 100);
-            body.extend_from_slice(b"{\"request\":");
-            body.extend_from_slice(bytes.as_bytes());
-            body.extend_from_slice(b",\"signature\":\"");
-            body.extend_from_slice(signature.as_bytes());
-            body.extend_from_slice(b"\"}");
-            body
+            codec
+                .encode(black_box(&body), "fd03f269318045758af08f6cf324fb0f", at)
+                .unwrap()
         })
     });
     group.bench_function("baseline", |b| {
         b.iter(|| {
-            let bytes = serde_json::to_vec(black_box(&request)).unwrap();
-            sha256_keyed_hex(&bytes, key)
+            let bytes = serde_json::to_vec(black_box(&fixture)).unwrap();
+            sha256_keyed_hex(&bytes, key.as_bytes())
         })
     });
     group.finish();
-    // Keep the envelope type honest: what the pipeline writes parses back as an envelope.
-    let bytes = canonical::to_string(&request).unwrap();
-    let raw = serde_json::value::RawValue::from_string(bytes).unwrap();
-    let _ = serde_json::to_vec(&ScanForPayEnvelope {
-        request: &raw,
-        signature: "x",
-    })
-    .unwrap();
 }
 
 fn bluepay_verify(c: &mut Criterion) {

@@ -134,16 +134,49 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Writes the RFC 3339 form into `buf` and returns its length (20 for `Z`, 25 with an
+    /// offset), without allocating. Digits are written directly: this is on every ScanForPay request's signing path,
+    /// where `core::fmt`'s padded integer formatting was a measurable share.
+    pub fn write_rfc3339(&self, buf: &mut [u8; 25]) -> usize {
+        let (y, mo, d, h, mi, s) = self.local_fields();
+        let two = |v: u32| [b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8];
+        // Years 0000–9999 by construction (see MIN_UNIX/MAX_UNIX).
+        let year = u32::try_from(y).unwrap_or(0);
+        let [y1, y2] = two(year / 100);
+        let [y3, y4] = two(year % 100);
+        let [mo1, mo2] = two(mo);
+        let [d1, d2] = two(d);
+        let [h1, h2] = two(h);
+        let [mi1, mi2] = two(mi);
+        let [s1, s2] = two(s);
+        let head = [
+            y1, y2, y3, y4, b'-', mo1, mo2, b'-', d1, d2, b'T', h1, h2, b':', mi1, mi2, b':', s1,
+            s2,
+        ];
+        let (date_time, zone) = buf.split_at_mut(19);
+        date_time.copy_from_slice(&head);
+        if self.offset_minutes == 0 {
+            if let Some(z) = zone.first_mut() {
+                *z = b'Z';
+            }
+            return 20;
+        }
+        let abs = u32::from(self.offset_minutes.unsigned_abs());
+        let [oh1, oh2] = two(abs / 60);
+        let [om1, om2] = two(abs % 60);
+        let sign = if self.offset_minutes < 0 { b'-' } else { b'+' };
+        zone.copy_from_slice(&[sign, oh1, oh2, b':', om1, om2]);
+        25
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (y, mo, d, h, mi, s) = self.local_fields();
-        write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}")?;
-        if self.offset_minutes == 0 {
-            return f.write_str("Z");
-        }
-        let sign = if self.offset_minutes < 0 { '-' } else { '+' };
-        let abs = self.offset_minutes.unsigned_abs();
-        write!(f, "{sign}{:02}:{:02}", abs / 60, abs % 60)
+        let mut buf = [0u8; 25];
+        let len = self.write_rfc3339(&mut buf);
+        // Only ASCII digits and separators were written.
+        f.write_str(std::str::from_utf8(buf.get(..len).unwrap_or_default()).unwrap_or_default())
     }
 }
 

@@ -37,6 +37,20 @@ pub fn sha256_keyed_hex(message: &[u8], key: &[u8]) -> String {
     hex_lower(&sha256_parts(Backend::default(), &[message, key]))
 }
 
+/// [`sha256_keyed_hex`] as 64 ASCII bytes on the stack, for writing straight into an envelope.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "`b >> 4` and `b & 0xF` index a 16-entry table"
+)]
+pub fn sha256_keyed_hex_bytes(message: &[u8], key: &[u8]) -> [u8; 64] {
+    let digest = sha256_parts(Backend::default(), &[message, key]);
+    let mut out = [0u8; 64];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(&digest) {
+        pair.copy_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xF)]]);
+    }
+    out
+}
+
 /// Checks a [`sha256_keyed_hex`] signature in constant time; upper-case hex is accepted.
 pub fn verify_sha256_keyed_hex(message: &[u8], key: &[u8], signature_hex: &str) -> bool {
     let Some(given) = decode_hex32(signature_hex) else {
@@ -78,6 +92,10 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Lower-case hexadecimal.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "`b >> 4` and `b & 0xF` index a 16-entry table"
+)]
 pub fn hex_lower(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {

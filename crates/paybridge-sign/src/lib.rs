@@ -19,7 +19,8 @@ mod rsa;
 mod secret;
 
 pub use digest::{
-    constant_time_eq, hex_lower, hmac_sha256, sha256, sha256_keyed_hex, verify_sha256_keyed_hex,
+    constant_time_eq, hex_lower, hmac_sha256, sha256, sha256_keyed_hex, sha256_keyed_hex_bytes,
+    verify_sha256_keyed_hex,
 };
 pub use keys::{KeyError, KeyKind, MIN_RSA_BITS};
 pub use rsa::{Backend, RsaPrivateKey, RsaPublicKey, SignatureError};

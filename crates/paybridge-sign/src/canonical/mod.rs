@@ -147,6 +147,18 @@ pub fn to_vec<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, CanonicalErro
     Ok(serializer.into_inner())
 }
 
+/// Appends `value`, as RFC 8785 canonical JSON, to the end of `out` — for envelopes that embed
+/// the canonical bytes after a prefix, without a second buffer and a copy.
+pub fn extend_vec<T: ?Sized + Serialize>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), CanonicalError> {
+    let mut serializer = CanonicalSerializer::appending(std::mem::take(out));
+    let result = value.serialize(&mut serializer);
+    *out = serializer.into_inner();
+    result
+}
+
 /// Serializes `value` as RFC 8785 canonical JSON into `writer`.
 ///
 /// The document is assembled in memory first (members are reordered before they are final), then

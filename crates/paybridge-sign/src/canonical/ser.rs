@@ -25,6 +25,13 @@ impl CanonicalSerializer {
         }
     }
 
+    /// A serializer writing after what `out` already holds.
+    pub(crate) fn appending(out: Vec<u8>) -> CanonicalSerializer {
+        CanonicalSerializer {
+            writer: Writer::appending(out),
+        }
+    }
+
     pub(crate) fn into_inner(self) -> Vec<u8> {
         self.writer.finish()
     }

@@ -106,12 +106,17 @@ const MAX_KEPT_CAPACITY: usize = 64 * 1024;
 
 impl Writer {
     pub(crate) fn with_capacity(capacity: usize) -> Writer {
-        // A nested call (a Serialize impl that canonicalizes) finds the cell empty and simply
-        // starts with fresh buffers.
+        Writer::appending(Vec::with_capacity(capacity))
+    }
+
+    /// A writer that appends to `out` (whose existing bytes are left alone: objects only ever
+    /// reorder bytes written after their own opening brace). A nested call (a Serialize impl
+    /// that canonicalizes) finds the spare buffers taken and simply starts with fresh ones.
+    pub(crate) fn appending(mut out: Vec<u8>) -> Writer {
         let spare = SPARE.with(std::cell::Cell::take);
-        let capacity = capacity.max(spare.last_len.min(MAX_KEPT_CAPACITY));
+        out.reserve(spare.last_len.min(MAX_KEPT_CAPACITY));
         Writer {
-            out: Vec::with_capacity(capacity),
+            out,
             members: spare.members,
             arena: spare.arena,
             scratch: spare.scratch,
@@ -149,6 +154,7 @@ impl Writer {
         out
     }
 
+    #[inline]
     fn key_str(&self, key: Key) -> &str {
         match key {
             Key::Static(s) => s,
@@ -426,6 +432,7 @@ fn append(out: &mut Vec<u8>, scratch: &[u8], start: usize, end: usize) {
 /// character at U+E000 or above (UTF-8 lead byte 0xEE/0xEF) and a supplementary character (lead
 /// 0xF0–0xF4, a surrogate pair D800–DBFF in UTF-16). The strings' first difference decides, and
 /// only that one case is flipped — no transcoding.
+#[inline]
 pub(crate) fn cmp_utf16(a: &str, b: &str) -> Ordering {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let Some(i) = a.iter().zip(b).position(|(x, y)| x != y) else {

@@ -1,0 +1,280 @@
+//! The sans-I/O codec. Requests: the `request` value is written once as canonical JSON, hashed
+//! as `sha256(bytes ‖ signKey)` and embedded unchanged. Responses and notifications: the bytes of
+//! the `response` value are located as received (a borrowed `RawValue`), hashed, compared in
+//! constant time — and only then parsed. Nothing is ever re-serialized before verifying.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::Bytes;
+use paybridge_core::{Error, Timestamp};
+use paybridge_sign::{SecretString, canonical, sha256_keyed_hex_bytes, verify_sha256_keyed_hex};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::codes;
+use crate::requests::{Endpoint, RequestHeader, RequestValue};
+use crate::responses::{Coded, PayQueryResponse, ResponseValue};
+
+/// The provider's name in errors and unified models.
+pub const PROVIDER: &str = "scanforpay";
+/// Hong Kong time, which `reqTime` is written in.
+pub const HONG_KONG_OFFSET_MINUTES: i16 = 8 * 60;
+/// What ScanForPay expects back from a notification handler, as plain text.
+pub const NOTIFICATION_ACK: &str = "success";
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    response: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    signature: Option<Cow<'a, str>>,
+}
+
+/// Builds and verifies ScanForPay envelopes for one partner.
+#[derive(Clone)]
+pub struct Codec {
+    base_url: String,
+    partner_no: String,
+    sign_key: SecretString,
+}
+
+impl fmt::Debug for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Codec")
+            .field("base_url", &self.base_url)
+            .field("partner_no", &self.partner_no)
+            .field("sign_key", &self.sign_key)
+            .finish()
+    }
+}
+
+fn malformed(http_status: Option<u16>, reason: impl Into<String>) -> Error {
+    Error::MalformedResponse {
+        provider: PROVIDER,
+        http_status,
+        reason: reason.into(),
+    }
+}
+
+/// A short printable excerpt of a body.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut short: String = text.chars().filter(|c| !c.is_control()).take(120).collect();
+    if text.chars().count() > 120 {
+        short.push('…');
+    }
+    short
+}
+
+impl Codec {
+    /// A codec for `partner_no` at `base_url` (`https://pay.scanforpay.com`), signing with
+    /// `sign_key`.
+    pub fn new(base_url: &str, partner_no: &str, sign_key: SecretString) -> Result<Codec, Error> {
+        let base: http::Uri = base_url.parse().map_err(|_| Error::Config {
+            reason: format!("scanforpay base_url {base_url:?} is not a URL"),
+        })?;
+        paybridge_transport::check_url(&base).map_err(|e| Error::Config {
+            reason: format!("scanforpay base_url: {e}"),
+        })?;
+        crate::validate::field("partner_no", partner_no, 15).map_err(|e| Error::Config {
+            reason: e.to_string(),
+        })?;
+        if sign_key.is_empty() {
+            return Err(Error::Config {
+                reason: "the scanforpay sign key is empty".into(),
+            });
+        }
+        Ok(Codec {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            partner_no: partner_no.to_owned(),
+            sign_key,
+        })
+    }
+
+    /// The partner number.
+    pub fn partner_no(&self) -> &str {
+        &self.partner_no
+    }
+
+    /// Writes the envelope `{"request":…,"signature":"…"}` for `body` into `out`: the request
+    /// value as canonical JSON, hashed as `sha256(bytes ‖ key)` right where it lies and so
+    /// embedded exactly as signed.
+    pub fn write_envelope<E: Endpoint>(
+        &self,
+        out: &mut Vec<u8>,
+        body: &E,
+        req_msg_id: &str,
+        req_time: Timestamp,
+    ) -> Result<(), Error> {
+        crate::validate::req_msg_id(req_msg_id)?;
+        let mut time = [0u8; 25];
+        let len = req_time
+            .with_offset(HONG_KONG_OFFSET_MINUTES)
+            .ok_or_else(|| Error::invalid("reqTime", "out of range"))?
+            .write_rfc3339(&mut time);
+        let req_time = std::str::from_utf8(time.get(..len).unwrap_or_default()).unwrap_or_default();
+        let value = RequestValue {
+            body,
+            header: RequestHeader {
+                partner_no: Cow::Borrowed(&self.partner_no),
+                req_msg_id: Cow::Borrowed(req_msg_id),
+                req_time: Cow::Borrowed(req_time),
+                sign_type: Cow::Borrowed("SHA256"),
+                version: Cow::Borrowed("1.0"),
+            },
+        };
+        out.extend_from_slice(b"{\"request\":");
+        let start = out.len();
+        canonical::extend_vec(out, &value).map_err(|e| Error::invalid("request", e.to_string()))?;
+        let signature = sha256_keyed_hex_bytes(
+            out.get(start..).unwrap_or_default(),
+            self.sign_key.expose().as_bytes(),
+        );
+        out.extend_from_slice(b",\"signature\":\"");
+        out.extend_from_slice(&signature);
+        out.extend_from_slice(b"\"}");
+        Ok(())
+    }
+
+    /// The envelope for `body` (see [`Codec::write_envelope`]).
+    pub fn envelope<E: Endpoint>(
+        &self,
+        body: &E,
+        req_msg_id: &str,
+        req_time: Timestamp,
+    ) -> Result<Vec<u8>, Error> {
+        // Room for a typical request value, its header and the signature: no regrowth.
+        let mut out = Vec::with_capacity(640);
+        self.write_envelope(&mut out, body, req_msg_id, req_time)?;
+        Ok(out)
+    }
+
+    /// The signed envelope as an HTTP request for `body`, with the given message id and time.
+    pub fn encode<E: Endpoint>(
+        &self,
+        body: &E,
+        req_msg_id: &str,
+        req_time: Timestamp,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let envelope = self.envelope(body, req_msg_id, req_time)?;
+        http::Request::post(format!("{}{}", self.base_url, E::PATH))
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/json; charset=utf-8",
+            )
+            .body(Bytes::from(envelope))
+            .map_err(|e| Error::Config {
+                reason: format!("bad request URL: {e}"),
+            })
+    }
+
+    /// Verifies an `E` response over the raw `response` bytes and reads it: the body on code 1,
+    /// an unknown outcome on code 21, the matching rejection otherwise.
+    pub fn decode<E: Endpoint>(
+        &self,
+        response: &http::Response<Bytes>,
+    ) -> Result<ResponseValue<E::Response>, Error> {
+        let status = response.status();
+        let value: ResponseValue<E::Response> = match self.verified(response.body()) {
+            Ok(raw) => parse(raw, Some(status.as_u16()))?,
+            Err(error) => {
+                let is_envelope = serde_json::from_slice::<Envelope<'_>>(response.body())
+                    .is_ok_and(|e| e.response.is_some());
+                if status.is_server_error() && !is_envelope {
+                    return Err(Error::OutcomeUnknown {
+                        provider: PROVIDER,
+                        reason: format!(
+                            "HTTP {status} without a ScanForPay answer: {}",
+                            excerpt(response.body())
+                        ),
+                    });
+                }
+                return Err(error);
+            }
+        };
+        if let Some(partner) = value
+            .header
+            .partner_no
+            .as_deref()
+            .filter(|p| *p != self.partner_no)
+        {
+            return Err(Error::IntegrityMismatch {
+                provider: PROVIDER,
+                field: "partnerNo",
+                expected: self.partner_no.clone(),
+                actual: partner.to_owned(),
+            });
+        }
+        match value.body.code() {
+            Some(codes::SUCCESS) => Ok(value),
+            Some(codes::STATE_UNKNOWN) => Err(Error::OutcomeUnknown {
+                provider: PROVIDER,
+                reason: format!(
+                    "code 21: {}",
+                    value.body.msg().unwrap_or("state unknown, query again")
+                ),
+            }),
+            Some(code) => {
+                let (class, meaning) = codes::classify(code);
+                let message = value
+                    .body
+                    .msg()
+                    .filter(|m| !m.is_empty())
+                    .unwrap_or(meaning)
+                    .to_owned();
+                Err(Error::Rejected {
+                    provider: PROVIDER,
+                    code: code.to_string(),
+                    message,
+                    class,
+                })
+            }
+            None => Err(malformed(Some(status.as_u16()), "answer without `code`")),
+        }
+    }
+
+    /// Verifies a notification (a response envelope whose body has the payment-query fields).
+    pub fn verify_notification(
+        &self,
+        body: &[u8],
+    ) -> Result<ResponseValue<PayQueryResponse>, Error> {
+        parse(self.verified(body)?, None)
+    }
+
+    /// The raw text of the `response` value, once its signature has been checked.
+    pub fn verified<'a>(&self, body: &'a [u8]) -> Result<&'a str, Error> {
+        verify_envelope(body, self.sign_key.expose().as_bytes())
+    }
+}
+
+fn parse<T: DeserializeOwned>(raw: &str, http_status: Option<u16>) -> Result<T, Error> {
+    serde_json::from_str(raw)
+        .map_err(|e| malformed(http_status, format!("unexpected `response` ({e})")))
+}
+
+/// Locates the `response` value's bytes exactly as received and checks
+/// `sha256(bytes ‖ key)` against `signature` (hex, either case) in constant time.
+pub fn verify_envelope<'a>(body: &'a [u8], key: &[u8]) -> Result<&'a str, Error> {
+    let envelope: Envelope<'a> = serde_json::from_slice(body).map_err(|e| {
+        malformed(
+            None,
+            format!("not a ScanForPay envelope ({e}): {}", excerpt(body)),
+        )
+    })?;
+    let raw = envelope
+        .response
+        .ok_or_else(|| malformed(None, "envelope without `response`"))?;
+    let signature = envelope.signature.ok_or_else(|| Error::Verification {
+        provider: PROVIDER,
+        reason: "the envelope is not signed".into(),
+    })?;
+    if !verify_sha256_keyed_hex(raw.get().as_bytes(), key, &signature) {
+        return Err(Error::Verification {
+            provider: PROVIDER,
+            reason: "signature does not match sha256(response ‖ key)".into(),
+        });
+    }
+    Ok(raw.get())
+}

@@ -1,0 +1,227 @@
+//! The unified [`RefundProvider`] over [`ScanForPayClient`].
+//!
+//! ScanForPay has no refund query. `refund_status` answers from *payment query* where that is
+//! unambiguous — an unpaid or failed payment has no refund; status 3 (refunded) with a refund of
+//! the payment's whole amount is that refund — and otherwise says plainly that it cannot know. The
+//! documented way to learn a refund's outcome is to send it again with the same `refundNo`
+//! (idempotent by the provider's rules), which the facade's reliable refund does.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use paybridge_core::{
+    Currency, Error, Money, Notification, NotificationEvent, PaymentUpdate, Refund, RefundLookup,
+    RefundProvider, RefundRequest, RefundStatus, Timestamp,
+};
+use paybridge_transport::Transport;
+
+use crate::codec::{NOTIFICATION_ACK, PROVIDER};
+use crate::requests::RefundBody;
+use crate::responses::{PayQueryResponse, ResponseValue};
+use crate::{ScanForPayClient, codes, status, validate};
+
+fn malformed(reason: impl Into<String>) -> Error {
+    Error::MalformedResponse {
+        provider: PROVIDER,
+        http_status: None,
+        reason: reason.into(),
+    }
+}
+
+fn response_time(value: &ResponseValue<impl Sized>) -> Option<Timestamp> {
+    value
+        .header
+        .resp_time
+        .as_deref()
+        .and_then(|t| Timestamp::parse_rfc3339(t).ok())
+}
+
+/// The unified form of a verified payment notification.
+pub fn unified_notification(
+    value: &ResponseValue<PayQueryResponse>,
+) -> Result<Notification, Error> {
+    let body = &value.body;
+    let amount = match (body.order_amount, body.currency.as_deref()) {
+        (Some(minor), Some(code)) => Some(Money::new(
+            minor,
+            Currency::from_code(code).map_err(|e| malformed(e.to_string()))?,
+        )),
+        _ => None,
+    };
+    let raw = body.status;
+    Ok(Notification {
+        provider: PROVIDER.to_owned(),
+        event_name: None,
+        event: NotificationEvent::Payment {
+            payment: PaymentUpdate {
+                payment: body
+                    .partner_order_no
+                    .clone()
+                    .or_else(|| body.order_no.clone()),
+                order_ref: body.partner_order_no.clone(),
+                amount,
+                status: raw.map_or(
+                    paybridge_core::PaymentStatus::Pending,
+                    status::payment_status,
+                ),
+                provider_status: raw.map(|s| s.to_string()),
+            },
+        },
+    })
+}
+
+#[async_trait]
+impl<T: Transport> RefundProvider for ScanForPayClient<T> {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    async fn refund(&self, request: &RefundRequest) -> Result<Refund, Error> {
+        let amount = request.amount();
+        let payment = request.payment().ok_or_else(|| {
+            Error::invalid(
+                "payment",
+                "scanforpay needs the payment's partnerOrderNo (--payment)",
+            )
+        })?;
+        validate::field("refund_id", request.refund_id().as_str(), 32)?;
+        validate::field("payment", payment.as_str(), 32)?;
+        let body = RefundBody {
+            partner_order_no: payment.to_string(),
+            refund_no: request.refund_id().to_string(),
+            order_amount: amount.minor,
+            operator_id: None,
+            terminal_no: None,
+        };
+        let value = match self.create_refund(&body).await {
+            Ok(value) => value,
+            Err(Error::Rejected { code, message, .. })
+                if code == codes::DUPLICATE_ORDER.to_string() =>
+            {
+                return Err(Error::Rejected {
+                    provider: PROVIDER,
+                    code,
+                    message: format!(
+                        "refundNo {} was already used for another amount: {message}",
+                        request.refund_id()
+                    ),
+                    class: paybridge_core::RejectionClass::Duplicate,
+                });
+            }
+            Err(error)
+                if error.outcome_unknown() || matches!(error, Error::MalformedResponse { .. }) =>
+            {
+                return Err(Error::OutcomeUnknown {
+                    provider: PROVIDER,
+                    reason: error.to_string(),
+                });
+            }
+            Err(error) => return Err(error),
+        };
+        let answer = &value.body;
+        let refunded = answer
+            .order_amount
+            .ok_or_else(|| malformed("refund answer without `orderAmount`"))?;
+        if refunded != amount.minor {
+            return Err(Error::IntegrityMismatch {
+                provider: PROVIDER,
+                field: "orderAmount",
+                expected: amount.minor.to_string(),
+                actual: refunded.to_string(),
+            });
+        }
+        if let Some(currency) = answer
+            .currency
+            .as_deref()
+            .filter(|c| *c != amount.currency.code())
+        {
+            return Err(Error::IntegrityMismatch {
+                provider: PROVIDER,
+                field: "currency",
+                expected: amount.currency.code().to_owned(),
+                actual: currency.to_owned(),
+            });
+        }
+        let raw = answer.status;
+        let status = raw.map_or(RefundStatus::Pending, status::refund_status);
+        let at = response_time(&value);
+        Ok(Refund {
+            provider: PROVIDER.to_owned(),
+            payment: Some(payment.to_string()),
+            refund_id: request.refund_id().clone(),
+            provider_refund_id: answer.refund_no.clone(),
+            amount,
+            status,
+            provider_status: raw.map(|s| s.to_string()),
+            created_at: at,
+            completed_at: if status.is_final() { at } else { None },
+        })
+    }
+
+    async fn refund_status(&self, lookup: &RefundLookup) -> Result<Refund, Error> {
+        let payment = lookup.payment.as_ref().ok_or_else(|| {
+            Error::invalid(
+                "payment",
+                "scanforpay reconciles refunds through the payment's partnerOrderNo (--payment)",
+            )
+        })?;
+        let value = self.pay_query(payment.as_str()).await?;
+        let body = &value.body;
+        let cannot_know = |why: String| Error::OutcomeUnknown {
+            provider: PROVIDER,
+            reason: format!(
+                "ScanForPay has no refund query and {why}; send the refund again with the same refundNo \
+                 ({}) to learn its outcome",
+                lookup.refund_id
+            ),
+        };
+        match body.status {
+            // Never paid, or failed: no refund can exist.
+            Some(0 | 2) => Err(Error::RefundNotFound {
+                provider: PROVIDER,
+                refund_id: lookup.refund_id.to_string(),
+            }),
+            Some(3) => {
+                let full = lookup
+                    .amount
+                    .is_some_and(|a| Some(a.minor) == body.order_amount);
+                match (full, lookup.amount) {
+                    (true, Some(amount)) => Ok(Refund {
+                        provider: PROVIDER.to_owned(),
+                        payment: Some(payment.to_string()),
+                        refund_id: lookup.refund_id.clone(),
+                        provider_refund_id: None,
+                        amount,
+                        status: RefundStatus::Succeeded,
+                        provider_status: Some("payment status 3 (refunded)".into()),
+                        created_at: None,
+                        completed_at: None,
+                    }),
+                    _ => Err(cannot_know(format!(
+                        "payment {payment} shows status 3 (refunded), which cannot be attributed to one partial refund"
+                    ))),
+                }
+            }
+            Some(other) => Err(cannot_know(format!(
+                "payment {payment} shows status {other}, which says nothing about this refund"
+            ))),
+            None => Err(malformed("payment query answer without `status`")),
+        }
+    }
+
+    async fn verify_notification(
+        &self,
+        request: &http::Request<Bytes>,
+    ) -> Result<Notification, Error> {
+        let value = self.codec().verify_notification(request.body())?;
+        unified_notification(&value)
+    }
+
+    fn notification_ack(&self) -> http::Response<Bytes> {
+        let mut response = http::Response::new(Bytes::from_static(NOTIFICATION_ACK.as_bytes()));
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/plain"),
+        );
+        response
+    }
+}
