@@ -1,0 +1,185 @@
+//! `/_sandbox/...`: create payments, read the ledger and stats, inject faults.
+
+use std::sync::Arc;
+
+use paybridge_core::{Currency, Error};
+use serde::{Deserialize, Serialize};
+
+use crate::Shared;
+use crate::ledger::{Payment, Provider};
+use crate::server::{Answer, json};
+
+#[derive(Deserialize)]
+struct NewPayment {
+    provider: String,
+    amount_minor: i64,
+    currency: String,
+}
+
+#[derive(Serialize)]
+struct CreatedPayment<'a> {
+    provider: &'a str,
+    payment: &'a str,
+    order_ref: &'a str,
+    amount_minor: i64,
+    currency: &'a str,
+}
+
+#[derive(Serialize)]
+struct RefundView<'a> {
+    refund_id: &'a str,
+    provider_refund_id: &'a str,
+    amount_minor: i64,
+    status: crate::RefundState,
+}
+
+#[derive(Serialize)]
+struct PaymentView<'a> {
+    provider: &'a str,
+    payment: &'a str,
+    order_ref: &'a str,
+    currency: &'a str,
+    amount_minor: i64,
+    refunded_minor: i64,
+    refunds: Vec<RefundView<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Faults {
+    rate: f64,
+    #[serde(default)]
+    seed: u64,
+}
+
+fn problem(status: u16, message: impl Into<String>) -> Answer {
+    json(status, &serde_json::json!({ "error": message.into() }))
+}
+
+/// Creates a paid payment with ids in the provider's own style.
+pub(crate) fn create_payment(
+    shared: &Shared,
+    provider: Provider,
+    amount_minor: i64,
+    currency: Currency,
+) -> Result<Payment, Error> {
+    if amount_minor <= 0 {
+        return Err(Error::invalid("amount_minor", "must be greater than zero"));
+    }
+    let allowed: &[Currency] = match provider {
+        Provider::Bluepay => &[Currency::Thb],
+        Provider::Nomad => &[Currency::Cny, Currency::Gbp],
+        Provider::Scanforpay => &[Currency::Hkd, Currency::Cny, Currency::Jpy, Currency::Usd],
+    };
+    if !allowed.contains(&currency) {
+        return Err(Error::invalid(
+            "currency",
+            format!("{provider} does not take {currency}"),
+        ));
+    }
+    let n = shared.ledger.next_number();
+    let (payment, order_ref) = match provider {
+        Provider::Bluepay => (
+            format!("CU{:018}", 518_563_189_000_000_000 + n),
+            format!("order{n:08}"),
+        ),
+        Provider::Nomad => (format!("4200001148{:018}", n), format!("sbx{n:010}")),
+        Provider::Scanforpay => {
+            let order = format!("p{n:012}");
+            (order.clone(), order)
+        }
+    };
+    let record = Payment {
+        provider,
+        payment,
+        order_ref,
+        amount_minor,
+        currency,
+        refunds: Vec::new(),
+        paid_at: crate::now(shared),
+        closed: false,
+    };
+    shared
+        .ledger
+        .add_payment(record)
+        .map_err(|_| Error::invalid("payment", "id collision"))
+}
+
+pub(crate) fn handle(
+    shared: &Arc<Shared>,
+    parts: &http::request::Parts,
+    rest: &str,
+    body: &[u8],
+) -> Answer {
+    let method = &parts.method;
+    match (method.as_str(), rest) {
+        ("POST", "payments") => {
+            let Ok(request) = serde_json::from_slice::<NewPayment>(body) else {
+                return problem(400, r#"expected {"provider", "amount_minor", "currency"}"#);
+            };
+            let Some(provider) = Provider::parse(&request.provider) else {
+                return problem(400, format!("unknown provider {:?}", request.provider));
+            };
+            let Ok(currency) = Currency::from_code(&request.currency) else {
+                return problem(400, format!("unknown currency {:?}", request.currency));
+            };
+            match create_payment(shared, provider, request.amount_minor, currency) {
+                Ok(p) => json(
+                    201,
+                    &CreatedPayment {
+                        provider: provider.name(),
+                        payment: &p.payment,
+                        order_ref: &p.order_ref,
+                        amount_minor: p.amount_minor,
+                        currency: p.currency.code(),
+                    },
+                ),
+                Err(e) => problem(400, e.to_string()),
+            }
+        }
+        ("GET", "stats") => json(200, &shared.stats.snapshot()),
+        ("GET", "faults") => {
+            let (rate, seed) = shared.faults.settings();
+            json(200, &serde_json::json!({ "rate": rate, "seed": seed }))
+        }
+        ("POST", "faults") => match serde_json::from_slice::<Faults>(body) {
+            Ok(f) if (0.0..=1.0).contains(&f.rate) => {
+                shared.faults.configure(f.rate, f.seed);
+                json(200, &serde_json::json!({ "rate": f.rate, "seed": f.seed }))
+            }
+            _ => problem(400, r#"expected {"rate": 0..1, "seed": N}"#),
+        },
+        ("GET", path) if path.starts_with("payments/") => {
+            let mut it = path.trim_start_matches("payments/").splitn(2, '/');
+            let (Some(provider), Some(reference)) =
+                (it.next().and_then(Provider::parse), it.next())
+            else {
+                return problem(404, "use /_sandbox/payments/{provider}/{payment}");
+            };
+            match shared.ledger.payment(provider, reference) {
+                Some(p) => json(
+                    200,
+                    &PaymentView {
+                        provider: provider.name(),
+                        payment: &p.payment,
+                        order_ref: &p.order_ref,
+                        currency: p.currency.code(),
+                        amount_minor: p.amount_minor,
+                        refunded_minor: p.refunded_minor(),
+                        refunds: p
+                            .refunds
+                            .iter()
+                            .map(|r| RefundView {
+                                refund_id: &r.refund_id,
+                                provider_refund_id: &r.provider_refund_id,
+                                amount_minor: r.amount_minor,
+                                status: r.status,
+                            })
+                            .collect(),
+                    },
+                ),
+                None => problem(404, "no such payment"),
+            }
+        }
+        _ => problem(404, "unknown control endpoint"),
+    }
+}

@@ -1,0 +1,457 @@
+//! One refund ledger for all three providers. Every check-and-apply happens under one lock, so
+//! the sum of a payment's refunds can never pass its amount, however many refunds race.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+
+use paybridge_core::{Currency, Timestamp};
+use serde::Serialize;
+
+/// The emulated providers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    /// BluePay.
+    Bluepay,
+    /// The Nomad broker.
+    Nomad,
+    /// ScanForPay.
+    Scanforpay,
+}
+
+impl Provider {
+    /// Every provider.
+    pub const ALL: [Provider; 3] = [Provider::Bluepay, Provider::Nomad, Provider::Scanforpay];
+
+    /// The lower-case name used in URLs and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Bluepay => "bluepay",
+            Provider::Nomad => "nomad",
+            Provider::Scanforpay => "scanforpay",
+        }
+    }
+
+    /// The provider called `name`.
+    pub fn parse(name: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a refund stands in the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundState {
+    /// Accepted, not final yet.
+    Pending,
+    /// The money went back.
+    Succeeded,
+    /// Failed; it does not count against the payment.
+    Failed,
+}
+
+/// One refund.
+#[derive(Clone, Debug, Serialize)]
+pub struct RefundEntry {
+    /// The merchant's refund id.
+    pub refund_id: String,
+    /// The provider's id for it.
+    pub provider_refund_id: String,
+    /// Minor units.
+    pub amount_minor: i64,
+    /// Its state.
+    pub status: RefundState,
+    /// When it was applied.
+    #[serde(skip)]
+    pub created_at: Timestamp,
+    /// When it became final.
+    #[serde(skip)]
+    pub completed_at: Option<Timestamp>,
+    /// Where its notification goes.
+    #[serde(skip)]
+    pub callback_url: Option<String>,
+    /// The reason given.
+    #[serde(skip)]
+    pub reason: Option<String>,
+}
+
+/// One paid payment.
+#[derive(Clone, Debug, Serialize)]
+pub struct Payment {
+    /// Its provider.
+    pub provider: Provider,
+    /// The provider's reference (BluePay `originalTransactionId`, Nomad `transactionId`,
+    /// ScanForPay `partnerOrderNo`).
+    pub payment: String,
+    /// The merchant's order reference.
+    pub order_ref: String,
+    /// Minor units.
+    pub amount_minor: i64,
+    /// Its currency.
+    pub currency: Currency,
+    /// Refunds, in the order they were applied.
+    pub refunds: Vec<RefundEntry>,
+    /// When it was paid.
+    #[serde(skip)]
+    pub paid_at: Timestamp,
+    /// Closed without payment (Nomad's close payment).
+    #[serde(skip)]
+    pub closed: bool,
+}
+
+impl Payment {
+    /// The sum of refunds that did not fail.
+    pub fn refunded_minor(&self) -> i64 {
+        self.refunds
+            .iter()
+            .filter(|r| r.status != RefundState::Failed)
+            .map(|r| r.amount_minor)
+            .sum()
+    }
+
+    /// The sum of refunds that succeeded.
+    pub fn settled_refunds_minor(&self) -> i64 {
+        self.refunds
+            .iter()
+            .filter(|r| r.status == RefundState::Succeeded)
+            .map(|r| r.amount_minor)
+            .sum()
+    }
+}
+
+/// The outcome of applying a refund.
+#[derive(Clone, Debug)]
+pub enum Applied {
+    /// A new refund was recorded.
+    New(Payment, RefundEntry),
+    /// A refund with this id exists already; nothing was recorded.
+    Duplicate(Payment, RefundEntry),
+}
+
+/// Why a refund was not applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// No such payment.
+    PaymentNotFound,
+    /// The payment was closed unpaid.
+    PaymentClosed,
+    /// The refund would take the total past the payment.
+    Exceeds {
+        /// What could still be refunded.
+        refundable: i64,
+    },
+    /// Another refund of this payment is still pending (BluePay allows one at a time).
+    PendingExists,
+    /// The payment has as many refunds as the provider allows.
+    TooManyRefunds,
+}
+
+/// A refund request to the ledger.
+#[derive(Clone, Debug)]
+pub struct NewRefund {
+    /// Its provider.
+    pub provider: Provider,
+    /// The payment it refunds (provider reference or order reference).
+    pub payment: String,
+    /// The merchant's refund id.
+    pub refund_id: String,
+    /// Minor units.
+    pub amount_minor: i64,
+    /// Where its notification goes.
+    pub callback_url: Option<String>,
+    /// The reason given.
+    pub reason: Option<String>,
+    /// Refuse while another refund of the payment is pending.
+    pub one_pending_at_a_time: bool,
+    /// Record it final (succeeded) at once.
+    pub final_at_once: bool,
+    /// How many refunds a payment may have at most.
+    pub max_refunds: Option<usize>,
+    /// When.
+    pub now: Timestamp,
+}
+
+#[derive(Default)]
+struct State {
+    payments: Vec<Payment>,
+    by_payment: HashMap<(Provider, String), usize>,
+    by_order: HashMap<(Provider, String), usize>,
+    by_refund: HashMap<(Provider, String), (usize, usize)>,
+    next_id: u64,
+}
+
+/// The ledger.
+#[derive(Default)]
+pub struct Ledger {
+    state: Mutex<State>,
+}
+
+impl fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ledger")
+            .field("payments", &self.lock().payments.len())
+            .finish()
+    }
+}
+
+impl Ledger {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A fresh number for ids.
+    pub fn next_number(&self) -> u64 {
+        let mut state = self.lock();
+        state.next_id += 1;
+        state.next_id
+    }
+
+    /// Records a paid payment. `payment` and `order_ref` must be new for the provider.
+    pub fn add_payment(&self, payment: Payment) -> Result<Payment, Payment> {
+        let mut state = self.lock();
+        let key = (payment.provider, payment.payment.clone());
+        let order = (payment.provider, payment.order_ref.clone());
+        if let Some(&i) = state
+            .by_payment
+            .get(&key)
+            .or_else(|| state.by_order.get(&order))
+        {
+            return Err(state.payments.get(i).cloned().unwrap_or(payment));
+        }
+        let index = state.payments.len();
+        state.by_payment.insert(key, index);
+        state.by_order.insert(order, index);
+        state.payments.push(payment.clone());
+        Ok(payment)
+    }
+
+    fn index_of(state: &State, provider: Provider, reference: &str) -> Option<usize> {
+        state
+            .by_payment
+            .get(&(provider, reference.to_owned()))
+            .or_else(|| state.by_order.get(&(provider, reference.to_owned())))
+            .copied()
+    }
+
+    /// The payment with provider reference or order reference `reference`.
+    pub fn payment(&self, provider: Provider, reference: &str) -> Option<Payment> {
+        let state = self.lock();
+        Ledger::index_of(&state, provider, reference).and_then(|i| state.payments.get(i).cloned())
+    }
+
+    /// Marks a payment closed; false if there is none.
+    pub fn close(&self, provider: Provider, reference: &str) -> bool {
+        let mut state = self.lock();
+        match Ledger::index_of(&state, provider, reference).and_then(|i| state.payments.get_mut(i))
+        {
+            Some(payment) => {
+                payment.closed = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The refund with merchant id `refund_id`, and its payment.
+    pub fn refund(&self, provider: Provider, refund_id: &str) -> Option<(Payment, RefundEntry)> {
+        let state = self.lock();
+        let &(p, r) = state.by_refund.get(&(provider, refund_id.to_owned()))?;
+        let payment = state.payments.get(p)?;
+        Some((payment.clone(), payment.refunds.get(r)?.clone()))
+    }
+
+    /// Applies a refund: a duplicate id is reported, never recorded twice; the cap is enforced.
+    pub fn apply(&self, request: NewRefund) -> Result<Applied, Refusal> {
+        let mut state = self.lock();
+        if let Some(&(p, r)) = state
+            .by_refund
+            .get(&(request.provider, request.refund_id.clone()))
+        {
+            let payment = state.payments.get(p).ok_or(Refusal::PaymentNotFound)?;
+            let entry = payment.refunds.get(r).ok_or(Refusal::PaymentNotFound)?;
+            return Ok(Applied::Duplicate(payment.clone(), entry.clone()));
+        }
+        let index = Ledger::index_of(&state, request.provider, &request.payment)
+            .ok_or(Refusal::PaymentNotFound)?;
+        state.next_id += 1;
+        let number = state.next_id;
+        let payment = state
+            .payments
+            .get_mut(index)
+            .ok_or(Refusal::PaymentNotFound)?;
+        if payment.closed {
+            return Err(Refusal::PaymentClosed);
+        }
+        if request.one_pending_at_a_time
+            && payment
+                .refunds
+                .iter()
+                .any(|r| r.status == RefundState::Pending)
+        {
+            return Err(Refusal::PendingExists);
+        }
+        if request
+            .max_refunds
+            .is_some_and(|max| payment.refunds.len() >= max)
+        {
+            return Err(Refusal::TooManyRefunds);
+        }
+        let refundable = payment.amount_minor - payment.refunded_minor();
+        if request.amount_minor > refundable {
+            return Err(Refusal::Exceeds { refundable });
+        }
+        let entry = RefundEntry {
+            refund_id: request.refund_id.clone(),
+            provider_refund_id: format!("{}{:012}", refund_prefix(request.provider), number),
+            amount_minor: request.amount_minor,
+            status: if request.final_at_once {
+                RefundState::Succeeded
+            } else {
+                RefundState::Pending
+            },
+            created_at: request.now,
+            completed_at: request.final_at_once.then_some(request.now),
+            callback_url: request.callback_url,
+            reason: request.reason,
+        };
+        payment.refunds.push(entry.clone());
+        let position = payment.refunds.len() - 1;
+        let snapshot = payment.clone();
+        state
+            .by_refund
+            .insert((request.provider, request.refund_id), (index, position));
+        Ok(Applied::New(snapshot, entry))
+    }
+
+    /// Makes a pending refund final.
+    pub fn finish(
+        &self,
+        provider: Provider,
+        refund_id: &str,
+        status: RefundState,
+        now: Timestamp,
+    ) -> Option<(Payment, RefundEntry)> {
+        let mut state = self.lock();
+        let &(p, r) = state.by_refund.get(&(provider, refund_id.to_owned()))?;
+        let payment = state.payments.get_mut(p)?;
+        let entry = payment.refunds.get_mut(r)?;
+        if entry.status == RefundState::Pending {
+            entry.status = status;
+            entry.completed_at = Some(now);
+        }
+        let entry = entry.clone();
+        Some((payment.clone(), entry))
+    }
+
+    /// Every payment (for soak checks).
+    pub fn payments(&self) -> Vec<Payment> {
+        self.lock().payments.clone()
+    }
+}
+
+fn refund_prefix(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Bluepay => "18",
+        Provider::Nomad => "50300",
+        Provider::Scanforpay => "RF",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payment(amount: i64) -> Payment {
+        Payment {
+            provider: Provider::Bluepay,
+            payment: "CU1".into(),
+            order_ref: "O1".into(),
+            amount_minor: amount,
+            currency: Currency::Thb,
+            refunds: Vec::new(),
+            paid_at: Timestamp::EPOCH,
+            closed: false,
+        }
+    }
+
+    fn refund(id: &str, amount: i64) -> NewRefund {
+        NewRefund {
+            provider: Provider::Bluepay,
+            payment: "CU1".into(),
+            refund_id: id.into(),
+            amount_minor: amount,
+            callback_url: None,
+            reason: None,
+            one_pending_at_a_time: false,
+            final_at_once: true,
+            max_refunds: None,
+            now: Timestamp::EPOCH,
+        }
+    }
+
+    #[test]
+    fn the_cap_holds_and_duplicates_are_never_recorded() {
+        let ledger = Ledger::default();
+        ledger.add_payment(payment(100)).unwrap();
+        assert!(matches!(
+            ledger.apply(refund("a", 60)),
+            Ok(Applied::New(..))
+        ));
+        assert!(matches!(
+            ledger.apply(refund("a", 60)),
+            Ok(Applied::Duplicate(..))
+        ));
+        assert_eq!(
+            ledger.apply(refund("b", 41)).unwrap_err(),
+            Refusal::Exceeds { refundable: 40 }
+        );
+        assert!(matches!(
+            ledger.apply(refund("b", 40)),
+            Ok(Applied::New(..))
+        ));
+        assert_eq!(
+            ledger
+                .payment(Provider::Bluepay, "O1")
+                .unwrap()
+                .refunded_minor(),
+            100
+        );
+        let mut other = refund("c", 1);
+        other.payment = "nope".into();
+        assert_eq!(ledger.apply(other).unwrap_err(), Refusal::PaymentNotFound);
+    }
+
+    #[test]
+    fn one_pending_at_a_time_when_asked() {
+        let ledger = Ledger::default();
+        ledger.add_payment(payment(100)).unwrap();
+        let mut first = refund("a", 10);
+        first.final_at_once = false;
+        first.one_pending_at_a_time = true;
+        ledger.apply(first.clone()).unwrap();
+        let mut second = first.clone();
+        second.refund_id = "b".into();
+        assert_eq!(
+            ledger.apply(second.clone()).unwrap_err(),
+            Refusal::PendingExists
+        );
+        ledger
+            .finish(
+                Provider::Bluepay,
+                "a",
+                RefundState::Succeeded,
+                Timestamp::EPOCH,
+            )
+            .unwrap();
+        assert!(ledger.apply(second).is_ok());
+    }
+}

@@ -1,0 +1,198 @@
+//! A loopback emulation of BluePay, Nomad and ScanForPay.
+//!
+//! One listener serves every provider under a prefix (`/bluepay`, `/nomad`, `/scanforpay`) and
+//! checks what each real provider checks — signatures over the raw bytes, required fields,
+//! lengths, amounts, refund rules — answering in the provider's own codes. One ledger holds
+//! every payment and refund; control endpoints under `/_sandbox` create payments, show the
+//! ledger and stats, and inject faults. Refunds turn final after a configurable delay and the
+//! provider's signed notification is delivered to the callback URL until acknowledged.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), paybridge_core::Error> {
+//! let sandbox = paybridge_sandbox::Sandbox::start(paybridge_sandbox::SandboxConfig::default()).await?;
+//! println!("listening on {}", sandbox.base_url());
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+mod bluepay;
+mod control;
+mod credentials;
+mod faults;
+mod ledger;
+mod nomad;
+mod notify;
+mod scanforpay;
+mod server;
+mod stats;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use credentials::{Credentials, KeyPair};
+pub use faults::{FaultInjector, FaultKind};
+pub use ledger::{Ledger, Payment, Provider, RefundEntry, RefundState};
+pub use stats::{FaultCounts, StatsSnapshot};
+
+use paybridge_core::{Clock, Error, SystemClock};
+
+/// How a sandbox runs.
+#[derive(Debug)]
+pub struct SandboxConfig {
+    /// Where to listen (a loopback address; port 0 picks a free one).
+    pub listen: SocketAddr,
+    /// Credentials to use; generated when `None`.
+    pub credentials: Option<Credentials>,
+    /// How long a refund stays pending before it succeeds (0: final at once).
+    pub refund_delay: Duration,
+    /// Share of provider calls that fail (0–1).
+    pub fault_rate: f64,
+    /// Seed of the fault sequence.
+    pub fault_seed: u64,
+    /// How long a delay fault holds its answer (past the client's timeout).
+    pub fault_delay: Duration,
+    /// How far a BluePay `timestamp` may be from now, in seconds.
+    pub timestamp_window_secs: i64,
+    /// Notification deliveries per notification at most.
+    pub notify_max_attempts: u32,
+    /// First redelivery backoff (doubles).
+    pub notify_backoff: Duration,
+    /// Allow listening on a non-loopback address.
+    pub allow_non_loopback: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> SandboxConfig {
+        SandboxConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            credentials: None,
+            refund_delay: Duration::from_millis(200),
+            fault_rate: 0.0,
+            fault_seed: 1,
+            fault_delay: Duration::from_secs(3),
+            timestamp_window_secs: 300,
+            notify_max_attempts: 6,
+            notify_backoff: Duration::from_millis(100),
+            allow_non_loopback: false,
+        }
+    }
+}
+
+/// What every handler shares.
+pub(crate) struct Shared {
+    pub(crate) config: SandboxConfig,
+    pub(crate) credentials: Arc<Credentials>,
+    pub(crate) ledger: Ledger,
+    pub(crate) stats: stats::Stats,
+    pub(crate) faults: FaultInjector,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) http: notify::HttpClient,
+    pub(crate) base_url: String,
+    /// BluePay payouts by `mchOrderId` (amount, idempotency id, transaction id).
+    pub(crate) payouts: std::sync::Mutex<std::collections::HashMap<String, (i64, String, String)>>,
+}
+
+/// The sandbox.
+#[derive(Debug)]
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Starts a sandbox and returns once it is listening.
+    pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, Error> {
+        server::start(config).await
+    }
+}
+
+/// A running sandbox: its address, credentials and controls. Dropping it stops the server.
+pub struct SandboxHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for SandboxHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SandboxHandle {
+    /// The listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    /// The base URL a provider's client uses (`…/bluepay`, `…/nomad`, `…/scanforpay`).
+    pub fn provider_url(&self, provider: Provider) -> String {
+        format!("{}/{}", self.shared.base_url, provider.name())
+    }
+
+    /// The credentials clients need.
+    pub fn credentials(&self) -> &Credentials {
+        &self.shared.credentials
+    }
+
+    /// The ledger.
+    pub fn ledger(&self) -> &Ledger {
+        &self.shared.ledger
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.stats.snapshot()
+    }
+
+    /// Fault injection from now on.
+    pub fn set_faults(&self, rate: f64, seed: u64) {
+        self.shared.faults.configure(rate, seed);
+    }
+
+    /// Creates a paid payment, as `POST /_sandbox/payments` does.
+    pub fn create_payment(
+        &self,
+        provider: Provider,
+        amount_minor: i64,
+        currency: paybridge_core::Currency,
+    ) -> Result<Payment, Error> {
+        control::create_payment(&self.shared, provider, amount_minor, currency)
+    }
+
+    /// Writes a `paybridge.toml` (and key files beside it) pointing at this sandbox.
+    pub fn write_config(&self, path: &std::path::Path) -> std::io::Result<()> {
+        self.shared
+            .credentials
+            .write_config(path, &self.shared.base_url)
+    }
+
+    /// Stops accepting connections and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+pub(crate) fn now(shared: &Shared) -> paybridge_core::Timestamp {
+    shared.clock.now()
+}
+
+pub(crate) fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}

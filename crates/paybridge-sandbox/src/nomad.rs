@@ -1,0 +1,399 @@
+//! The Nomad broker, as its documentation describes it: an API key (header, or query for older
+//! clients), JSON bodies, success by HTTP status, WeChat Pay v3 refund semantics.
+
+use std::sync::Arc;
+
+use paybridge_core::{Currency, Timestamp};
+use paybridge_nomad::responses::{
+    ClosePaymentResponse, CreatePaymentResponse, QueryPaymentResponse, RefundResponse,
+};
+use paybridge_nomad::{API_KEY_HEADER, to_fen};
+use serde_json::{Map, Value};
+
+use crate::ledger::{Applied, NewRefund, Payment, Provider, RefundEntry, RefundState, Refusal};
+use crate::notify::{Ack, Delivery};
+use crate::server::{Answer, json, settle};
+use crate::stats::Stats;
+use crate::{Shared, now};
+
+fn rejected(shared: &Shared, status: u16, body: Value) -> Answer {
+    Stats::bump(&shared.stats.rejected);
+    json(status, &body)
+}
+
+fn unauthorized(shared: &Shared) -> Answer {
+    rejected(
+        shared,
+        401,
+        serde_json::json!({"code": 401, "message": "Not Authenticated"}),
+    )
+}
+
+fn invalid(shared: &Shared, field: &str, msg: &str) -> Answer {
+    rejected(
+        shared,
+        422,
+        serde_json::json!({"code": 422, "message": "Request validation failure", "errors": [{"field": field, "msg": msg}]}),
+    )
+}
+
+fn not_found(shared: &Shared, what: &str) -> Answer {
+    rejected(
+        shared,
+        404,
+        serde_json::json!({"code": 404, "message": format!("{what} not found")}),
+    )
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(value)) => {
+                out.push(value);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query(parts: &http::request::Parts) -> Vec<(String, String)> {
+    parts
+        .uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn rfc3339(at: Timestamp) -> String {
+    at.with_offset(8 * 60).unwrap_or(at).to_rfc3339()
+}
+
+fn refund_response(payment: &Payment, entry: &RefundEntry) -> RefundResponse {
+    RefundResponse {
+        code: Some(200),
+        message: Some("success".into()),
+        refund_id: Some(entry.provider_refund_id.clone()),
+        order_ref: Some(payment.order_ref.clone()),
+        refund_order_ref: Some(entry.refund_id.clone()),
+        transaction_id: Some(payment.payment.clone()),
+        channel: Some("ORIGINAL".into()),
+        user_received_account: Some("支付用户零钱".into()),
+        create_time: Some(rfc3339(entry.created_at)),
+        success_time: entry
+            .completed_at
+            .filter(|_| entry.status == RefundState::Succeeded)
+            .map(rfc3339),
+        status: Some(
+            match entry.status {
+                RefundState::Pending => "PROCESSING",
+                RefundState::Succeeded => "SUCCESS",
+                RefundState::Failed => "CLOSED",
+            }
+            .into(),
+        ),
+        refund_amount: Some(entry.amount_minor),
+        total_amount: Some(payment.amount_minor),
+        payer_refund: Some(entry.amount_minor),
+        payer_total: Some(payment.amount_minor),
+        settlement_amount: Some(entry.amount_minor),
+        settlement_total: Some(payment.amount_minor),
+        discount_refund_amount: Some(0),
+        currency: Some(payment.currency.code().into()),
+        refund_account: Some("REFUND_SOURCE_SUB_MERCHANT".into()),
+        funds_account: None,
+    }
+}
+
+pub(crate) async fn handle(
+    shared: &Arc<Shared>,
+    parts: &http::request::Parts,
+    path: &str,
+    body: &[u8],
+) -> Answer {
+    let creds = &shared.credentials;
+    let key = creds.nomad_api_key.expose();
+    let header_key = parts
+        .headers
+        .get(API_KEY_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let params = query(parts);
+    let query_key = params
+        .iter()
+        .find(|(k, _)| k == API_KEY_HEADER)
+        .map(|(_, v)| v.as_str());
+    let presented = header_key.or(query_key);
+    if !presented.is_some_and(|k| paybridge_sign::constant_time_eq(k.as_bytes(), key.as_bytes())) {
+        return unauthorized(shared);
+    }
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let segments: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .map(percent_decode)
+        .collect();
+    let merchant_ok = |m: &str| m == creds.nomad_merchant;
+    match (
+        parts.method.as_str(),
+        segments
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+    ) {
+        ("POST", ["refund", merchant]) if merchant_ok(merchant) => create_refund(shared, body),
+        ("GET", ["refund", merchant]) if merchant_ok(merchant) => match param("refund_order_ref") {
+            None => invalid(shared, "refund_order_ref", "field required"),
+            Some(id) => match shared.ledger.refund(Provider::Nomad, &id) {
+                Some((payment, entry)) => json(200, &refund_response(&payment, &entry)),
+                None => not_found(shared, "refund"),
+            },
+        },
+        ("POST", ["payment", merchant]) if merchant_ok(merchant) => create_payment(shared, body),
+        ("GET", ["payment", merchant]) if merchant_ok(merchant) => match param("order_ref") {
+            None => invalid(shared, "order_ref", "field required"),
+            Some(order) => match shared.ledger.payment(Provider::Nomad, &order) {
+                Some(p) => json(200, &query_payment(&p)),
+                None => not_found(shared, "order"),
+            },
+        },
+        ("POST", ["payment", "close", merchant, order]) if merchant_ok(merchant) => {
+            if shared.ledger.close(Provider::Nomad, order) {
+                json(
+                    200,
+                    &ClosePaymentResponse {
+                        code: Some(200),
+                        message: Some("success".into()),
+                        payment_message: Some("closed".into()),
+                    },
+                )
+            } else {
+                not_found(shared, "order")
+            }
+        }
+        _ => not_found(shared, "merchant or route"),
+    }
+}
+
+fn text_field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    object
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+}
+
+/// An amount: a JSON number that is a whole number of fen (`10` and `10.0` both).
+fn fen_field(object: &Map<String, Value>, name: &str) -> Result<Option<i64>, String> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => to_fen(n)
+            .map(Some)
+            .ok_or_else(|| format!("{n} is not a whole number of fen")),
+        Some(_) => Err("must be a number".into()),
+    }
+}
+
+fn create_refund(shared: &Arc<Shared>, body: &[u8]) -> Answer {
+    let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
+        return invalid(shared, "body", "value is not a valid JSON object");
+    };
+    let Some(order_ref) = text_field(&object, "orderRef") else {
+        return invalid(shared, "orderRef", "field required");
+    };
+    let Some(refund_ref) = text_field(&object, "refundOrderRef") else {
+        return invalid(shared, "refundOrderRef", "field required");
+    };
+    if refund_ref.chars().count() > 64 {
+        return invalid(shared, "refundOrderRef", "at most 64 characters");
+    }
+    let (refund_amount, total_amount) = match (
+        fen_field(&object, "refundAmount"),
+        fen_field(&object, "totalAmount"),
+    ) {
+        (Ok(Some(r)), Ok(Some(t))) => (r, t),
+        (Err(e), _) => return invalid(shared, "refundAmount", &e),
+        (_, Err(e)) => return invalid(shared, "totalAmount", &e),
+        (Ok(None), _) => return invalid(shared, "refundAmount", "field required"),
+        (_, Ok(None)) => return invalid(shared, "totalAmount", "field required"),
+    };
+    if refund_amount <= 0 || total_amount <= 0 {
+        return invalid(shared, "refundAmount", "amounts must be greater than zero");
+    }
+    if refund_amount > total_amount {
+        return invalid(
+            shared,
+            "refundAmount",
+            "refundAmount must not exceed totalAmount",
+        );
+    }
+    if let Some(currency) = object.get("currency").and_then(Value::as_str)
+        && currency != "CNY"
+    {
+        return invalid(shared, "currency", "only CNY refunds are supported");
+    }
+    // The same refund number refunds at most once: a repeat is answered with the original.
+    if let Some((payment, entry)) = shared.ledger.refund(Provider::Nomad, refund_ref) {
+        Stats::bump(&shared.stats.duplicates);
+        return json(200, &refund_response(&payment, &entry));
+    }
+    let Some(payment) = shared.ledger.payment(Provider::Nomad, order_ref) else {
+        return not_found(shared, "order");
+    };
+    if payment.amount_minor != total_amount {
+        return invalid(shared, "totalAmount", "does not match the order's total");
+    }
+    let applied = shared.ledger.apply(NewRefund {
+        provider: Provider::Nomad,
+        payment: order_ref.to_owned(),
+        refund_id: refund_ref.to_owned(),
+        amount_minor: refund_amount,
+        callback_url: text_field(&object, "notifyUrl").map(str::to_owned),
+        reason: text_field(&object, "reason").map(str::to_owned),
+        one_pending_at_a_time: false,
+        final_at_once: shared.config.refund_delay.is_zero(),
+        max_refunds: Some(50),
+        now: now(shared),
+    });
+    match applied {
+        Ok(Applied::New(payment, entry)) => {
+            Stats::bump(&shared.stats.refunds_applied);
+            let answer = json(200, &refund_response(&payment, &entry));
+            settle(shared, Provider::Nomad, payment, entry);
+            answer
+        }
+        Ok(Applied::Duplicate(payment, entry)) => {
+            Stats::bump(&shared.stats.duplicates);
+            json(200, &refund_response(&payment, &entry))
+        }
+        Err(Refusal::Exceeds { .. }) => invalid(
+            shared,
+            "refundAmount",
+            "NOT_ENOUGH: the refund exceeds the refundable amount",
+        ),
+        Err(Refusal::PaymentClosed) => invalid(shared, "orderRef", "the order is closed"),
+        Err(Refusal::TooManyRefunds) => invalid(
+            shared,
+            "refundOrderRef",
+            "an order takes at most 50 refunds",
+        ),
+        Err(Refusal::PaymentNotFound | Refusal::PendingExists) => not_found(shared, "order"),
+    }
+}
+
+fn create_payment(shared: &Arc<Shared>, body: &[u8]) -> Answer {
+    let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
+        return invalid(shared, "body", "value is not a valid JSON object");
+    };
+    for field in ["paymentMethod", "paymentType", "orderRef", "currency"] {
+        if text_field(&object, field).is_none() {
+            return invalid(shared, field, "field required");
+        }
+    }
+    let amount = match fen_field(&object, "actualAmount") {
+        Ok(Some(a)) if a > 0 => a,
+        Ok(_) => return invalid(shared, "actualAmount", "must be greater than zero"),
+        Err(e) => return invalid(shared, "actualAmount", &e),
+    };
+    let currency = match text_field(&object, "currency") {
+        Some("CNY") => Currency::Cny,
+        Some("GBP") => Currency::Gbp,
+        _ => return invalid(shared, "currency", "must be CNY or GBP"),
+    };
+    let order_ref = text_field(&object, "orderRef")
+        .unwrap_or_default()
+        .to_owned();
+    let n = shared.ledger.next_number();
+    let payment = Payment {
+        provider: Provider::Nomad,
+        payment: format!("4200001148{n:018}"),
+        order_ref: order_ref.clone(),
+        amount_minor: amount,
+        currency,
+        refunds: Vec::new(),
+        paid_at: now(shared),
+        closed: false,
+    };
+    if shared.ledger.add_payment(payment).is_err() {
+        return invalid(shared, "orderRef", "duplicate order");
+    }
+    json(
+        200,
+        &CreatePaymentResponse {
+            code: Some(200),
+            message: Some("success".into()),
+            pay_message: Some(format!("weixin://wxpay/bizpayurl?pr={order_ref}")),
+            pay_invoke_message: None,
+            time_stamp: Some(now(shared).unix_seconds().to_string()),
+            nonce_str: Some(format!("{n:032x}")),
+        },
+    )
+}
+
+fn query_payment(p: &Payment) -> QueryPaymentResponse {
+    let state = if p.closed {
+        "CLOSED"
+    } else if p.settled_refunds_minor() > 0 {
+        "REFUND"
+    } else {
+        "SUCCESS"
+    };
+    QueryPaymentResponse {
+        order_ref: Some(p.order_ref.clone()),
+        payer_currency: Some(p.currency.code().into()),
+        currency: Some(p.currency.code().into()),
+        payer_total: Some(p.amount_minor),
+        actual_amount: Some(p.amount_minor),
+        total: Some(p.amount_minor),
+        bank_type: Some("OTHERS".into()),
+        timing: Some(rfc3339(p.paid_at)),
+        transaction_id: Some(p.payment.clone()),
+        trade_state: Some(state.into()),
+        trade_state_desc: None,
+        trade_type: Some("NATIVE".into()),
+        trade_message: None,
+    }
+}
+
+/// The broker's refund notification: unsigned, as documented — a hint for the merchant to query.
+pub(crate) fn refund_notification(payment: &Payment, entry: &RefundEntry) -> Option<Delivery> {
+    let url = entry.callback_url.clone()?;
+    let body = serde_json::to_vec(&serde_json::json!({
+        "refundOrderRef": entry.refund_id,
+        "orderRef": payment.order_ref,
+        "status": if entry.status == RefundState::Succeeded { "SUCCESS" } else { "CLOSED" },
+    }))
+    .ok()?;
+    Some(Delivery {
+        url,
+        body,
+        content_type: "application/json",
+        ack: Ack::AnySuccess,
+    })
+}

@@ -1,0 +1,102 @@
+//! Delivering notifications to merchants: POSTed to the callback URL and redelivered with
+//! backoff until acknowledged the provider's way, up to a limit. Only loopback URLs are called:
+//! the sandbox never sends traffic off the machine.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use crate::Shared;
+use crate::stats::Stats;
+
+/// How a provider recognises an acknowledgement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ack {
+    /// BluePay: `{"code":10000,…}`.
+    BluePay,
+    /// ScanForPay: the plain text `success`.
+    ScanForPay,
+    /// Nomad (WeChat Pay style): any 2xx.
+    AnySuccess,
+}
+
+impl Ack {
+    fn accepts(self, status: http::StatusCode, body: &[u8]) -> bool {
+        if !status.is_success() {
+            return false;
+        }
+        match self {
+            Ack::BluePay => serde_json::from_slice::<serde_json::Value>(body)
+                .is_ok_and(|v| v.get("code").and_then(serde_json::Value::as_i64) == Some(10_000)),
+            Ack::ScanForPay => body.trim_ascii() == b"success",
+            Ack::AnySuccess => true,
+        }
+    }
+}
+
+/// A notification to deliver.
+pub(crate) struct Delivery {
+    pub(crate) url: String,
+    pub(crate) body: Vec<u8>,
+    pub(crate) content_type: &'static str,
+    pub(crate) ack: Ack,
+}
+
+pub(crate) type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+pub(crate) fn client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build(HttpConnector::new())
+}
+
+/// Whether the sandbox may call `url`: plain http to this machine only.
+fn deliverable(url: &str) -> bool {
+    url.parse::<http::Uri>().is_ok_and(|uri| {
+        uri.scheme_str() == Some("http")
+            && uri
+                .host()
+                .is_some_and(paybridge_transport::is_loopback_host)
+    })
+}
+
+/// Delivers `delivery` in the background.
+pub(crate) fn deliver(shared: &Arc<Shared>, delivery: Delivery) {
+    if !deliverable(&delivery.url) {
+        tracing::debug!(url = %delivery.url, "not delivering a notification off loopback");
+        return;
+    }
+    let shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        let body = Bytes::from(delivery.body);
+        for attempt in 0..shared.config.notify_max_attempts {
+            if attempt > 0 {
+                let backoff = shared
+                    .config
+                    .notify_backoff
+                    .saturating_mul(1 << attempt.min(6));
+                tokio::time::sleep(backoff.min(Duration::from_secs(5))).await;
+            }
+            Stats::bump(&shared.stats.notifications_sent);
+            let request = http::Request::post(delivery.url.as_str())
+                .header(http::header::CONTENT_TYPE, delivery.content_type)
+                .body(Full::new(body.clone()));
+            let Ok(request) = request else { return };
+            let call = shared.http.request(request);
+            let Ok(Ok(response)) = tokio::time::timeout(Duration::from_secs(5), call).await else {
+                continue;
+            };
+            let status = response.status();
+            let Ok(collected) = response.into_body().collect().await else {
+                continue;
+            };
+            if delivery.ack.accepts(status, &collected.to_bytes()) {
+                Stats::bump(&shared.stats.notifications_acknowledged);
+                return;
+            }
+        }
+    });
+}

@@ -1,0 +1,226 @@
+//! The listener, the router, and the fault wrapper around provider calls.
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use paybridge_core::Error;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::faults::FaultKind;
+use crate::ledger::{Payment, Provider, RefundEntry, RefundState};
+use crate::stats::Stats;
+use crate::{SandboxConfig, SandboxHandle, Shared, bluepay, control, nomad, notify, scanforpay};
+
+pub(crate) type Answer = http::Response<Full<Bytes>>;
+
+/// Returned by the service to make hyper close the connection without answering.
+#[derive(Debug)]
+pub(crate) struct Dropped;
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// The largest request body read.
+const MAX_BODY: usize = 1 << 20;
+
+pub(crate) fn json<T: Serialize>(status: u16, value: &T) -> Answer {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    let mut answer = http::Response::new(Full::new(Bytes::from(body)));
+    *answer.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    answer.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    answer
+}
+
+pub(crate) fn bytes(status: u16, content_type: &'static str, body: Vec<u8>) -> Answer {
+    let mut answer = http::Response::new(Full::new(Bytes::from(body)));
+    *answer.status_mut() =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    answer.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    answer
+}
+
+pub(crate) async fn start(mut config: SandboxConfig) -> Result<SandboxHandle, Error> {
+    if !config.allow_non_loopback && !config.listen.ip().is_loopback() {
+        return Err(Error::Config {
+            reason: format!(
+                "the sandbox listens on loopback addresses only, not {}",
+                config.listen
+            ),
+        });
+    }
+    let credentials = match config.credentials.take() {
+        Some(credentials) => credentials,
+        None => tokio::task::spawn_blocking(crate::Credentials::generate)
+            .await
+            .map_err(|e| Error::Config {
+                reason: format!("key generation stopped: {e}"),
+            })??,
+    };
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| Error::Config {
+            reason: format!("cannot listen on {}: {e}", config.listen),
+        })?;
+    let addr = listener.local_addr().map_err(|e| Error::Config {
+        reason: e.to_string(),
+    })?;
+    let faults =
+        crate::FaultInjector::new(config.fault_rate, config.fault_seed, config.fault_delay);
+    let shared = Arc::new(Shared {
+        credentials: Arc::new(credentials),
+        ledger: crate::Ledger::default(),
+        stats: Stats::default(),
+        faults,
+        clock: crate::system_clock(),
+        http: notify::client(),
+        base_url: format!("http://{addr}"),
+        payouts: std::sync::Mutex::default(),
+        config,
+    });
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
+    tracing::info!(%addr, "sandbox listening");
+    Ok(SandboxHandle {
+        addr,
+        shared,
+        stop,
+        task: Some(task),
+    })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                let shared = Arc::clone(&shared);
+                let mut stopped = stopped.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| handle(Arc::clone(&shared), request));
+                    let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                    tokio::select! {
+                        _ = connection => {}
+                        _ = stopped.changed() => {}
+                    }
+                });
+            }
+        }
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    request: http::Request<hyper::body::Incoming>,
+) -> Result<Answer, Dropped> {
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return Ok(bytes(413, "text/plain", b"request body too large".to_vec())),
+    };
+    let path = parts.uri.path().to_owned();
+    if let Some(rest) = path.strip_prefix("/_sandbox/") {
+        return Ok(control::handle(&shared, &parts, rest, &body));
+    }
+    let mut segments = path.trim_start_matches('/').splitn(2, '/');
+    let provider = segments.next().and_then(Provider::parse);
+    let rest = format!("/{}", segments.next().unwrap_or(""));
+    let Some(provider) = provider else {
+        return Ok(bytes(
+            404,
+            "text/plain",
+            b"no such provider; use /bluepay, /nomad or /scanforpay".to_vec(),
+        ));
+    };
+    Stats::bump(&shared.stats.requests);
+    let fault = shared.faults.next();
+    if let Some(kind) = fault {
+        shared.stats.fault(kind);
+    }
+    match fault {
+        Some(FaultKind::DropBeforeApply) => return Err(Dropped),
+        Some(FaultKind::ServerError) => {
+            return Ok(bytes(
+                503,
+                "text/html",
+                b"<html><body><h1>503 Service Unavailable</h1></body></html>".to_vec(),
+            ));
+        }
+        _ => {}
+    }
+    let answer = match provider {
+        Provider::Bluepay => bluepay::handle(&shared, &parts, &rest, &body).await,
+        Provider::Nomad => nomad::handle(&shared, &parts, &rest, &body).await,
+        Provider::Scanforpay => scanforpay::handle(&shared, &parts, &rest, &body).await,
+    };
+    match fault {
+        Some(FaultKind::DropAfterApply) => Err(Dropped),
+        Some(FaultKind::Delay) => {
+            tokio::time::sleep(shared.faults.delay).await;
+            Ok(answer)
+        }
+        _ => Ok(answer),
+    }
+}
+
+/// After a refund was recorded: make it final (now, or after the configured delay) and deliver
+/// the provider's notification.
+pub(crate) fn settle(
+    shared: &Arc<Shared>,
+    provider: Provider,
+    payment: Payment,
+    entry: RefundEntry,
+) {
+    if entry.status != RefundState::Pending {
+        notify_refund(shared, provider, &payment, &entry);
+        return;
+    }
+    let shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        tokio::time::sleep(shared.config.refund_delay).await;
+        let now = crate::now(&shared);
+        if let Some((payment, entry)) =
+            shared
+                .ledger
+                .finish(provider, &entry.refund_id, RefundState::Succeeded, now)
+        {
+            notify_refund(&shared, provider, &payment, &entry);
+        }
+    });
+}
+
+fn notify_refund(shared: &Arc<Shared>, provider: Provider, payment: &Payment, entry: &RefundEntry) {
+    let delivery = match provider {
+        Provider::Bluepay => bluepay::refund_notification(shared, payment, entry),
+        Provider::Nomad => nomad::refund_notification(payment, entry),
+        // ScanForPay documents no refund notification, only payment notifications.
+        Provider::Scanforpay => None,
+    };
+    if let Some(delivery) = delivery {
+        notify::deliver(shared, delivery);
+    }
+}

@@ -1,0 +1,87 @@
+//! Counters for `/_sandbox/stats`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+use crate::faults::FaultKind;
+
+/// What the sandbox has seen and done.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub(crate) requests: AtomicU64,
+    pub(crate) refunds_applied: AtomicU64,
+    pub(crate) duplicates: AtomicU64,
+    pub(crate) rejected: AtomicU64,
+    pub(crate) faults: [AtomicU64; 4],
+    pub(crate) notifications_sent: AtomicU64,
+    pub(crate) notifications_acknowledged: AtomicU64,
+}
+
+/// A copy of the counters, as `/_sandbox/stats` answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct StatsSnapshot {
+    /// Provider calls received (control calls excluded).
+    pub requests: u64,
+    /// Refunds recorded in the ledger.
+    pub refunds_applied: u64,
+    /// Refund requests that repeated a known refund id.
+    pub duplicates: u64,
+    /// Provider calls refused (signature, fields, rules).
+    pub rejected: u64,
+    /// Faults injected, all kinds.
+    pub faults_injected: u64,
+    /// Faults by kind.
+    pub faults_by_kind: FaultCounts,
+    /// Notification deliveries attempted.
+    pub notifications_sent: u64,
+    /// Notifications acknowledged the provider's way.
+    pub notifications_acknowledged: u64,
+}
+
+/// Faults injected, by kind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct FaultCounts {
+    /// Dropped before applying.
+    pub drop_before_apply: u64,
+    /// Applied, then dropped.
+    pub drop_after_apply: u64,
+    /// Answered 5xx.
+    pub server_error: u64,
+    /// Applied, answer delayed past the client's timeout.
+    pub delay: u64,
+}
+
+impl Stats {
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn fault(&self, kind: FaultKind) {
+        let index = FaultKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+        if let Some(counter) = self.faults.get(index) {
+            Stats::bump(counter);
+        }
+    }
+
+    /// The counters now.
+    pub(crate) fn snapshot(&self) -> StatsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let [a, b, c, d] = &self.faults;
+        StatsSnapshot {
+            requests: get(&self.requests),
+            refunds_applied: get(&self.refunds_applied),
+            duplicates: get(&self.duplicates),
+            rejected: get(&self.rejected),
+            faults_injected: get(a) + get(b) + get(c) + get(d),
+            faults_by_kind: FaultCounts {
+                drop_before_apply: get(a),
+                drop_after_apply: get(b),
+                server_error: get(c),
+                delay: get(d),
+            },
+            notifications_sent: get(&self.notifications_sent),
+            notifications_acknowledged: get(&self.notifications_acknowledged),
+        }
+    }
+}

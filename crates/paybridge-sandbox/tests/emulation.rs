@@ -1,0 +1,590 @@
+//! Each emulation driven with raw HTTP built here (hand-written bodies, signed with the
+//! primitives directly, not through our clients): the answers must be in the provider's words.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use paybridge_core::Currency;
+use paybridge_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
+use paybridge_sign::{canonical, sha256_keyed_hex};
+use serde_json::{Value, json};
+
+type Raw = Client<HttpConnector, Full<Bytes>>;
+
+fn raw_client() -> Raw {
+    Client::builder(TokioExecutor::new()).build(HttpConnector::new())
+}
+
+async fn sandbox(config: SandboxConfig) -> SandboxHandle {
+    Sandbox::start(SandboxConfig {
+        refund_delay: Duration::ZERO,
+        ..config
+    })
+    .await
+    .unwrap()
+}
+
+async fn send(client: &Raw, request: http::Request<Full<Bytes>>) -> (u16, Vec<u8>) {
+    let response = client.request(request).await.unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+}
+
+async fn post(
+    client: &Raw,
+    url: String,
+    body: Vec<u8>,
+    headers: &[(&str, &str)],
+) -> (u16, Vec<u8>) {
+    let mut builder = http::Request::post(url).header("content-type", "application/json");
+    for (k, v) in headers {
+        builder = builder.header(*k, *v);
+    }
+    send(client, builder.body(Full::new(Bytes::from(body))).unwrap()).await
+}
+
+fn now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+// ---- BluePay ----
+
+fn bluepay_envelope(sb: &SandboxHandle, param: &str, app_id: Option<&str>) -> Vec<u8> {
+    let creds = sb.credentials();
+    let sign = creds
+        .bluepay_merchant
+        .private
+        .sign_base64(param.as_bytes())
+        .unwrap();
+    serde_json::to_vec(
+        &json!({"appId": app_id.unwrap_or(&creds.bluepay_app_id), "sign": sign, "param": param}),
+    )
+    .unwrap()
+}
+
+async fn bluepay(sb: &SandboxHandle, client: &Raw, param: &str) -> Value {
+    let url = format!(
+        "{}/open-api/payment/refund",
+        sb.provider_url(Provider::Bluepay)
+    );
+    let (status, body) = post(client, url, bluepay_envelope(sb, param, None), &[]).await;
+    assert_eq!(status, 200);
+    serde_json::from_slice(&body).unwrap()
+}
+
+#[tokio::test]
+async fn bluepay_answers_in_bluepays_words() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let client = raw_client();
+    let payment = sb
+        .create_payment(Provider::Bluepay, 10_000, Currency::Thb)
+        .unwrap();
+    let ts = now();
+    let param = |id: &str, amount: i64| {
+        format!(
+            r#"{{"originalTransactionId":"{}","mchRefundOrderId":"{id}","refundAmount":{amount},"refundReason":"test","refundCallbackUrl":"http://127.0.0.1:9/cb","timestamp":{ts}}}"#,
+            payment.payment
+        )
+    };
+    // A good request: a PHP-ish param with spaces and unsorted keys, signed over its own bytes.
+    let answer = bluepay(&sb, &client, &param("r1", 4_000)).await;
+    assert_eq!(answer["code"], 10_000, "{answer}");
+    assert_eq!(answer["data"]["refundAmount"], 4_000);
+    assert_eq!(answer["data"]["refundStatus"], "COMPLETE");
+    // Duplicate id: 21407.
+    assert_eq!(
+        bluepay(&sb, &client, &param("r1", 4_000)).await["code"],
+        21_407
+    );
+    // Over-refund: 21406.
+    assert_eq!(
+        bluepay(&sb, &client, &param("r2", 6_001)).await["code"],
+        21_406
+    );
+    // Missing field: 21002.
+    let missing = format!(
+        r#"{{"originalTransactionId":"{}","refundAmount":1,"timestamp":{ts}}}"#,
+        payment.payment
+    );
+    assert_eq!(bluepay(&sb, &client, &missing).await["code"], 21_002);
+    // Unknown payment: 21006. Expired timestamp: 21009.
+    let unknown = param("r3", 1).replace(&payment.payment, "CU000000000000000000");
+    assert_eq!(bluepay(&sb, &client, &unknown).await["code"], 21_006);
+    assert_eq!(
+        bluepay(
+            &sb,
+            &client,
+            &param("r4", 1).replace(&ts.to_string(), &(ts - 3600).to_string())
+        )
+        .await["code"],
+        21_009
+    );
+    // Bad signature: 21001. Wrong app id: 21003.
+    let url = format!(
+        "{}/open-api/payment/refund",
+        sb.provider_url(Provider::Bluepay)
+    );
+    let mut forged: Value =
+        serde_json::from_slice(&bluepay_envelope(&sb, &param("r5", 1), None)).unwrap();
+    forged["param"] = Value::String(param("r5", 2));
+    let (_, body) = post(
+        &client,
+        url.clone(),
+        serde_json::to_vec(&forged).unwrap(),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["code"],
+        21_001
+    );
+    let (_, body) = post(
+        &client,
+        url,
+        bluepay_envelope(&sb, &param("r6", 1), Some("someone-else")),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["code"],
+        21_003
+    );
+    let view = sb
+        .ledger()
+        .payment(Provider::Bluepay, &payment.payment)
+        .unwrap();
+    assert_eq!(
+        (view.refunds.len(), view.refunded_minor()),
+        (1, 4_000),
+        "only the good refund was recorded"
+    );
+}
+
+// ---- Nomad ----
+
+async fn nomad(sb: &SandboxHandle, client: &Raw, body: &str, key: Option<&str>) -> (u16, Value) {
+    let creds = sb.credentials();
+    let url = format!(
+        "{}/refund/{}",
+        sb.provider_url(Provider::Nomad),
+        creds.nomad_merchant
+    );
+    let key = key.map_or_else(|| creds.nomad_api_key.expose().to_owned(), str::to_owned);
+    let (status, body) = post(
+        client,
+        url,
+        body.as_bytes().to_vec(),
+        &[("app-api-key", &key)],
+    )
+    .await;
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn nomad_answers_in_the_brokers_words() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let client = raw_client();
+    let payment = sb
+        .create_payment(Provider::Nomad, 100, Currency::Cny)
+        .unwrap();
+    let body = |id: &str, amount: &str| {
+        format!(
+            r#"{{"orderRef":"{}","refundOrderRef":"{id}","refundAmount":{amount},"totalAmount":100.0,"currency":"CNY"}}"#,
+            payment.order_ref
+        )
+    };
+    // `10.0` is an integral amount and is accepted.
+    let (status, answer) = nomad(&sb, &client, &body("r1", "10.0"), None).await;
+    assert_eq!(
+        (
+            status,
+            answer["status"].as_str(),
+            answer["refundAmount"].as_i64()
+        ),
+        (200, Some("SUCCESS"), Some(10)),
+        "{answer}"
+    );
+    // The same refund number: the original refund, not a second one.
+    let (status, again) = nomad(&sb, &client, &body("r1", "10"), None).await;
+    assert_eq!(
+        (status, again["refundId"].clone()),
+        (200, answer["refundId"].clone())
+    );
+    // Over-refund and a fractional fen: 422 with the detail.
+    let (status, over) = nomad(&sb, &client, &body("r2", "91"), None).await;
+    assert_eq!(status, 422, "{over}");
+    assert_eq!(nomad(&sb, &client, &body("r3", "1.5"), None).await.0, 422);
+    // Missing field: 422 naming it.
+    let (status, missing) = nomad(
+        &sb,
+        &client,
+        &format!(r#"{{"orderRef":"{}","refundAmount":1}}"#, payment.order_ref),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, missing["errors"][0]["field"].as_str()),
+        (422, Some("refundOrderRef"))
+    );
+    // Bad key: 401. The key as a query parameter (older clients) is accepted.
+    assert_eq!(
+        nomad(&sb, &client, &body("r4", "1"), Some("wrong")).await.0,
+        401
+    );
+    let creds = sb.credentials();
+    let url = format!(
+        "{}/refund/{}?app-api-key={}",
+        sb.provider_url(Provider::Nomad),
+        creds.nomad_merchant,
+        creds.nomad_api_key.expose()
+    );
+    let (status, _) = post(&client, url, body("r5", "1").into_bytes(), &[]).await;
+    assert_eq!(status, 200);
+    // Query refund.
+    let query = http::Request::get(format!(
+        "{}/refund/{}?refund_order_ref=r1",
+        sb.provider_url(Provider::Nomad),
+        creds.nomad_merchant
+    ))
+    .header("app-api-key", creds.nomad_api_key.expose())
+    .body(Full::new(Bytes::new()))
+    .unwrap();
+    let (status, found) = send(&client, query).await;
+    assert_eq!(
+        (
+            status,
+            serde_json::from_slice::<Value>(&found).unwrap()["refundOrderRef"].as_str()
+        ),
+        (200, Some("r1"))
+    );
+    assert_eq!(
+        sb.ledger()
+            .payment(Provider::Nomad, &payment.order_ref)
+            .unwrap()
+            .refunded_minor(),
+        11
+    );
+}
+
+// ---- ScanForPay ----
+
+fn sfp_envelope(sb: &SandboxHandle, request: &str) -> Vec<u8> {
+    let key = sb.credentials().scanforpay_sign_key.expose();
+    format!(
+        r#"{{"request":{request},"signature":"{}"}}"#,
+        sha256_keyed_hex(request.as_bytes(), key.as_bytes())
+    )
+    .into_bytes()
+}
+
+async fn scanforpay(sb: &SandboxHandle, client: &Raw, request: &str) -> Value {
+    let url = format!(
+        "{}/api/common/refund",
+        sb.provider_url(Provider::Scanforpay)
+    );
+    let (status, body) = post(client, url, sfp_envelope(sb, request), &[]).await;
+    assert_eq!(status, 200);
+    let key = sb.credentials().scanforpay_sign_key.expose();
+    let raw =
+        paybridge_scanforpay::verify_envelope(&body, key.as_bytes()).expect("the answer is signed");
+    serde_json::from_str::<Value>(raw).unwrap()["body"].clone()
+}
+
+#[tokio::test]
+async fn scanforpay_answers_in_scanforpays_words() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let client = raw_client();
+    let payment = sb
+        .create_payment(Provider::Scanforpay, 1_000, Currency::Hkd)
+        .unwrap();
+    let request = |refund_no: &str, amount: i64| {
+        // Written the PHP way (escaped slash), signed over these exact bytes.
+        format!(
+            r#"{{"header":{{"version":"1.0","partnerNo":"10001","reqMsgId":"fd03f269318045758af08f6cf324fb0f","reqTime":"2018-07-25T18:06:05+08:00","signType":"SHA256","note":"a\/b"}},"body":{{"partnerOrderNo":"{}","refundNo":"{refund_no}","orderAmount":{amount}}}}}"#,
+            payment.payment
+        )
+    };
+    let good = scanforpay(&sb, &client, &request("R1", 400)).await;
+    assert_eq!(
+        (
+            good["code"].as_i64(),
+            good["status"].as_i64(),
+            good["currency"].as_str()
+        ),
+        (Some(1), Some(1), Some("HKD")),
+        "{good}"
+    );
+    // The same refund number and amount: the original refund; another amount: 31.
+    assert_eq!(
+        scanforpay(&sb, &client, &request("R1", 400)).await["code"],
+        1
+    );
+    assert_eq!(
+        scanforpay(&sb, &client, &request("R1", 401)).await["code"],
+        31
+    );
+    // Over-refund: 35. Unknown order: 30. Missing field: 4.
+    assert_eq!(
+        scanforpay(&sb, &client, &request("R2", 601)).await["code"],
+        35
+    );
+    assert_eq!(
+        scanforpay(
+            &sb,
+            &client,
+            &request("R3", 1).replace(&payment.payment, "nope")
+        )
+        .await["code"],
+        30
+    );
+    let missing = request("R4", 1).replace(r#""orderAmount":1"#, r#""x":1"#);
+    assert_eq!(scanforpay(&sb, &client, &missing).await["code"], 4);
+    // Bad signature: 8.
+    let url = format!(
+        "{}/api/common/refund",
+        sb.provider_url(Provider::Scanforpay)
+    );
+    let mut forged = sfp_envelope(&sb, &request("R5", 1));
+    let last = forged.len() - 3;
+    forged[last] = if forged[last] == b'0' { b'1' } else { b'0' };
+    let (_, body) = post(&client, url, forged, &[]).await;
+    let key = sb.credentials().scanforpay_sign_key.expose();
+    let raw = paybridge_scanforpay::verify_envelope(&body, key.as_bytes()).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(raw).unwrap()["body"]["code"],
+        8
+    );
+    let _ = canonical::to_vec(&1).unwrap();
+    assert_eq!(
+        sb.ledger()
+            .payment(Provider::Scanforpay, &payment.payment)
+            .unwrap()
+            .refunded_minor(),
+        400
+    );
+}
+
+// ---- concurrency, notifications, faults ----
+
+fn sfp_refund(order: &str, refund_no: &str, amount: i64) -> String {
+    format!(
+        r#"{{"body":{{"orderAmount":{amount},"partnerOrderNo":"{order}","refundNo":"{refund_no}"}},"header":{{"partnerNo":"10001","reqMsgId":"{:0>32}","reqTime":"2024-01-01T00:00:00+08:00","signType":"SHA256","version":"1.0"}}}}"#,
+        refund_no
+    )
+}
+
+/// On ScanForPay, which caps refunds only by amount (Nomad, like WeChat Pay, also caps a payment
+/// at 50 refunds, so 100 successes are impossible there by the provider's own rules).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_refunds_never_pass_the_payment() {
+    let sb = Arc::new(sandbox(SandboxConfig::default()).await);
+    let payment = sb
+        .create_payment(Provider::Scanforpay, 100, Currency::Hkd)
+        .unwrap();
+    let client = raw_client();
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let (sb, client, order) = (Arc::clone(&sb), client.clone(), payment.payment.clone());
+            tokio::spawn(async move {
+                scanforpay(&sb, &client, &sfp_refund(&order, &format!("c{i}"), 1)).await["code"]
+                    .as_i64()
+            })
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for task in tasks {
+        codes.push(task.await.unwrap());
+    }
+    assert_eq!(codes.iter().filter(|c| **c == Some(1)).count(), 100);
+    assert_eq!(
+        codes.iter().filter(|c| **c == Some(35)).count(),
+        100,
+        "the rest exceed the refundable amount"
+    );
+    let view = sb
+        .ledger()
+        .payment(Provider::Scanforpay, &payment.payment)
+        .unwrap();
+    assert_eq!((view.refunds.len(), view.refunded_minor()), (100, 100));
+}
+
+async fn webhook(
+    acknowledge_from: usize,
+    ack: &'static str,
+) -> (String, Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&received);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 65536];
+            let mut len = 0;
+            loop {
+                let n = stream.read(&mut buf[len..]).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                len += n;
+                let text = &buf[..len];
+                if let Some(end) = text.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&text[..end]).to_ascii_lowercase();
+                    let cl: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .map_or(0, |v| v.trim().parse().unwrap());
+                    if len >= end + 4 + cl {
+                        let body = text[end + 4..end + 4 + cl].to_vec();
+                        let count = {
+                            let mut r = seen.lock().unwrap();
+                            r.push(body);
+                            r.len()
+                        };
+                        let (status, reply) = if count >= acknowledge_from {
+                            ("200 OK", ack)
+                        } else {
+                            ("500 Internal Server Error", "no")
+                        };
+                        let _ = stream.write_all(format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}", reply.len()).as_bytes()).await;
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    (url, received)
+}
+
+#[tokio::test]
+async fn notifications_verify_with_the_clients_own_verifier_and_are_redelivered_until_acked() {
+    let sb = sandbox(SandboxConfig {
+        notify_backoff: Duration::from_millis(20),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let client = raw_client();
+    let (url, received) = webhook(2, r#"{"code":10000,"message":"Success"}"#).await;
+    let payment = sb
+        .create_payment(Provider::Bluepay, 500, Currency::Thb)
+        .unwrap();
+    let param = format!(
+        r#"{{"originalTransactionId":"{}","mchRefundOrderId":"n1","refundAmount":500,"refundCallbackUrl":"{url}","timestamp":{}}}"#,
+        payment.payment,
+        now()
+    );
+    assert_eq!(bluepay(&sb, &client, &param).await["code"], 10_000);
+    for _ in 0..100 {
+        if sb.stats().notifications_acknowledged >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let bodies = received.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 2, "refused once, redelivered, acknowledged");
+    assert_eq!(
+        bodies[0], bodies[1],
+        "a redelivery repeats the same notification"
+    );
+    let platform = &sb.credentials().bluepay_platform.public;
+    let notification = paybridge_bluepay::verify_notification(platform, &bodies[0]).unwrap();
+    let unified = paybridge_bluepay::unified_notification(&notification).unwrap();
+    assert_eq!(
+        unified.event_name.as_deref(),
+        Some("payment.refund.success")
+    );
+    assert_eq!(sb.stats().notifications_acknowledged, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_of_every_kind_happen_and_the_ledger_matches_the_stats() {
+    let sb = sandbox(SandboxConfig {
+        fault_rate: 0.3,
+        fault_seed: 42,
+        fault_delay: Duration::from_millis(300),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let payment = sb
+        .create_payment(Provider::Scanforpay, 1_000_000, Currency::Hkd)
+        .unwrap();
+    let client = raw_client();
+    let url = format!(
+        "{}/api/common/refund",
+        sb.provider_url(Provider::Scanforpay)
+    );
+    let mut outcomes = std::collections::HashMap::new();
+    for i in 0..200 {
+        let request = http::Request::post(url.as_str())
+            .body(Full::new(Bytes::from(sfp_envelope(
+                &sb,
+                &sfp_refund(&payment.payment, &format!("f{i}"), 1),
+            ))))
+            .unwrap();
+        let outcome =
+            match tokio::time::timeout(Duration::from_millis(150), client.request(request)).await {
+                Err(_) => "timeout".to_owned(),
+                Ok(Err(_)) => "dropped".to_owned(),
+                Ok(Ok(response)) => response.status().as_u16().to_string(),
+            };
+        *outcomes.entry(outcome).or_insert(0) += 1;
+    }
+    let stats = sb.stats();
+    let kinds = &stats.faults_by_kind;
+    eprintln!("outcomes {outcomes:?}, stats {stats:?}");
+    assert!(
+        kinds.drop_before_apply > 0
+            && kinds.drop_after_apply > 0
+            && kinds.server_error > 0
+            && kinds.delay > 0,
+        "{kinds:?}"
+    );
+    for seen in ["503", "dropped", "timeout", "200"] {
+        assert!(
+            outcomes.get(seen).copied().unwrap_or(0) > 0,
+            "{seen} never observed: {outcomes:?}"
+        );
+    }
+    let recorded = sb
+        .ledger()
+        .payment(Provider::Scanforpay, &payment.payment)
+        .unwrap()
+        .refunds
+        .len() as u64;
+    assert_eq!(
+        recorded, stats.refunds_applied,
+        "every refund in the ledger is counted"
+    );
+    assert_eq!(
+        recorded,
+        200 - kinds.drop_before_apply - kinds.server_error,
+        "exactly the calls that got past the faults"
+    );
+}
