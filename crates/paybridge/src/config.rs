@@ -1,0 +1,383 @@
+//! `paybridge.toml`: where each provider is and where its secrets come from. Secrets are read
+//! from a file (`<name>_file`) or an environment variable (`<name>_env`), never written inline.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use paybridge_core::Error;
+use paybridge_sign::SecretString;
+use serde::Deserialize;
+
+fn config_error(reason: impl Into<String>) -> Error {
+    Error::Config {
+        reason: reason.into(),
+    }
+}
+
+/// A secret's source in the file.
+#[derive(Clone, Debug, Default, Deserialize)]
+struct SecretSource {
+    file: Option<PathBuf>,
+    env: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BluePaySection {
+    base_url: String,
+    app_id: String,
+    private_key_file: Option<PathBuf>,
+    private_key_env: Option<String>,
+    platform_public_key_file: Option<PathBuf>,
+    platform_public_key_env: Option<String>,
+    refund_callback_url: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NomadSection {
+    base_url: String,
+    merchant: String,
+    api_key_file: Option<PathBuf>,
+    api_key_env: Option<String>,
+    payment_method: Option<String>,
+    notify_url: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScanForPaySection {
+    base_url: String,
+    partner_no: String,
+    store_no: String,
+    sign_key_file: Option<PathBuf>,
+    sign_key_env: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransportSection {
+    connect_timeout_ms: Option<u64>,
+    request_timeout_ms: Option<u64>,
+    extra_ca_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bluepay: Option<BluePaySection>,
+    nomad: Option<NomadSection>,
+    scanforpay: Option<ScanForPaySection>,
+    #[serde(default)]
+    transport: TransportSection,
+}
+
+/// BluePay's settings, secrets loaded.
+#[derive(Clone, Debug)]
+pub struct BluePaySettings {
+    /// Base URL.
+    pub base_url: String,
+    /// App id.
+    pub app_id: String,
+    /// The merchant private key (PEM or base64 DER), a secret.
+    pub private_key: SecretString,
+    /// BluePay's platform public key (PEM or base64 DER).
+    pub platform_public_key: String,
+    /// Default refund callback URL.
+    pub refund_callback_url: Option<String>,
+}
+
+/// Nomad's settings, secrets loaded.
+#[derive(Clone, Debug)]
+pub struct NomadSettings {
+    /// Base URL.
+    pub base_url: String,
+    /// Merchant account name.
+    pub merchant: String,
+    /// The API key, a secret.
+    pub api_key: SecretString,
+    /// `wechatpay` or `alipay`.
+    pub payment_method: Option<String>,
+    /// Default refund notification URL.
+    pub notify_url: Option<String>,
+}
+
+/// ScanForPay's settings, secrets loaded.
+#[derive(Clone, Debug)]
+pub struct ScanForPaySettings {
+    /// Base URL.
+    pub base_url: String,
+    /// Partner number.
+    pub partner_no: String,
+    /// Store number.
+    pub store_no: String,
+    /// The sign key, a secret.
+    pub sign_key: SecretString,
+}
+
+/// Transport settings.
+#[derive(Clone, Debug, Default)]
+pub struct TransportSettings {
+    /// TCP connect timeout.
+    pub connect_timeout: Option<Duration>,
+    /// Whole-request timeout.
+    pub request_timeout: Option<Duration>,
+    /// An extra CA certificate (PEM) to trust.
+    pub extra_ca_pem: Option<Vec<u8>>,
+}
+
+/// A loaded configuration: every configured provider with its secrets in hand.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// BluePay, if configured.
+    pub bluepay: Option<BluePaySettings>,
+    /// Nomad, if configured.
+    pub nomad: Option<NomadSettings>,
+    /// ScanForPay, if configured.
+    pub scanforpay: Option<ScanForPaySettings>,
+    /// Transport.
+    pub transport: TransportSettings,
+}
+
+/// Reads `paybridge.toml` from the path given, else `$PAYBRIDGE_CONFIG`, else `./paybridge.toml`.
+pub fn config_path(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("PAYBRIDGE_CONFIG").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("paybridge.toml"))
+}
+
+/// The keys that would put a secret inline.
+const INLINE_SECRETS: [(&str, &str); 4] = [
+    ("private_key", "private_key_file or private_key_env"),
+    ("api_key", "api_key_file or api_key_env"),
+    ("sign_key", "sign_key_file or sign_key_env"),
+    (
+        "platform_public_key",
+        "platform_public_key_file or platform_public_key_env",
+    ),
+];
+
+impl Config {
+    /// Loads the configuration file at `path`, resolving secret files relative to it and secret
+    /// variables from the environment. `PAYBRIDGE_<PROVIDER>_BASE_URL` overrides a base URL.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            config_error(format!(
+                "cannot read the config file {}: {e}",
+                path.display()
+            ))
+        })?;
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Config::from_toml(&text, dir, &|name| std::env::var(name).ok())
+    }
+
+    /// Parses configuration text; `dir` anchors relative paths, `env` looks variables up.
+    pub fn from_toml(
+        text: &str,
+        dir: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, Error> {
+        let value: toml::Table = toml::from_str(text)
+            .map_err(|e| config_error(format!("invalid paybridge.toml: {e}")))?;
+        for (section, table) in &value {
+            let Some(table) = table.as_table() else {
+                continue;
+            };
+            for (key, instead) in INLINE_SECRETS {
+                if table.contains_key(key) {
+                    return Err(config_error(format!(
+                        "[{section}] {key} is inline; secrets are never written in the config file: use {instead}"
+                    )));
+                }
+            }
+        }
+        let file: FileConfig = toml::from_str(text)
+            .map_err(|e| config_error(format!("invalid paybridge.toml: {e}")))?;
+        let secret = |section: &str, name: &str, source: SecretSource| -> Result<String, Error> {
+            match (source.file, source.env) {
+                (Some(file), None) => {
+                    let path = if file.is_absolute() {
+                        file
+                    } else {
+                        dir.join(file)
+                    };
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        config_error(format!("[{section}] {name}_file {}: {e}", path.display()))
+                    })?;
+                    Ok(text.trim().to_owned())
+                }
+                (None, Some(var)) => env(&var).filter(|v| !v.is_empty()).ok_or_else(|| {
+                    config_error(format!(
+                        "[{section}] {name}_env: the environment variable {var} is not set"
+                    ))
+                }),
+                (Some(_), Some(_)) => Err(config_error(format!(
+                    "[{section}] give either {name}_file or {name}_env, not both"
+                ))),
+                (None, None) => Err(config_error(format!(
+                    "[{section}] {name}_file or {name}_env is required"
+                ))),
+            }
+        };
+        let base_url = |provider: &str, configured: String| {
+            env(&format!(
+                "PAYBRIDGE_{}_BASE_URL",
+                provider.to_ascii_uppercase()
+            ))
+            .unwrap_or(configured)
+        };
+        let bluepay = file
+            .bluepay
+            .map(|s| -> Result<BluePaySettings, Error> {
+                Ok(BluePaySettings {
+                    base_url: base_url("bluepay", s.base_url),
+                    app_id: s.app_id,
+                    private_key: SecretString::new(secret(
+                        "bluepay",
+                        "private_key",
+                        SecretSource {
+                            file: s.private_key_file,
+                            env: s.private_key_env,
+                        },
+                    )?),
+                    platform_public_key: secret(
+                        "bluepay",
+                        "platform_public_key",
+                        SecretSource {
+                            file: s.platform_public_key_file,
+                            env: s.platform_public_key_env,
+                        },
+                    )?,
+                    refund_callback_url: s.refund_callback_url,
+                })
+            })
+            .transpose()?;
+        let nomad = file
+            .nomad
+            .map(|s| -> Result<NomadSettings, Error> {
+                Ok(NomadSettings {
+                    base_url: base_url("nomad", s.base_url),
+                    merchant: s.merchant,
+                    api_key: SecretString::new(secret(
+                        "nomad",
+                        "api_key",
+                        SecretSource {
+                            file: s.api_key_file,
+                            env: s.api_key_env,
+                        },
+                    )?),
+                    payment_method: s.payment_method,
+                    notify_url: s.notify_url,
+                })
+            })
+            .transpose()?;
+        let scanforpay = file
+            .scanforpay
+            .map(|s| -> Result<ScanForPaySettings, Error> {
+                Ok(ScanForPaySettings {
+                    base_url: base_url("scanforpay", s.base_url),
+                    partner_no: s.partner_no,
+                    store_no: s.store_no,
+                    sign_key: SecretString::new(secret(
+                        "scanforpay",
+                        "sign_key",
+                        SecretSource {
+                            file: s.sign_key_file,
+                            env: s.sign_key_env,
+                        },
+                    )?),
+                })
+            })
+            .transpose()?;
+        let extra_ca_pem = file
+            .transport
+            .extra_ca_file
+            .map(|f| {
+                let path = if f.is_absolute() { f } else { dir.join(f) };
+                std::fs::read(&path).map_err(|e| {
+                    config_error(format!("[transport] extra_ca_file {}: {e}", path.display()))
+                })
+            })
+            .transpose()?;
+        Ok(Config {
+            bluepay,
+            nomad,
+            scanforpay,
+            transport: TransportSettings {
+                connect_timeout: file.transport.connect_timeout_ms.map(Duration::from_millis),
+                request_timeout: file.transport.request_timeout_ms.map(Duration::from_millis),
+                extra_ca_pem,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "NOMAD_API_KEY" => Some("nmd_key".into()),
+            "PAYBRIDGE_NOMAD_BASE_URL" => Some("http://127.0.0.1:1/nomad".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn loads_secrets_from_env_and_files_and_refuses_inline_ones() {
+        let dir = std::env::temp_dir().join(format!("pb-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("sign-key"), "sfp-key\n").unwrap();
+        let text = r#"
+[nomad]
+base_url = "https://nomad.samarkand-global.cn/broker/v1"
+merchant = "wechat.sh_smk"
+api_key_env = "NOMAD_API_KEY"
+
+[scanforpay]
+base_url = "https://pay.scanforpay.com"
+partner_no = "10001"
+store_no = "S1"
+sign_key_file = "sign-key"
+"#;
+        let config = Config::from_toml(text, &dir, &env).unwrap();
+        let nomad = config.nomad.unwrap();
+        assert_eq!(
+            (nomad.api_key.expose(), nomad.base_url.as_str()),
+            ("nmd_key", "http://127.0.0.1:1/nomad")
+        );
+        assert_eq!(config.scanforpay.unwrap().sign_key.expose(), "sfp-key");
+        assert!(config.bluepay.is_none());
+
+        let inline =
+            "[nomad]\nbase_url = \"https://x\"\nmerchant = \"m\"\napi_key = \"sk_live_123\"\n";
+        let err = Config::from_toml(inline, &dir, &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("inline") && err.contains("api_key_env") && !err.contains("sk_live_123"),
+            "{err}"
+        );
+        let missing =
+            "[nomad]\nbase_url = \"https://x\"\nmerchant = \"m\"\napi_key_env = \"UNSET_VAR\"\n";
+        assert!(
+            Config::from_toml(missing, &dir, &env)
+                .unwrap_err()
+                .to_string()
+                .contains("UNSET_VAR")
+        );
+        let typo = "[nomad]\nbase_ur = \"https://x\"\n";
+        assert!(
+            Config::from_toml(typo, &dir, &env)
+                .unwrap_err()
+                .to_string()
+                .contains("base_ur")
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -1,0 +1,33 @@
+//! paybridge: refunds (and the rest of the payment lifecycle) across Asian payment providers.
+//!
+//! This facade re-exports the core types, the signing and transport crates, and each provider
+//! crate behind its cargo feature (`bluepay`, `nomad`, `scanforpay`, all on by default). It adds
+//! what a program needs to use several providers at once: [`Config`] (`paybridge.toml`, secrets
+//! from the environment or files), a [`Gateway`] holding providers by name, and
+//! [`reliable_refund`], which never pays twice and never reports a guess.
+#![forbid(unsafe_code)]
+
+mod config;
+mod gateway;
+mod reliable;
+
+pub use config::{
+    BluePaySettings, Config, NomadSettings, ScanForPaySettings, TransportSettings, config_path,
+};
+pub use gateway::{Gateway, SUPPORTED};
+pub use reliable::{RefundOutcome, ReliablePolicy, reliable_refund};
+
+pub use paybridge_core as core;
+pub use paybridge_core::{
+    Currency, Error, MerchantRefundId, Money, Notification, OrderRef, PaymentRef, Refund,
+    RefundLookup, RefundProvider, RefundRequest, RefundStatus,
+};
+pub use paybridge_sign as sign;
+pub use paybridge_transport as transport;
+
+#[cfg(feature = "bluepay")]
+pub use paybridge_bluepay as bluepay;
+#[cfg(feature = "nomad")]
+pub use paybridge_nomad as nomad;
+#[cfg(feature = "scanforpay")]
+pub use paybridge_scanforpay as scanforpay;
