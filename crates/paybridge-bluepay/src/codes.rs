@@ -39,7 +39,9 @@ pub fn classify(code: i64) -> (RejectionClass, &'static str) {
         21_406 => (CallerError, "refund amount invalid"),
         21_407 => (Duplicate, "duplicate mchRefundOrderId"),
         21_408 => (ProviderState, "original transaction not completed"),
-        21_409 => (ProviderState, "a pending refund exists"),
+        // One pending refund per payment: this clears by itself once the other settles, and the
+        // same mchRefundOrderId can safely be sent again — so it is retried, not reported.
+        21_409 => (Retryable, "a pending refund exists"),
         _ => (ProviderState, "unknown code"),
     }
 }

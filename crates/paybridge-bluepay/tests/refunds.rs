@@ -125,7 +125,6 @@ async fn every_code_class_is_reported_as_such() {
         (21_001, RejectionClass::Authentication),
         (21_002, RejectionClass::CallerError),
         (21_402, RejectionClass::ProviderState),
-        (21_409, RejectionClass::ProviderState),
         (21_015, RejectionClass::Duplicate),
     ] {
         let client = client(MockTransport::scripted([code(c)]));

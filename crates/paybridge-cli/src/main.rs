@@ -1,1 +1,121 @@
-fn main() {}
+//! `paybridge`: refunds across BluePay, Nomad and ScanForPay from the command line.
+#![forbid(unsafe_code)]
+
+mod batch;
+mod commands;
+mod demo;
+mod exit;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Refunds across Asian payment providers: BluePay, Nomad (WeChat Pay / Alipay), ScanForPay.
+///
+/// JSON goes to stdout, messages to stderr (RUST_LOG sets how much is logged; no level ever
+/// prints a secret). Exit codes: 0 ok; 2 bad input or config (nothing was sent); 3 the provider
+/// rejected the request; 4 transport failure or outcome unknown; 5 signature verification failed.
+#[derive(Parser, Debug)]
+#[command(name = "paybridge", version, about, long_about = None)]
+struct Cli {
+    /// The configuration file (else $PAYBRIDGE_CONFIG, else ./paybridge.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Runs the whole refund story for every provider against an in-process sandbox.
+    ///
+    /// Example: paybridge demo
+    Demo,
+    /// Runs the sandbox until killed, printing {"listen", "config"} once it listens.
+    ///
+    /// Example: paybridge sandbox --listen 127.0.0.1:8700 --write-config sandbox/paybridge.toml
+    Sandbox(commands::SandboxArgs),
+    /// Refunds (part of) one payment and prints the unified refund JSON.
+    ///
+    /// Example: paybridge refund --provider bluepay --payment CU518563189147832780 --refund-id r-1 --amount 12.34 --currency THB
+    Refund(commands::RefundArgs),
+    /// Looks one refund up.
+    ///
+    /// Example: paybridge refund-status --provider nomad --refund-id r-1 --order-ref test20220125001
+    RefundStatus(commands::StatusArgs),
+    /// Refunds every row of a CSV file exactly once, even across crashes and re-runs.
+    ///
+    /// Example: paybridge batch refunds.csv --provider scanforpay --concurrency 8
+    Batch(batch::BatchArgs),
+    /// Notification commands.
+    #[command(subcommand)]
+    Notification(NotificationCommand),
+    /// Prints the RFC 8785 canonical form of a JSON document (no trailing newline).
+    ///
+    /// Example: echo '{"b":1,"a":[1.0,"x"]}' | paybridge canonicalize
+    Canonicalize(FileArg),
+    /// Prints the signed wire envelope for a provider request body (for debugging).
+    ///
+    /// Example: paybridge sign --provider scanforpay body.json
+    Sign(commands::SignArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum NotificationCommand {
+    /// Verifies a raw notification body and prints the parsed notification.
+    ///
+    /// Example: paybridge notification verify --provider bluepay notification.json
+    Verify(commands::VerifyArgs),
+}
+
+/// An input file; standard input when absent.
+#[derive(Args, Debug)]
+struct FileArg {
+    /// The file to read (standard input by default).
+    file: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            return exit::Failure {
+                code: 4,
+                kind: "runtime",
+                message: e.to_string(),
+            }
+            .report();
+        }
+    };
+    let config = cli.config.as_deref();
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Demo => demo::run().await,
+            Command::Sandbox(args) => commands::sandbox(args).await,
+            Command::Refund(args) => commands::refund(config, args).await,
+            Command::RefundStatus(args) => commands::refund_status(config, args).await,
+            Command::Batch(args) => batch::run(config, args).await,
+            Command::Notification(NotificationCommand::Verify(args)) => {
+                commands::verify(config, args).await
+            }
+            Command::Canonicalize(FileArg { file }) => commands::canonicalize(file.as_deref()),
+            Command::Sign(args) => commands::sign(config, args),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}

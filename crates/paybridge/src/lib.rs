@@ -19,8 +19,8 @@ pub use reliable::{RefundOutcome, ReliablePolicy, reliable_refund};
 
 pub use paybridge_core as core;
 pub use paybridge_core::{
-    Currency, Error, MerchantRefundId, Money, Notification, OrderRef, PaymentRef, Refund,
-    RefundLookup, RefundProvider, RefundRequest, RefundStatus,
+    Currency, Error, MerchantRefundId, Money, Notification, NotificationEvent, OrderRef,
+    PaymentRef, Refund, RefundLookup, RefundProvider, RefundRequest, RefundStatus,
 };
 pub use paybridge_sign as sign;
 pub use paybridge_transport as transport;

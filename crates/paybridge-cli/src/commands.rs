@@ -1,0 +1,405 @@
+//! The single-shot commands: sandbox, refund, refund-status, notification verify, canonicalize,
+//! sign.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytes::Bytes;
+use clap::Args;
+use paybridge::scanforpay::requests::Endpoint;
+use paybridge::sign::{RsaPrivateKey, canonical};
+use paybridge::{
+    Config, Currency, Gateway, MerchantRefundId, Money, OrderRef, PaymentRef, RefundLookup,
+    RefundOutcome, RefundRequest, ReliablePolicy, config_path, reliable_refund,
+};
+use paybridge_sandbox::{Sandbox, SandboxConfig};
+
+use crate::exit::Failure;
+use crate::output;
+
+/// `paybridge sandbox` options.
+#[derive(Args, Debug)]
+pub(crate) struct SandboxArgs {
+    /// The loopback address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8700")]
+    listen: SocketAddr,
+    /// Write a paybridge.toml (and key files beside it) pointing every provider at the sandbox.
+    #[arg(long, value_name = "FILE")]
+    write_config: Option<PathBuf>,
+    /// Share of provider calls that fail (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    fault_rate: f64,
+    /// Seed of the fault sequence, to replay a run.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How long refunds stay pending, in milliseconds (0: final at once).
+    #[arg(long, default_value_t = 200)]
+    refund_delay_ms: u64,
+}
+
+/// `paybridge refund` options.
+#[derive(Args, Debug)]
+pub(crate) struct RefundArgs {
+    /// bluepay, nomad or scanforpay.
+    #[arg(long)]
+    pub(crate) provider: String,
+    /// The provider's payment reference (bluepay: originalTransactionId; nomad: transactionId;
+    /// scanforpay: partnerOrderNo).
+    #[arg(long)]
+    pub(crate) payment: Option<String>,
+    /// Your refund id: the idempotency key; reuse it to retry.
+    #[arg(long)]
+    pub(crate) refund_id: String,
+    /// The amount as a decimal (12.34).
+    #[arg(long)]
+    pub(crate) amount: String,
+    /// ISO 4217 currency (THB, CNY, HKD…).
+    #[arg(long)]
+    pub(crate) currency: String,
+    /// The payment's total, as a decimal (nomad).
+    #[arg(long)]
+    pub(crate) total: Option<String>,
+    /// The merchant order reference (nomad).
+    #[arg(long)]
+    pub(crate) order_ref: Option<String>,
+    /// Shown to the customer.
+    #[arg(long)]
+    pub(crate) reason: Option<String>,
+    /// Where the provider sends the refund notification.
+    #[arg(long)]
+    pub(crate) notify_url: Option<String>,
+}
+
+/// `paybridge refund-status` options.
+#[derive(Args, Debug)]
+pub(crate) struct StatusArgs {
+    /// bluepay, nomad or scanforpay.
+    #[arg(long)]
+    provider: String,
+    /// Your refund id.
+    #[arg(long)]
+    refund_id: String,
+    /// The provider's payment reference (bluepay, scanforpay).
+    #[arg(long)]
+    payment: Option<String>,
+    /// The merchant order reference (nomad).
+    #[arg(long)]
+    order_ref: Option<String>,
+}
+
+/// `paybridge notification verify` options.
+#[derive(Args, Debug)]
+pub(crate) struct VerifyArgs {
+    /// bluepay, nomad or scanforpay.
+    #[arg(long)]
+    provider: String,
+    /// The raw notification body (standard input by default).
+    file: Option<PathBuf>,
+}
+
+/// `paybridge sign` options.
+#[derive(Args, Debug)]
+pub(crate) struct SignArgs {
+    /// bluepay, nomad or scanforpay.
+    #[arg(long)]
+    provider: String,
+    /// The request body as JSON (standard input by default).
+    file: Option<PathBuf>,
+}
+
+pub(crate) fn read_input(file: Option<&Path>) -> Result<Vec<u8>, Failure> {
+    match file {
+        Some(path) => std::fs::read(path)
+            .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display()))),
+        None => {
+            let mut buffer = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buffer)
+                .map_err(|e| Failure::input(format!("cannot read standard input: {e}")))?;
+            Ok(buffer)
+        }
+    }
+}
+
+pub(crate) fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
+    Ok(Config::load(&config_path(path))?)
+}
+
+pub(crate) fn load_gateway(path: Option<&Path>) -> Result<Gateway, Failure> {
+    Ok(Gateway::from_config(&load_config(path)?)?)
+}
+
+pub(crate) fn known_provider(name: &str) -> Result<(), Failure> {
+    if paybridge::SUPPORTED.contains(&name) {
+        Ok(())
+    } else {
+        Err(Failure::input(format!(
+            "unknown provider {name:?}: use one of {}",
+            paybridge::SUPPORTED.join(", ")
+        )))
+    }
+}
+
+fn currency(code: &str) -> Result<Currency, Failure> {
+    Currency::from_code(code).map_err(|e| Failure::input(format!("--currency: {e}")))
+}
+
+/// A refund request as text fields, from the command line or a CSV row.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct RequestFields<'a> {
+    pub(crate) refund_id: &'a str,
+    pub(crate) amount: &'a str,
+    pub(crate) currency: &'a str,
+    pub(crate) payment: Option<&'a str>,
+    pub(crate) order_ref: Option<&'a str>,
+    pub(crate) total: Option<&'a str>,
+    pub(crate) reason: Option<&'a str>,
+    pub(crate) notify_url: Option<&'a str>,
+}
+
+/// Builds and validates a refund request from text fields.
+pub(crate) fn build_request(fields: &RequestFields<'_>) -> Result<RefundRequest, Failure> {
+    let RequestFields {
+        refund_id,
+        amount,
+        currency: currency_code,
+        payment,
+        order_ref,
+        total,
+        reason,
+        notify_url,
+    } = *fields;
+    let currency = currency(currency_code)?;
+    let money = |field: &str, text: &str| {
+        Money::parse(text, currency).map_err(|e| Failure::input(format!("{field}: {e}")))
+    };
+    let refund_id =
+        MerchantRefundId::new(refund_id).map_err(|e| Failure::input(format!("refund id: {e}")))?;
+    let mut builder = RefundRequest::builder(refund_id, money("amount", amount)?);
+    if let Some(payment) = payment.filter(|p| !p.is_empty()) {
+        builder = builder.payment(
+            PaymentRef::new(payment).map_err(|e| Failure::input(format!("payment: {e}")))?,
+        );
+    }
+    if let Some(order_ref) = order_ref.filter(|o| !o.is_empty()) {
+        builder = builder.order_ref(
+            OrderRef::new(order_ref).map_err(|e| Failure::input(format!("order ref: {e}")))?,
+        );
+    }
+    if let Some(total) = total.filter(|t| !t.is_empty()) {
+        builder = builder.total(money("total", total)?);
+    }
+    if let Some(reason) = reason.filter(|r| !r.is_empty()) {
+        builder = builder.reason(reason);
+    }
+    if let Some(url) = notify_url.filter(|u| !u.is_empty()) {
+        builder = builder.notify_url(url);
+    }
+    Ok(builder.build()?)
+}
+
+fn outcome_result(outcome: RefundOutcome) -> Result<(), Failure> {
+    match outcome {
+        RefundOutcome::Refunded(refund) => {
+            output::line(&refund);
+            Ok(())
+        }
+        RefundOutcome::Unknown(error) => Err(Failure {
+            code: 4,
+            kind: "outcome_unknown",
+            message: format!(
+                "{error} — the refund may have been applied; run refund-status with the same refund id"
+            ),
+        }),
+        other => Err(other
+            .error()
+            .cloned()
+            .map_or_else(|| Failure::input("refund failed"), Failure::from)),
+    }
+}
+
+pub(crate) async fn refund(config: Option<&Path>, args: RefundArgs) -> Result<(), Failure> {
+    known_provider(&args.provider)?;
+    let request = build_request(&RequestFields {
+        refund_id: &args.refund_id,
+        amount: &args.amount,
+        currency: &args.currency,
+        payment: args.payment.as_deref(),
+        order_ref: args.order_ref.as_deref(),
+        total: args.total.as_deref(),
+        reason: args.reason.as_deref(),
+        notify_url: args.notify_url.as_deref(),
+    })?;
+    let gateway = load_gateway(config)?;
+    let provider = gateway.provider(&args.provider)?;
+    outcome_result(reliable_refund(provider.as_ref(), &request, &ReliablePolicy::default()).await)
+}
+
+pub(crate) async fn refund_status(config: Option<&Path>, args: StatusArgs) -> Result<(), Failure> {
+    known_provider(&args.provider)?;
+    let mut lookup = RefundLookup::new(
+        MerchantRefundId::new(args.refund_id)
+            .map_err(|e| Failure::input(format!("refund id: {e}")))?,
+    );
+    lookup.payment = args
+        .payment
+        .map(PaymentRef::new)
+        .transpose()
+        .map_err(|e| Failure::input(format!("payment: {e}")))?;
+    lookup.order_ref = args
+        .order_ref
+        .map(OrderRef::new)
+        .transpose()
+        .map_err(|e| Failure::input(format!("order ref: {e}")))?;
+    let gateway = load_gateway(config)?;
+    let refund = gateway
+        .provider(&args.provider)?
+        .refund_status(&lookup)
+        .await?;
+    output::line(&refund);
+    Ok(())
+}
+
+pub(crate) async fn verify(config: Option<&Path>, args: VerifyArgs) -> Result<(), Failure> {
+    known_provider(&args.provider)?;
+    let body = read_input(args.file.as_deref())?;
+    let gateway = load_gateway(config)?;
+    let request = http::Request::post("/notification")
+        .body(Bytes::from(body))
+        .map_err(|e| Failure::input(e.to_string()))?;
+    let notification = gateway
+        .provider(&args.provider)?
+        .verify_notification(&request)
+        .await?;
+    output::line(&notification);
+    Ok(())
+}
+
+pub(crate) fn canonicalize(file: Option<&Path>) -> Result<(), Failure> {
+    let input = read_input(file)?;
+    let canonical = canonical::canonicalize(&input)
+        .map_err(|e| Failure::input(format!("not canonicalizable: {e}")))?;
+    output::raw(&canonical);
+    Ok(())
+}
+
+/// Any JSON object as a ScanForPay body, for `sign`.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+struct AnyBody(serde_json::Value);
+
+impl Endpoint for AnyBody {
+    const PATH: &'static str = "/";
+    type Response = paybridge::scanforpay::responses::PayQueryResponse;
+}
+
+pub(crate) fn sign(config: Option<&Path>, args: SignArgs) -> Result<(), Failure> {
+    known_provider(&args.provider)?;
+    let input = read_input(args.file.as_deref())?;
+    let body: serde_json::Value = serde_json::from_slice(&input)
+        .map_err(|e| Failure::input(format!("the body is not JSON: {e}")))?;
+    if !body.is_object() {
+        return Err(Failure::input("the body must be a JSON object"));
+    }
+    let config = load_config(config)?;
+    let not_configured =
+        |p: &str| Failure::input(format!("{p} is not configured in paybridge.toml"));
+    match args.provider.as_str() {
+        "bluepay" => {
+            let settings = config.bluepay.ok_or_else(|| not_configured("bluepay"))?;
+            let key = RsaPrivateKey::from_bytes(settings.private_key.expose().as_bytes())
+                .map_err(|e| Failure::input(format!("[bluepay] private key: {e}")))?;
+            let param = canonical::to_string(&body).map_err(|e| Failure::input(e.to_string()))?;
+            let sign = key
+                .sign_base64(param.as_bytes())
+                .map_err(|e| Failure::input(e.to_string()))?;
+            output::line(
+                &serde_json::json!({ "appId": settings.app_id, "sign": sign, "param": param }),
+            );
+        }
+        "scanforpay" => {
+            let settings = config
+                .scanforpay
+                .ok_or_else(|| not_configured("scanforpay"))?;
+            let codec = paybridge::scanforpay::Codec::new(
+                &settings.base_url,
+                &settings.partner_no,
+                settings.sign_key,
+            )?;
+            let id = paybridge::core::RandomIdGenerator::new();
+            use paybridge::core::{Clock, IdGenerator};
+            let envelope = codec.envelope(
+                &AnyBody(body),
+                &id.next_id(),
+                paybridge::core::SystemClock.now(),
+            )?;
+            output::raw(&envelope);
+            output::raw(b"\n");
+        }
+        _ => {
+            // The broker signs nothing: show the request as it would be sent, key masked.
+            let settings = config.nomad.ok_or_else(|| not_configured("nomad"))?;
+            output::line(&serde_json::json!({
+                "method": "POST",
+                "url": format!("{}/refund/{}", settings.base_url, paybridge::nomad::percent_encode(&settings.merchant)),
+                "headers": { "app-api-key": "[redacted]", "content-type": "application/json" },
+                "body": body,
+            }));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        return Err(Failure::input("--fault-rate must be between 0 and 1"));
+    }
+    let sandbox = Sandbox::start(SandboxConfig {
+        listen: args.listen,
+        fault_rate: args.fault_rate,
+        fault_seed: args.seed,
+        refund_delay: Duration::from_millis(args.refund_delay_ms),
+        ..SandboxConfig::default()
+    })
+    .await?;
+    if let Some(path) = &args.write_config {
+        sandbox
+            .write_config(path)
+            .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
+    }
+    output::line(&serde_json::json!({
+        "listen": sandbox.addr().to_string(),
+        "config": args.write_config.as_ref().map(|p| p.display().to_string()),
+    }));
+    output::say(&format!(
+        "sandbox listening on {}; Ctrl-C to stop",
+        sandbox.base_url()
+    ));
+    shutdown_signal().await;
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
