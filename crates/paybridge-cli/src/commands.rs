@@ -53,13 +53,13 @@ pub(crate) struct RefundArgs {
     #[arg(long)]
     pub(crate) refund_id: String,
     /// The amount as a decimal (12.34).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub(crate) amount: String,
     /// ISO 4217 currency (THB, CNY, HKD…).
     #[arg(long)]
     pub(crate) currency: String,
     /// The payment's total, as a decimal (nomad).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub(crate) total: Option<String>,
     /// The merchant order reference (nomad).
     #[arg(long)]
@@ -87,6 +87,12 @@ pub(crate) struct StatusArgs {
     /// The merchant order reference (nomad).
     #[arg(long)]
     order_ref: Option<String>,
+    /// The refund's amount, to check it (and, for scanforpay, to recognise a full refund).
+    #[arg(long, requires = "currency", allow_hyphen_values = true)]
+    amount: Option<String>,
+    /// The currency of --amount.
+    #[arg(long, requires = "amount")]
+    currency: Option<String>,
 }
 
 /// `paybridge notification verify` options.
@@ -253,6 +259,10 @@ pub(crate) async fn refund_status(config: Option<&Path>, args: StatusArgs) -> Re
         .map(OrderRef::new)
         .transpose()
         .map_err(|e| Failure::input(format!("order ref: {e}")))?;
+    if let (Some(amount), Some(code)) = (&args.amount, &args.currency) {
+        let money = Money::parse(amount, currency(code)?);
+        lookup.amount = Some(money.map_err(|e| Failure::input(format!("amount: {e}")))?);
+    }
     let gateway = load_gateway(config)?;
     let refund = gateway
         .provider(&args.provider)?

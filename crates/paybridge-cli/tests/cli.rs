@@ -1,0 +1,1086 @@
+//! The built `paybridge` binary, driven the way a user (or a script) drives it, against a
+//! sandbox: every command end to end, a batch killed with SIGKILL and re-run until done, and a
+//! table of bad invocations that must exit 2 having sent nothing.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use paybridge_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pb-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn sandbox(name: &str) -> (SandboxHandle, PathBuf) {
+    let sb = Sandbox::start(SandboxConfig {
+        refund_delay: Duration::ZERO,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let config = temp(name).join("paybridge.toml");
+    sb.write_config(&config).unwrap();
+    (sb, config)
+}
+
+/// Runs the binary (off the async runtime) with `stdin`.
+async fn run(args: Vec<String>, stdin: Option<Vec<u8>>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .env_remove("PAYBRIDGE_CONFIG")
+            .env("RUST_LOG", "off")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(input) = stdin {
+            child.stdin.take().unwrap().write_all(&input).unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn config_arg(config: &Path) -> String {
+    config.display().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_runs_and_succeeds() {
+    let output = run(args(&["demo"]), None).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "demo failed:\n{stderr}");
+    let summary = &json_lines(&output)[0];
+    assert_eq!(summary["ok"], true);
+    assert_eq!(summary["providers"].as_array().unwrap().len(), 3);
+    assert!(
+        stderr.contains("notification") && !stderr.contains("FAIL"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refund_and_status_for_every_provider() {
+    let (sb, config) = sandbox("refund").await;
+    let c = config_arg(&config);
+    for (provider, currency, amount, total) in [
+        (Provider::Bluepay, "THB", "12.34", "100.00"),
+        (Provider::Nomad, "CNY", "1.50", "100.00"),
+        (Provider::Scanforpay, "HKD", "100.00", "100.00"),
+    ] {
+        let payment = sb
+            .create_payment(
+                provider,
+                10_000,
+                paybridge::Currency::from_code(currency).unwrap(),
+            )
+            .unwrap();
+        let output = run(
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                provider.name(),
+                "--payment",
+                &payment.payment,
+                "--order-ref",
+                &payment.order_ref,
+                "--total",
+                total,
+                "--refund-id",
+                "cli-1",
+                "--amount",
+                amount,
+                "--currency",
+                currency,
+                "--notify-url",
+                "http://127.0.0.1:9/hook",
+            ]),
+            None,
+        )
+        .await;
+        assert!(
+            output.status.success(),
+            "{provider}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let refund = &json_lines(&output)[0];
+        assert_eq!(
+            (refund["provider"].as_str(), refund["refund_id"].as_str()),
+            (Some(provider.name()), Some("cli-1"))
+        );
+        assert_eq!(refund["status"], "succeeded");
+        // The global option after the command works too.
+        let status = run(
+            args(&[
+                "refund-status",
+                "--provider",
+                provider.name(),
+                "--refund-id",
+                "cli-1",
+                "--payment",
+                &payment.payment,
+                "--order-ref",
+                &payment.order_ref,
+                "--amount",
+                amount,
+                "--currency",
+                currency,
+                "--config",
+                &c,
+            ]),
+            None,
+        )
+        .await;
+        let lines = json_lines(&status);
+        match provider {
+            // Full refund: the payment query can tell.
+            Provider::Scanforpay => assert!(
+                status.status.success(),
+                "{}",
+                String::from_utf8_lossy(&status.stderr)
+            ),
+            _ => {
+                assert!(
+                    status.status.success(),
+                    "{provider}: {}",
+                    String::from_utf8_lossy(&status.stderr)
+                );
+                assert_eq!(lines[0]["amount"], refund["amount"]);
+            }
+        }
+        let ledger = sb.ledger().payment(provider, &payment.payment).unwrap();
+        assert_eq!(ledger.refunds.len(), 1, "{provider}");
+    }
+    // A refund the provider refuses exits 3; one it does not have exits 3 too.
+    let payment = sb
+        .create_payment(Provider::Nomad, 100, paybridge::Currency::Cny)
+        .unwrap();
+    let over = run(
+        args(&[
+            "--config",
+            &c,
+            "refund",
+            "--provider",
+            "nomad",
+            "--order-ref",
+            &payment.order_ref,
+            "--total",
+            "1.00",
+            "--refund-id",
+            "x1",
+            "--amount",
+            "0.50",
+            "--currency",
+            "CNY",
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(over.status.code(), Some(0));
+    let over = run(
+        args(&[
+            "--config",
+            &c,
+            "refund",
+            "--provider",
+            "nomad",
+            "--order-ref",
+            &payment.order_ref,
+            "--total",
+            "1.00",
+            "--refund-id",
+            "x2",
+            "--amount",
+            "0.60",
+            "--currency",
+            "CNY",
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(
+        over.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&over.stderr)
+    );
+    let missing = run(
+        args(&[
+            "--config",
+            &c,
+            "refund-status",
+            "--provider",
+            "nomad",
+            "--refund-id",
+            "never",
+        ]),
+        None,
+    )
+    .await;
+    assert_eq!(missing.status.code(), Some(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canonicalize_sign_and_notification_verify() {
+    let (sb, config) = sandbox("tools").await;
+    let c = config_arg(&config);
+    let out = run(
+        args(&["canonicalize"]),
+        Some(br#"{ "b": 1.0, "a": ["\u0041", 1e2] }"#.to_vec()),
+    )
+    .await;
+    assert!(out.status.success());
+    assert_eq!(
+        out.stdout, br#"{"a":["A",100],"b":1}"#,
+        "no trailing newline"
+    );
+    let dup = run(args(&["canonicalize"]), Some(br#"{"a":1,"a":2}"#.to_vec())).await;
+    assert_eq!(dup.status.code(), Some(2));
+
+    let body = br#"{"refundAmount":100,"mchRefundOrderId":"r1"}"#.to_vec();
+    let signed = run(
+        args(&["--config", &c, "sign", "--provider", "bluepay"]),
+        Some(body.clone()),
+    )
+    .await;
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let envelope = &json_lines(&signed)[0];
+    assert_eq!(
+        envelope["param"],
+        r#"{"mchRefundOrderId":"r1","refundAmount":100}"#
+    );
+    paybridge::bluepay::server::verify_request(
+        &signed.stdout,
+        &sb.credentials().bluepay_merchant.public,
+    )
+    .unwrap();
+    let sfp = run(
+        args(&["--config", &c, "sign", "--provider", "scanforpay"]),
+        Some(body.clone()),
+    )
+    .await;
+    assert!(sfp.status.success());
+    let key = sb
+        .credentials()
+        .scanforpay_sign_key
+        .expose()
+        .as_bytes()
+        .to_vec();
+    paybridge::scanforpay::server::verify_request(sfp.stdout.trim_ascii(), &key).unwrap();
+    let nomad = run(
+        args(&["--config", &c, "sign", "--provider", "nomad"]),
+        Some(body),
+    )
+    .await;
+    assert!(
+        nomad.status.success()
+            && !String::from_utf8_lossy(&nomad.stdout)
+                .contains(sb.credentials().nomad_api_key.expose())
+    );
+
+    // A BluePay notification, signed with the sandbox's platform key, verifies from stdin…
+    let param = r#"{"eventName":"payment.refund.success","mchRefundOrderId":"r1","originalTransactionId":"CU1","refundAmount":100,"refundStatus":"COMPLETE"}"#;
+    let notification = paybridge::bluepay::server::notification_body(
+        param,
+        &sb.credentials().bluepay_platform.private,
+    )
+    .unwrap();
+    let ok = run(
+        args(&[
+            "--config",
+            &c,
+            "notification",
+            "verify",
+            "--provider",
+            "bluepay",
+        ]),
+        Some(notification.clone()),
+    )
+    .await;
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert_eq!(json_lines(&ok)[0]["refund"]["status"], "succeeded");
+    // …and a tampered one exits 5.
+    let tampered = String::from_utf8(notification)
+        .unwrap()
+        .replace("100", "999")
+        .into_bytes();
+    let bad = run(
+        args(&[
+            "--config",
+            &c,
+            "notification",
+            "verify",
+            "--provider",
+            "bluepay",
+        ]),
+        Some(tampered),
+    )
+    .await;
+    assert_eq!(bad.status.code(), Some(5));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_command_listens_and_writes_a_config() {
+    let dir = temp("sandbox-cmd");
+    let config = dir.join("paybridge.toml");
+    let mut child = Command::new(BIN)
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--write-config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let started: Value = serde_json::from_str(&line).unwrap();
+    assert!(
+        started["listen"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:")
+    );
+    assert_eq!(started["config"].as_str(), Some(config.to_str().unwrap()));
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("[bluepay]") && text.contains("api_key_file") && !text.contains("BEGIN"),
+        "secrets stay in files"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// A tiny seeded generator for kill timings, so a failing run replays.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % below
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_killed_at_random_moments_refunds_every_row_exactly_once() {
+    let (sb, config) = sandbox("crash").await;
+    let dir = config.parent().unwrap().to_path_buf();
+    let mut csv = String::from("currency,refund_id,payment,amount\n");
+    let mut expected = Vec::new();
+    for p in 0..6 {
+        let payment = sb
+            .create_payment(Provider::Scanforpay, 1_000_000, paybridge::Currency::Hkd)
+            .unwrap();
+        for i in 0..50 {
+            let id = format!("k{p}-{i}");
+            let cents = 100 + i;
+            csv.push_str(&format!(
+                "HKD,{id},{},{}.{:02}\n",
+                payment.payment,
+                cents / 100,
+                cents % 100
+            ));
+            expected.push((payment.payment.clone(), id, cents));
+        }
+    }
+    let file = dir.join("rows.csv");
+    std::fs::write(&file, csv).unwrap();
+    let mut rng = Lcg(0x5eed);
+    let mut kills = 0;
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        assert!(runs < 40, "the batch never finished");
+        let mut child = Command::new(BIN)
+            .args([
+                "batch",
+                file.to_str().unwrap(),
+                "--provider",
+                "scanforpay",
+                "--concurrency",
+                "2",
+                "--config",
+                config.to_str().unwrap(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let kill_after = if kills < 5 {
+            Some(Duration::from_millis(15 + rng.next(60)))
+        } else {
+            None
+        };
+        let status = match kill_after {
+            Some(wait) => {
+                tokio::time::sleep(wait).await;
+                match child.try_wait().unwrap() {
+                    Some(status) => status,
+                    None => {
+                        child.kill().unwrap(); // SIGKILL
+                        kills += 1;
+                        child.wait().unwrap()
+                    }
+                }
+            }
+            None => tokio::task::spawn_blocking(move || child.wait().unwrap())
+                .await
+                .unwrap(),
+        };
+        if status.success() {
+            break;
+        }
+    }
+    eprintln!("finished after {runs} runs, {kills} of them killed");
+    assert!(
+        kills >= 3,
+        "the batch was not killed often enough to test anything ({kills})"
+    );
+    for (payment, id, cents) in expected {
+        let ledger = sb.ledger().payment(Provider::Scanforpay, &payment).unwrap();
+        let held: Vec<_> = ledger
+            .refunds
+            .iter()
+            .filter(|r| r.refund_id == id)
+            .collect();
+        assert_eq!(held.len(), 1, "{id} refunded {} times", held.len());
+        assert_eq!(held[0].amount_minor, cents, "{id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_invocations_exit_2_name_the_problem_and_send_nothing() {
+    let (sb, config) = sandbox("bad").await;
+    let c = config_arg(&config);
+    let dir = config.parent().unwrap().to_path_buf();
+    let payment = sb
+        .create_payment(Provider::Bluepay, 10_000, paybridge::Currency::Thb)
+        .unwrap();
+    let p = payment.payment.clone();
+    // Files the table needs.
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let bad_key = write(
+        "bad-key.toml",
+        &std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("bluepay-merchant.pem", "garbage.pem"),
+    );
+    write(
+        "garbage.pem",
+        "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n",
+    );
+    let remote = write(
+        "remote.toml",
+        &std::fs::read_to_string(&config).unwrap().replacen(
+            "base_url = \"http://127.0.0.1",
+            "base_url = \"http://203.0.113.7",
+            1,
+        ),
+    );
+    let inline = write(
+        "inline.toml",
+        "[nomad]\nbase_url = \"http://127.0.0.1:1\"\nmerchant = \"m\"\napi_key = \"sk_inline\"\n",
+    );
+    let unset_env = write(
+        "env.toml",
+        "[nomad]\nbase_url = \"http://127.0.0.1:1\"\nmerchant = \"m\"\napi_key_env = \"PAYBRIDGE_TEST_UNSET_VARIABLE\"\n",
+    );
+    let missing_config = dir.join("nope.toml").display().to_string();
+    let csv_no_amount = write("no-amount.csv", "refund_id,currency,payment\nr1,THB,CU1\n");
+    let csv_bad_rows = write(
+        "bad-rows.csv",
+        &format!(
+            "refund_id,amount,currency,payment\nr1,1.005,THB,{p}\n,1.00,THB,{p}\nr3,abc,THB,{p}\nr4,1.00,XYZ,{p}\n{},1.00,THB,{p}\n",
+            "x".repeat(80)
+        ),
+    );
+    let garbage_journal_csv = write(
+        "j.csv",
+        &format!("refund_id,amount,currency,payment\nj1,1.00,THB,{p}\n"),
+    );
+    write("j.csv.journal", "this is not a journal\n{]\n");
+    let json_in = write("body.json", "[1,2]");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "12.345",
+                "--currency",
+                "THB",
+            ]),
+            "decimal place",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "-5",
+                "--currency",
+                "THB",
+            ]),
+            "greater than zero",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "0",
+                "--currency",
+                "THB",
+            ]),
+            "greater than zero",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1e3",
+                "--currency",
+                "THB",
+            ]),
+            "not a decimal",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "ten",
+                "--currency",
+                "THB",
+            ]),
+            "not a decimal",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.5",
+                "--currency",
+                "JPY",
+            ]),
+            "JPY",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "XXX",
+            ]),
+            "unknown currency",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "thb",
+            ]),
+            "unknown currency",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "HKD",
+            ]),
+            "THB only",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                &"x".repeat(65),
+                "--amount",
+                "1.00",
+                "--currency",
+                "THB",
+            ]),
+            "limit is 64",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                &"x".repeat(33),
+                "--amount",
+                "1.00",
+                "--currency",
+                "THB",
+            ]),
+            "1 to 32",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "",
+                "--amount",
+                "1.00",
+                "--currency",
+                "THB",
+            ]),
+            "must not be empty",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "THB",
+            ]),
+            "--payment",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "nomad",
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "CNY",
+                "--order-ref",
+                "o1",
+            ]),
+            "--total",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "nomad",
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "CNY",
+                "--total",
+                "5.00",
+            ]),
+            "--order-ref",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "nomad",
+                "--refund-id",
+                "r1",
+                "--amount",
+                "6.00",
+                "--currency",
+                "CNY",
+                "--total",
+                "5.00",
+                "--order-ref",
+                "o1",
+            ]),
+            "less than the refund amount",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "scanforpay",
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "HKD",
+            ]),
+            "--payment",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "paypal",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "THB",
+            ]),
+            "unknown provider",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "THB",
+                "--notify-url",
+                "ftp://x",
+            ]),
+            "http(s)",
+        ),
+        (
+            args(&[
+                "--config",
+                &missing_config,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "THB",
+            ]),
+            "cannot read the config",
+        ),
+        (
+            args(&[
+                "--config",
+                &bad_key,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "THB",
+            ]),
+            "private key",
+        ),
+        (
+            args(&[
+                "--config",
+                &remote,
+                "refund",
+                "--provider",
+                "bluepay",
+                "--payment",
+                &p,
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "THB",
+            ]),
+            "plain http://",
+        ),
+        (
+            args(&[
+                "--config",
+                &inline,
+                "refund",
+                "--provider",
+                "nomad",
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "CNY",
+            ]),
+            "inline",
+        ),
+        (
+            args(&[
+                "--config",
+                &unset_env,
+                "refund",
+                "--provider",
+                "nomad",
+                "--refund-id",
+                "r1",
+                "--amount",
+                "1.00",
+                "--currency",
+                "CNY",
+                "--total",
+                "1.00",
+                "--order-ref",
+                "o",
+            ]),
+            "PAYBRIDGE_TEST_UNSET_VARIABLE",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "refund-status",
+                "--provider",
+                "bluepay",
+                "--refund-id",
+                "r1",
+            ]),
+            "--payment",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "batch",
+                &csv_no_amount,
+                "--provider",
+                "bluepay",
+            ]),
+            "no amount column",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "batch",
+                &dir.join("missing.csv").display().to_string(),
+                "--provider",
+                "bluepay",
+            ]),
+            "cannot read",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "batch",
+                &csv_bad_rows,
+                "--provider",
+                "bluepay",
+            ]),
+            "5 malformed row(s)",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "batch",
+                &garbage_journal_csv,
+                "--provider",
+                "bluepay",
+            ]),
+            "journal",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "batch",
+                &csv_bad_rows,
+                "--provider",
+                "bluepay",
+                "--concurrency",
+                "0",
+            ]),
+            "--concurrency",
+        ),
+        (
+            args(&["--config", &c, "sign", "--provider", "bluepay", &json_in]),
+            "JSON object",
+        ),
+        (
+            args(&[
+                "canonicalize",
+                &dir.join("missing.json").display().to_string(),
+            ]),
+            "cannot read",
+        ),
+        (args(&["refund", "--provider", "bluepay"]), "required"),
+        (args(&["sandbox", "--fault-rate", "1.5"]), "--fault-rate"),
+    ];
+    assert!(cases.len() >= 30);
+    let before = sb.stats().requests;
+    for (argv, needle) in cases {
+        let output = run(argv.clone(), None).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{argv:?}\nstderr: {stderr}");
+        assert!(
+            stderr.contains(needle),
+            "{argv:?}: stderr does not name {needle:?}:\n{stderr}"
+        );
+    }
+    assert_eq!(
+        sb.stats().requests,
+        before,
+        "no bad invocation sent a request"
+    );
+}
