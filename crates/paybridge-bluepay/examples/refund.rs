@@ -7,7 +7,7 @@
 //! BLUEPAY_BASE_URL=http://127.0.0.1:8700/bluepay BLUEPAY_APP_ID=... \
 //! BLUEPAY_PRIVATE_KEY_FILE=sandbox/bluepay-merchant.pem \
 //! BLUEPAY_PLATFORM_KEY_FILE=sandbox/bluepay-platform.pub.pem \
-//! cargo run -p paybridge-bluepay --example refund -- CU518563189147832780 refund-1 12.34
+//! cargo run -p paybridge-bluepay --example bluepay-refund -- CU518563189147832780 refund-1 12.34
 //! ```
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 

@@ -3,8 +3,8 @@
 
 use paybridge_core::{PaymentStatus, RefundStatus};
 
-/// A refund status (`refundStatus`). `PENDING` [doc], `COMPLETE` [doc, notifications], `FAILED`
-/// and `CANCEL` [decided from the event names]; `COMPLETED`/`CANCELLED` spellings accepted.
+/// A refund status (`refundStatus`). `PENDING` (documented), `COMPLETE` (documented, in notifications), `FAILED`
+/// and `CANCEL` (decided from the event names); `COMPLETED`/`CANCELLED` spellings accepted.
 pub fn refund_status(raw: &str) -> RefundStatus {
     match raw {
         "COMPLETE" | "COMPLETED" => RefundStatus::Succeeded,
@@ -14,7 +14,7 @@ pub fn refund_status(raw: &str) -> RefundStatus {
     }
 }
 
-/// A transaction status (`transactionStatus`): `PENDING`, `COMPLETED`, `FAILED` [doc].
+/// A transaction status (`transactionStatus`): `PENDING`, `COMPLETED`, `FAILED` (documented).
 pub fn payment_status(raw: &str) -> PaymentStatus {
     match raw {
         "COMPLETED" | "COMPLETE" => PaymentStatus::Succeeded,

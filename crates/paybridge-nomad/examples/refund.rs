@@ -5,7 +5,7 @@
 //!
 //! ```sh
 //! NOMAD_BASE_URL=http://127.0.0.1:8700/nomad NOMAD_MERCHANT=wechat.sh_smk NOMAD_API_KEY=... \
-//! cargo run -p paybridge-nomad --example refund -- ORDER_REF REFUND_ID 1.00 10.00
+//! cargo run -p paybridge-nomad --example nomad-refund -- ORDER_REF REFUND_ID 1.00 10.00
 //! ```
 #![allow(clippy::print_stdout)]
 

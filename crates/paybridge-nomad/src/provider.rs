@@ -16,7 +16,7 @@ use crate::requests::{CreateRefundRequest, QueryRefund};
 use crate::responses::RefundResponse;
 
 /// What the broker acknowledges a notification with: WeChat Pay v3's success answer (the broker
-/// documents none [decided]).
+/// documents none (decided)).
 pub const NOTIFICATION_ACK: &str = r#"{"code":"SUCCESS","message":"OK"}"#;
 
 /// The broker's refund status in the unified model: `SUCCESS` succeeded, `CLOSE`/`CLOSED` failed,
@@ -177,7 +177,7 @@ impl<T: Transport> RefundProvider for NomadClient<T> {
         };
         match self.query_refund(&query).await {
             Ok(response) => unified(&response, &lookup.refund_id, lookup.amount),
-            // [decided] The broker documents no "not found" answer; a 404 to a query is one.
+            // (decided) The broker documents no "not found" answer; a 404 to a query is one.
             Err(Error::Rejected { code, .. }) if code == "404" => Err(Error::RefundNotFound {
                 provider: PROVIDER,
                 refund_id: lookup.refund_id.to_string(),

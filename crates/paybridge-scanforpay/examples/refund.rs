@@ -6,7 +6,7 @@
 //! ```sh
 //! SCANFORPAY_BASE_URL=http://127.0.0.1:8700/scanforpay SCANFORPAY_PARTNER_NO=10001 \
 //! SCANFORPAY_STORE_NO=S01 SCANFORPAY_SIGN_KEY=... \
-//! cargo run -p paybridge-scanforpay --example refund -- PARTNER_ORDER_NO REFUND_NO 1.00 HKD
+//! cargo run -p paybridge-scanforpay --example scanforpay-refund -- PARTNER_ORDER_NO REFUND_NO 1.00 HKD
 //! ```
 #![allow(clippy::print_stdout)]
 

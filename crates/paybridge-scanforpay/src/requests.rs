@@ -24,7 +24,7 @@ pub struct RequestHeader<'a> {
     /// The merchant's partner number (≤ 15).
     #[serde(borrow)]
     pub partner_no: Cow<'a, str>,
-    /// Unique per request: 32 characters [decided: a UUID without hyphens].
+    /// Unique per request: 32 characters (decided: a UUID without hyphens).
     #[serde(borrow)]
     pub req_msg_id: Cow<'a, str>,
     /// RFC 3339, e.g. `2018-07-25T18:06:05+08:00`.
