@@ -262,16 +262,14 @@ fn paid(
     channel: &str,
 ) -> Result<Payment, i64> {
     let n = shared.ledger.next_number();
-    let payment = Payment {
-        provider: Provider::Bluepay,
-        payment: format!("CU{:018}", 700_000_000_000_000_000 + n),
-        order_ref: order.to_owned(),
-        amount_minor: amount,
-        currency: Currency::Thb,
-        refunds: Vec::new(),
-        paid_at: now(shared),
-        closed: false,
-    };
+    let payment = Payment::new(
+        Provider::Bluepay,
+        format!("CU{:018}", 700_000_000_000_000_000 + n),
+        order.to_owned(),
+        amount,
+        Currency::Thb,
+        now(shared),
+    );
     let payment = shared.ledger.add_payment(payment).map_err(|_| 21_007)?;
     let event = serde_json::json!({
         "eventName": event,
@@ -350,7 +348,7 @@ fn qr_payment_list(shared: &Shared, text: &str) -> Answer {
     };
     let list: Vec<QrPayment> = shared
         .ledger
-        .payment(Provider::Bluepay, &p.mch_order_id)
+        .payment_summary(Provider::Bluepay, &p.mch_order_id)
         .map(|payment| QrPayment {
             transaction_id: Some(payment.payment.clone()),
             channel_code: None,
@@ -404,7 +402,10 @@ fn webpay_detail(shared: &Shared, text: &str) -> Answer {
     let Some(p) = param::<WebPayDetailParam>(text) else {
         return refuse(shared, 21_002, None);
     };
-    let Some(payment) = shared.ledger.payment(Provider::Bluepay, &p.mch_order_id) else {
+    let Some(payment) = shared
+        .ledger
+        .payment_summary(Provider::Bluepay, &p.mch_order_id)
+    else {
         return refuse(shared, 21_006, None);
     };
     ok(&WebPayDetail {

@@ -88,16 +88,14 @@ pub(crate) fn create_payment(
             (order.clone(), order)
         }
     };
-    let record = Payment {
+    let record = Payment::new(
         provider,
         payment,
         order_ref,
         amount_minor,
         currency,
-        refunds: Vec::new(),
-        paid_at: crate::now(shared),
-        closed: false,
-    };
+        crate::now(shared),
+    );
     shared
         .ledger
         .add_payment(record)

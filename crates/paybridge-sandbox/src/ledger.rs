@@ -104,25 +104,63 @@ pub struct Payment {
     /// Closed without payment (Nomad's close payment).
     #[serde(skip)]
     pub closed: bool,
+    /// Running sum of refunds that did not fail (kept so a refund is O(1), not O(refunds)).
+    #[serde(skip)]
+    refunded: i64,
+    /// Running sum of refunds that succeeded.
+    #[serde(skip)]
+    settled: i64,
 }
 
 impl Payment {
+    /// A paid payment with no refunds.
+    pub fn new(
+        provider: Provider,
+        payment: String,
+        order_ref: String,
+        amount_minor: i64,
+        currency: Currency,
+        paid_at: Timestamp,
+    ) -> Payment {
+        Payment {
+            provider,
+            payment,
+            order_ref,
+            amount_minor,
+            currency,
+            refunds: Vec::new(),
+            paid_at,
+            closed: false,
+            refunded: 0,
+            settled: 0,
+        }
+    }
+
     /// The sum of refunds that did not fail.
     pub fn refunded_minor(&self) -> i64 {
-        self.refunds
-            .iter()
-            .filter(|r| r.status != RefundState::Failed)
-            .map(|r| r.amount_minor)
-            .sum()
+        self.refunded
     }
 
     /// The sum of refunds that succeeded.
     pub fn settled_refunds_minor(&self) -> i64 {
-        self.refunds
-            .iter()
-            .filter(|r| r.status == RefundState::Succeeded)
-            .map(|r| r.amount_minor)
-            .sum()
+        self.settled
+    }
+
+    /// The payment without its refund list: what hot paths need, at a constant cost however many
+    /// refunds the payment has.
+    pub fn summary(&self) -> Payment {
+        Payment {
+            provider: self.provider,
+            payment: self.payment.clone(),
+            order_ref: self.order_ref.clone(),
+            amount_minor: self.amount_minor,
+            currency: self.currency,
+            refunds: Vec::new(),
+            paid_at: self.paid_at,
+            closed: self.closed,
+            refunded: self.refunded,
+            settled: self.settled,
+        }
     }
 }
 
@@ -225,7 +263,7 @@ impl Ledger {
             .get(&key)
             .or_else(|| state.by_order.get(&order))
         {
-            return Err(state.payments.get(i).cloned().unwrap_or(payment));
+            return Err(state.payments.get(i).map_or(payment, Payment::summary));
         }
         let index = state.payments.len();
         state.by_payment.insert(key, index);
@@ -242,10 +280,18 @@ impl Ledger {
             .copied()
     }
 
-    /// The payment with provider reference or order reference `reference`.
+    /// The payment with provider reference or order reference `reference`, with every refund.
     pub fn payment(&self, provider: Provider, reference: &str) -> Option<Payment> {
         let state = self.lock();
         Ledger::index_of(&state, provider, reference).and_then(|i| state.payments.get(i).cloned())
+    }
+
+    /// The same payment without its refund list (constant cost).
+    pub fn payment_summary(&self, provider: Provider, reference: &str) -> Option<Payment> {
+        let state = self.lock();
+        Ledger::index_of(&state, provider, reference)
+            .and_then(|i| state.payments.get(i))
+            .map(Payment::summary)
     }
 
     /// Marks a payment closed; false if there is none.
@@ -266,7 +312,7 @@ impl Ledger {
         let state = self.lock();
         let &(p, r) = state.by_refund.get(&(provider, refund_id.to_owned()))?;
         let payment = state.payments.get(p)?;
-        Some((payment.clone(), payment.refunds.get(r)?.clone()))
+        Some((payment.summary(), payment.refunds.get(r)?.clone()))
     }
 
     /// Applies a refund: a duplicate id is reported, never recorded twice; the cap is enforced.
@@ -278,7 +324,7 @@ impl Ledger {
         {
             let payment = state.payments.get(p).ok_or(Refusal::PaymentNotFound)?;
             let entry = payment.refunds.get(r).ok_or(Refusal::PaymentNotFound)?;
-            return Ok(Applied::Duplicate(payment.clone(), entry.clone()));
+            return Ok(Applied::Duplicate(payment.summary(), entry.clone()));
         }
         let index = Ledger::index_of(&state, request.provider, &request.payment)
             .ok_or(Refusal::PaymentNotFound)?;
@@ -305,7 +351,7 @@ impl Ledger {
         {
             return Err(Refusal::TooManyRefunds);
         }
-        let refundable = payment.amount_minor - payment.refunded_minor();
+        let refundable = payment.amount_minor - payment.refunded;
         if request.amount_minor > refundable {
             return Err(Refusal::Exceeds { refundable });
         }
@@ -324,8 +370,12 @@ impl Ledger {
             reason: request.reason,
         };
         payment.refunds.push(entry.clone());
+        payment.refunded += entry.amount_minor;
+        if entry.status == RefundState::Succeeded {
+            payment.settled += entry.amount_minor;
+        }
         let position = payment.refunds.len() - 1;
-        let snapshot = payment.clone();
+        let snapshot = payment.summary();
         state
             .by_refund
             .insert((request.provider, request.refund_id), (index, position));
@@ -344,12 +394,21 @@ impl Ledger {
         let &(p, r) = state.by_refund.get(&(provider, refund_id.to_owned()))?;
         let payment = state.payments.get_mut(p)?;
         let entry = payment.refunds.get_mut(r)?;
+        let mut settled_change = 0;
+        let mut refunded_change = 0;
         if entry.status == RefundState::Pending {
             entry.status = status;
             entry.completed_at = Some(now);
+            match status {
+                RefundState::Succeeded => settled_change = entry.amount_minor,
+                RefundState::Failed => refunded_change = -entry.amount_minor,
+                RefundState::Pending => {}
+            }
         }
         let entry = entry.clone();
-        Some((payment.clone(), entry))
+        payment.settled += settled_change;
+        payment.refunded += refunded_change;
+        Some((payment.summary(), entry))
     }
 
     /// Every payment (for soak checks).
@@ -371,16 +430,14 @@ mod tests {
     use super::*;
 
     fn payment(amount: i64) -> Payment {
-        Payment {
-            provider: Provider::Bluepay,
-            payment: "CU1".into(),
-            order_ref: "O1".into(),
-            amount_minor: amount,
-            currency: Currency::Thb,
-            refunds: Vec::new(),
-            paid_at: Timestamp::EPOCH,
-            closed: false,
-        }
+        Payment::new(
+            Provider::Bluepay,
+            "CU1".into(),
+            "O1".into(),
+            amount,
+            Currency::Thb,
+            Timestamp::EPOCH,
+        )
     }
 
     fn refund(id: &str, amount: i64) -> NewRefund {

@@ -179,7 +179,7 @@ pub(crate) async fn handle(
         ("POST", ["payment", merchant]) if merchant_ok(merchant) => create_payment(shared, body),
         ("GET", ["payment", merchant]) if merchant_ok(merchant) => match param("order_ref") {
             None => invalid(shared, "order_ref", "field required"),
-            Some(order) => match shared.ledger.payment(Provider::Nomad, &order) {
+            Some(order) => match shared.ledger.payment_summary(Provider::Nomad, &order) {
                 Some(p) => json(200, &query_payment(&p)),
                 None => not_found(shared, "order"),
             },
@@ -263,7 +263,7 @@ fn create_refund(shared: &Arc<Shared>, body: &[u8]) -> Answer {
         Stats::bump(&shared.stats.duplicates);
         return json(200, &refund_response(&payment, &entry));
     }
-    let Some(payment) = shared.ledger.payment(Provider::Nomad, order_ref) else {
+    let Some(payment) = shared.ledger.payment_summary(Provider::Nomad, order_ref) else {
         return not_found(shared, "order");
     };
     if payment.amount_minor != total_amount {
@@ -330,16 +330,14 @@ fn create_payment(shared: &Arc<Shared>, body: &[u8]) -> Answer {
         .unwrap_or_default()
         .to_owned();
     let n = shared.ledger.next_number();
-    let payment = Payment {
-        provider: Provider::Nomad,
-        payment: format!("4200001148{n:018}"),
-        order_ref: order_ref.clone(),
-        amount_minor: amount,
+    let payment = Payment::new(
+        Provider::Nomad,
+        format!("4200001148{n:018}"),
+        order_ref.clone(),
+        amount,
         currency,
-        refunds: Vec::new(),
-        paid_at: now(shared),
-        closed: false,
-    };
+        now(shared),
+    );
     if shared.ledger.add_payment(payment).is_err() {
         return invalid(shared, "orderRef", "duplicate order");
     }

@@ -265,7 +265,10 @@ fn pay_query(shared: &Shared, body: Value) -> Answer {
         (None, Some(partner)) => partner.clone(),
         (None, None) => return fail(shared, 7),
     };
-    match shared.ledger.payment(Provider::Scanforpay, &reference) {
+    match shared
+        .ledger
+        .payment_summary(Provider::Scanforpay, &reference)
+    {
         Some(p) => signed(shared, &query_answer(&p, "Wechat")),
         None => fail(shared, 30),
     }
@@ -285,16 +288,14 @@ fn create(
         return Err(5);
     }
     let currency = Currency::from_code(currency.unwrap_or("HKD")).map_err(|_| 5)?;
-    let payment = Payment {
-        provider: Provider::Scanforpay,
-        payment: common.partner_order_no.clone(),
-        order_ref: common.partner_order_no.clone(),
-        amount_minor: common.order_amount,
+    let payment = Payment::new(
+        Provider::Scanforpay,
+        common.partner_order_no.clone(),
+        common.partner_order_no.clone(),
+        common.order_amount,
         currency,
-        refunds: Vec::new(),
-        paid_at: now(shared),
-        closed: false,
-    };
+        now(shared),
+    );
     let payment = shared.ledger.add_payment(payment).map_err(|_| 31)?;
     if let Some(url) = &common.notify_url {
         notify_payment(shared, &payment, wallet, url);
