@@ -3,6 +3,8 @@
 //! - `cargo xtask ci`: what `.ci/run` runs — `lint` then the README's test command.
 //! - `cargo xtask lint`: fmt, clippy `-D warnings`, docs with `-D warnings`, and each crypto
 //!   backend built alone.
+//! - `cargo xtask fuzz [--seconds N] [--sanitizer address] [TARGET…]`: each fuzz target for N
+//!   seconds (stable, `-s none`, unless a sanitizer is asked for); fails on any crash.
 //! - `cargo xtask bench [FILTER]`: runs the criterion benchmarks and prints every goal ratio
 //!   from the issues as a table with pass/fail (exit 1 if any fails).
 #![forbid(unsafe_code)]
@@ -17,6 +19,7 @@
 )]
 
 mod bench;
+mod fuzz;
 
 use std::process::{Command, ExitCode};
 
@@ -29,8 +32,11 @@ fn main() -> ExitCode {
         Some("ci") => lint().and_then(|()| cargo("tests", TEST_COMMAND, &[])),
         Some("lint") => lint(),
         Some("bench") => bench::run(args.get(1).map(String::as_str)),
+        Some("fuzz") => fuzz::run(args.get(1..).unwrap_or_default()),
         _ => {
-            eprintln!("usage: cargo xtask ci | lint | bench [FILTER]");
+            eprintln!(
+                "usage: cargo xtask ci | lint | bench [FILTER] | fuzz [--seconds N] [--sanitizer NAME] [TARGET…]"
+            );
             return ExitCode::from(2);
         }
     };

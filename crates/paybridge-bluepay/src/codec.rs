@@ -264,8 +264,9 @@ pub fn verify_notification(
     parse_event(&param)
 }
 
-/// Parses a verified `param` by its `eventName`.
-pub(crate) fn parse_event(param: &str) -> Result<BluePayNotification, Error> {
+/// Parses a notification's `param` text by its `eventName` — for a server that has verified the
+/// signature itself; everyone else should call [`verify_notification`].
+pub fn parse_event(param: &str) -> Result<BluePayNotification, Error> {
     let bad =
         |e: serde_json::Error| malformed(None, format!("notification `param` is not valid: {e}"));
     let f: EventFields = serde_json::from_str(param).map_err(bad)?;

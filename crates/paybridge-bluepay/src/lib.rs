@@ -24,7 +24,8 @@ pub mod validate;
 
 pub use client::{BluePayClient, BluePayConfig, Timestamped};
 pub use codec::{
-    BANGKOK_OFFSET_MINUTES, Codec, NOTIFICATION_ACK, PROVIDER, decode_response, verify_notification,
+    BANGKOK_OFFSET_MINUTES, Codec, NOTIFICATION_ACK, PROVIDER, decode_response, parse_event,
+    verify_notification,
 };
 pub use notifications::BluePayNotification;
 pub use provider::unified_notification;

@@ -22,7 +22,9 @@ use paybridge::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
-use crate::commands::{RequestFields, build_request, known_provider, load_gateway};
+use paybridge::rows::{Columns, RequestFields};
+
+use crate::commands::{build_request, known_provider, load_gateway};
 use crate::exit::Failure;
 use crate::output;
 
@@ -174,36 +176,6 @@ impl Journal {
     }
 }
 
-/// Column positions from the header row.
-struct Columns {
-    index: HashMap<String, usize>,
-}
-
-impl Columns {
-    fn new(header: &csv::StringRecord) -> Result<Columns, Failure> {
-        let index: HashMap<String, usize> = header
-            .iter()
-            .enumerate()
-            .map(|(i, name)| (name.trim().to_ascii_lowercase(), i))
-            .collect();
-        for required in ["refund_id", "amount", "currency"] {
-            if !index.contains_key(required) {
-                return Err(Failure::input(format!(
-                    "the CSV header has no {required} column"
-                )));
-            }
-        }
-        Ok(Columns { index })
-    }
-
-    fn get<'a>(&self, row: &'a csv::StringRecord, name: &str) -> Option<&'a str> {
-        self.index
-            .get(name)
-            .and_then(|&i| row.get(i))
-            .map(str::trim)
-    }
-}
-
 #[derive(Default)]
 struct Tally {
     refunded: u64,
@@ -257,12 +229,11 @@ pub(crate) async fn run(config: Option<&Path>, args: BatchArgs) -> Result<(), Fa
         .flexible(true)
         .from_path(&args.file)
         .map_err(|e| Failure::input(format!("cannot read {}: {e}", args.file.display())))?;
-    let columns = Columns::new(
-        &reader
-            .headers()
-            .map_err(|e| Failure::input(format!("{}: {e}", args.file.display())))?
-            .clone(),
-    )?;
+    let header = reader
+        .headers()
+        .map_err(|e| Failure::input(format!("{}: {e}", args.file.display())))?
+        .clone();
+    let columns = Columns::from_header(header.iter())?;
     let journal_path = args
         .journal
         .clone()
@@ -296,21 +267,12 @@ pub(crate) async fn run(config: Option<&Path>, args: BatchArgs) -> Result<(), Fa
         };
         if prior.done.contains(line) {
             output::line(
-                &serde_json::json!({ "line": line, "refund_id": columns.get(&row, "refund_id"), "status": "already_done" }),
+                &serde_json::json!({ "line": line, "refund_id": row.get(columns.position("refund_id").unwrap_or(usize::MAX)), "status": "already_done" }),
             );
             lock(&tally).already_done += 1;
             continue;
         }
-        let request = build_request(&RequestFields {
-            refund_id: columns.get(&row, "refund_id").unwrap_or(""),
-            amount: columns.get(&row, "amount").unwrap_or(""),
-            currency: columns.get(&row, "currency").unwrap_or(""),
-            payment: columns.get(&row, "payment"),
-            order_ref: columns.get(&row, "order_ref"),
-            total: columns.get(&row, "total"),
-            reason: columns.get(&row, "reason"),
-            notify_url: None,
-        });
+        let request = build_request(&RequestFields::from_row(&columns, |i| row.get(i)));
         let request = match request {
             Ok(request) => request,
             Err(failure) => {

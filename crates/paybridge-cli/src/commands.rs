@@ -152,58 +152,12 @@ fn currency(code: &str) -> Result<Currency, Failure> {
     Currency::from_code(code).map_err(|e| Failure::input(format!("--currency: {e}")))
 }
 
-/// A refund request as text fields, from the command line or a CSV row.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct RequestFields<'a> {
-    pub(crate) refund_id: &'a str,
-    pub(crate) amount: &'a str,
-    pub(crate) currency: &'a str,
-    pub(crate) payment: Option<&'a str>,
-    pub(crate) order_ref: Option<&'a str>,
-    pub(crate) total: Option<&'a str>,
-    pub(crate) reason: Option<&'a str>,
-    pub(crate) notify_url: Option<&'a str>,
-}
+pub(crate) use paybridge::rows::RequestFields;
 
-/// Builds and validates a refund request from text fields.
+/// Validates text fields into a request, with the CLI's error messages.
 pub(crate) fn build_request(fields: &RequestFields<'_>) -> Result<RefundRequest, Failure> {
-    let RequestFields {
-        refund_id,
-        amount,
-        currency: currency_code,
-        payment,
-        order_ref,
-        total,
-        reason,
-        notify_url,
-    } = *fields;
-    let currency = currency(currency_code)?;
-    let money = |field: &str, text: &str| {
-        Money::parse(text, currency).map_err(|e| Failure::input(format!("{field}: {e}")))
-    };
-    let refund_id =
-        MerchantRefundId::new(refund_id).map_err(|e| Failure::input(format!("refund id: {e}")))?;
-    let mut builder = RefundRequest::builder(refund_id, money("amount", amount)?);
-    if let Some(payment) = payment.filter(|p| !p.is_empty()) {
-        builder = builder.payment(
-            PaymentRef::new(payment).map_err(|e| Failure::input(format!("payment: {e}")))?,
-        );
-    }
-    if let Some(order_ref) = order_ref.filter(|o| !o.is_empty()) {
-        builder = builder.order_ref(
-            OrderRef::new(order_ref).map_err(|e| Failure::input(format!("order ref: {e}")))?,
-        );
-    }
-    if let Some(total) = total.filter(|t| !t.is_empty()) {
-        builder = builder.total(money("total", total)?);
-    }
-    if let Some(reason) = reason.filter(|r| !r.is_empty()) {
-        builder = builder.reason(reason);
-    }
-    if let Some(url) = notify_url.filter(|u| !u.is_empty()) {
-        builder = builder.notify_url(url);
-    }
-    Ok(builder.build()?)
+    Currency::from_code(fields.currency).map_err(|e| Failure::input(format!("--currency: {e}")))?;
+    Ok(fields.to_request()?)
 }
 
 fn outcome_result(outcome: RefundOutcome) -> Result<(), Failure> {

@@ -10,6 +10,7 @@
 mod config;
 mod gateway;
 mod reliable;
+pub mod rows;
 
 pub use config::{
     BluePaySettings, Config, NomadSettings, ScanForPaySettings, TransportSettings, config_path,

@@ -1,0 +1,235 @@
+//! One function per fuzz target: each feeds arbitrary bytes to a parser that reads data from
+//! outside (a provider, a network, a file) and asserts what must hold whatever the input — above
+//! all that nothing panics, and that whatever is accepted is consistent. A violated invariant
+//! panics, which is what the fuzzer (or the corpus replay test) reports.
+#![forbid(unsafe_code)]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a harness reports violations by panicking"
+)]
+
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use paybridge::bluepay;
+use paybridge::core::{Currency, Money};
+use paybridge::nomad;
+use paybridge::rows::{Columns, RequestFields};
+use paybridge::scanforpay;
+use paybridge::sign::{RsaPrivateKey, RsaPublicKey, SecretString, canonical};
+
+/// A fuzz target's body.
+pub type Target = fn(&[u8]);
+
+/// The fuzz targets, by name (as in `fuzz/fuzz_targets/` and `fuzz/corpus/`).
+pub const TARGETS: &[(&str, Target)] = &[
+    ("canonicalize", canonicalize),
+    ("canonicalize_roundtrip", canonicalize_roundtrip),
+    ("bluepay_response", bluepay_response),
+    ("bluepay_notification", bluepay_notification),
+    ("nomad_response", nomad_response),
+    ("scanforpay_response", scanforpay_response),
+    ("scanforpay_notification", scanforpay_notification),
+    ("money_parse", money_parse),
+    ("key_pem", key_pem),
+    ("csv_row", csv_row),
+];
+
+/// BluePay's platform key for the notification target (a test key; it protects nothing).
+pub const PLATFORM_PUBLIC_PEM: &str =
+    include_str!("../../paybridge-bluepay/tests/data/platform.pub.pem");
+/// The matching private key, for building seeds.
+pub const PLATFORM_PRIVATE_PEM: &str =
+    include_str!("../../paybridge-bluepay/tests/data/platform.pem");
+/// ScanForPay's sign key for the response targets.
+pub const SCANFORPAY_KEY: &str = "fuzz-harness-sign-key-0123456789";
+
+fn platform_public() -> &'static RsaPublicKey {
+    static KEY: OnceLock<RsaPublicKey> = OnceLock::new();
+    KEY.get_or_init(|| {
+        RsaPublicKey::from_bytes(PLATFORM_PUBLIC_PEM.as_bytes()).expect("the test key loads")
+    })
+}
+
+/// The platform private key, for seeds.
+pub fn platform_private() -> RsaPrivateKey {
+    RsaPrivateKey::from_bytes(PLATFORM_PRIVATE_PEM.as_bytes()).expect("the test key loads")
+}
+
+fn scanforpay_codec() -> &'static scanforpay::Codec {
+    static CODEC: OnceLock<scanforpay::Codec> = OnceLock::new();
+    CODEC.get_or_init(|| {
+        scanforpay::Codec::new(
+            "https://pay.scanforpay.com",
+            "10001",
+            SecretString::new(SCANFORPAY_KEY),
+        )
+        .expect("valid")
+    })
+}
+
+/// The first byte picks an HTTP status, the rest is the body.
+fn status_and_body(data: &[u8]) -> (http::StatusCode, &[u8]) {
+    const STATUSES: [u16; 8] = [200, 200, 201, 401, 404, 422, 500, 502];
+    match data.split_first() {
+        Some((&b, rest)) => (
+            http::StatusCode::from_u16(
+                STATUSES
+                    .get(usize::from(b) % STATUSES.len())
+                    .copied()
+                    .unwrap_or(200),
+            )
+            .unwrap(),
+            rest,
+        ),
+        None => (http::StatusCode::OK, data),
+    }
+}
+
+/// RFC 8785 over raw text: never panics; an accepted document is canonical already (idempotent)
+/// and is valid JSON.
+pub fn canonicalize(data: &[u8]) {
+    if let Ok(out) = canonical::canonicalize(data) {
+        assert_eq!(
+            canonical::canonicalize(&out).as_deref(),
+            Ok(out.as_slice()),
+            "canonicalize is not idempotent"
+        );
+        assert!(
+            serde_json::from_slice::<serde_json::Value>(&out).is_ok(),
+            "canonical output is not JSON"
+        );
+    }
+}
+
+/// For any JSON serde_json accepts without duplicate keys or lone surrogates:
+/// canonicalize(canonicalize(x)) == canonicalize(x), and the typed serializer agrees.
+pub fn canonicalize_roundtrip(data: &[u8]) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let Ok(once) = canonical::canonicalize(data) else {
+        return;
+    };
+    assert_eq!(
+        canonical::canonicalize(&once).as_deref(),
+        Ok(once.as_slice())
+    );
+    let typed = canonical::to_vec(&value);
+    // The typed path refuses integers beyond 2^53 that raw text reads as doubles; otherwise
+    // both paths must give the same bytes.
+    if let Ok(typed) = typed {
+        let reread: serde_json::Value = serde_json::from_slice(&once).unwrap();
+        assert_eq!(
+            canonical::canonicalize(&typed).unwrap(),
+            canonical::canonicalize(&serde_json::to_vec(&reread).unwrap()).unwrap()
+        );
+    }
+}
+
+/// BluePay responses: a typed result or a typed error for anything.
+pub fn bluepay_response(data: &[u8]) {
+    let (status, body) = status_and_body(data);
+    let _ = bluepay::decode_response::<bluepay::responses::RefundData>(status, body);
+    let _ = bluepay::decode_response::<Vec<bluepay::responses::RefundPayment>>(status, body);
+    let _ = bluepay::decode_response::<bluepay::responses::BalanceData>(status, body);
+}
+
+/// BluePay notifications: verification never panics and never accepts an unsigned body; the
+/// event parser, given any text, never panics.
+pub fn bluepay_notification(data: &[u8]) {
+    if let Ok(notification) = bluepay::verify_notification(platform_public(), data) {
+        let _ = bluepay::unified_notification(&notification);
+    }
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(event) = bluepay::parse_event(text)
+    {
+        let _ = bluepay::unified_notification(&event);
+    }
+}
+
+/// Nomad responses under every status and operation; amounts never fractional.
+pub fn nomad_response(data: &[u8]) {
+    let (status, body) = status_and_body(data);
+    for operation in [nomad::Operation::Create, nomad::Operation::Read] {
+        let _ = nomad::decode_response::<nomad::responses::RefundResponse>(status, body, operation);
+        let _ = nomad::decode_response::<nomad::responses::QueryPaymentResponse>(
+            status, body, operation,
+        );
+    }
+    if let Ok(number) = serde_json::from_slice::<serde_json::Number>(body)
+        && let Some(fen) = nomad::to_fen(&number)
+    {
+        assert!(fen.unsigned_abs() < 1 << 53);
+    }
+}
+
+/// ScanForPay responses: verified over the raw bytes (never re-serialized), then decoded.
+pub fn scanforpay_response(data: &[u8]) {
+    let (status, body) = status_and_body(data);
+    if let Ok(raw) = scanforpay::verify_envelope(body, SCANFORPAY_KEY.as_bytes()) {
+        assert!(
+            body.windows(raw.len()).any(|w| w == raw.as_bytes()),
+            "the verified text is not the received bytes"
+        );
+    }
+    let mut response = http::Response::new(Bytes::copy_from_slice(body));
+    *response.status_mut() = status;
+    let _ = scanforpay_codec().decode::<scanforpay::requests::RefundBody>(&response);
+    let _ = scanforpay_codec().decode::<scanforpay::requests::PayQueryBody>(&response);
+}
+
+/// ScanForPay notifications.
+pub fn scanforpay_notification(data: &[u8]) {
+    if let Ok(value) = scanforpay_codec().verify_notification(data) {
+        let _ = scanforpay::unified_notification(&value);
+    }
+}
+
+/// Decimal amounts: exact, and what is accepted writes back to the same amount.
+pub fn money_parse(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    for currency in Currency::ALL {
+        if let Ok(money) = Money::parse(text, currency) {
+            assert_eq!(
+                Money::parse(&money.to_decimal_string(), currency),
+                Ok(money),
+                "{text:?} {currency}"
+            );
+        }
+    }
+}
+
+/// Key readers: any bytes give a key or a typed error.
+pub fn key_pem(data: &[u8]) {
+    if let Ok(key) = RsaPrivateKey::from_bytes(data) {
+        assert!(key.bits() >= 2048);
+    }
+    if let Ok(key) = RsaPublicKey::from_bytes(data) {
+        assert!(key.bits() >= 2048);
+    }
+}
+
+/// The batch reader: any CSV gives requests or row errors; an accepted request is positive.
+pub fn csv_row(data: &[u8]) {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(data);
+    let Ok(header) = reader.headers().cloned() else {
+        return;
+    };
+    let Ok(columns) = Columns::from_header(header.iter()) else {
+        return;
+    };
+    for row in reader.records().take(64) {
+        let Ok(row) = row else { continue };
+        if let Ok(request) = RequestFields::from_row(&columns, |i| row.get(i)).to_request() {
+            assert!(request.amount().is_positive());
+        }
+    }
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora in fuzz/corpus/<target>/ from the golden vectors and published samples.
+Run from the repository root; signatures use the openssl command and the harness's test keys."""
+import hashlib, json, os, pathlib, subprocess, base64
+
+root = pathlib.Path(__file__).resolve().parent.parent
+corpus = root / "fuzz" / "corpus"
+platform_key = root / "crates/paybridge-bluepay/tests/data/platform.pem"
+sfp_key = b"fuzz-harness-sign-key-0123456789"
+
+def put(target, name, data):
+    d = corpus / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / name).write_bytes(data if isinstance(data, bytes) else data.encode())
+
+for f in (root / "crates/paybridge-sign/tests/data/rfc8785/input").iterdir():
+    put("canonicalize", f.name, f.read_bytes())
+    put("canonicalize_roundtrip", f.name, f.read_bytes())
+for name, text in [("dup", '{"a":1,"a":2}'), ("surrogate", '"\\ud800"'), ("deep", "[" * 130), ("big", "[1e400, 9007199254740993]"), ("php", '{"url":"https:\\/\\/x","m":"\\u8ba2"}')]:
+    put("canonicalize", name, text)
+    put("canonicalize_roundtrip", name, text)
+
+statuses = {200: b"\x00", 401: b"\x03", 422: b"\x05", 500: b"\x06", 502: b"\x07"}
+bp = [
+    (200, '{"code":10000,"message":"Success","data":{"mchRefundOrderId":"refund488455057142","refundTransactionId":"1818566685947728","refundCreateTime":"2024-07-31 16:37:40","refundAmount":10000,"refundStatus":"PENDING"}}'),
+    (200, '{"code":21407,"message":"duplicate mchRefundOrderId"}'),
+    (200, '{"code":10000,"message":"Success","data":[{"mchRefundOrderId":"r1","refundAmount":1,"refundStatus":"COMPLETE","failedCode":-10004}]}'),
+    (200, '{"code":10000,"data":{"balance":"10000.00"}}'),
+    (502, "<html>502 Bad Gateway</html>"),
+]
+for i, (status, body) in enumerate(bp):
+    put("bluepay_response", f"seed{i}", statuses[status] + body.encode())
+
+def rsa_sign(message: bytes) -> str:
+    out = subprocess.run(["openssl", "dgst", "-sha256", "-sign", str(platform_key)], input=message, capture_output=True, check=True)
+    return base64.b64encode(out.stdout).decode()
+
+events = [
+    '{"eventName":"payment.refund.success","mchRefundOrderId":"refund488455057142","refundTransactionId":"1818566685947728","originalTransactionId":"CU518563189147832780","refundAmount":10000,"feeRefunded":0,"refundStatus":"COMPLETE","refundCreateTime":"2024-07-31 16:37:40","refundReturnTime":"2024-07-31 16:38:02","refundReason":"testRefund"}',
+    '{"eventName":"qrcode.payment.success","mchOrderId":"o1","transactionId":"T1","amount":100,"transactionStatus":"COMPLETED"}',
+    '{"eventName":"order.payment.failed","mchOrderId":"o2","amount":5,"transactionStatus":"FAILED"}',
+    '{"eventName":"disbursement.success","mchOrderId":"o3","amount":7,"failedCode":"-10001"}',
+]
+for i, param in enumerate(events):
+    put("bluepay_notification", f"signed{i}", json.dumps({"param": param, "sign": rsa_sign(param.encode()), "appId": "x"}))
+    put("bluepay_notification", f"param{i}", param)
+put("bluepay_notification", "unsigned", json.dumps({"param": events[0]}))
+
+nm = [
+    (200, '{"code":200,"message":"success","refundId":"refund_id_payment_company","orderRef":"test20220125001","refundOrderRef":"r001test20220125001","status":"SUCCESS","refundAmount":10,"totalAmount":10.0,"currency":"CNY","createTime":"2021-11-02T17:03:38+08:00"}'),
+    (401, '{"code":200,"message":"success"}'),
+    (422, '{"field":"refundAmount","msg":"must be positive"}'),
+    (500, '{"code":200,"message":"success","errors":"Something wrong when making the service."}'),
+    (200, '{"Timing":"2021-11-02T17:03:38+08:00","tradeState":"SUCCESS","actualAmount":1e2}'),
+    (200, ""),
+]
+for i, (status, body) in enumerate(nm):
+    put("nomad_response", f"seed{i}", statuses[status] + body.encode())
+
+def sfp_envelope(response: bytes) -> bytes:
+    sig = hashlib.sha256(response + sfp_key).hexdigest()
+    return b'{"response":' + response + b',"signature":"' + sig.encode() + b'"}'
+
+php = rb'{"header":{"partnerNo":"10001","respTime":"2018-07-25T18:06:12+08:00","signType":"SHA256","version":"1.0","reqMsgId":"213ca19e"},"body":{"code":30,"msg":"\u8ba2\u5355\u4e0d\u5b58\u5728","u":"https:\/\/x"}}'
+ok = b'{"header":{"partnerNo":"10001","respTime":"2018-07-25T18:06:12+08:00"},"body":{"code":1,"msg":"success","orderAmount":100,"status":1,"currency":"JPY"}}'
+pay = b'{"header":{"partnerNo":"10001"},"body":{"code":1,"msg":"success","orderNo":"O1","partnerOrderNo":"p1","orderAmount":100,"wallet":"Alipay","status":3,"currency":"HKD"}}'
+for i, r in enumerate([php, ok, pay]):
+    put("scanforpay_response", f"seed{i}", b"\x00" + sfp_envelope(r))
+    put("scanforpay_notification", f"seed{i}", sfp_envelope(r))
+put("scanforpay_response", "unsigned", b"\x00" + b'{"response":' + ok + b"}")
+
+for i, text in enumerate(["12.34", "-0.01", "1.0", "12.345", "92233720368547758.07", "92233720368547758.08", "", ".5", "1e3", "-92233720368547758.08"]):
+    put("money_parse", f"seed{i}", text)
+
+for f in (root / "crates/paybridge-sign/tests/data/keys").iterdir():
+    if f.name != "README":
+        put("key_pem", f.name, f.read_bytes())
+
+put("csv_row", "good", "refund_id,amount,currency,payment\nr1,12.34,THB,CU1\nr2,1.00,THB,CU1\n")
+put("csv_row", "reordered", "currency,payment,refund_id,amount,total,order_ref\nCNY,,r1,1.00,10.00,o1\n")
+put("csv_row", "bad", 'refund_id,amount,currency\nr1,1.005,THB\n,1,THB\n"unterminated,1,THB\n')
+print("seeds written to", corpus)
