@@ -5,6 +5,8 @@
 //!   backend built alone.
 //! - `cargo xtask fuzz [--seconds N] [--sanitizer address] [TARGET…]`: each fuzz target for N
 //!   seconds (stable, `-s none`, unless a sanitizer is asked for); fails on any crash.
+//! - `cargo xtask soak [--refunds N] [--fault-rate R] [--seed S]`: refunds through the reliable
+//!   refund against a faulty sandbox, checked against its ledger; one line of results.
 //! - `cargo xtask bench [FILTER]`: runs the criterion benchmarks and prints every goal ratio
 //!   from the issues as a table with pass/fail (exit 1 if any fails).
 #![forbid(unsafe_code)]
@@ -33,6 +35,12 @@ fn main() -> ExitCode {
         Some("lint") => lint(),
         Some("bench") => bench::run(args.get(1).map(String::as_str)),
         Some("fuzz") => fuzz::run(args.get(1..).unwrap_or_default()),
+        Some("soak") => {
+            // The soak lives in its own crate so xtask stays light; this runs it optimized.
+            let mut run = vec!["run", "--release", "--quiet", "-p", "paybridge-soak", "--"];
+            run.extend(args.get(1..).unwrap_or_default().iter().map(String::as_str));
+            cargo("soak", &run, &[])
+        }
         _ => {
             eprintln!(
                 "usage: cargo xtask ci | lint | bench [FILTER] | fuzz [--seconds N] [--sanitizer NAME] [TARGET…]"

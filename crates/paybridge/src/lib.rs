@@ -11,6 +11,7 @@ mod config;
 mod gateway;
 mod reliable;
 pub mod rows;
+pub mod webhook;
 
 pub use config::{
     BluePaySettings, Config, NomadSettings, ScanForPaySettings, TransportSettings, config_path,
