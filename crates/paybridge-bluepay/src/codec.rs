@@ -104,16 +104,6 @@ impl fmt::Debug for Codec {
     }
 }
 
-/// A short, printable excerpt of a body for an error message.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut short: String = text.chars().take(120).filter(|c| !c.is_control()).collect();
-    if text.chars().count() > 120 {
-        short.push('…');
-    }
-    short
-}
-
 fn malformed(http_status: Option<u16>, reason: impl Into<String>) -> Error {
     Error::MalformedResponse {
         provider: PROVIDER,
@@ -210,12 +200,21 @@ pub fn decode_response<T: DeserializeOwned>(
             if status.is_server_error() {
                 return Err(Error::OutcomeUnknown {
                     provider: PROVIDER,
-                    reason: format!("HTTP {status} without a BluePay answer: {}", excerpt(body)),
+                    reason: format!(
+                        "HTTP {status} without a BluePay answer: {}",
+                        paybridge_core::excerpt(body, 120)
+                    ),
                 });
             }
             let why = match parsed {
-                Err(e) => format!("not a BluePay envelope ({e}): {}", excerpt(body)),
-                Ok(_) => format!("no `code` in the answer: {}", excerpt(body)),
+                Err(e) => format!(
+                    "not a BluePay envelope ({e}): {}",
+                    paybridge_core::excerpt(body, 120)
+                ),
+                Ok(_) => format!(
+                    "no `code` in the answer: {}",
+                    paybridge_core::excerpt(body, 120)
+                ),
             };
             return Err(malformed(http_status, why));
         }

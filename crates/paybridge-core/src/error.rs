@@ -287,6 +287,27 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A short, printable excerpt of a body for an error message: control characters dropped, at
+/// most `max_chars` characters, an ellipsis where it was cut. Provider answers end up in error
+/// text this way without flooding logs or breaking lines.
+pub fn excerpt(body: &[u8], max_chars: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut short: String = text
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max_chars)
+        .collect();
+    if text
+        .chars()
+        .filter(|c| !c.is_control())
+        .nth(max_chars)
+        .is_some()
+    {
+        short.push('…');
+    }
+    short
+}
+
 impl From<crate::IdError> for Error {
     fn from(e: crate::IdError) -> Error {
         Error::InvalidRequest {

@@ -230,16 +230,6 @@ fn query_string(pairs: &[(&str, Option<&str>)]) -> String {
     }
 }
 
-/// A short printable excerpt of a body.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut short: String = text.chars().filter(|c| !c.is_control()).take(160).collect();
-    if text.chars().count() > 160 {
-        short.push('…');
-    }
-    short
-}
-
 /// Decodes a broker response from its status and body.
 pub fn decode_response<T: DeserializeOwned>(
     status: http::StatusCode,
@@ -258,7 +248,10 @@ pub fn decode_response<T: DeserializeOwned>(
         return serde_json::from_slice(body).map_err(|e| Error::MalformedResponse {
             provider: PROVIDER,
             http_status,
-            reason: format!("unexpected body ({e}): {}", excerpt(body)),
+            reason: format!(
+                "unexpected body ({e}): {}",
+                paybridge_core::excerpt(body, 160)
+            ),
         });
     }
     let detail = serde_json::from_slice::<ErrorBody>(body)
@@ -268,7 +261,7 @@ pub fn decode_response<T: DeserializeOwned>(
             if body.is_empty() {
                 "no body".to_owned()
             } else {
-                excerpt(body)
+                paybridge_core::excerpt(body, 160)
             }
         });
     let rejected = |class: RejectionClass, message: String| Error::Rejected {

@@ -27,17 +27,22 @@ struct Incoming {
     body: Option<Value>,
 }
 
+/// The header of every answer and notification: this partner, a fresh message id, Hong Kong time.
+fn response_header(shared: &Shared) -> ResponseHeader {
+    let at = now(shared);
+    ResponseHeader {
+        version: Some("1.0".into()),
+        partner_no: Some(shared.credentials.scanforpay_partner_no.clone()),
+        resp_msg_id: Some(format!("{:032x}", shared.ledger.next_number())),
+        resp_time: Some(at.with_offset(8 * 60).unwrap_or(at).to_rfc3339()),
+        sign_type: Some("SHA256".into()),
+    }
+}
+
 fn signed<B: Serialize>(shared: &Shared, body: &B) -> Answer {
     let creds = &shared.credentials;
-    let at = now(shared);
     let value = ResponseValue {
-        header: ResponseHeader {
-            version: Some("1.0".into()),
-            partner_no: Some(creds.scanforpay_partner_no.clone()),
-            resp_msg_id: Some(format!("{:032x}", shared.ledger.next_number())),
-            resp_time: Some(at.with_offset(8 * 60).unwrap_or(at).to_rfc3339()),
-            sign_type: Some("SHA256".into()),
-        },
+        header: response_header(shared),
         body,
     };
     bytes(
@@ -306,15 +311,8 @@ fn create(
 /// ScanForPay's payment notification: a signed response envelope with payment-query fields.
 pub(crate) fn notify_payment(shared: &Arc<Shared>, payment: &Payment, wallet: &str, url: &str) {
     let creds = &shared.credentials;
-    let at = now(shared);
     let value = ResponseValue {
-        header: ResponseHeader {
-            version: Some("1.0".into()),
-            partner_no: Some(creds.scanforpay_partner_no.clone()),
-            resp_msg_id: Some(format!("{:032x}", shared.ledger.next_number())),
-            resp_time: Some(at.with_offset(8 * 60).unwrap_or(at).to_rfc3339()),
-            sign_type: Some("SHA256".into()),
-        },
+        header: response_header(shared),
         body: query_answer(payment, wallet),
     };
     let body = server::response_envelope(&value, creds.scanforpay_sign_key.expose().as_bytes());

@@ -58,16 +58,6 @@ fn malformed(http_status: Option<u16>, reason: impl Into<String>) -> Error {
     }
 }
 
-/// A short printable excerpt of a body.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut short: String = text.chars().filter(|c| !c.is_control()).take(120).collect();
-    if text.chars().count() > 120 {
-        short.push('…');
-    }
-    short
-}
-
 impl Codec {
     /// A codec for `partner_no` at `base_url` (`https://pay.scanforpay.com`), signing with
     /// `sign_key`.
@@ -187,7 +177,7 @@ impl Codec {
                         provider: PROVIDER,
                         reason: format!(
                             "HTTP {status} without a ScanForPay answer: {}",
-                            excerpt(response.body())
+                            paybridge_core::excerpt(response.body(), 120)
                         ),
                     });
                 }
@@ -260,7 +250,10 @@ pub fn verify_envelope<'a>(body: &'a [u8], key: &[u8]) -> Result<&'a str, Error>
     let envelope: Envelope<'a> = serde_json::from_slice(body).map_err(|e| {
         malformed(
             None,
-            format!("not a ScanForPay envelope ({e}): {}", excerpt(body)),
+            format!(
+                "not a ScanForPay envelope ({e}): {}",
+                paybridge_core::excerpt(body, 120)
+            ),
         )
     })?;
     let raw = envelope
