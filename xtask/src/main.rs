@@ -110,6 +110,26 @@ fn lint() -> Result<(), String> {
             )?;
         }
     }
+    // The facade with one provider at a time: a merchant using one provider builds, lints and
+    // passes the facade's tests without the others.
+    for feature in ["bluepay", "nomad", "scanforpay"] {
+        let alone = ["--no-default-features", "--features", feature];
+        cargo(
+            &format!("facade with {feature} only"),
+            &[
+                &["clippy", "-p", "paybridge", "--all-targets"][..],
+                &alone,
+                &["--", "-D", "warnings"],
+            ]
+            .concat(),
+            &[],
+        )?;
+        cargo(
+            &format!("facade tests with {feature} only"),
+            &[&["test", "-p", "paybridge"][..], &alone].concat(),
+            &[],
+        )?;
+    }
     eprintln!("\nxtask lint: all checks passed");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The gateway against the sandbox, configured from the `paybridge.toml` the sandbox writes:
 //! every provider refunds for real, and reliable refunds under injected faults never pay twice
 //! and never lose a refund.
+#![cfg(all(feature = "bluepay", feature = "nomad", feature = "scanforpay"))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

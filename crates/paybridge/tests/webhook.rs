@@ -1,5 +1,6 @@
 //! A merchant handler against the sandbox's real redelivery: the first delivery's
 //! acknowledgement is withheld, the sandbox delivers again, and the log recognises the repeat.
+#![cfg(all(feature = "bluepay", feature = "nomad", feature = "scanforpay"))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
