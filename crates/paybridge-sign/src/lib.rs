@@ -41,8 +41,3 @@ pub fn base64_decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     base64::engine::general_purpose::STANDARD.decode(compact)
 }
-
-/// The README's examples, compiled and run as doctests so they stay true.
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

@@ -33,3 +33,9 @@ pub use paybridge_bluepay as bluepay;
 pub use paybridge_nomad as nomad;
 #[cfg(feature = "scanforpay")]
 pub use paybridge_scanforpay as scanforpay;
+
+/// The README's examples, compiled (and where they need no network, run) as doctests, so they
+/// stay true.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
