@@ -20,7 +20,8 @@ pub(crate) fn integral<'de, D: Deserializer<'de>>(
 /// The fen in a JSON number, if it is a whole number within ±2^53.
 pub fn to_fen(number: &serde_json::Number) -> Option<i64> {
     if let Some(i) = number.as_i64() {
-        return Some(i);
+        // Beyond ±(2^53 − 1) a sender working in doubles may already have rounded the amount.
+        return (i.unsigned_abs() < 1 << 53).then_some(i);
     }
     // `10.0` or `1e1`: parse the decimal text exactly rather than through a float.
     let text = number.to_string();
@@ -72,5 +73,9 @@ mod tests {
         assert_eq!(fen("10.5"), None);
         assert_eq!(fen("1e-1"), None);
         assert_eq!(fen("1e30"), None);
+        // Found by fuzzing (nomad_response): plain integers get the same bound as decimals.
+        assert_eq!(fen("3000000003000003333"), None);
+        assert_eq!(fen("9007199254740991"), Some(9_007_199_254_740_991));
+        assert_eq!(fen("9007199254740992"), None);
     }
 }
