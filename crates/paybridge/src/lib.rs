@@ -37,5 +37,5 @@ pub use paybridge_scanforpay as scanforpay;
 /// The README's examples, compiled (and where they need no network, run) as doctests, so they
 /// stay true.
 #[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "bluepay", feature = "nomad", feature = "scanforpay"))]
 pub struct ReadmeDoctests;
