@@ -37,5 +37,10 @@ pub use paybridge_scanforpay as scanforpay;
 /// The README's examples, compiled (and where they need no network, run) as doctests, so they
 /// stay true.
 #[doc = include_str!("../../../README.md")]
-#[cfg(all(doctest, feature = "bluepay", feature = "nomad", feature = "scanforpay"))]
+#[cfg(all(
+    doctest,
+    feature = "bluepay",
+    feature = "nomad",
+    feature = "scanforpay"
+))]
 pub struct ReadmeDoctests;
