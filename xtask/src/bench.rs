@@ -83,6 +83,12 @@ const GOALS: &[Goal] = &[
         "bluepay_verify/primitive",
         1.10,
     ),
+    at_most(
+        3,
+        "transport/loopback_roundtrip",
+        "transport/raw_hyper",
+        1.10,
+    ),
 ];
 
 fn workspace_root() -> PathBuf {
