@@ -47,16 +47,11 @@ pub fn positive(field: &str, minor: i64) -> Result<i64, Error> {
     Ok(minor)
 }
 
+pub use paybridge_core::validate::one_of;
+
 /// An absolute `http` or `https` URL with a host.
 pub fn url(field: &str, value: &str) -> Result<(), Error> {
-    let uri: http::Uri = value
-        .parse()
-        .map_err(|_| Error::invalid(field, "is not a valid URL"))?;
-    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
-    if !scheme_ok || uri.host().is_none_or(str::is_empty) {
-        return Err(Error::invalid(field, "must be an absolute http(s) URL"));
-    }
-    Ok(())
+    paybridge_core::validate::http_url(field, value)
 }
 
 /// A Thai mobile number: `0`, then `6`, `8` or `9`, then eight digits.
@@ -108,18 +103,6 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<(), Error> {
         return Err(Error::invalid(field, "contains a control character"));
     }
     Ok(())
-}
-
-/// One of a fixed set of words.
-pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), Error> {
-    if allowed.contains(&value) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            field,
-            format!("must be one of {}", allowed.join(", ")),
-        ))
-    }
 }
 
 #[cfg(test)]

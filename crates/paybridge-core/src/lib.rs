@@ -6,6 +6,7 @@
 //! implements.
 #![forbid(unsafe_code)]
 
+mod ack;
 mod clock;
 mod error;
 mod ids;
@@ -13,7 +14,9 @@ mod money;
 mod provider;
 mod refund;
 mod time;
+pub mod validate;
 
+pub use ack::notification_ack;
 pub use clock::{
     Clock, FixedClock, FixedIdGenerator, IdGenerator, RandomIdGenerator, SequentialIdGenerator,
     SystemClock,

@@ -217,11 +217,6 @@ impl<T: Transport> RefundProvider for NomadClient<T> {
     }
 
     fn notification_ack(&self) -> http::Response<Bytes> {
-        let mut response = http::Response::new(Bytes::from_static(NOTIFICATION_ACK.as_bytes()));
-        response.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/json"),
-        );
-        response
+        paybridge_core::notification_ack(NOTIFICATION_ACK, "application/json")
     }
 }

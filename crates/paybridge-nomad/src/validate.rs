@@ -30,27 +30,11 @@ pub fn payment_method(value: &str) -> Result<(), Error> {
     one_of("paymentMethod", value, &["wechatpay", "alipay"])
 }
 
-/// One of a fixed set of words.
-pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), Error> {
-    if allowed.contains(&value) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            field,
-            format!("must be one of {}", allowed.join(", ")),
-        ))
-    }
-}
+pub use paybridge_core::validate::one_of;
 
 /// An absolute http(s) URL.
 pub fn url(field: &str, value: &str) -> Result<(), Error> {
-    let uri: http::Uri = value
-        .parse()
-        .map_err(|_| Error::invalid(field, "is not a valid URL"))?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none_or(str::is_empty) {
-        return Err(Error::invalid(field, "must be an absolute http(s) URL"));
-    }
-    Ok(())
+    paybridge_core::validate::http_url(field, value)
 }
 
 /// A create-refund body.

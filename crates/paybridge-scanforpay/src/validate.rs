@@ -53,25 +53,12 @@ pub fn req_msg_id(value: &str) -> Result<(), Error> {
 /// An absolute http(s) URL within `max` characters.
 pub fn url(name: &str, value: &str, max: usize) -> Result<(), Error> {
     field(name, value, max)?;
-    let uri: http::Uri = value
-        .parse()
-        .map_err(|_| Error::invalid(name, "is not a valid URL"))?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none_or(str::is_empty) {
-        return Err(Error::invalid(name, "must be an absolute http(s) URL"));
-    }
-    Ok(())
+    paybridge_core::validate::http_url(name, value)
 }
 
 /// A wallet name.
 pub fn wallet(value: &str, allowed: &[&str]) -> Result<(), Error> {
-    if allowed.contains(&value) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "wallet",
-            format!("must be one of {}", allowed.join(", ")),
-        ))
-    }
+    paybridge_core::validate::one_of("wallet", value, allowed)
 }
 
 /// The fields every payment creation carries.
