@@ -9,6 +9,7 @@ use std::fmt;
 use bytes::Bytes;
 use paybridge_core::Error;
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey, canonical};
+use paybridge_transport::BaseUrl;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -87,7 +88,7 @@ struct EventFields {
 
 /// Encodes requests and decodes responses and notifications for one merchant account.
 pub struct Codec {
-    base_url: String,
+    base_url: BaseUrl,
     app_id: String,
     merchant_key: RsaPrivateKey,
     platform_key: RsaPublicKey,
@@ -121,10 +122,7 @@ impl Codec {
         merchant_key: RsaPrivateKey,
         platform_key: RsaPublicKey,
     ) -> Result<Codec, Error> {
-        let base: http::Uri = base_url.parse().map_err(|_| Error::Config {
-            reason: format!("bluepay base_url {base_url:?} is not a URL"),
-        })?;
-        paybridge_transport::check_url(&base).map_err(|e| Error::Config {
+        let base_url = BaseUrl::parse(base_url).map_err(|e| Error::Config {
             reason: format!("bluepay base_url: {e}"),
         })?;
         if app_id.is_empty() || app_id.chars().any(char::is_control) {
@@ -133,7 +131,7 @@ impl Codec {
             });
         }
         Ok(Codec {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url,
             app_id: app_id.to_owned(),
             merchant_key,
             platform_key,
@@ -168,12 +166,14 @@ impl Codec {
         };
         let body =
             serde_json::to_vec(&envelope).map_err(|e| Error::invalid("param", e.to_string()))?;
-        http::Request::post(format!("{}{}", self.base_url, E::PATH))
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(Bytes::from(body))
-            .map_err(|e| Error::Config {
-                reason: format!("bad request URL: {e}"),
-            })
+        let mut request = http::Request::new(Bytes::from(body));
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = self.base_url.join_static(E::PATH)?;
+        request.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        Ok(request)
     }
 
     /// Reads a response to an `E` call: its `data`, or the rejection BluePay's code says.

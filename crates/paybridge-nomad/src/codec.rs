@@ -7,7 +7,7 @@ use std::fmt;
 use bytes::Bytes;
 use paybridge_core::{Error, RejectionClass};
 use paybridge_sign::SecretString;
-use paybridge_transport::SensitiveValues;
+use paybridge_transport::{BaseUrl, SensitiveValues};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -31,7 +31,7 @@ pub enum Operation {
 /// Builds and reads the broker's HTTP messages for one merchant account.
 #[derive(Clone)]
 pub struct Codec {
-    base_url: String,
+    base_url: BaseUrl,
     merchant: String,
     merchant_segment: String,
     api_key: SecretString,
@@ -65,10 +65,7 @@ impl Codec {
     /// A codec for `merchant` (the account name at the payment company, e.g. `wechat.sh_smk`) at
     /// `base_url` (e.g. `https://nomad.samarkand-global.cn/broker/v1`).
     pub fn new(base_url: &str, merchant: &str, api_key: SecretString) -> Result<Codec, Error> {
-        let base: http::Uri = base_url.parse().map_err(|_| Error::Config {
-            reason: format!("nomad base_url {base_url:?} is not a URL"),
-        })?;
-        paybridge_transport::check_url(&base).map_err(|e| Error::Config {
+        let base_url = BaseUrl::parse(base_url).map_err(|e| Error::Config {
             reason: format!("nomad base_url: {e}"),
         })?;
         if merchant.is_empty() || merchant.chars().any(char::is_control) {
@@ -82,7 +79,7 @@ impl Codec {
             });
         }
         Ok(Codec {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url,
             merchant: merchant.to_owned(),
             merchant_segment: percent_encode(merchant),
             api_key,
@@ -97,7 +94,7 @@ impl Codec {
     ) -> Result<http::Request<Bytes>, Error> {
         let mut builder = http::Request::builder()
             .method(method)
-            .uri(format!("{}{path_and_query}", self.base_url))
+            .uri(self.base_url.join(&path_and_query)?)
             .header(http::header::ACCEPT, "application/json");
         let key =
             http::HeaderValue::from_str(self.api_key.expose()).map_err(|_| Error::Config {

@@ -9,6 +9,7 @@ use std::fmt;
 use bytes::Bytes;
 use paybridge_core::{Error, Timestamp};
 use paybridge_sign::{SecretString, canonical, sha256_keyed_hex_bytes, verify_sha256_keyed_hex};
+use paybridge_transport::BaseUrl;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -16,6 +17,10 @@ use serde_json::value::RawValue;
 use crate::codes;
 use crate::requests::{Endpoint, RequestHeader, RequestValue};
 use crate::responses::{Coded, PayQueryResponse, ResponseValue};
+
+/// The request body's media type, as the ScanForPay docs give it.
+const JSON_CONTENT_TYPE: http::HeaderValue =
+    http::HeaderValue::from_static("application/json; charset=utf-8");
 
 /// The provider's name in errors and unified models.
 pub const PROVIDER: &str = "scanforpay";
@@ -35,7 +40,7 @@ struct Envelope<'a> {
 /// Builds and verifies ScanForPay envelopes for one partner.
 #[derive(Clone)]
 pub struct Codec {
-    base_url: String,
+    base_url: BaseUrl,
     partner_no: String,
     sign_key: SecretString,
 }
@@ -62,10 +67,7 @@ impl Codec {
     /// A codec for `partner_no` at `base_url` (`https://pay.scanforpay.com`), signing with
     /// `sign_key`.
     pub fn new(base_url: &str, partner_no: &str, sign_key: SecretString) -> Result<Codec, Error> {
-        let base: http::Uri = base_url.parse().map_err(|_| Error::Config {
-            reason: format!("scanforpay base_url {base_url:?} is not a URL"),
-        })?;
-        paybridge_transport::check_url(&base).map_err(|e| Error::Config {
+        let base_url = BaseUrl::parse(base_url).map_err(|e| Error::Config {
             reason: format!("scanforpay base_url: {e}"),
         })?;
         crate::validate::field("partner_no", partner_no, 15).map_err(|e| Error::Config {
@@ -77,7 +79,7 @@ impl Codec {
             });
         }
         Ok(Codec {
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_url,
             partner_no: partner_no.to_owned(),
             sign_key,
         })
@@ -148,16 +150,16 @@ impl Codec {
         req_msg_id: &str,
         req_time: Timestamp,
     ) -> Result<http::Request<Bytes>, Error> {
+        let uri = self.base_url.join_static(E::PATH)?;
         let envelope = self.envelope(body, req_msg_id, req_time)?;
-        http::Request::post(format!("{}{}", self.base_url, E::PATH))
-            .header(
-                http::header::CONTENT_TYPE,
-                "application/json; charset=utf-8",
-            )
-            .body(Bytes::from(envelope))
-            .map_err(|e| Error::Config {
-                reason: format!("bad request URL: {e}"),
-            })
+        // Assembled part by part: the builder would parse the URI and copy the header value again.
+        let mut request = http::Request::new(Bytes::from(envelope));
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = uri;
+        request
+            .headers_mut()
+            .insert(http::header::CONTENT_TYPE, JSON_CONTENT_TYPE);
+        Ok(request)
     }
 
     /// Verifies an `E` response over the raw `response` bytes and reads it: the body on code 1,

@@ -8,6 +8,7 @@
 //! transport that fails in each way on demand.
 #![forbid(unsafe_code)]
 
+mod base_url;
 mod body;
 mod classify;
 mod config;
@@ -20,6 +21,7 @@ mod url_policy;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
+pub use base_url::BaseUrl;
 pub use config::{CryptoBackend, Roots, TransportConfig, certificates_from_pem};
 pub use hyper_transport::HyperTransport;
 pub use redact::{Redactor, SensitiveValues};
