@@ -2,6 +2,7 @@
 //! measured in the same run (the machine is shared and noisy; absolute times mean little).
 
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// A goal: `numerator / denominator` compared with `limit`.
 struct Goal {
@@ -98,12 +99,18 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
-/// The median of a criterion benchmark id, in nanoseconds, from its latest run.
-fn median_ns(id: &str) -> Option<f64> {
+/// The median of a criterion benchmark id, in nanoseconds, if it was measured after `since`.
+/// Criterion keeps every id's last estimate; one left over from an earlier (or filtered-out)
+/// run would pair two machines' moods in one ratio, so it counts as not measured.
+fn median_ns(id: &str, since: SystemTime) -> Option<f64> {
     let path = workspace_root()
         .join("target/criterion")
         .join(id)
         .join("new/estimates.json");
+    let written = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+    if written < since {
+        return None;
+    }
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json.get("median")?.get("point_estimate")?.as_f64()
@@ -124,15 +131,18 @@ pub(crate) fn run(filter: Option<&str>) -> Result<(), String> {
     if let Some(filter) = filter {
         args.extend(["--", filter]);
     }
+    let started = SystemTime::now();
     crate::cargo("benchmarks", &args, &[])?;
     let mut failures = 0;
     println!("\n| issue | goal | numerator | denominator | ratio | result |");
     println!("|---|---|---|---|---|---|");
     for goal in GOALS {
-        let (Some(num), Some(den)) = (median_ns(goal.numerator), median_ns(goal.denominator))
-        else {
+        let (Some(num), Some(den)) = (
+            median_ns(goal.numerator, started),
+            median_ns(goal.denominator, started),
+        ) else {
             println!(
-                "| {} | {} / {} | – | – | – | not measured |",
+                "| {} | {} / {} | – | – | – | not measured in this run |",
                 goal.issue, goal.numerator, goal.denominator
             );
             continue;
