@@ -107,8 +107,10 @@ fn roundtrip(c: &mut Criterion) {
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(50)
+        // Loopback round trips on a shared 2-core machine drift by ±5% between windows (four
+        // runs of 3 s gave 0.948–1.022, one full-suite run 1.111); the goal is 1.10.
+        .measurement_time(Duration::from_secs(6))
+        .sample_size(60)
 }
 
 criterion_group! {
