@@ -3,9 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use paybridge_core::{Clock, Currency, Error, Money, RejectionClass, SystemClock};
+use paybridge_core::{Clock, Currency, Error, Money, SystemClock};
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
-use paybridge_transport::{Idempotency, RetryPolicy, Transport, send_with_retry};
+use paybridge_transport::{RetryPolicy, Transport, retry};
 
 use crate::codec::Codec;
 use crate::requests::{
@@ -132,33 +132,27 @@ impl<T> BluePayClient<T> {
 }
 
 impl<T: Transport> BluePayClient<T> {
-    /// Sends `param` (timestamped now) and decodes the answer. A rejection BluePay calls
-    /// retryable (server busy, timestamp expired) is re-signed with a fresh timestamp and sent
-    /// again — every merchant id unchanged — within the retry policy's attempts.
+    /// Sends `param` (timestamped now) and decodes the answer. Every BluePay call is keyed by a
+    /// merchant id or only reads, so whatever [`Error::is_retryable`] allows is tried again
+    /// within the retry policy: a lost or unanswered request, and a rejection BluePay calls
+    /// retryable (server busy, timestamp expired, a refund still pending). Each attempt is
+    /// re-signed with a fresh timestamp; every merchant id stays the same.
     pub async fn call<E: Endpoint + Timestamped>(&self, mut param: E) -> Result<E::Data, Error> {
-        let mut attempt = 1;
-        loop {
-            param.set_timestamp(self.clock.now().unix_seconds());
-            let request = self.codec.encode(&param)?;
-            // Every BluePay call is keyed by a merchant id (or only reads), so a repeat is safe.
-            let response = send_with_retry(
-                &self.transport,
-                request,
-                Idempotency::IdempotentByKey,
-                &self.retry,
-            )
-            .await?;
-            match self.codec.decode::<E>(&response) {
-                Err(Error::Rejected {
-                    class: RejectionClass::Retryable,
-                    ..
-                }) if attempt < self.retry.max_attempts => {
-                    tokio_sleep(self.retry.backoff(attempt)).await;
-                    attempt += 1;
+        retry(
+            &self.retry,
+            |result| result.as_ref().is_err_and(Error::is_retryable),
+            |attempt| {
+                param.set_timestamp(self.clock.now().unix_seconds());
+                let request = self.codec.encode(&param);
+                async move {
+                    let mut request = request?;
+                    request.extensions_mut().insert(attempt);
+                    let response = self.transport.send(request).await?;
+                    self.codec.decode::<E>(&response)
                 }
-                result => return result,
-            }
-        }
+            },
+        )
+        .await
     }
 
     /// 5.1 Refund (the endpoint itself; [`paybridge_core::RefundProvider::refund`] adds the
@@ -324,10 +318,6 @@ impl<T: Transport> BluePayClient<T> {
             reason: format!("balance {text:?}: {e}"),
         })
     }
-}
-
-async fn tokio_sleep(duration: std::time::Duration) {
-    tokio::time::sleep(duration).await;
 }
 
 #[cfg(test)]

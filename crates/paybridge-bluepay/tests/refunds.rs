@@ -181,6 +181,32 @@ async fn retryable_codes_are_re_signed_with_a_fresh_timestamp_and_the_same_id() 
 }
 
 #[tokio::test]
+async fn the_policy_s_attempts_bound_every_send_whatever_the_mix_of_failures() {
+    // Lost answers, gateway errors and retryable rejections share one budget: three attempts
+    // in all (fast_retry), not three per kind of failure.
+    let script = [
+        Scripted::status(503, "busy"),
+        Scripted::Fail(Failure::WrittenThenLost),
+        code(21_000),
+    ];
+    let client = client(MockTransport::scripted(
+        script.iter().cycle().take(9).cloned(),
+    ));
+    let err = client.refund(&request(500)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Rejected {
+                class: RejectionClass::Retryable,
+                ..
+            }
+        ),
+        "the last outcome, as it was: {err}"
+    );
+    assert_eq!(client_transport(&client).request_count(), 3);
+}
+
+#[tokio::test]
 async fn a_duplicate_refund_id_returns_the_existing_refund() {
     let client = client(MockTransport::scripted([
         code(21_407),

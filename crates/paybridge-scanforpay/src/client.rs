@@ -3,9 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use paybridge_core::{Clock, Error, IdGenerator, RandomIdGenerator, RejectionClass, SystemClock};
+use paybridge_core::{Clock, Error, IdGenerator, RandomIdGenerator, SystemClock};
 use paybridge_sign::SecretString;
-use paybridge_transport::{Attempt, RetryPolicy, SensitiveValues, Transport};
+use paybridge_transport::{RetryPolicy, SensitiveValues, Transport, retry};
 
 use crate::codec::Codec;
 use crate::requests::{
@@ -111,30 +111,25 @@ impl<T: Transport> ScanForPayClient<T> {
     /// when the answer was lost, and on codes 9 and 22 — all safe, as the call is keyed by the
     /// merchant's number. Code 21 and a lost last answer come back as an unknown outcome.
     pub async fn call<E: Endpoint>(&self, body: &E) -> Result<ResponseValue<E::Response>, Error> {
-        let mut attempt = 1;
-        loop {
-            let mut request = self
-                .codec
-                .encode(body, &self.ids.next_id(), self.clock.now())?;
-            request.extensions_mut().insert(Attempt(attempt));
-            request
-                .extensions_mut()
-                .insert(SensitiveValues::new([self.sign_key.expose()]));
-            let result = match self.transport.send(request).await {
-                Ok(response) => self.codec.decode::<E>(&response),
-                Err(error) => Err(error),
-            };
-            let retry = match &result {
-                Ok(_) => false,
-                Err(Error::Rejected { class, .. }) => *class == RejectionClass::Retryable,
-                Err(error) => error.is_retryable(),
-            };
-            if !retry || attempt >= self.retry.max_attempts {
-                return result;
-            }
-            tokio::time::sleep(self.retry.jitter.delay(self.retry.backoff(attempt))).await;
-            attempt += 1;
-        }
+        retry(
+            &self.retry,
+            |result| result.as_ref().is_err_and(Error::is_retryable),
+            |attempt| {
+                let request = self
+                    .codec
+                    .encode(body, &self.ids.next_id(), self.clock.now());
+                async move {
+                    let mut request = request?;
+                    request.extensions_mut().insert(attempt);
+                    request
+                        .extensions_mut()
+                        .insert(SensitiveValues::new([self.sign_key.expose()]));
+                    let response = self.transport.send(request).await?;
+                    self.codec.decode::<E>(&response)
+                }
+            },
+        )
+        .await
     }
 
     /// Refunds (part of) a payment (the endpoint itself; [`paybridge_core::RefundProvider::refund`]

@@ -25,7 +25,9 @@ pub use base_url::BaseUrl;
 pub use config::{CryptoBackend, Roots, TransportConfig, certificates_from_pem};
 pub use hyper_transport::HyperTransport;
 pub use redact::{Redactor, SensitiveValues};
-pub use retry::{Attempt, FullJitter, Idempotency, Jitter, NoJitter, RetryPolicy, send_with_retry};
+pub use retry::{
+    Attempt, FullJitter, Idempotency, Jitter, NoJitter, RetryPolicy, retry, send_with_retry,
+};
 pub use rustls::pki_types::CertificateDer;
 pub use transport::{Transport, clone_request};
 pub use url_policy::{check_url, is_loopback_host};

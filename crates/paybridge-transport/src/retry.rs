@@ -140,13 +140,40 @@ pub async fn send_with_retry<T: Transport + ?Sized>(
     idempotency: Idempotency,
     policy: &RetryPolicy,
 ) -> Result<http::Response<Bytes>, Error> {
+    retry(
+        policy,
+        |result| should_retry(result, idempotency, policy),
+        |attempt| {
+            let mut copy = clone_request(&request);
+            copy.extensions_mut().insert(attempt);
+            transport.send(copy)
+        },
+    )
+    .await
+}
+
+/// Runs `attempt` (told which one it is) until `retryable` calls its outcome final, the
+/// policy's attempts run out, or its deadline passes; between attempts it sleeps the policy's
+/// capped, jittered backoff. No attempt starts, or runs, past the deadline.
+///
+/// [`send_with_retry`] is this with a fixed request. Providers whose every attempt must be
+/// built afresh — a new timestamp or message id, hence a new signature, under the same merchant
+/// refund id — build and decode inside `attempt`, so one mechanism and one policy govern every
+/// retry paybridge makes.
+pub async fn retry<T, F, Fut>(
+    policy: &RetryPolicy,
+    retryable: impl Fn(&Result<T, Error>) -> bool,
+    mut attempt: F,
+) -> Result<T, Error>
+where
+    F: FnMut(Attempt) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
     let start = Instant::now();
-    let mut attempt = 1;
+    let mut number = 1;
     loop {
-        let mut copy = clone_request(&request);
-        copy.extensions_mut().insert(Attempt(attempt));
         let remaining = policy.deadline.saturating_sub(start.elapsed());
-        let result = match tokio::time::timeout(remaining, transport.send(copy)).await {
+        let result = match tokio::time::timeout(remaining, attempt(Attempt(number))).await {
             Ok(result) => result,
             Err(_) => Err(Error::Transport {
                 kind: TransportErrorKind::ResponseTimeout,
@@ -154,27 +181,20 @@ pub async fn send_with_retry<T: Transport + ?Sized>(
                 message: format!("the overall deadline of {:?} passed", policy.deadline),
             }),
         };
-        if attempt >= policy.max_attempts || !should_retry(&result, idempotency, policy) {
+        if number >= policy.max_attempts || !retryable(&result) {
             return result;
         }
-        let delay = policy
-            .jitter
-            .delay(policy.backoff(attempt))
-            .min(policy.backoff(attempt));
+        let backoff = policy.backoff(number);
+        let delay = policy.jitter.delay(backoff).min(backoff);
         if start.elapsed() + delay >= policy.deadline {
             return result;
         }
         match &result {
-            Ok(response) => tracing::debug!(
-                attempt,
-                status = response.status().as_u16(),
-                ?delay,
-                "retrying"
-            ),
-            Err(error) => tracing::debug!(attempt, %error, ?delay, "retrying"),
+            Ok(_) => tracing::debug!(attempt = number, ?delay, "retrying a retryable answer"),
+            Err(error) => tracing::debug!(attempt = number, %error, ?delay, "retrying"),
         }
         tokio::time::sleep(delay).await;
-        attempt += 1;
+        number += 1;
     }
 }
 
@@ -194,6 +214,99 @@ mod tests {
         assert_eq!(p.backoff(3), Duration::from_millis(400));
         assert_eq!(p.backoff(4), Duration::from_millis(500));
         assert_eq!(p.backoff(60), Duration::from_millis(500));
+    }
+
+    fn quick(max_attempts: u32) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(1),
+            jitter: Arc::new(NoJitter),
+            ..RetryPolicy::default()
+        }
+    }
+
+    fn lost() -> Error {
+        Error::Transport {
+            kind: TransportErrorKind::ConnectionLost,
+            delivery: Delivery::MaybeDelivered,
+            message: "reset".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn retry_numbers_each_attempt_and_stops_at_the_policy_s_count() {
+        let mut seen = Vec::new();
+        let result: Result<(), Error> = retry(
+            &quick(3),
+            |r| r.is_err(),
+            |attempt| {
+                seen.push(attempt.0);
+                std::future::ready(Err(lost()))
+            },
+        )
+        .await;
+        assert!(
+            result.unwrap_err().outcome_unknown(),
+            "the last outcome, as it was"
+        );
+        assert_eq!(seen, [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn retry_returns_the_first_final_outcome() {
+        let mut calls = 0;
+        let result = retry(
+            &quick(5),
+            |r: &Result<u32, Error>| r.as_ref().is_err_and(Error::is_retryable),
+            |attempt| {
+                calls += 1;
+                std::future::ready(match attempt.0 {
+                    1 => Err(lost()),
+                    n => Ok(n),
+                })
+            },
+        )
+        .await;
+        assert_eq!(result.unwrap(), 2);
+        assert_eq!(calls, 2);
+        let mut calls = 0;
+        let refused: Result<(), Error> = retry(
+            &quick(5),
+            |r| r.as_ref().is_err_and(Error::is_retryable),
+            |_| {
+                calls += 1;
+                std::future::ready(Err(Error::invalid("amount", "negative")))
+            },
+        )
+        .await;
+        assert!(refused.is_err());
+        assert_eq!(calls, 1, "a final error is not retried");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_attempt_runs_past_the_deadline() {
+        let policy = RetryPolicy {
+            deadline: Duration::from_secs(5),
+            ..quick(10)
+        };
+        let mut calls = 0;
+        let result: Result<(), Error> = retry(
+            &policy,
+            |r| r.is_err(),
+            |_| {
+                calls += 1;
+                async {
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    Err(lost())
+                }
+            },
+        )
+        .await;
+        let error = result.unwrap_err();
+        assert!(error.outcome_unknown(), "{error}");
+        assert!(error.to_string().contains("deadline"), "{error}");
+        assert_eq!(calls, 2, "the second attempt was cut off at 5 s");
     }
 
     #[test]
