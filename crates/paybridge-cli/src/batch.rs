@@ -1,15 +1,14 @@
 //! `paybridge batch`: refunds every row of a CSV file exactly once, even across crashes.
 //!
 //! Before a row's refund is sent, a `sending` record is appended to the journal and fsynced;
-//! when its outcome is known, a final record is. A re-run skips rows already done and resolves
+//! when its outcome is known, a final record is (see [`crate::journal`]: rows in flight
+//! together share their fsyncs). A re-run skips rows already done and resolves
 //! rows left in doubt (sent, outcome never recorded) by looking them up first — sending again
 //! only when the provider has no such refund, or cannot look refunds up (the refund id makes the
 //! resend idempotent). Rows are streamed and work is bounded, so memory stays flat: completed
 //! lines are kept as a bitset.
 
-use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,13 +18,13 @@ use paybridge::{
     Error, Gateway, RefundLookup, RefundOutcome, RefundProvider, RefundRequest, ReliablePolicy,
     reliable_refund,
 };
-use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
 use paybridge::rows::{Columns, RequestFields};
 
 use crate::commands::{build_request, known_provider, load_gateway};
 use crate::exit::Failure;
+use crate::journal::{Journal, JournalState, Record, read_journal};
 use crate::output;
 
 /// `paybridge batch` options.
@@ -43,137 +42,6 @@ pub(crate) struct BatchArgs {
     /// The journal (default FILE.csv.journal).
     #[arg(long)]
     journal: Option<PathBuf>,
-}
-
-/// A journal record.
-#[derive(Serialize, Deserialize, Debug)]
-struct Record {
-    line: u64,
-    refund_id: String,
-    state: JournalState,
-}
-
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-enum JournalState {
-    /// About to be sent: in doubt until a later record settles it.
-    Sending,
-    /// Refunded.
-    Refunded,
-    /// Refused by the provider or invalid: final, not retried.
-    Failed,
-    /// Still unknown after the deadline: resolved again on the next run.
-    Unknown,
-}
-
-/// Lines whose outcome is final, as a bitset (one bit per CSV line).
-#[derive(Default)]
-struct Done(Vec<u64>);
-
-impl Done {
-    fn insert(&mut self, line: u64) {
-        let (word, bit) = (usize::try_from(line / 64).unwrap_or(usize::MAX), line % 64);
-        if self.0.len() <= word {
-            self.0.resize(word + 1, 0);
-        }
-        if let Some(w) = self.0.get_mut(word) {
-            *w |= 1 << bit;
-        }
-    }
-    fn contains(&self, line: u64) -> bool {
-        let word = usize::try_from(line / 64).unwrap_or(usize::MAX);
-        self.0
-            .get(word)
-            .is_some_and(|w| w & (1 << (line % 64)) != 0)
-    }
-}
-
-/// What the journal says about earlier runs.
-#[derive(Default)]
-struct Prior {
-    done: Done,
-    /// Lines sent whose outcome was never recorded (or stayed unknown): line → refund id.
-    in_doubt: HashMap<u64, String>,
-}
-
-fn read_journal(path: &Path) -> Result<Prior, Failure> {
-    let mut prior = Prior::default();
-    let file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(prior),
-        Err(e) => {
-            return Err(Failure::input(format!(
-                "cannot read the journal {}: {e}",
-                path.display()
-            )));
-        }
-    };
-    let mut reader = BufReader::new(file);
-    let mut buffer = Vec::new();
-    let mut number = 0;
-    loop {
-        buffer.clear();
-        let read = reader.read_until(b'\n', &mut buffer).map_err(|e| {
-            Failure::input(format!("cannot read the journal {}: {e}", path.display()))
-        })?;
-        if read == 0 {
-            break;
-        }
-        number += 1;
-        if buffer.last() != Some(&b'\n') {
-            // A record torn by a crash mid-write: it was never fsynced as complete; ignore it.
-            break;
-        }
-        let record: Record = serde_json::from_slice(&buffer).map_err(|e| {
-            Failure::input(format!("the journal {} is unreadable at line {number} ({e}); it is not a paybridge batch journal", path.display()))
-        })?;
-        match record.state {
-            JournalState::Sending | JournalState::Unknown => {
-                prior.in_doubt.insert(record.line, record.refund_id);
-            }
-            JournalState::Refunded | JournalState::Failed => {
-                prior.in_doubt.remove(&record.line);
-                prior.done.insert(record.line);
-            }
-        }
-    }
-    Ok(prior)
-}
-
-/// The journal, appended to and fsynced record by record.
-struct Journal {
-    file: Mutex<File>,
-}
-
-impl Journal {
-    fn open(path: &Path) -> Result<Journal, Failure> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| {
-                Failure::input(format!("cannot open the journal {}: {e}", path.display()))
-            })?;
-        Ok(Journal {
-            file: Mutex::new(file),
-        })
-    }
-
-    fn append(&self, record: &Record) -> Result<(), Failure> {
-        let mut line = serde_json::to_vec(record).map_err(|e| Failure::input(e.to_string()))?;
-        line.push(b'\n');
-        let mut file = self
-            .file
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        file.write_all(&line)
-            .and_then(|()| file.sync_data())
-            .map_err(|e| Failure {
-                code: 4,
-                kind: "journal",
-                message: format!("cannot write the journal: {e}"),
-            })
-    }
 }
 
 #[derive(Default)]
@@ -306,14 +174,14 @@ pub(crate) async fn run(config: Option<&Path>, args: BatchArgs) -> Result<(), Fa
         tasks.spawn(async move {
             let _permit = permit;
             let refund_id = request.refund_id().to_string();
-            journal.append(&Record { line, refund_id: refund_id.clone(), state: JournalState::Sending })?;
+            journal.append(&Record { line, refund_id: refund_id.clone(), state: JournalState::Sending }).await?;
             let outcome = settle(provider.as_ref(), &request, in_doubt, &policy).await;
             let (state, json) = match &outcome {
                 RefundOutcome::Refunded(refund) => (JournalState::Refunded, serde_json::json!({ "line": line, "refund": refund })),
                 RefundOutcome::Unknown(e) => (JournalState::Unknown, serde_json::json!({ "line": line, "refund_id": refund_id, "status": "unknown", "error": e.to_string() })),
                 other => (JournalState::Failed, serde_json::json!({ "line": line, "refund_id": refund_id, "status": "failed", "error": other.error().map(ToString::to_string) })),
             };
-            journal.append(&Record { line, refund_id, state })?;
+            journal.append(&Record { line, refund_id, state }).await?;
             output::line(&json);
             {
                 let mut t = lock(&tally);

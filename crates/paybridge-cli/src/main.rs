@@ -5,6 +5,7 @@ mod batch;
 mod commands;
 mod demo;
 mod exit;
+mod journal;
 mod output;
 
 use std::path::PathBuf;
