@@ -273,15 +273,7 @@ impl<T: Transport> RefundProvider for BluePayClient<T> {
                     }),
                 }
             }
-            Err(error)
-                if error.outcome_unknown() || matches!(error, Error::MalformedResponse { .. }) =>
-            {
-                Err(Error::OutcomeUnknown {
-                    provider: PROVIDER,
-                    reason: error.to_string(),
-                })
-            }
-            Err(error) => Err(error),
+            Err(error) => Err(error.unknown_if_maybe_applied(PROVIDER)),
         }
     }
 

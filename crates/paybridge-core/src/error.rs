@@ -166,6 +166,24 @@ impl Error {
         }
     }
 
+    /// What this error means for a refund that was sent: if the provider may have applied it —
+    /// the request may have arrived, or an answer came back that could not be read — its
+    /// outcome is [`Error::OutcomeUnknown`], to be settled by a status query under the same
+    /// refund id; any other error is returned as it is.
+    pub fn unknown_if_maybe_applied(self, provider: &'static str) -> Error {
+        if self.outcome_unknown() || matches!(self, Error::MalformedResponse { .. }) {
+            if matches!(self, Error::OutcomeUnknown { .. }) {
+                return self;
+            }
+            Error::OutcomeUnknown {
+                provider,
+                reason: self.to_string(),
+            }
+        } else {
+            self
+        }
+    }
+
     /// Whether sending the *same* request again (with the same merchant id) may succeed.
     ///
     /// Transport failures and unknown outcomes are retryable because every paybridge retry
@@ -366,6 +384,46 @@ mod tests {
             }
             .is_retryable()
         );
+    }
+
+    #[test]
+    fn a_refund_that_may_have_been_applied_is_unknown_and_nothing_else_is() {
+        let unknown = |e: Error| {
+            matches!(
+                e.unknown_if_maybe_applied("bluepay"),
+                Error::OutcomeUnknown {
+                    provider: "bluepay",
+                    ..
+                }
+            )
+        };
+        assert!(unknown(transport(Delivery::MaybeDelivered)));
+        assert!(unknown(Error::MalformedResponse {
+            provider: "bluepay",
+            http_status: Some(200),
+            reason: "not JSON".into(),
+        }));
+        let already = Error::OutcomeUnknown {
+            provider: "bluepay",
+            reason: "code 21".into(),
+        };
+        assert_eq!(
+            already.unknown_if_maybe_applied("bluepay").to_string(),
+            Error::OutcomeUnknown {
+                provider: "bluepay",
+                reason: "code 21".into(),
+            }
+            .to_string(),
+            "kept as it was, not wrapped again"
+        );
+        assert!(!unknown(transport(Delivery::NotSent)));
+        assert!(!unknown(Error::invalid("amount", "negative")));
+        assert!(!unknown(Error::Rejected {
+            provider: "bluepay",
+            code: "21402".into(),
+            message: "over the refundable amount".into(),
+            class: RejectionClass::ProviderState,
+        }));
     }
 
     #[test]

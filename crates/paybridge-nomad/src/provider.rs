@@ -156,15 +156,7 @@ impl<T: Transport> RefundProvider for NomadClient<T> {
         };
         match self.create_refund(&body).await {
             Ok(response) => unified(&response, request.refund_id(), Some(amount)),
-            Err(error)
-                if error.outcome_unknown() || matches!(error, Error::MalformedResponse { .. }) =>
-            {
-                Err(Error::OutcomeUnknown {
-                    provider: PROVIDER,
-                    reason: error.to_string(),
-                })
-            }
-            Err(error) => Err(error),
+            Err(error) => Err(error.unknown_if_maybe_applied(PROVIDER)),
         }
     }
 

@@ -107,15 +107,7 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
                     class: paybridge_core::RejectionClass::Duplicate,
                 });
             }
-            Err(error)
-                if error.outcome_unknown() || matches!(error, Error::MalformedResponse { .. }) =>
-            {
-                return Err(Error::OutcomeUnknown {
-                    provider: PROVIDER,
-                    reason: error.to_string(),
-                });
-            }
-            Err(error) => return Err(error),
+            Err(error) => return Err(error.unknown_if_maybe_applied(PROVIDER)),
         };
         let answer = &value.body;
         let refunded = answer
