@@ -35,6 +35,20 @@ impl BaseUrl {
     /// Parses `text` and checks it against the URL policy: absolute, `https` (or `http` to a
     /// loopback host), and with neither query nor fragment, since each call appends its own path.
     pub fn parse(text: &str) -> Result<BaseUrl, Error> {
+        let after_scheme = text.split_once("://").map_or(text, |(_, rest)| rest);
+        let authority = after_scheme
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default();
+        if authority.contains('@') {
+            // A password in the URL would travel into every Debug and log line that shows it,
+            // so it is refused without echoing the text.
+            return Err(invalid(
+                "a base URL may not carry credentials (user@ or user:password@); each provider's \
+                 key or secret has its own setting"
+                    .into(),
+            ));
+        }
         let uri: http::Uri = text
             .parse()
             .map_err(|_| invalid(format!("{text:?} is not a URL")))?;
@@ -148,6 +162,10 @@ mod tests {
             uri("http://127.0.0.1:8080", "/p"),
             "http://127.0.0.1:8080/p"
         );
+        assert_eq!(
+            uri("https://example.com/@shop", "/p"),
+            "https://example.com/@shop/p"
+        );
         let base = BaseUrl::parse("https://example.com/broker/v1").unwrap();
         assert_eq!(
             base.join_static("/refund").unwrap().to_string(),
@@ -172,6 +190,7 @@ mod tests {
             "ftp://example.com",
             "https://example.com/x?y=1",
             "https://example.com/x#frag",
+            "https://merchant:hunter2@example.com",
         ] {
             let error = BaseUrl::parse(bad).unwrap_err();
             assert!(
@@ -184,6 +203,7 @@ mod tests {
                 ),
                 "{bad:?}: {error:?}"
             );
+            assert!(!error.to_string().contains("hunter2"), "{error}");
         }
     }
 
