@@ -122,9 +122,7 @@ impl Codec {
         merchant_key: RsaPrivateKey,
         platform_key: RsaPublicKey,
     ) -> Result<Codec, Error> {
-        let base_url = BaseUrl::parse(base_url).map_err(|e| Error::Config {
-            reason: format!("bluepay base_url: {e}"),
-        })?;
+        let base_url = BaseUrl::from_config("bluepay", base_url)?;
         if app_id.is_empty() || app_id.chars().any(char::is_control) {
             return Err(Error::Config {
                 reason: "bluepay app_id must be non-empty printable text".into(),

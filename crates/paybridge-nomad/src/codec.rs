@@ -65,9 +65,7 @@ impl Codec {
     /// A codec for `merchant` (the account name at the payment company, e.g. `wechat.sh_smk`) at
     /// `base_url` (e.g. `https://nomad.samarkand-global.cn/broker/v1`).
     pub fn new(base_url: &str, merchant: &str, api_key: SecretString) -> Result<Codec, Error> {
-        let base_url = BaseUrl::parse(base_url).map_err(|e| Error::Config {
-            reason: format!("nomad base_url: {e}"),
-        })?;
+        let base_url = BaseUrl::from_config("nomad", base_url)?;
         if merchant.is_empty() || merchant.chars().any(char::is_control) {
             return Err(Error::Config {
                 reason: "nomad merchant must be non-empty printable text".into(),

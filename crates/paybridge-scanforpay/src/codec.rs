@@ -67,9 +67,7 @@ impl Codec {
     /// A codec for `partner_no` at `base_url` (`https://pay.scanforpay.com`), signing with
     /// `sign_key`.
     pub fn new(base_url: &str, partner_no: &str, sign_key: SecretString) -> Result<Codec, Error> {
-        let base_url = BaseUrl::parse(base_url).map_err(|e| Error::Config {
-            reason: format!("scanforpay base_url: {e}"),
-        })?;
+        let base_url = BaseUrl::from_config("scanforpay", base_url)?;
         crate::validate::field("partner_no", partner_no, 15).map_err(|e| Error::Config {
             reason: e.to_string(),
         })?;

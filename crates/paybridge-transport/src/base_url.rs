@@ -73,6 +73,20 @@ impl BaseUrl {
         })
     }
 
+    /// [`BaseUrl::parse`] for a provider's configuration: a failure is an [`Error::Config`]
+    /// naming that provider's `base_url` setting.
+    pub fn from_config(provider: &str, text: &str) -> Result<BaseUrl, Error> {
+        BaseUrl::parse(text).map_err(|error| {
+            let why = match error {
+                Error::Transport { message, .. } => message,
+                other => other.to_string(),
+            };
+            Error::Config {
+                reason: format!("{provider} base_url: {why}"),
+            }
+        })
+    }
+
     /// The host (and port, if any) requests go to.
     pub fn authority(&self) -> &str {
         self.authority.as_str()
@@ -205,6 +219,16 @@ mod tests {
             );
             assert!(!error.to_string().contains("hunter2"), "{error}");
         }
+    }
+
+    #[test]
+    fn a_configuration_error_names_the_provider_and_says_why_once() {
+        let error = BaseUrl::from_config("scanforpay", "http://pay.example.com").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "configuration error: scanforpay base_url: plain http:// is refused for \
+             pay.example.com: only loopback hosts may be reached without TLS (nothing was sent)"
+        );
     }
 
     #[test]
