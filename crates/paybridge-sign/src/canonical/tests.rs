@@ -345,7 +345,98 @@ fn numbers_as_doubles(value: &Value) -> Value {
     }
 }
 
+/// RFC 8785 written the plain way, as a reference: object members sorted by their UTF-16 code
+/// units with a library sort, recursively. Leaves are written by the code under test, whose
+/// output for a lone string or number does not depend on any ordering.
+fn reference(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Object(map) => {
+            let mut members: Vec<(&String, &Value)> = map.iter().collect();
+            members.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            out.push(b'{');
+            for (i, (k, v)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&to_vec(k).unwrap());
+                out.push(b':');
+                reference(v, out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                reference(v, out);
+            }
+            out.push(b']');
+        }
+        leaf => out.extend_from_slice(&to_vec(leaf).unwrap()),
+    }
+}
+
+/// A recursive struct declared out of order, so every level is reordered.
+#[derive(Serialize, Debug, Clone)]
+struct Node {
+    zeta: u32,
+    children: Vec<Node>,
+    #[serde(rename = "\u{e000}")]
+    private_use: bool,
+    alpha: String,
+    #[serde(rename = "\u{1f602}")]
+    smiley: Option<Box<Node>>,
+}
+
+fn arb_node() -> impl Strategy<Value = Node> {
+    let leaf =
+        (any::<u32>(), "\\PC{0,6}", any::<bool>()).prop_map(|(zeta, alpha, private_use)| Node {
+            zeta,
+            children: Vec::new(),
+            private_use,
+            alpha,
+            smiley: None,
+        });
+    leaf.prop_recursive(5, 64, 4, |inner| {
+        (
+            any::<u32>(),
+            prop::collection::vec(inner.clone(), 0..4),
+            "\\PC{0,6}",
+            prop::option::of(inner),
+        )
+            .prop_map(|(zeta, children, alpha, smiley)| Node {
+                zeta,
+                children,
+                private_use: zeta % 2 == 0,
+                alpha,
+                smiley: smiley.map(Box::new),
+            })
+    })
+}
+
 proptest! {
+    #[test]
+    fn nested_unsorted_objects_match_a_plain_reference(value in arb_json()) {
+        let mut expected = Vec::new();
+        reference(&value, &mut expected);
+        let mut text = String::new();
+        scrambled(&value, &mut text);
+        prop_assert_eq!(canonicalize(text.as_bytes()).unwrap(), expected.clone());
+        // After a prefix too, as envelopes embed it.
+        let mut out = b"{\"request\":".to_vec();
+        extend_vec(&mut out, &value).unwrap();
+        prop_assert_eq!(&out[11..], &expected[..]);
+    }
+
+    #[test]
+    fn typed_trees_declared_out_of_order_match_a_plain_reference(node in arb_node()) {
+        let mut expected = Vec::new();
+        reference(&serde_json::to_value(&node).unwrap(), &mut expected);
+        prop_assert_eq!(to_vec(&node).unwrap(), expected);
+    }
+
     #[test]
     fn output_parses_back_to_the_same_value(value in arb_json()) {
         let canonical = to_vec(&value).unwrap();
