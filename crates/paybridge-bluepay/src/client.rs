@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use paybridge_core::{Clock, Currency, Error, Money, SystemClock};
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
-use paybridge_transport::{RetryPolicy, Transport, retry};
+use paybridge_transport::{Idempotency, RetryPolicy, Transport, retry};
 
 use crate::codec::Codec;
 use crate::requests::{
@@ -140,7 +140,8 @@ impl<T: Transport> BluePayClient<T> {
     pub async fn call<E: Endpoint + Timestamped>(&self, mut param: E) -> Result<E::Data, Error> {
         retry(
             &self.retry,
-            |result| result.as_ref().is_err_and(Error::is_retryable),
+            // Keyed by the merchant's id (or only reading): any retryable failure may repeat.
+            Idempotency::IdempotentByKey.retry_predicate(),
             |attempt| {
                 param.set_timestamp(self.clock.now().unix_seconds());
                 let request = self.codec.encode(&param);

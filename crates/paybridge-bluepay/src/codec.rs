@@ -164,14 +164,11 @@ impl Codec {
         };
         let body =
             serde_json::to_vec(&envelope).map_err(|e| Error::invalid("param", e.to_string()))?;
-        let mut request = http::Request::new(Bytes::from(body));
-        *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = self.base_url.join_static(E::PATH)?;
-        request.headers_mut().insert(
-            http::header::CONTENT_TYPE,
+        Ok(paybridge_transport::post(
+            self.base_url.join_static(E::PATH)?,
             http::HeaderValue::from_static("application/json"),
-        );
-        Ok(request)
+            Bytes::from(body),
+        ))
     }
 
     /// Reads a response to an `E` call: its `data`, or the rejection BluePay's code says.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use paybridge_core::{Clock, Error, IdGenerator, RandomIdGenerator, SystemClock};
 use paybridge_sign::SecretString;
-use paybridge_transport::{RetryPolicy, SensitiveValues, Transport, retry};
+use paybridge_transport::{Idempotency, RetryPolicy, SensitiveValues, Transport, retry};
 
 use crate::codec::Codec;
 use crate::requests::{
@@ -113,7 +113,8 @@ impl<T: Transport> ScanForPayClient<T> {
     pub async fn call<E: Endpoint>(&self, body: &E) -> Result<ResponseValue<E::Response>, Error> {
         retry(
             &self.retry,
-            |result| result.as_ref().is_err_and(Error::is_retryable),
+            // Keyed by the merchant's id (or only reading): any retryable failure may repeat.
+            Idempotency::IdempotentByKey.retry_predicate(),
             |attempt| {
                 let request = self
                     .codec

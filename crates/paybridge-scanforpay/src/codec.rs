@@ -150,14 +150,11 @@ impl Codec {
     ) -> Result<http::Request<Bytes>, Error> {
         let uri = self.base_url.join_static(E::PATH)?;
         let envelope = self.envelope(body, req_msg_id, req_time)?;
-        // Assembled part by part: the builder would parse the URI and copy the header value again.
-        let mut request = http::Request::new(Bytes::from(envelope));
-        *request.method_mut() = http::Method::POST;
-        *request.uri_mut() = uri;
-        request
-            .headers_mut()
-            .insert(http::header::CONTENT_TYPE, JSON_CONTENT_TYPE);
-        Ok(request)
+        Ok(paybridge_transport::post(
+            uri,
+            JSON_CONTENT_TYPE,
+            Bytes::from(envelope),
+        ))
     }
 
     /// Verifies an `E` response over the raw `response` bytes and reads it: the body on code 1,

@@ -29,7 +29,7 @@ pub use retry::{
     Attempt, FullJitter, Idempotency, Jitter, NoJitter, RetryPolicy, retry, send_with_retry,
 };
 pub use rustls::pki_types::CertificateDer;
-pub use transport::{Transport, clone_request};
+pub use transport::{Transport, clone_request, post};
 pub use url_policy::{check_url, is_loopback_host};
 
 /// The User-Agent every request carries unless the caller sets one.

@@ -31,6 +31,20 @@ pub enum Idempotency {
     IdempotentByKey,
 }
 
+impl Idempotency {
+    /// Whether an attempt that failed with `error` may be sent again: the error must be
+    /// retryable, and the request must either never have left or be safe to repeat.
+    pub fn allows_retry(self, error: &Error) -> bool {
+        error.is_retryable() && (error.nothing_sent() || self == Idempotency::IdempotentByKey)
+    }
+
+    /// [`Idempotency::allows_retry`] as a [`retry`] predicate for attempts that decode their
+    /// answer: an `Ok` is final.
+    pub fn retry_predicate<T>(self) -> impl Fn(&Result<T, Error>) -> bool {
+        move |result| result.as_ref().is_err_and(|error| self.allows_retry(error))
+    }
+}
+
 /// Turns a backoff into the delay actually slept, to spread retries of many clients.
 pub trait Jitter: Send + Sync + fmt::Debug {
     /// The delay for a backoff of `backoff`; must not exceed it.
@@ -122,10 +136,12 @@ fn should_retry(
     idempotency: Idempotency,
     policy: &RetryPolicy,
 ) -> bool {
-    let idempotent = idempotency == Idempotency::IdempotentByKey;
     match result {
-        Ok(response) => idempotent && policy.retry_statuses.contains(&response.status()),
-        Err(error) => error.is_retryable() && (error.nothing_sent() || idempotent),
+        Ok(response) => {
+            idempotency == Idempotency::IdempotentByKey
+                && policy.retry_statuses.contains(&response.status())
+        }
+        Err(error) => idempotency.allows_retry(error),
     }
 }
 
@@ -232,6 +248,24 @@ mod tests {
             delivery: Delivery::MaybeDelivered,
             message: "reset".into(),
         }
+    }
+
+    #[test]
+    fn only_a_keyed_request_is_repeated_after_it_may_have_arrived() {
+        let never_sent = Error::Transport {
+            kind: TransportErrorKind::Connect,
+            delivery: Delivery::NotSent,
+            message: "refused".into(),
+        };
+        let final_error = Error::invalid("amount", "negative");
+        for idempotency in [Idempotency::NotIdempotent, Idempotency::IdempotentByKey] {
+            assert!(idempotency.allows_retry(&never_sent));
+            assert!(!idempotency.allows_retry(&final_error));
+        }
+        assert!(Idempotency::IdempotentByKey.allows_retry(&lost()));
+        assert!(!Idempotency::NotIdempotent.allows_retry(&lost()));
+        let keyed = Idempotency::IdempotentByKey.retry_predicate::<()>();
+        assert!(keyed(&Err(lost())) && !keyed(&Ok(())));
     }
 
     #[tokio::test]

@@ -39,6 +39,19 @@ impl<T: Transport + ?Sized> Transport for &T {
     }
 }
 
+/// A `POST` of `body` to `uri` with the given `Content-Type`, assembled part by part: the
+/// request builder would parse the URI again and copy a static header value.
+#[inline]
+pub fn post(uri: http::Uri, content_type: http::HeaderValue, body: Bytes) -> http::Request<Bytes> {
+    let mut request = http::Request::new(body);
+    *request.method_mut() = http::Method::POST;
+    *request.uri_mut() = uri;
+    request
+        .headers_mut()
+        .insert(http::header::CONTENT_TYPE, content_type);
+    request
+}
+
 /// A copy of `request` (method, URI, version, headers, extensions that matter, body) — the body
 /// is `Bytes`, so this is cheap. Used to send the same request again.
 pub fn clone_request(request: &http::Request<Bytes>) -> http::Request<Bytes> {
