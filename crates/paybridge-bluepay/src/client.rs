@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use paybridge_core::{Clock, Currency, Error, Money, SystemClock};
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
-use paybridge_transport::{Idempotency, RetryPolicy, Transport, retry};
+use paybridge_transport::{Idempotency, RetryPolicy, Transport, retry_recorded};
 
 use crate::codec::Codec;
 use crate::requests::{
@@ -137,8 +137,12 @@ impl<T: Transport> BluePayClient<T> {
     /// within the retry policy: a lost or unanswered request, and a rejection BluePay calls
     /// retryable (server busy, timestamp expired, a refund still pending). Each attempt is
     /// re-signed with a fresh timestamp; every merchant id stays the same.
+    ///
+    /// For a call that applies something ([`Endpoint::APPLIES`]), an error after an attempt
+    /// that may have been applied is reported as [`Error::OutcomeUnknown`], never as a refusal:
+    /// the earlier attempt may be why BluePay refuses.
     pub async fn call<E: Endpoint + Timestamped>(&self, mut param: E) -> Result<E::Data, Error> {
-        retry(
+        let (result, history) = retry_recorded(
             &self.retry,
             // Keyed by the merchant's id (or only reading): any retryable failure may repeat.
             Idempotency::IdempotentByKey.retry_predicate(),
@@ -153,7 +157,17 @@ impl<T: Transport> BluePayClient<T> {
                 }
             },
         )
-        .await
+        .await;
+        if E::APPLIES {
+            // "Duplicate mchRefundOrderId" names a refund that exists: the refund path looks
+            // it up (and returns it, or says whose it is) rather than guessing.
+            history.settle_keeping(result, crate::PROVIDER, |e| {
+                matches!(e, Error::Rejected { code, .. }
+                    if code.parse() == Ok(crate::codes::DUPLICATE_REFUND_ID))
+            })
+        } else {
+            result
+        }
     }
 
     /// 5.1 Refund (the endpoint itself; [`paybridge_core::RefundProvider::refund`] adds the

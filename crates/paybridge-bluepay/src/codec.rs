@@ -216,7 +216,8 @@ pub fn decode_response<T: DeserializeOwned>(
     };
     let code = envelope.code.unwrap_or_default();
     if code != codes::SUCCESS {
-        let (class, meaning) = codes::classify(code);
+        let row = codes::classify(code);
+        let (class, meaning) = (row.class, row.meaning);
         let message = envelope
             .message
             .filter(|m| !m.is_empty())

@@ -1,18 +1,26 @@
-//! Every BluePay response code, what it means and how it is handled.
+//! Every BluePay response code: how it is handled, what it says about the request that drew it
+//! (refused, retry the same id, or ambiguous: see [`Disposition`]), and its documented meaning.
 
-use paybridge_core::RejectionClass;
+use paybridge_core::{CodeMeaning, Disposition, RejectionClass};
 
 /// `code` of a successful response.
 pub const SUCCESS: i64 = 10_000;
+/// Refund processing: a refund under this id (or of this payment) is pending; look it up.
+pub const REFUND_PROCESSING: i64 = 21_401;
 /// Duplicate `mchRefundOrderId`: the refund exists; look it up.
 pub const DUPLICATE_REFUND_ID: i64 = 21_407;
 
-/// The meaning and handling of a response code. Unknown codes are refusals of unknown kind:
-/// treated as provider state, never as success or as safe to retry.
-pub fn classify(code: i64) -> (RejectionClass, &'static str) {
-    use RejectionClass::{Authentication, CallerError, Duplicate, ProviderState, Retryable};
-    match code {
-        21_000 => (Retryable, "server error"),
+/// The meaning and handling of a response code.
+///
+/// A code we do not know is **ambiguous**: it may be a failure after the refund was recorded,
+/// so it is settled by a look-up — never reported as a refusal, never blindly resent.
+pub fn classify(code: i64) -> CodeMeaning {
+    use RejectionClass::{
+        Ambiguous, Authentication, CallerError, Duplicate, ProviderState, Retryable,
+    };
+    let (class, meaning) = match code {
+        // A server error does not say whether the refund was recorded before it happened.
+        21_000 => (Ambiguous, "server error"),
         21_001 => (Authentication, "sign error"),
         21_002 => (CallerError, "param error"),
         21_003 => (Authentication, "appId error"),
@@ -31,19 +39,27 @@ pub fn classify(code: i64) -> (RejectionClass, &'static str) {
         21_015 => (Duplicate, "duplicate idempotencyId"),
         21_016 => (Authentication, "merchant IP forbidden"),
         21_020 => (Retryable, "too many requests"),
-        21_401 => (ProviderState, "refund processing"),
+        // BluePay answers a repeated id of a pending refund with this: the refund may be ours.
+        21_401 => (Ambiguous, "refund processing"),
         21_402 => (ProviderState, "refund not allowed"),
         21_403 => (ProviderState, "transaction older than 60 days"),
         21_404 => (ProviderState, "full refund not supported"),
         21_405 => (ProviderState, "partial refund not supported"),
         21_406 => (CallerError, "refund amount invalid"),
+        // Refused as a new refund; the client looks the id up and returns the refund it finds.
         21_407 => (Duplicate, "duplicate mchRefundOrderId"),
         21_408 => (ProviderState, "original transaction not completed"),
         // One pending refund per payment: this clears by itself once the other settles, and the
         // same mchRefundOrderId can safely be sent again — so it is retried, not reported.
         21_409 => (Retryable, "a pending refund exists"),
-        _ => (ProviderState, "unknown code"),
-    }
+        _ => (Ambiguous, "unknown code"),
+    };
+    CodeMeaning::new(class, meaning)
+}
+
+/// What `code` says about the request that drew it.
+pub fn disposition(code: i64) -> Disposition {
+    classify(code).disposition()
 }
 
 /// The meaning of a per-transaction `failedCode`.
@@ -64,21 +80,59 @@ pub fn failed_code_meaning(code: i64) -> &'static str {
 mod tests {
     use super::*;
 
+    /// Every published code, with the disposition and meaning we give it: a test per code.
+    const TABLE: &[(i64, &str, &str)] = &[
+        (21_000, "ambiguous", "server error"),
+        (21_001, "refused", "sign error"),
+        (21_002, "refused", "param error"),
+        (21_003, "refused", "appId error"),
+        (21_004, "refused", "merchant unavailable"),
+        (21_005, "refused", "merchant channel unavailable"),
+        (21_006, "refused", "transaction not found"),
+        (21_007, "refused", "duplicate merchant order id"),
+        (21_008, "refused", "timestamp error"),
+        (21_009, "retry_same_id", "timestamp expired"),
+        (21_010, "refused", "amount exceeds limit"),
+        (21_011, "retry_same_id", "network error"),
+        (21_012, "refused", "bank code error"),
+        (21_013, "refused", "wallet code error"),
+        (21_014, "refused", "balance insufficient"),
+        (21_015, "refused", "duplicate idempotencyId"),
+        (21_016, "refused", "merchant IP forbidden"),
+        (21_020, "retry_same_id", "too many requests"),
+        (21_401, "ambiguous", "refund processing"),
+        (21_402, "refused", "refund not allowed"),
+        (21_403, "refused", "transaction older than 60 days"),
+        (21_404, "refused", "full refund not supported"),
+        (21_405, "refused", "partial refund not supported"),
+        (21_406, "refused", "refund amount invalid"),
+        (21_407, "refused", "duplicate mchRefundOrderId"),
+        (21_408, "refused", "original transaction not completed"),
+        (21_409, "retry_same_id", "a pending refund exists"),
+    ];
+
     #[test]
-    fn every_published_code_is_classified() {
-        let published = [
-            21_000, 21_001, 21_002, 21_003, 21_004, 21_005, 21_006, 21_007, 21_008, 21_009, 21_010,
-            21_011, 21_012, 21_013, 21_014, 21_015, 21_016, 21_020, 21_401, 21_402, 21_403, 21_404,
-            21_405, 21_406, 21_407, 21_408, 21_409,
-        ];
-        for code in published {
-            assert_ne!(classify(code).1, "unknown code", "{code}");
+    fn every_published_code_has_its_disposition_and_meaning() {
+        for &(code, disposition, meaning) in TABLE {
+            let row = classify(code);
+            assert_eq!(row.disposition().as_str(), disposition, "{code}");
+            assert_eq!(row.meaning, meaning, "{code}");
         }
-        assert_eq!(classify(DUPLICATE_REFUND_ID).0, RejectionClass::Duplicate);
         assert_eq!(
-            classify(99_999),
-            (RejectionClass::ProviderState, "unknown code")
+            classify(DUPLICATE_REFUND_ID).class,
+            RejectionClass::Duplicate
         );
+    }
+
+    #[test]
+    fn an_unknown_code_is_ambiguous_never_a_refusal() {
+        for code in [0, 1, 99_999, 21_999, -1] {
+            assert_eq!(disposition(code), Disposition::Ambiguous, "{code}");
+        }
+    }
+
+    #[test]
+    fn every_failed_code_has_a_meaning() {
         for code in -10_006..=-10_000 {
             assert_ne!(failed_code_meaning(code), "unknown failure");
         }

@@ -250,26 +250,68 @@ impl<T: Transport> RefundProvider for BluePayClient<T> {
             timestamp: 0,
         };
         match self.create_refund(param).await {
-            Ok(data) => {
-                let refund = self.refund_from_data(&data, payment.as_str(), refund_id)?;
-                check_integrity(&refund, payment.as_str(), amount)?;
-                Ok(refund)
-            }
-            Err(Error::Rejected { code, .. }) if code == codes::DUPLICATE_REFUND_ID.to_string() => {
+            // BluePay accepted it: whatever is wrong with its answer, the refund may exist, so
+            // an error from here on is an unknown outcome — never a refusal.
+            Ok(data) => self
+                .refund_from_data(&data, payment.as_str(), refund_id)
+                .and_then(|refund| {
+                    check_integrity(&refund, payment.as_str(), amount)?;
+                    Ok(refund)
+                })
+                .map_err(|e| e.unknown_if_maybe_applied(PROVIDER)),
+            Err(Error::Rejected { code, message, .. })
+                if code == codes::DUPLICATE_REFUND_ID.to_string() =>
+            {
                 // The id was used before — by an earlier attempt of this very refund, typically.
-                // Return that refund if it is this one; never make a second.
-                match self.find_refund(payment.as_str(), refund_id).await? {
-                    Some(existing) => {
+                // Return that refund if it is this one; never make a second. If the look-up
+                // fails, BluePay still said the id holds a refund: the outcome is unknown.
+                match self.find_refund(payment.as_str(), refund_id).await {
+                    Ok(Some(existing)) => {
                         check_integrity(&existing, payment.as_str(), amount)?;
                         Ok(existing)
                     }
-                    None => Err(Error::Rejected {
+                    Err(lookup) => Err(Error::OutcomeUnknown {
+                        provider: PROVIDER,
+                        reason: format!(
+                            "code {code} ({message}), and the look-up that would tell failed: {lookup}"
+                        ),
+                    }),
+                    Ok(None) => Err(Error::Rejected {
                         provider: PROVIDER,
                         code,
                         message: format!(
-                            "mchRefundOrderId {refund_id} is already used, but not for a refund of payment {payment}"
+                            "mchRefundOrderId {refund_id} is already used, but not for a refund of payment {payment}: {message}"
                         ),
                         class: paybridge_core::RejectionClass::Duplicate,
+                    }),
+                }
+            }
+            Err(Error::Rejected { code, message, .. })
+                if code == codes::REFUND_PROCESSING.to_string() =>
+            {
+                // "Refund processing" is how BluePay answers a repeat of a pending refund — or a
+                // new refund while another of the payment is pending. The payment's refunds say
+                // which: ours is returned as it stands; if it is not there, nothing was applied
+                // and the same id may be sent again once the other refund settles.
+                match self.find_refund(payment.as_str(), refund_id).await {
+                    Ok(Some(existing)) => {
+                        check_integrity(&existing, payment.as_str(), amount)
+                            .map_err(|e| e.unknown_if_maybe_applied(PROVIDER))?;
+                        Ok(existing)
+                    }
+                    Ok(None) => Err(Error::Rejected {
+                        provider: PROVIDER,
+                        code,
+                        message: format!(
+                            "{message}: another refund of payment {payment} is pending; {refund_id} is not among its refunds"
+                        ),
+                        class: paybridge_core::RejectionClass::Retryable,
+                    }),
+                    Err(lookup) => Err(Error::OutcomeUnknown {
+                        provider: PROVIDER,
+                        reason: format!(
+                            "code {code} ({message}), and the look-up that would tell failed: {lookup}"
+                        ),
                     }),
                 }
             }

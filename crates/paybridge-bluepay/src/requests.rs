@@ -17,6 +17,10 @@ pub trait Endpoint: Serialize {
     const PATH: &'static str;
     /// What a successful response's `data` holds.
     type Data: DeserializeOwned;
+    /// Whether the call moves money or creates something (a refund, a payout, a payment page):
+    /// then a refusal after an attempt that may have been applied proves nothing, and the
+    /// client reports the outcome unknown instead.
+    const APPLIES: bool = false;
 }
 
 /// 5.1 Refund.
@@ -41,6 +45,7 @@ pub struct RefundParam {
 impl Endpoint for RefundParam {
     const PATH: &'static str = "/open-api/payment/refund";
     type Data = RefundData;
+    const APPLIES: bool = true;
 }
 
 /// 5.2 Get refund payments: by payment or by refund.
@@ -97,6 +102,7 @@ pub struct QrCreateParam {
 impl Endpoint for QrCreateParam {
     const PATH: &'static str = "/open-api/qr/generate";
     type Data = QrCreateData;
+    const APPLIES: bool = true;
 }
 
 /// 3.3 QR code payment list.
@@ -160,6 +166,7 @@ pub struct WebPayCreateParam {
 impl Endpoint for WebPayCreateParam {
     const PATH: &'static str = "/open-api/webpay/generate";
     type Data = WebPayCreateData;
+    const APPLIES: bool = true;
 }
 
 /// 4.2 WebPay status.
@@ -222,6 +229,7 @@ pub struct PayoutTransferParam {
 impl Endpoint for PayoutTransferParam {
     const PATH: &'static str = "/open-api/disbursement/transfer";
     type Data = PayoutTransferData;
+    const APPLIES: bool = true;
 }
 
 /// 2.2 Check payout.

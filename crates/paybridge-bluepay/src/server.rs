@@ -30,7 +30,7 @@ impl Refusal {
     pub fn new(code: i64) -> Refusal {
         Refusal {
             code,
-            message: codes::classify(code).1.to_owned(),
+            message: codes::classify(code).meaning.to_owned(),
         }
     }
 }

@@ -11,10 +11,10 @@ use clap::Args;
 use paybridge::scanforpay::requests::Endpoint;
 use paybridge::sign::{RsaPrivateKey, canonical};
 use paybridge::{
-    Config, Currency, Gateway, MerchantRefundId, Money, OrderRef, PaymentRef, RefundLookup,
-    RefundOutcome, RefundRequest, ReliablePolicy, config_path, reliable_refund,
+    Config, Currency, Error, Gateway, MerchantRefundId, Money, OrderRef, PaymentRef, RefundLookup,
+    RefundOutcome, RefundRequest, RefundStatus, ReliablePolicy, config_path, reliable_refund,
 };
-use paybridge_sandbox::{Sandbox, SandboxConfig};
+use paybridge_sandbox::{Quirks, Sandbox, SandboxConfig};
 
 use crate::exit::Failure;
 use crate::output;
@@ -37,6 +37,10 @@ pub(crate) struct SandboxArgs {
     /// How long refunds stay pending, in milliseconds (0: final at once).
     #[arg(long, default_value_t = 200)]
     refund_delay_ms: u64,
+    /// Ambiguous answers real providers give, comma-separated: bluepay-processing,
+    /// scanforpay-exhausted, nomad-null-amounts, or all.
+    #[arg(long, default_value = "")]
+    quirks: String,
 }
 
 /// `paybridge refund` options.
@@ -160,11 +164,36 @@ pub(crate) fn build_request(fields: &RequestFields<'_>) -> Result<RefundRequest,
     Ok(fields.to_request()?)
 }
 
+/// The refund command's exit follows the refund's status: a refund the provider holds but
+/// failed is not a success, and one that needs attention is not settled.
 fn outcome_result(outcome: RefundOutcome) -> Result<(), Failure> {
     match outcome {
         RefundOutcome::Refunded(refund) => {
             output::line(&refund);
-            Ok(())
+            match refund.status {
+                RefundStatus::Failed | RefundStatus::Cancelled => Err(Failure {
+                    code: 3,
+                    kind: "refund_failed",
+                    message: format!(
+                        "{} holds refund {} but reports it {} ({}): no money went back",
+                        refund.provider,
+                        refund.refund_id,
+                        refund.status.as_str(),
+                        refund.provider_status.as_deref().unwrap_or("no raw status")
+                    ),
+                }),
+                RefundStatus::RequiresAttention => Err(Failure {
+                    code: 4,
+                    kind: "requires_attention",
+                    message: format!(
+                        "{} holds refund {} but says it needs your action ({}); do not refund it again under a new id",
+                        refund.provider,
+                        refund.refund_id,
+                        refund.provider_status.as_deref().unwrap_or("no raw status")
+                    ),
+                }),
+                _ => Ok(()),
+            }
         }
         RefundOutcome::Unknown(error) => Err(Failure {
             code: 4,
@@ -236,7 +265,22 @@ pub(crate) async fn verify(config: Option<&Path>, args: VerifyArgs) -> Result<()
     let notification = gateway
         .provider(&args.provider)?
         .verify_notification(&request)
-        .await?;
+        .await
+        .map_err(|error| match error {
+            // A body that is not a notification is bad input, not a transport failure. (An
+            // answer the provider sent to a look-up made on the notification's hint carries
+            // its HTTP status, and stays what it is.)
+            Error::MalformedResponse {
+                http_status: None,
+                reason,
+                ..
+            } => Failure {
+                code: 2,
+                kind: "invalid_notification",
+                message: format!("not a valid {} notification: {reason}", args.provider),
+            },
+            other => Failure::from(other),
+        })?;
     output::line(&notification);
     Ok(())
 }
@@ -320,7 +364,10 @@ pub(crate) async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
     if !(0.0..=1.0).contains(&args.fault_rate) {
         return Err(Failure::input("--fault-rate must be between 0 and 1"));
     }
+    let quirks =
+        Quirks::parse(&args.quirks).map_err(|e| Failure::input(format!("--quirks: {e}")))?;
     let sandbox = Sandbox::start(SandboxConfig {
+        quirks,
         listen: args.listen,
         fault_rate: args.fault_rate,
         fault_seed: args.seed,

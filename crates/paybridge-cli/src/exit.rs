@@ -35,6 +35,8 @@ impl Failure {
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
         let code = match &error {
+            // Before anything else: an ambiguous refusal is an unknown outcome.
+            _ if error.outcome_unknown() => 4,
             Error::InvalidRequest { .. } | Error::Config { .. } => 2,
             Error::Rejected { .. } | Error::RefundNotFound { .. } => 3,
             Error::Verification { .. } => 5,

@@ -5,7 +5,6 @@ mod batch;
 mod commands;
 mod demo;
 mod exit;
-mod journal;
 mod output;
 
 use std::path::PathBuf;
@@ -50,6 +49,12 @@ enum Command {
     ///
     /// Example: paybridge batch refunds.csv --provider scanforpay --concurrency 8
     Batch(batch::BatchArgs),
+    /// Settles every refund of a batch that is not final: looks it up (sending it again under
+    /// the same id where the provider's only look-up is a resend); one JSON line per refund.
+    /// Exit 0 only when nothing is left unknown.
+    ///
+    /// Example: paybridge reconcile --provider bluepay --journal refunds.csv.journal
+    Reconcile(batch::ReconcileArgs),
     /// Notification commands.
     #[command(subcommand)]
     Notification(NotificationCommand),
@@ -108,6 +113,7 @@ fn main() -> ExitCode {
             Command::Refund(args) => commands::refund(config, args).await,
             Command::RefundStatus(args) => commands::refund_status(config, args).await,
             Command::Batch(args) => batch::run(config, args).await,
+            Command::Reconcile(args) => batch::reconcile(config, args).await,
             Command::Notification(NotificationCommand::Verify(args)) => {
                 commands::verify(config, args).await
             }

@@ -358,6 +358,36 @@ async fn canonicalize_sign_and_notification_verify() {
     )
     .await;
     assert_eq!(bad.status.code(), Some(5));
+    // A body that is not a notification at all is bad input (2), for every provider — never a
+    // "transport failure" (4).
+    for (provider, body) in [
+        ("bluepay", &b"not json at all"[..]),
+        ("bluepay", &br#"{"sign":"x"}"#[..]),
+        ("scanforpay", &b"{\"response\":"[..]),
+        ("scanforpay", &b"[]"[..]),
+        ("nomad", &b"<xml/>"[..]),
+        ("nomad", &br#"{"orderRef":"o1"}"#[..]),
+    ] {
+        let malformed = run(
+            args(&[
+                "--config",
+                &c,
+                "notification",
+                "verify",
+                "--provider",
+                provider,
+            ]),
+            Some(body.to_vec()),
+        )
+        .await;
+        assert_eq!(
+            malformed.status.code(),
+            Some(2),
+            "{provider} {:?}: {}",
+            String::from_utf8_lossy(body),
+            String::from_utf8_lossy(&malformed.stderr)
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1027,7 +1057,7 @@ async fn bad_invocations_exit_2_name_the_problem_and_send_nothing() {
                 "--provider",
                 "bluepay",
             ]),
-            "5 malformed row(s)",
+            "5 row(s) invalid",
         ),
         (
             args(&[

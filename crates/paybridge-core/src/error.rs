@@ -57,6 +57,57 @@ pub enum RejectionClass {
     Authentication,
     /// The merchant id was already used; the caller should look the original up.
     Duplicate,
+    /// The answer does not say whether the request was applied (BluePay's "refund processing"
+    /// for an id it may already hold, ScanForPay's "state unknown"): never a refusal, never
+    /// blindly resent — looked up first.
+    Ambiguous,
+}
+
+/// What a provider's answer code says about the request that drew it — the one question that
+/// decides whether a merchant may be told "refused".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Disposition {
+    /// Refused, and nothing was applied: final for this request.
+    Refused,
+    /// Nothing was applied, and the same request (the same merchant id) may succeed if sent
+    /// again later.
+    RetrySameId,
+    /// The request may have been applied: resolved by a look-up, never reported as refused.
+    Ambiguous,
+}
+
+impl Disposition {
+    /// A short lower-case name, for logs, JSON and the code tables' tests.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Refused => "refused",
+            Disposition::RetrySameId => "retry_same_id",
+            Disposition::Ambiguous => "ambiguous",
+        }
+    }
+}
+
+/// One row of a provider's code table: how a code is handled and what the provider says it
+/// means. Each provider crate's `codes.rs` maps every published code to one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CodeMeaning {
+    /// How the rejection is handled.
+    pub class: RejectionClass,
+    /// The provider's documented meaning.
+    pub meaning: &'static str,
+}
+
+impl CodeMeaning {
+    /// A table row.
+    pub const fn new(class: RejectionClass, meaning: &'static str) -> CodeMeaning {
+        CodeMeaning { class, meaning }
+    }
+
+    /// What the code says about the request: see [`RejectionClass::disposition`].
+    pub const fn disposition(self) -> Disposition {
+        self.class.disposition()
+    }
 }
 
 impl RejectionClass {
@@ -68,6 +119,21 @@ impl RejectionClass {
             RejectionClass::ProviderState => "provider_state",
             RejectionClass::Authentication => "authentication",
             RejectionClass::Duplicate => "duplicate",
+            RejectionClass::Ambiguous => "ambiguous",
+        }
+    }
+
+    /// What a rejection of this class says about the request: a retryable one applied nothing
+    /// and may be sent again under the same id; an ambiguous one may have been applied; every
+    /// other class is a refusal that applied nothing.
+    pub const fn disposition(self) -> Disposition {
+        match self {
+            RejectionClass::Retryable => Disposition::RetrySameId,
+            RejectionClass::Ambiguous => Disposition::Ambiguous,
+            RejectionClass::CallerError
+            | RejectionClass::ProviderState
+            | RejectionClass::Authentication
+            | RejectionClass::Duplicate => Disposition::Refused,
         }
     }
 }
@@ -167,11 +233,12 @@ impl Error {
     }
 
     /// What this error means for a refund that was sent: if the provider may have applied it —
-    /// the request may have arrived, or an answer came back that could not be read — its
+    /// the request may have arrived, or an answer came back that could not be read, trusted or
+    /// reconciled with the request ([`Error::may_have_applied`]) — its
     /// outcome is [`Error::OutcomeUnknown`], to be settled by a status query under the same
     /// refund id; any other error is returned as it is.
     pub fn unknown_if_maybe_applied(self, provider: &'static str) -> Error {
-        if self.outcome_unknown() || matches!(self, Error::MalformedResponse { .. }) {
+        if self.may_have_applied() {
             if matches!(self, Error::OutcomeUnknown { .. }) {
                 return self;
             }
@@ -206,8 +273,23 @@ impl Error {
         match self {
             Error::Transport { delivery, .. } => *delivery == Delivery::MaybeDelivered,
             Error::OutcomeUnknown { .. } => true,
+            Error::Rejected { class, .. } => *class == RejectionClass::Ambiguous,
             _ => false,
         }
+    }
+
+    /// Whether the request that drew this error may have been applied by the provider: it may
+    /// have arrived without an answer ([`Error::outcome_unknown`]), or an answer came back that
+    /// cannot be read, verified or squared with the request — a provider that answered may
+    /// well have acted. Only a readable refusal, or nothing sent at all, rules it out.
+    pub fn may_have_applied(&self) -> bool {
+        self.outcome_unknown()
+            || matches!(
+                self,
+                Error::MalformedResponse { .. }
+                    | Error::Verification { .. }
+                    | Error::IntegrityMismatch { .. }
+            )
     }
 
     /// Whether the request certainly never reached a provider (nothing was sent).
@@ -424,6 +506,68 @@ mod tests {
             message: "over the refundable amount".into(),
             class: RejectionClass::ProviderState,
         }));
+    }
+
+    #[test]
+    fn an_answer_that_cannot_be_trusted_may_have_been_applied() {
+        let rejected = |class| Error::Rejected {
+            provider: "bluepay",
+            code: "21401".into(),
+            message: "refund processing".into(),
+            class,
+        };
+        assert!(rejected(RejectionClass::Ambiguous).may_have_applied());
+        assert!(rejected(RejectionClass::Ambiguous).outcome_unknown());
+        assert!(
+            !rejected(RejectionClass::Ambiguous).is_retryable(),
+            "looked up, not resent blindly"
+        );
+        for class in [
+            RejectionClass::Retryable,
+            RejectionClass::CallerError,
+            RejectionClass::ProviderState,
+            RejectionClass::Authentication,
+            RejectionClass::Duplicate,
+        ] {
+            assert!(!rejected(class).may_have_applied(), "{class:?}");
+        }
+        assert_eq!(
+            RejectionClass::Retryable.disposition(),
+            Disposition::RetrySameId
+        );
+        assert_eq!(
+            RejectionClass::Ambiguous.disposition(),
+            Disposition::Ambiguous
+        );
+        assert_eq!(
+            RejectionClass::Duplicate.disposition(),
+            Disposition::Refused
+        );
+        for after_an_answer in [
+            Error::Verification {
+                provider: "scanforpay",
+                reason: "bad signature".into(),
+            },
+            Error::IntegrityMismatch {
+                provider: "scanforpay",
+                field: "orderAmount",
+                expected: "1".into(),
+                actual: "2".into(),
+            },
+            Error::MalformedResponse {
+                provider: "nomad",
+                http_status: Some(200),
+                reason: "null refundAmount".into(),
+            },
+        ] {
+            assert!(after_an_answer.may_have_applied());
+            assert!(matches!(
+                after_an_answer.unknown_if_maybe_applied("x"),
+                Error::OutcomeUnknown { .. }
+            ));
+        }
+        assert!(!transport(Delivery::NotSent).may_have_applied());
+        assert!(!Error::invalid("amount", "negative").may_have_applied());
     }
 
     #[test]

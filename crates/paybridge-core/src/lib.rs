@@ -21,7 +21,9 @@ pub use clock::{
     Clock, FixedClock, FixedIdGenerator, IdGenerator, RandomIdGenerator, SequentialIdGenerator,
     SystemClock,
 };
-pub use error::{Delivery, Error, RejectionClass, Result, TransportErrorKind, excerpt};
+pub use error::{
+    CodeMeaning, Delivery, Disposition, Error, RejectionClass, Result, TransportErrorKind, excerpt,
+};
 pub use ids::{IdError, IdErrorKind, MerchantRefundId, OrderRef, PaymentRef, ProviderRefundId};
 pub use money::{Currency, Money, MoneyError, UnknownCurrency};
 pub use provider::{RefundLookup, RefundProvider};

@@ -4,7 +4,7 @@ use std::fmt;
 
 use paybridge_core::Error;
 use paybridge_sign::SecretString;
-use paybridge_transport::{Idempotency, RetryPolicy, Transport, send_with_retry};
+use paybridge_transport::{Idempotency, RetryPolicy, Transport, clone_request, retry_recorded};
 use serde::de::DeserializeOwned;
 
 use crate::codec::{Codec, Operation};
@@ -93,20 +93,33 @@ impl<T> NomadClient<T> {
 }
 
 impl<T: Transport> NomadClient<T> {
+    /// Sends `request` and decodes the answer, retrying what is safe to retry: every call is
+    /// keyed (`refundOrderRef`, `orderRef`) or only reads, so repeats are harmless. For a call
+    /// that creates, an error after an attempt that may have been applied is reported as
+    /// [`Error::OutcomeUnknown`], never as a refusal: the earlier attempt may be why the broker
+    /// refuses ("the refund exceeds the refundable amount").
     async fn send<R: DeserializeOwned>(
         &self,
         request: http::Request<bytes::Bytes>,
         operation: Operation,
     ) -> Result<R, Error> {
-        // Every call is keyed (refundOrderRef, orderRef) or only reads: repeats are harmless.
-        let response = send_with_retry(
-            &self.transport,
-            request,
-            Idempotency::IdempotentByKey,
+        let (result, history) = retry_recorded(
             &self.retry,
+            Idempotency::IdempotentByKey.retry_predicate(),
+            |attempt| {
+                let mut copy = clone_request(&request);
+                copy.extensions_mut().insert(attempt);
+                async move {
+                    let response = self.transport.send(copy).await?;
+                    self.codec.decode(&response, operation)
+                }
+            },
         )
-        .await?;
-        self.codec.decode(&response, operation)
+        .await;
+        match operation {
+            Operation::Create => history.settle(result, crate::PROVIDER),
+            Operation::Read => result,
+        }
     }
 
     /// Creates a refund. Checks ids, amounts (`0 < refundAmount ≤ totalAmount`), currency (CNY)

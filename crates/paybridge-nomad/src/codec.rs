@@ -259,32 +259,19 @@ pub fn decode_response<T: DeserializeOwned>(
                 paybridge_core::excerpt(body, 160)
             }
         });
-    let rejected = |class: RejectionClass, message: String| Error::Rejected {
+    let row = crate::codes::classify(status.as_u16(), operation);
+    if row.class == RejectionClass::Ambiguous {
+        return Err(Error::OutcomeUnknown {
+            provider: PROVIDER,
+            reason: format!("HTTP {status} ({}): {detail}", row.meaning),
+        });
+    }
+    Err(Error::Rejected {
         provider: PROVIDER,
         code: status.as_u16().to_string(),
-        message,
-        class,
-    };
-    match status.as_u16() {
-        401 | 403 => Err(rejected(
-            RejectionClass::Authentication,
-            format!("bad or missing API key: {detail}"),
-        )),
-        422 => Err(rejected(
-            RejectionClass::CallerError,
-            format!("validation failed: {detail}"),
-        )),
-        408 | 429 => Err(rejected(RejectionClass::Retryable, detail)),
-        500..=599 if operation == Operation::Create => Err(Error::OutcomeUnknown {
-            provider: PROVIDER,
-            reason: format!("HTTP {status} from the payment company: {detail}"),
-        }),
-        500..=599 => Err(rejected(
-            RejectionClass::Retryable,
-            format!("failure at the payment company: {detail}"),
-        )),
-        _ => Err(rejected(RejectionClass::CallerError, detail)),
-    }
+        message: format!("{}: {detail}", row.meaning),
+        class: row.class,
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 mod amount;
 mod client;
 mod codec;
+pub mod codes;
 mod provider;
 pub mod requests;
 pub mod responses;

@@ -64,12 +64,15 @@ fn unified(
             actual: currency.to_owned(),
         });
     }
-    let amount = Money::new(
-        response
-            .refund_amount
-            .ok_or_else(|| malformed("refund answer without `refundAmount`"))?,
-        Currency::Cny,
-    );
+    // (decided) The broker sometimes answers 200 with null amounts. The refund is the one under
+    // our refund number (checked above), which the broker refunds at most once, so a missing
+    // amount is not a contradiction: it is taken to be the amount we asked for. Only when we
+    // know no amount either is the answer unusable.
+    let amount = match (response.refund_amount, expected) {
+        (Some(minor), _) => Money::new(minor, Currency::Cny),
+        (None, Some(expected)) => expected,
+        (None, None) => return Err(malformed("refund answer without `refundAmount`")),
+    };
     if let Some(expected) = expected.filter(|e| *e != amount) {
         return Err(Error::IntegrityMismatch {
             provider: PROVIDER,
@@ -155,7 +158,10 @@ impl<T: Transport> RefundProvider for NomadClient<T> {
             funds_account: None,
         };
         match self.create_refund(&body).await {
-            Ok(response) => unified(&response, request.refund_id(), Some(amount)),
+            // The broker accepted it: whatever is wrong with its answer, the refund may exist,
+            // so an error from here on is an unknown outcome — never a refusal.
+            Ok(response) => unified(&response, request.refund_id(), Some(amount))
+                .map_err(|e| e.unknown_if_maybe_applied(PROVIDER)),
             Err(error) => Err(error.unknown_if_maybe_applied(PROVIDER)),
         }
     }

@@ -24,7 +24,7 @@ use crate::{Shared, now};
 
 fn refuse(shared: &Shared, code: i64, message: Option<&str>) -> Answer {
     Stats::bump(&shared.stats.rejected);
-    let message = message.unwrap_or(codes::classify(code).1);
+    let message = message.unwrap_or(codes::classify(code).meaning);
     bytes(
         200,
         "application/json",
@@ -171,8 +171,11 @@ fn refund(shared: &Arc<Shared>, text: &str) -> Answer {
             settle(shared, Provider::Bluepay, payment, entry);
             ok(&data)
         }
-        Ok(Applied::Duplicate(..)) => {
-            Stats::bump(&shared.stats.duplicates);
+        Ok(Applied::Duplicate(_, entry)) => {
+            shared.stats.resend();
+            if shared.config.quirks.bluepay_processing && entry.status == RefundState::Pending {
+                return refuse(shared, codes::REFUND_PROCESSING, None);
+            }
             bytes(
                 200,
                 "application/json",

@@ -31,6 +31,7 @@ struct RefundView<'a> {
     provider_refund_id: &'a str,
     amount_minor: i64,
     status: crate::RefundState,
+    attempts: u32,
 }
 
 #[derive(Serialize)]
@@ -135,6 +136,35 @@ pub(crate) fn handle(
             }
         }
         ("GET", "stats") => json(200, &shared.stats.snapshot()),
+        ("POST", path) if path.starts_with("notifications/") => {
+            // The sink the written config points notification URLs at: records what arrives
+            // and acknowledges it the provider's way, so deliveries stop.
+            let name = path.trim_start_matches("notifications/");
+            let Some(provider) = Provider::parse(name) else {
+                return problem(404, "use /_sandbox/notifications/{provider}");
+            };
+            shared
+                .sink
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(provider.name().to_owned())
+                .or_default()
+                .push(bytes::Bytes::copy_from_slice(body));
+            crate::notify::acknowledgement(provider)
+        }
+        ("GET", path) if path.starts_with("notifications/") => {
+            let name = path.trim_start_matches("notifications/");
+            let received = shared
+                .sink
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(name)
+                .map_or(0, Vec::len);
+            json(
+                200,
+                &serde_json::json!({ "provider": name, "received": received }),
+            )
+        }
         ("GET", "faults") => {
             let (rate, seed) = shared.faults.settings();
             json(200, &serde_json::json!({ "rate": rate, "seed": seed }))
@@ -171,6 +201,7 @@ pub(crate) fn handle(
                                 provider_refund_id: &r.provider_refund_id,
                                 amount_minor: r.amount_minor,
                                 status: r.status,
+                                attempts: r.attempts,
                             })
                             .collect(),
                     },

@@ -143,11 +143,14 @@ base_url = "{base_url}/bluepay"
 app_id = "{app_id}"
 private_key_file = "bluepay-merchant.pem"
 platform_public_key_file = "bluepay-platform.pub.pem"
+# BluePay needs a refund callback URL: the sandbox's sink records and acknowledges them.
+refund_callback_url = "{base_url}/_sandbox/notifications/bluepay"
 
 [nomad]
 base_url = "{base_url}/nomad"
 merchant = "{merchant}"
 api_key_file = "nomad-api-key"
+notify_url = "{base_url}/_sandbox/notifications/nomad"
 
 [scanforpay]
 base_url = "{base_url}/scanforpay"

@@ -74,6 +74,8 @@ pub struct RefundEntry {
     /// When it became final.
     #[serde(skip)]
     pub completed_at: Option<Timestamp>,
+    /// Requests that carried this refund id: 1, plus every resend.
+    pub attempts: u32,
     /// Where its notification goes.
     #[serde(skip)]
     pub callback_url: Option<String>,
@@ -315,16 +317,31 @@ impl Ledger {
         Some((payment.summary(), payment.refunds.get(r)?.clone()))
     }
 
-    /// Applies a refund: a duplicate id is reported, never recorded twice; the cap is enforced.
+    /// Records a resend of the refund with merchant id `refund_id` and returns it with its
+    /// payment, if there is one.
+    pub fn resend(&self, provider: Provider, refund_id: &str) -> Option<(Payment, RefundEntry)> {
+        let mut state = self.lock();
+        let &(p, r) = state.by_refund.get(&(provider, refund_id.to_owned()))?;
+        let payment = state.payments.get_mut(p)?;
+        let entry = payment.refunds.get_mut(r)?;
+        entry.attempts = entry.attempts.saturating_add(1);
+        let entry = entry.clone();
+        Some((payment.summary(), entry))
+    }
+
+    /// Applies a refund: a repeated id is recorded as another attempt of the refund it names and
+    /// reported, never applied twice; the cap is enforced.
     pub fn apply(&self, request: NewRefund) -> Result<Applied, Refusal> {
         let mut state = self.lock();
         if let Some(&(p, r)) = state
             .by_refund
             .get(&(request.provider, request.refund_id.clone()))
         {
-            let payment = state.payments.get(p).ok_or(Refusal::PaymentNotFound)?;
-            let entry = payment.refunds.get(r).ok_or(Refusal::PaymentNotFound)?;
-            return Ok(Applied::Duplicate(payment.summary(), entry.clone()));
+            let payment = state.payments.get_mut(p).ok_or(Refusal::PaymentNotFound)?;
+            let entry = payment.refunds.get_mut(r).ok_or(Refusal::PaymentNotFound)?;
+            entry.attempts = entry.attempts.saturating_add(1);
+            let entry = entry.clone();
+            return Ok(Applied::Duplicate(payment.summary(), entry));
         }
         let index = Ledger::index_of(&state, request.provider, &request.payment)
             .ok_or(Refusal::PaymentNotFound)?;
@@ -366,6 +383,7 @@ impl Ledger {
             },
             created_at: request.now,
             completed_at: request.final_at_once.then_some(request.now),
+            attempts: 1,
             callback_url: request.callback_url,
             reason: request.reason,
         };

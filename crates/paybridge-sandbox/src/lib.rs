@@ -23,6 +23,7 @@ mod faults;
 mod ledger;
 mod nomad;
 mod notify;
+mod quirks;
 mod scanforpay;
 mod server;
 mod stats;
@@ -34,6 +35,7 @@ use std::time::Duration;
 pub use credentials::{Credentials, KeyPair};
 pub use faults::{FaultInjector, FaultKind};
 pub use ledger::{Ledger, Payment, Provider, RefundEntry, RefundState};
+pub use quirks::{Quirks, UnknownQuirk};
 pub use stats::{FaultCounts, StatsSnapshot};
 
 use paybridge_core::{Clock, Error, SystemClock};
@@ -61,6 +63,8 @@ pub struct SandboxConfig {
     pub notify_backoff: Duration,
     /// Allow listening on a non-loopback address.
     pub allow_non_loopback: bool,
+    /// The ambiguous answers real providers give, switched on.
+    pub quirks: Quirks,
 }
 
 impl Default for SandboxConfig {
@@ -76,6 +80,7 @@ impl Default for SandboxConfig {
             notify_max_attempts: 6,
             notify_backoff: Duration::from_millis(100),
             allow_non_loopback: false,
+            quirks: Quirks::default(),
         }
     }
 }
@@ -90,6 +95,8 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) http: notify::HttpClient,
     pub(crate) base_url: String,
+    /// Notifications the sink at `/_sandbox/notifications/{provider}` received, per provider.
+    pub(crate) sink: std::sync::Mutex<std::collections::HashMap<String, Vec<bytes::Bytes>>>,
     /// BluePay payouts by `mchOrderId` (amount, idempotency id, transaction id).
     pub(crate) payouts: std::sync::Mutex<std::collections::HashMap<String, (i64, String, String)>>,
 }
@@ -167,11 +174,43 @@ impl SandboxHandle {
         control::create_payment(&self.shared, provider, amount_minor, currency)
     }
 
-    /// Writes a `paybridge.toml` (and key files beside it) pointing at this sandbox.
+    /// Writes a `paybridge.toml` (and key files beside it) pointing at this sandbox, with
+    /// default notification URLs at its own sink (`/_sandbox/notifications/{provider}`), so
+    /// every command works with it as written.
     pub fn write_config(&self, path: &std::path::Path) -> std::io::Result<()> {
         self.shared
             .credentials
             .write_config(path, &self.shared.base_url)
+    }
+
+    /// Makes a pending refund fail at the provider, as a bank's refusal would: it stops counting
+    /// against its payment, and its notification says so. False if there is no such pending
+    /// refund.
+    pub fn fail_refund(&self, provider: Provider, refund_id: &str) -> bool {
+        let pending = self
+            .shared
+            .ledger
+            .refund(provider, refund_id)
+            .is_some_and(|(_, entry)| entry.status == RefundState::Pending);
+        if !pending {
+            return false;
+        }
+        let now = self.shared.clock.now();
+        self.shared
+            .ledger
+            .finish(provider, refund_id, RefundState::Failed, now)
+            .is_some()
+    }
+
+    /// The notification bodies the sandbox's own sink received for `provider`, in order.
+    pub fn sink_received(&self, provider: Provider) -> Vec<bytes::Bytes> {
+        self.shared
+            .sink
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(provider.name())
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Stops accepting connections and waits for the server task to end.

@@ -90,7 +90,26 @@ fn rfc3339(at: Timestamp) -> String {
     at.with_offset(8 * 60).unwrap_or(at).to_rfc3339()
 }
 
-fn refund_response(payment: &Payment, entry: &RefundEntry) -> RefundResponse {
+/// The broker's refund answer; with the `nomad-null-amounts` quirk, every amount is null.
+fn refund_response(shared: &Shared, payment: &Payment, entry: &RefundEntry) -> RefundResponse {
+    let answer = refund_answer(payment, entry);
+    if shared.config.quirks.nomad_null_amounts {
+        RefundResponse {
+            refund_amount: None,
+            total_amount: None,
+            payer_refund: None,
+            payer_total: None,
+            settlement_amount: None,
+            settlement_total: None,
+            discount_refund_amount: None,
+            ..answer
+        }
+    } else {
+        answer
+    }
+}
+
+fn refund_answer(payment: &Payment, entry: &RefundEntry) -> RefundResponse {
     RefundResponse {
         code: Some(200),
         message: Some("success".into()),
@@ -172,7 +191,7 @@ pub(crate) async fn handle(
         ("GET", ["refund", merchant]) if merchant_ok(merchant) => match param("refund_order_ref") {
             None => invalid(shared, "refund_order_ref", "field required"),
             Some(id) => match shared.ledger.refund(Provider::Nomad, &id) {
-                Some((payment, entry)) => json(200, &refund_response(&payment, &entry)),
+                Some((payment, entry)) => json(200, &refund_response(shared, &payment, &entry)),
                 None => not_found(shared, "refund"),
             },
         },
@@ -259,9 +278,9 @@ fn create_refund(shared: &Arc<Shared>, body: &[u8]) -> Answer {
         return invalid(shared, "currency", "only CNY refunds are supported");
     }
     // The same refund number refunds at most once: a repeat is answered with the original.
-    if let Some((payment, entry)) = shared.ledger.refund(Provider::Nomad, refund_ref) {
-        Stats::bump(&shared.stats.duplicates);
-        return json(200, &refund_response(&payment, &entry));
+    if let Some((payment, entry)) = shared.ledger.resend(Provider::Nomad, refund_ref) {
+        shared.stats.resend();
+        return json(200, &refund_response(shared, &payment, &entry));
     }
     let Some(payment) = shared.ledger.payment_summary(Provider::Nomad, order_ref) else {
         return not_found(shared, "order");
@@ -284,13 +303,13 @@ fn create_refund(shared: &Arc<Shared>, body: &[u8]) -> Answer {
     match applied {
         Ok(Applied::New(payment, entry)) => {
             Stats::bump(&shared.stats.refunds_applied);
-            let answer = json(200, &refund_response(&payment, &entry));
+            let answer = json(200, &refund_response(shared, &payment, &entry));
             settle(shared, Provider::Nomad, payment, entry);
             answer
         }
         Ok(Applied::Duplicate(payment, entry)) => {
-            Stats::bump(&shared.stats.duplicates);
-            json(200, &refund_response(&payment, &entry))
+            shared.stats.resend();
+            json(200, &refund_response(shared, &payment, &entry))
         }
         Err(Refusal::Exceeds { .. }) => invalid(
             shared,

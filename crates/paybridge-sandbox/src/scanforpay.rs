@@ -56,7 +56,7 @@ fn fail(shared: &Shared, code: i64) -> Answer {
     Stats::bump(&shared.stats.rejected);
     signed(
         shared,
-        &serde_json::json!({ "code": code, "msg": codes::classify(code).1 }),
+        &serde_json::json!({ "code": code, "msg": codes::classify(code).meaning }),
     )
 }
 
@@ -216,7 +216,12 @@ fn refund(shared: &Arc<Shared>, body: Value) -> Answer {
         }
         // The same refund number and amount: the original refund. Another amount: duplicate.
         Ok(Applied::Duplicate(payment, entry)) => {
-            Stats::bump(&shared.stats.duplicates);
+            shared.stats.resend();
+            if shared.config.quirks.scanforpay_exhausted
+                && payment.refunded_minor() >= payment.amount_minor
+            {
+                return fail(shared, codes::EXCEEDS_REFUNDABLE);
+            }
             if entry.amount_minor == b.order_amount && payment.order_ref == b.partner_order_no {
                 signed(shared, &answer(&payment, entry.status, entry.amount_minor))
             } else {

@@ -94,6 +94,7 @@ pub(crate) async fn start(mut config: SandboxConfig) -> Result<SandboxHandle, Er
         http: notify::client(),
         base_url: format!("http://{addr}"),
         payouts: std::sync::Mutex::default(),
+        sink: std::sync::Mutex::default(),
         config,
     });
     let (stop, stopped) = watch::channel(false);

@@ -12,6 +12,7 @@ pub(crate) struct Stats {
     pub(crate) requests: AtomicU64,
     pub(crate) refunds_applied: AtomicU64,
     pub(crate) duplicates: AtomicU64,
+    pub(crate) resends: AtomicU64,
     pub(crate) rejected: AtomicU64,
     pub(crate) faults: [AtomicU64; 4],
     pub(crate) notifications_sent: AtomicU64,
@@ -25,8 +26,12 @@ pub struct StatsSnapshot {
     pub requests: u64,
     /// Refunds recorded in the ledger.
     pub refunds_applied: u64,
-    /// Refund requests that repeated a known refund id.
+    /// Refund requests that repeated a known refund id (kept for INTERFACES.md; the same count
+    /// as `resends`).
     pub duplicates: u64,
+    /// Refund requests that repeated a known refund id: each was answered as the provider
+    /// answers a repeat, and recorded as another attempt of that refund — never merged away.
+    pub resends: u64,
     /// Provider calls refused (signature, fields, rules).
     pub rejected: u64,
     /// Faults injected, all kinds.
@@ -57,6 +62,12 @@ impl Stats {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A refund request repeated a known refund id.
+    pub(crate) fn resend(&self) {
+        Stats::bump(&self.duplicates);
+        Stats::bump(&self.resends);
+    }
+
     pub(crate) fn fault(&self, kind: FaultKind) {
         let index = FaultKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
         if let Some(counter) = self.faults.get(index) {
@@ -72,6 +83,7 @@ impl Stats {
             requests: get(&self.requests),
             refunds_applied: get(&self.refunds_applied),
             duplicates: get(&self.duplicates),
+            resends: get(&self.resends),
             rejected: get(&self.rejected),
             faults_injected: get(a) + get(b) + get(c) + get(d),
             faults_by_kind: FaultCounts {

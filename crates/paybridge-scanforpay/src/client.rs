@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use paybridge_core::{Clock, Error, IdGenerator, RandomIdGenerator, SystemClock};
 use paybridge_sign::SecretString;
-use paybridge_transport::{Idempotency, RetryPolicy, SensitiveValues, Transport, retry};
+use paybridge_transport::{RetryPolicy, SensitiveValues, Transport, retry_recorded};
 
 use crate::codec::Codec;
 use crate::requests::{
@@ -108,13 +108,23 @@ impl<T> ScanForPayClient<T> {
 impl<T: Transport> ScanForPayClient<T> {
     /// Sends `body`, re-signing each attempt with a fresh `reqMsgId` (unique per request, as the
     /// docs require) while every merchant number stays the same. Retries when nothing was sent,
-    /// when the answer was lost, and on codes 9 and 22 — all safe, as the call is keyed by the
-    /// merchant's number. Code 21 and a lost last answer come back as an unknown outcome.
+    /// when the answer was lost, and on the ambiguous codes 9, 21 and 22 — all safe, as the call
+    /// is keyed by the merchant's number, and for ScanForPay, which has no refund query, sending
+    /// the same `refundNo` again is the documented way to learn an outcome.
+    ///
+    /// For a call that applies something ([`Endpoint::APPLIES`]), an error after an attempt
+    /// that may have been applied comes back as [`Error::OutcomeUnknown`], never as a refusal:
+    /// ScanForPay answers a repeat of a refund that exhausted the payment with code 35.
     pub async fn call<E: Endpoint>(&self, body: &E) -> Result<ResponseValue<E::Response>, Error> {
-        retry(
+        let (result, history) = retry_recorded(
             &self.retry,
-            // Keyed by the merchant's id (or only reading): any retryable failure may repeat.
-            Idempotency::IdempotentByKey.retry_predicate(),
+            // Keyed by the merchant's id (or only reading): a repeat is harmless, and the answer
+            // to a repeat is how an unknown outcome is learnt.
+            |result: &Result<_, Error>| {
+                result
+                    .as_ref()
+                    .is_err_and(|e| e.is_retryable() || e.outcome_unknown())
+            },
             |attempt| {
                 let request = self
                     .codec
@@ -130,7 +140,12 @@ impl<T: Transport> ScanForPayClient<T> {
                 }
             },
         )
-        .await
+        .await;
+        if E::APPLIES {
+            history.settle(result, crate::PROVIDER)
+        } else {
+            result
+        }
     }
 
     /// Refunds (part of) a payment (the endpoint itself; [`paybridge_core::RefundProvider::refund`]

@@ -204,7 +204,8 @@ impl Codec {
                 ),
             }),
             Some(code) => {
-                let (class, meaning) = codes::classify(code);
+                let row = codes::classify(code);
+                let (class, meaning) = (row.class, row.meaning);
                 let message = value
                     .body
                     .msg()

@@ -1,6 +1,8 @@
-//! Every ScanForPay response code, what it means and how it is handled.
+//! Every ScanForPay response code: how it is handled, what it says about the request that drew
+//! it (refused, retry the same id, or ambiguous: see [`Disposition`]), and its documented
+//! meaning.
 
-use paybridge_core::RejectionClass;
+use paybridge_core::{CodeMeaning, Disposition, RejectionClass};
 
 /// `code` of a successful answer.
 pub const SUCCESS: i64 = 1;
@@ -8,13 +10,21 @@ pub const SUCCESS: i64 = 1;
 pub const STATE_UNKNOWN: i64 = 21;
 /// Duplicate order (a refund number reused for a different amount).
 pub const DUPLICATE_ORDER: i64 = 31;
+/// The refund exceeds the refundable amount. ScanForPay also answers a *repeat* of a refund that
+/// exhausted the payment this way, so after an attempt that may have been applied it proves
+/// nothing (the client's retry history turns it into an unknown outcome).
+pub const EXCEEDS_REFUNDABLE: i64 = 35;
 
-/// How a code is handled, and its published meaning. Code 21 is not a rejection at all (the
-/// outcome is unknown) and is reported as such by the codec; unknown codes are provider state —
-/// never success, never safe to retry blindly.
-pub fn classify(code: i64) -> (RejectionClass, &'static str) {
-    use RejectionClass::{Authentication, CallerError, Duplicate, ProviderState, Retryable};
-    match code {
+/// How a code is handled, and its published meaning.
+///
+/// Code 21 is reported by the codec as an unknown outcome. Codes 9 and 22 are failures whose
+/// timing the docs do not give — possibly after the refund was recorded — so they are ambiguous;
+/// ScanForPay has no refund query, and its documented way to settle them is to send the refund
+/// again under the same `refundNo`, which the client's retry loop does. A code we do not know is
+/// ambiguous too: never a refusal.
+pub fn classify(code: i64) -> CodeMeaning {
+    use RejectionClass::{Ambiguous, Authentication, CallerError, Duplicate, ProviderState};
+    let (class, meaning) = match code {
         2 => (ProviderState, "transaction failure"),
         3 => (Authentication, "illegal request / not authorized"),
         4 => (CallerError, "parameter empty"),
@@ -22,10 +32,10 @@ pub fn classify(code: i64) -> (RejectionClass, &'static str) {
         6 => (CallerError, "invalid JSON"),
         7 => (CallerError, "both order numbers empty"),
         8 => (Authentication, "invalid signature"),
-        9 => (Retryable, "unknown system error"),
+        9 => (Ambiguous, "unknown system error"),
         20 => (ProviderState, "institution signature verification failed"),
-        21 => (Retryable, "payment result timed out, state unknown"),
-        22 => (Retryable, "institution request failed"),
+        21 => (Ambiguous, "payment result timed out, state unknown"),
+        22 => (Ambiguous, "institution request failed"),
         30 => (CallerError, "order does not exist"),
         31 => (Duplicate, "duplicate order"),
         32 => (ProviderState, "illegal order status"),
@@ -37,23 +47,59 @@ pub fn classify(code: i64) -> (RejectionClass, &'static str) {
         42 => (CallerError, "pay with WeChat"),
         43 => (ProviderState, "merchant has no acquiring account"),
         44 => (ProviderState, "payment type not enabled"),
-        _ => (ProviderState, "unknown code"),
-    }
+        _ => (Ambiguous, "unknown code"),
+    };
+    CodeMeaning::new(class, meaning)
+}
+
+/// What `code` says about the request that drew it.
+pub fn disposition(code: i64) -> Disposition {
+    classify(code).disposition()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Every published code, with the disposition and meaning we give it: a test per code.
+    const TABLE: &[(i64, &str, &str)] = &[
+        (2, "refused", "transaction failure"),
+        (3, "refused", "illegal request / not authorized"),
+        (4, "refused", "parameter empty"),
+        (5, "refused", "parameter illegitimate"),
+        (6, "refused", "invalid JSON"),
+        (7, "refused", "both order numbers empty"),
+        (8, "refused", "invalid signature"),
+        (9, "ambiguous", "unknown system error"),
+        (20, "refused", "institution signature verification failed"),
+        (21, "ambiguous", "payment result timed out, state unknown"),
+        (22, "ambiguous", "institution request failed"),
+        (30, "refused", "order does not exist"),
+        (31, "refused", "duplicate order"),
+        (32, "refused", "illegal order status"),
+        (33, "refused", "order closed"),
+        (34, "refused", "cancellation not allowed"),
+        (35, "refused", "refund exceeds refundable amount"),
+        (40, "refused", "open Alipay or WeChat to pay"),
+        (41, "refused", "pay with Alipay"),
+        (42, "refused", "pay with WeChat"),
+        (43, "refused", "merchant has no acquiring account"),
+        (44, "refused", "payment type not enabled"),
+    ];
+
     #[test]
-    fn every_published_code_is_classified() {
-        for code in [
-            2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 22, 30, 31, 32, 33, 34, 35, 40, 41, 42, 43, 44,
-        ] {
-            assert_ne!(classify(code).1, "unknown code", "{code}");
+    fn every_published_code_has_its_disposition_and_meaning() {
+        for &(code, disposition, meaning) in TABLE {
+            let row = classify(code);
+            assert_eq!(row.disposition().as_str(), disposition, "{code}");
+            assert_eq!(row.meaning, meaning, "{code}");
         }
-        for code in [9, 21, 22] {
-            assert_eq!(classify(code).0, RejectionClass::Retryable, "{code}");
+    }
+
+    #[test]
+    fn an_unknown_code_is_ambiguous_never_a_refusal() {
+        for code in [0, 10, 36, 99, -1] {
+            assert_eq!(disposition(code), Disposition::Ambiguous, "{code}");
         }
     }
 }

@@ -16,7 +16,7 @@ use paybridge_transport::Transport;
 
 use crate::codec::{NOTIFICATION_ACK, PROVIDER};
 use crate::requests::RefundBody;
-use crate::responses::{PayQueryResponse, ResponseValue};
+use crate::responses::{PayQueryResponse, RefundResponse, ResponseValue};
 use crate::{ScanForPayClient, codes, status, validate};
 
 fn malformed(reason: impl Into<String>) -> Error {
@@ -69,6 +69,53 @@ pub fn unified_notification(
     })
 }
 
+/// The unified refund from ScanForPay's refund answer, checked against the request.
+fn unified_refund(
+    value: &ResponseValue<RefundResponse>,
+    request: &RefundRequest,
+    payment: &str,
+) -> Result<Refund, Error> {
+    let amount = request.amount();
+    let answer = &value.body;
+    let refunded = answer
+        .order_amount
+        .ok_or_else(|| malformed("refund answer without `orderAmount`"))?;
+    if refunded != amount.minor {
+        return Err(Error::IntegrityMismatch {
+            provider: PROVIDER,
+            field: "orderAmount",
+            expected: amount.minor.to_string(),
+            actual: refunded.to_string(),
+        });
+    }
+    if let Some(currency) = answer
+        .currency
+        .as_deref()
+        .filter(|c| *c != amount.currency.code())
+    {
+        return Err(Error::IntegrityMismatch {
+            provider: PROVIDER,
+            field: "currency",
+            expected: amount.currency.code().to_owned(),
+            actual: currency.to_owned(),
+        });
+    }
+    let raw = answer.status;
+    let status = raw.map_or(RefundStatus::Pending, status::refund_status);
+    let at = response_time(value);
+    Ok(Refund {
+        provider: PROVIDER.to_owned(),
+        payment: Some(payment.to_owned()),
+        refund_id: request.refund_id().clone(),
+        provider_refund_id: answer.refund_no.clone(),
+        amount,
+        status,
+        provider_status: raw.map(|s| s.to_string()),
+        created_at: at,
+        completed_at: if status.is_final() { at } else { None },
+    })
+}
+
 #[async_trait]
 impl<T: Transport> RefundProvider for ScanForPayClient<T> {
     fn name(&self) -> &'static str {
@@ -109,44 +156,10 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
             }
             Err(error) => return Err(error.unknown_if_maybe_applied(PROVIDER)),
         };
-        let answer = &value.body;
-        let refunded = answer
-            .order_amount
-            .ok_or_else(|| malformed("refund answer without `orderAmount`"))?;
-        if refunded != amount.minor {
-            return Err(Error::IntegrityMismatch {
-                provider: PROVIDER,
-                field: "orderAmount",
-                expected: amount.minor.to_string(),
-                actual: refunded.to_string(),
-            });
-        }
-        if let Some(currency) = answer
-            .currency
-            .as_deref()
-            .filter(|c| *c != amount.currency.code())
-        {
-            return Err(Error::IntegrityMismatch {
-                provider: PROVIDER,
-                field: "currency",
-                expected: amount.currency.code().to_owned(),
-                actual: currency.to_owned(),
-            });
-        }
-        let raw = answer.status;
-        let status = raw.map_or(RefundStatus::Pending, status::refund_status);
-        let at = response_time(&value);
-        Ok(Refund {
-            provider: PROVIDER.to_owned(),
-            payment: Some(payment.to_string()),
-            refund_id: request.refund_id().clone(),
-            provider_refund_id: answer.refund_no.clone(),
-            amount,
-            status,
-            provider_status: raw.map(|s| s.to_string()),
-            created_at: at,
-            completed_at: if status.is_final() { at } else { None },
-        })
+        // ScanForPay accepted the refund: whatever is wrong with its answer now, the refund may
+        // exist, so it is an unknown outcome — never a refusal.
+        unified_refund(&value, request, payment.as_str())
+            .map_err(|e| e.unknown_if_maybe_applied(PROVIDER))
     }
 
     async fn refund_status(&self, lookup: &RefundLookup) -> Result<Refund, Error> {

@@ -14,6 +14,10 @@ pub trait Endpoint: Serialize {
     const PATH: &'static str;
     /// The response body.
     type Response: DeserializeOwned + crate::responses::Coded;
+    /// Whether the call moves money or creates something (a refund, a charge, a payment page):
+    /// then a refusal after an attempt that may have been applied proves nothing, and the
+    /// client reports the outcome unknown instead.
+    const APPLIES: bool = true;
 }
 
 /// The request header. Fields are declared in canonical (sorted) order, so writing the header
@@ -92,6 +96,7 @@ pub struct PayQueryBody {
 impl Endpoint for PayQueryBody {
     const PATH: &'static str = "/api/common/payQuery";
     type Response = PayQueryResponse;
+    const APPLIES: bool = false;
 }
 
 /// Fields every payment creation carries.

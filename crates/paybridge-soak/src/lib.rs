@@ -211,11 +211,6 @@ pub async fn run(config: &SoakConfig) -> Result<Report, Error> {
         "\n[transport]\nrequest_timeout_ms = {}\nconnect_timeout_ms = 1000\n",
         config.client_timeout.as_millis()
     ));
-    text = text.replacen(
-        "[bluepay]\n",
-        "[bluepay]\nrefund_callback_url = \"http://127.0.0.1:9/soak\"\n",
-        1,
-    );
     std::fs::write(&path, text).map_err(|e| error(e.to_string()))?;
     let gateway: Gateway = Gateway::from_config(&Config::load(&path)?)?;
     let planned = plan(&sandbox, config)?;

@@ -197,7 +197,11 @@ impl HyperTransport {
                 (Some(proxied), false) => proxied.request(request).await,
                 _ => self.direct.request(request).await,
             }
-            .map_err(|e| classify::client_error(&e, started.load(Ordering::Acquire)))?;
+            // An empty body is never polled, so "started" cannot tell whether the request went
+            // out: once connected, a bodyless request that fails may have been delivered.
+            .map_err(|e| {
+                classify::client_error(&e, body_empty || started.load(Ordering::Acquire))
+            })?;
             let (parts, incoming) = response.into_parts();
             let declared = parts
                 .headers

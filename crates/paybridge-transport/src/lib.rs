@@ -26,7 +26,8 @@ pub use config::{CryptoBackend, Roots, TransportConfig, certificates_from_pem};
 pub use hyper_transport::HyperTransport;
 pub use redact::{Redactor, SensitiveValues};
 pub use retry::{
-    Attempt, FullJitter, Idempotency, Jitter, NoJitter, RetryPolicy, retry, send_with_retry,
+    Attempt, FullJitter, History, Idempotency, Jitter, NoJitter, RetryPolicy, retry,
+    retry_recorded, send_with_retry,
 };
 pub use rustls::pki_types::CertificateDer;
 pub use transport::{Transport, clone_request, post};

@@ -168,6 +168,71 @@ pub async fn send_with_retry<T: Transport + ?Sized>(
     .await
 }
 
+/// What a run of attempts did, beyond its last result: how many attempts were made and whether
+/// any of them may have been applied by the provider ([`Error::may_have_applied`]). A refusal that
+/// follows such an attempt does not prove nothing happened — the earlier attempt may be why the
+/// provider refuses (the refund already exists, the payment is already exhausted).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct History {
+    attempts: u32,
+    maybe_applied: Option<(u32, String)>,
+}
+
+impl History {
+    /// Attempts made.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Whether any attempt may have been applied.
+    pub fn may_have_applied(&self) -> bool {
+        self.maybe_applied.is_some()
+    }
+
+    /// Records one attempt's result.
+    pub fn record<T>(&mut self, result: &Result<T, Error>) {
+        self.attempts += 1;
+        if self.maybe_applied.is_none()
+            && let Err(error) = result
+            && error.may_have_applied()
+        {
+            self.maybe_applied = Some((self.attempts, error.to_string()));
+        }
+    }
+
+    /// The honest result of a call that applies something (a refund): when an attempt may have
+    /// been applied, a later error that would say "nothing happened" — a refusal, a connection
+    /// never made, a bad request — becomes [`Error::OutcomeUnknown`], to be settled by a look-up
+    /// under the same merchant id. Success, and errors that already say "may have been
+    /// applied", pass unchanged.
+    pub fn settle<T>(&self, result: Result<T, Error>, provider: &'static str) -> Result<T, Error> {
+        self.settle_keeping(result, provider, |_| false)
+    }
+
+    /// [`History::settle`], except that errors `keep` picks pass unchanged: answers the caller
+    /// resolves itself (BluePay's "duplicate refund id", which it answers with a look-up).
+    pub fn settle_keeping<T>(
+        &self,
+        result: Result<T, Error>,
+        provider: &'static str,
+        keep: impl Fn(&Error) -> bool,
+    ) -> Result<T, Error> {
+        match (result, &self.maybe_applied) {
+            (Err(error), Some((attempt, why))) if !error.may_have_applied() && !keep(&error) => {
+                Err(Error::OutcomeUnknown {
+                    provider,
+                    reason: format!(
+                        "attempt {attempt} may have been applied ({why}); the last of {} attempts \
+                         answered \"{error}\", which cannot prove that it was not",
+                        self.attempts
+                    ),
+                })
+            }
+            (result, _) => result,
+        }
+    }
+}
+
 /// Runs `attempt` (told which one it is) until `retryable` calls its outcome final, the
 /// policy's attempts run out, or its deadline passes; between attempts it sleeps the policy's
 /// capped, jittered backoff. No attempt starts, or runs, past the deadline.
@@ -175,17 +240,32 @@ pub async fn send_with_retry<T: Transport + ?Sized>(
 /// [`send_with_retry`] is this with a fixed request. Providers whose every attempt must be
 /// built afresh — a new timestamp or message id, hence a new signature, under the same merchant
 /// refund id — build and decode inside `attempt`, so one mechanism and one policy govern every
-/// retry paybridge makes.
+/// retry paybridge makes. Calls that apply something use [`retry_recorded`] instead, whose
+/// [`History`] keeps an earlier possible delivery from being hidden by a later refusal.
 pub async fn retry<T, F, Fut>(
     policy: &RetryPolicy,
     retryable: impl Fn(&Result<T, Error>) -> bool,
-    mut attempt: F,
+    attempt: F,
 ) -> Result<T, Error>
 where
     F: FnMut(Attempt) -> Fut,
     Fut: Future<Output = Result<T, Error>>,
 {
+    retry_recorded(policy, retryable, attempt).await.0
+}
+
+/// [`retry`], returning with the last result the [`History`] of every attempt.
+pub async fn retry_recorded<T, F, Fut>(
+    policy: &RetryPolicy,
+    retryable: impl Fn(&Result<T, Error>) -> bool,
+    mut attempt: F,
+) -> (Result<T, Error>, History)
+where
+    F: FnMut(Attempt) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
     let start = Instant::now();
+    let mut history = History::default();
     let mut number = 1;
     loop {
         let remaining = policy.deadline.saturating_sub(start.elapsed());
@@ -197,13 +277,14 @@ where
                 message: format!("the overall deadline of {:?} passed", policy.deadline),
             }),
         };
+        history.record(&result);
         if number >= policy.max_attempts || !retryable(&result) {
-            return result;
+            return (result, history);
         }
         let backoff = policy.backoff(number);
         let delay = policy.jitter.delay(backoff).min(backoff);
         if start.elapsed() + delay >= policy.deadline {
-            return result;
+            return (result, history);
         }
         match &result {
             Ok(_) => tracing::debug!(attempt = number, ?delay, "retrying a retryable answer"),

@@ -7,6 +7,8 @@
 //! [`reliable_refund`], which never pays twice and never reports a guess.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "batch")]
+pub mod batch;
 mod config;
 mod gateway;
 mod reliable;
@@ -17,7 +19,7 @@ pub use config::{
     BluePaySettings, Config, NomadSettings, ScanForPaySettings, TransportSettings, config_path,
 };
 pub use gateway::{Gateway, SUPPORTED};
-pub use reliable::{RefundOutcome, ReliablePolicy, reliable_refund};
+pub use reliable::{RefundOutcome, ReliablePolicy, reliable_refund, resume_refund};
 
 pub use paybridge_core as core;
 pub use paybridge_core::{

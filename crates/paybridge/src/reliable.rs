@@ -32,14 +32,16 @@ impl Default for ReliablePolicy {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum RefundOutcome {
-    /// The provider has the refund (its status may still be pending).
+    /// The provider holds the refund. Read its [`Refund::status`]: it may still be pending, need
+    /// the merchant's attention, or have failed at the provider (then no money went back).
     Refunded(Refund),
-    /// The provider refused it; nothing was refunded.
+    /// The provider refused it, and nothing was applied: no attempt may have reached the
+    /// provider before the refusal, or a look-up proved the refund is not there.
     Rejected(Error),
     /// Nothing reached the provider (invalid input, configuration, connection never made).
     NotSent(Error),
-    /// The deadline passed while an attempt may have been applied: resolve later with
-    /// `refund_status` and the same refund id.
+    /// An attempt may have been applied and nothing has settled whether it was: resolve later
+    /// with `refund_status` (or [`resume_refund`]) and the same refund id — never a new id.
     Unknown(Error),
 }
 
@@ -66,57 +68,147 @@ impl RefundOutcome {
 /// Refunds `request` through `provider`, retrying and confirming until the outcome is known or
 /// `policy.deadline` passes.
 ///
-/// Every attempt carries the request's refund id. After an unknown outcome the refund is looked
-/// up first; only "not found" (or a provider that cannot look refunds up, whose repeated refund
-/// is idempotent by the id) leads to sending it again.
+/// Every attempt carries the request's refund id. After an answer that may mean the refund was
+/// applied, the refund is looked up first; only "not found" (or a provider that cannot look
+/// refunds up, whose repeated refund is idempotent by the id) leads to sending it again. Once any
+/// attempt may have been applied, a later refusal is reported as [`RefundOutcome::Rejected`] only
+/// if a look-up proves the refund is not there; otherwise the outcome is
+/// [`RefundOutcome::Unknown`]. The deadline is a hard limit: no call runs past it, and one cut
+/// off there is treated as possibly delivered.
 pub async fn reliable_refund(
     provider: &dyn RefundProvider,
     request: &RefundRequest,
     policy: &ReliablePolicy,
 ) -> RefundOutcome {
-    let start = Instant::now();
+    run(provider, request, policy, false).await
+}
+
+/// [`reliable_refund`] for a refund that may already have been sent (an earlier run crashed, or
+/// reported the outcome unknown): the refund is looked up first, and sent again under the same
+/// id only when the look-up finds nothing or cannot tell.
+pub async fn resume_refund(
+    provider: &dyn RefundProvider,
+    request: &RefundRequest,
+    policy: &ReliablePolicy,
+) -> RefundOutcome {
+    run(provider, request, policy, true).await
+}
+
+/// What a look-up said.
+enum Looked {
+    Found(Refund),
+    NotThere,
+    CannotTell(Error),
+}
+
+async fn look_up(
+    provider: &dyn RefundProvider,
+    lookup: &RefundLookup,
+    deadline: Instant,
+) -> Looked {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    match tokio::time::timeout(remaining, provider.refund_status(lookup)).await {
+        Ok(Ok(refund)) => Looked::Found(refund),
+        Ok(Err(Error::RefundNotFound { .. })) => Looked::NotThere,
+        Ok(Err(error)) => Looked::CannotTell(error),
+        Err(_) => Looked::CannotTell(Error::OutcomeUnknown {
+            provider: provider.name(),
+            reason: "the deadline passed during the look-up".into(),
+        }),
+    }
+}
+
+/// The unknown outcome for a refund whose last answer was `error`, after an attempt that may
+/// have been applied (`why`).
+fn unknown(provider: &dyn RefundProvider, error: Error, why: Option<&Error>) -> RefundOutcome {
+    if error.outcome_unknown() && why.is_none() {
+        return RefundOutcome::Unknown(error);
+    }
+    let reason = match why {
+        Some(lookup) => format!(
+            "an earlier attempt may have been applied; the provider now answers \"{error}\", \
+             and the look-up that would settle it could not: {lookup}"
+        ),
+        None => {
+            format!("an earlier attempt may have been applied; the last answer was \"{error}\"")
+        }
+    };
+    RefundOutcome::Unknown(Error::OutcomeUnknown {
+        provider: provider.name(),
+        reason,
+    })
+}
+
+fn definite(error: Error) -> RefundOutcome {
+    if error.nothing_sent() {
+        RefundOutcome::NotSent(error)
+    } else {
+        RefundOutcome::Rejected(error)
+    }
+}
+
+async fn run(
+    provider: &dyn RefundProvider,
+    request: &RefundRequest,
+    policy: &ReliablePolicy,
+    sent_before: bool,
+) -> RefundOutcome {
+    let deadline = Instant::now() + policy.deadline;
     let lookup = RefundLookup::from(request);
     let mut backoff = policy.initial_backoff;
-    // Whether any attempt may have been applied without us learning its fate.
-    let mut maybe_applied = false;
+    // Whether any attempt (of this call, or of an earlier run) may have been applied without a
+    // look-up having proved otherwise since.
+    let mut maybe_applied = sent_before;
+    if sent_before {
+        match look_up(provider, &lookup, deadline).await {
+            Looked::Found(refund) => return RefundOutcome::Refunded(refund),
+            Looked::NotThere => maybe_applied = false,
+            Looked::CannotTell(_) => {}
+        }
+    }
     loop {
-        let error = match provider.refund(request).await {
-            Ok(refund) => return RefundOutcome::Refunded(refund),
-            Err(error) => error,
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let error = match tokio::time::timeout(remaining, provider.refund(request)).await {
+            Ok(Ok(refund)) => return RefundOutcome::Refunded(refund),
+            Ok(Err(error)) => error,
+            Err(_) => Error::OutcomeUnknown {
+                provider: provider.name(),
+                reason: format!(
+                    "the deadline of {:?} passed while a refund attempt was in flight",
+                    policy.deadline
+                ),
+            },
         };
-        if error.outcome_unknown() {
+        if error.may_have_applied() {
             maybe_applied = true;
-            match provider.refund_status(&lookup).await {
-                Ok(refund) => return RefundOutcome::Refunded(refund),
+            match look_up(provider, &lookup, deadline).await {
+                Looked::Found(refund) => return RefundOutcome::Refunded(refund),
                 // Definitely not applied: sending it again is safe.
-                Err(Error::RefundNotFound { .. }) => maybe_applied = false,
+                Looked::NotThere => maybe_applied = false,
                 // Could not tell (lost again, or the provider cannot look refunds up): the
                 // refund id makes sending again safe, and its answer will tell.
-                Err(_) => {}
+                Looked::CannotTell(_) => {}
             }
         } else if !error.is_retryable() {
-            // A definite answer. If an earlier attempt was unknown, this one still carries the
-            // same id, so a rejection here (e.g. a duplicate) is checked by a final lookup.
-            if maybe_applied && let Ok(refund) = provider.refund_status(&lookup).await {
-                return RefundOutcome::Refunded(refund);
+            // A refusal. After an attempt that may have been applied it proves nothing by
+            // itself (the earlier attempt may be why): only a look-up can.
+            if !maybe_applied {
+                return definite(error);
             }
-            return if error.nothing_sent() {
-                RefundOutcome::NotSent(error)
-            } else {
-                RefundOutcome::Rejected(error)
+            return match look_up(provider, &lookup, deadline).await {
+                Looked::Found(refund) => RefundOutcome::Refunded(refund),
+                Looked::NotThere => definite(error),
+                Looked::CannotTell(why) => unknown(provider, error, Some(&why)),
             };
         }
-        if start.elapsed() + backoff >= policy.deadline {
-            if maybe_applied {
-                if let Ok(refund) = provider.refund_status(&lookup).await {
-                    return RefundOutcome::Refunded(refund);
-                }
-                return RefundOutcome::Unknown(error);
+        if Instant::now() + backoff >= deadline {
+            if !maybe_applied {
+                return definite(error);
             }
-            return if error.nothing_sent() {
-                RefundOutcome::NotSent(error)
-            } else {
-                RefundOutcome::Rejected(error)
+            return match look_up(provider, &lookup, deadline).await {
+                Looked::Found(refund) => RefundOutcome::Refunded(refund),
+                Looked::NotThere => definite(error),
+                Looked::CannotTell(_) => unknown(provider, error, None),
             };
         }
         tracing::debug!(refund_id = %request.refund_id(), %error, ?backoff, "refund not settled yet; retrying with the same id");

@@ -32,10 +32,6 @@ async fn gateway(sb: &SandboxHandle, name: &str, request_timeout_ms: u64) -> Gat
     text.push_str(&format!(
         "\n[transport]\nrequest_timeout_ms = {request_timeout_ms}\n"
     ));
-    text = text.replace(
-        "[bluepay]\n",
-        "[bluepay]\nrefund_callback_url = \"http://127.0.0.1:9/bluepay-refunds\"\n",
-    );
     std::fs::write(&path, text).unwrap();
     Gateway::from_config(&Config::load(&path).unwrap()).unwrap()
 }

@@ -1,0 +1,605 @@
+//! Batches against a sandbox that behaves like the real providers at their worst: a quarter of
+//! calls fail (dropped before or after the refund is applied, 5xx, answered too late), the
+//! ambiguous answers are on (BluePay's 21401 for a repeated pending id, ScanForPay's 35 for a
+//! repeat that exhausted the payment, Nomad's 200 with null amounts), refunds stay pending for
+//! seconds and a quarter of payments are refunded in two parts. After a run, one re-run and a
+//! `reconcile`, every row's reported state is checked against the sandbox's ledger: none doubled,
+//! none lost, none reported refused, failed, invalid or deferred while the ledger holds its money.
+//! A second test SIGKILLs batches of every provider at random moments and re-runs them to the end.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use paybridge::batch::{BatchStore, RowState};
+use paybridge_sandbox::{Provider, Quirks, RefundState, Sandbox, SandboxConfig, SandboxHandle};
+
+const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pb-honest-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn sandbox(seed: u64, refund_delay: Duration, fault_rate: f64) -> SandboxHandle {
+    Sandbox::start(SandboxConfig {
+        refund_delay,
+        fault_rate,
+        fault_seed: seed,
+        fault_delay: Duration::from_millis(1500),
+        quirks: Quirks::ALL,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// The sandbox's own config, as written, with a client timeout shorter than its delay faults.
+fn config(sb: &SandboxHandle, dir: &Path) -> PathBuf {
+    let path = dir.join("paybridge.toml");
+    sb.write_config(&path).unwrap();
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("\n[transport]\nrequest_timeout_ms = 700\n");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn currency(provider: Provider) -> paybridge::Currency {
+    match provider {
+        Provider::Bluepay => paybridge::Currency::Thb,
+        Provider::Nomad => paybridge::Currency::Cny,
+        Provider::Scanforpay => paybridge::Currency::Hkd,
+    }
+}
+
+/// One planned refund.
+#[derive(Clone, Debug)]
+struct Planned {
+    refund_id: String,
+    payment: String,
+    amount: i64,
+}
+
+/// `payments` payments of 100.00; a quarter refunded in two parts (40.00 + 60.00, exhausting
+/// the payment), the rest once — a third of those in full, the others in part.
+fn plan(
+    sb: &SandboxHandle,
+    provider: Provider,
+    tag: &str,
+    payments: usize,
+) -> (String, Vec<Planned>) {
+    let mut csv = String::from("refund_id,amount,currency,payment,order_ref,total\n");
+    let mut first = Vec::new();
+    let mut second = Vec::new();
+    for p in 0..payments {
+        let payment = sb
+            .create_payment(provider, 10_000, currency(provider))
+            .unwrap();
+        let parts: Vec<i64> = if p % 4 == 0 {
+            vec![4_000, 6_000]
+        } else if p % 3 == 0 {
+            vec![10_000]
+        } else {
+            vec![2_500 + i64::try_from(p).unwrap()]
+        };
+        for (i, amount) in parts.into_iter().enumerate() {
+            let planned = Planned {
+                refund_id: format!("{tag}-{p}-{i}"),
+                payment: payment.payment.clone(),
+                amount,
+            };
+            csv.push_str(&format!(
+                "{},{}.{:02},{},{},{},100.00\n",
+                planned.refund_id,
+                amount / 100,
+                amount % 100,
+                currency(provider).code(),
+                payment.payment,
+                payment.order_ref
+            ));
+            if i == 0 {
+                first.push(planned);
+            } else {
+                second.push(planned);
+            }
+        }
+    }
+    first.extend(second);
+    (csv, first)
+}
+
+async fn run(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(&args)
+            .env_remove("PAYBRIDGE_CONFIG")
+            .env("RUST_LOG", "off")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn batch_args(provider: Provider, file: &Path, journal: &Path, config: &Path) -> Vec<String> {
+    [
+        "batch",
+        file.to_str().unwrap(),
+        "--provider",
+        provider.name(),
+        "--concurrency",
+        "16",
+        "--deadline",
+        "12",
+        "--journal",
+        journal.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
+}
+
+fn reconcile_args(provider: Provider, journal: &Path, config: &Path) -> Vec<String> {
+    [
+        "reconcile",
+        "--provider",
+        provider.name(),
+        "--deadline",
+        "12",
+        "--journal",
+        journal.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
+}
+
+/// What the ledger holds for each refund id of a provider: (payment, amount, state, attempts).
+fn ledger(
+    sb: &SandboxHandle,
+    provider: Provider,
+) -> HashMap<String, Vec<(String, i64, RefundState, u32)>> {
+    let mut held: HashMap<String, Vec<_>> = HashMap::new();
+    for payment in sb.ledger().payments() {
+        if payment.provider != provider {
+            continue;
+        }
+        assert!(
+            payment.refunded_minor() <= payment.amount_minor,
+            "{} refunded {} of {}",
+            payment.payment,
+            payment.refunded_minor(),
+            payment.amount_minor
+        );
+        for refund in &payment.refunds {
+            held.entry(refund.refund_id.clone()).or_default().push((
+                payment.payment.clone(),
+                refund.amount_minor,
+                refund.status,
+                refund.attempts,
+            ));
+        }
+    }
+    held
+}
+
+#[derive(Debug, Default)]
+struct Findings {
+    doubled: usize,
+    lost: usize,
+    contradicting: Vec<String>,
+    by_state: HashMap<&'static str, usize>,
+}
+
+/// Every row's state in the store against the ledger.
+fn check(sb: &SandboxHandle, provider: Provider, journal: &Path, planned: &[Planned]) -> Findings {
+    let held = ledger(sb, provider);
+    let store = BatchStore::open(journal).unwrap();
+    let rows: HashMap<String, RowState> = store
+        .all(provider.name())
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.refund_id, r.state))
+        .collect();
+    let mut findings = Findings::default();
+    for refund in planned {
+        let state = rows
+            .get(&refund.refund_id)
+            .copied()
+            .unwrap_or(RowState::Intent);
+        *findings.by_state.entry(state.as_str()).or_default() += 1;
+        let entries = held.get(&refund.refund_id).cloned().unwrap_or_default();
+        if entries.len() > 1 {
+            findings.doubled += 1;
+        }
+        let holds = entries
+            .iter()
+            .any(|(_, _, status, _)| *status != RefundState::Failed);
+        if let Some((payment, amount, _, _)) = entries.first()
+            && (payment != &refund.payment || *amount != refund.amount)
+        {
+            findings.contradicting.push(format!(
+                "{}: the ledger holds {amount} on {payment}, planned {} on {}",
+                refund.refund_id, refund.amount, refund.payment
+            ));
+        }
+        match state {
+            RowState::Refused | RowState::Failed | RowState::Invalid | RowState::Deferred
+                if holds =>
+            {
+                findings.contradicting.push(format!(
+                    "{}: reported {state} while the ledger holds its money",
+                    refund.refund_id
+                ));
+            }
+            RowState::Succeeded | RowState::Pending if !holds => {
+                findings.contradicting.push(format!(
+                    "{}: reported {state} but the ledger has no such refund",
+                    refund.refund_id
+                ));
+            }
+            _ => {}
+        }
+        // Every planned refund is valid and fits its payment: one the ledger lacks, reported
+        // as anything but refused, is lost.
+        if !holds && state != RowState::Refused {
+            findings.lost += 1;
+        }
+    }
+    findings
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_and_quirks_never_double_lose_or_misreport_a_refund() {
+    let mut report = Vec::new();
+    for seed in [11_u64, 23, 37] {
+        let sb = sandbox(seed, Duration::from_secs(3), 0.25).await;
+        let dir = temp(&format!("faults-{seed}"));
+        let config = config(&sb, &dir);
+        let mut jobs = Vec::new();
+        for provider in Provider::ALL {
+            let (csv, planned) = plan(&sb, provider, &format!("s{seed}{}", provider.name()), 240);
+            assert_eq!(planned.len(), 300);
+            let file = dir.join(format!("{}.csv", provider.name()));
+            std::fs::write(&file, csv).unwrap();
+            let journal = dir.join(format!("{}.journal", provider.name()));
+            jobs.push((provider, file, journal, planned));
+        }
+        // First run, all three providers at once; then each run again.
+        for phase in ["run", "re-run"] {
+            let runs: Vec<_> = jobs
+                .iter()
+                .map(|(provider, file, journal, _)| {
+                    tokio::spawn(run(batch_args(*provider, file, journal, &config)))
+                })
+                .collect();
+            for (handle, (provider, _, journal, planned)) in runs.into_iter().zip(&jobs) {
+                let output = handle.await.unwrap();
+                let code = output.status.code();
+                assert!(
+                    matches!(code, Some(0 | 4)),
+                    "seed {seed} {provider} {phase}: exit {code:?}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                let findings = check(&sb, *provider, journal, planned);
+                assert!(
+                    findings.contradicting.is_empty() && findings.doubled == 0,
+                    "seed {seed} {provider} after the {phase}: {findings:?}"
+                );
+            }
+        }
+        // Let pending refunds settle, then reconcile what is not final.
+        tokio::time::sleep(Duration::from_millis(3_500)).await;
+        sb.set_faults(0.25, seed + 1000);
+        for (provider, _, journal, planned) in &jobs {
+            let output = run(reconcile_args(*provider, journal, &config)).await;
+            let code = output.status.code();
+            let findings = check(&sb, *provider, journal, planned);
+            assert!(
+                findings.contradicting.is_empty() && findings.doubled == 0 && findings.lost == 0,
+                "seed {seed} {provider} after reconcile: {findings:?}"
+            );
+            let unknown = findings.by_state.get("unknown").copied().unwrap_or(0)
+                + findings.by_state.get("sending").copied().unwrap_or(0);
+            assert_eq!(
+                code == Some(0),
+                unknown == 0,
+                "reconcile exits 0 exactly when nothing is unknown: {findings:?}"
+            );
+            report.push(format!(
+                "seed {seed} {provider}: {:?}, exit {code:?}",
+                findings.by_state
+            ));
+        }
+        let stats = sb.stats();
+        assert!(stats.faults_injected > 0, "{stats:?}");
+        assert!(
+            stats.resends > 0,
+            "no resend reached the sandbox: {stats:?}"
+        );
+        report.push(format!(
+            "seed {seed}: {} requests, {} faults, {} resends, {} refunds applied",
+            stats.requests, stats.faults_injected, stats.resends, stats.refunds_applied
+        ));
+    }
+    for line in report {
+        eprintln!("{line}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_of_every_provider_killed_at_random_moments_refund_each_row_exactly_once() {
+    let sb = sandbox(5, Duration::from_millis(1500), 0.0).await;
+    let dir = temp("kill");
+    let config = config(&sb, &dir);
+    let mut rng = 0x5eed_u64;
+    let mut next = |below: u64| {
+        rng = rng
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (rng >> 33) % below
+    };
+    for provider in Provider::ALL {
+        let (csv, planned) = plan(&sb, provider, &format!("k{}", provider.name()), 60);
+        let file = dir.join(format!("{}.csv", provider.name()));
+        std::fs::write(&file, csv).unwrap();
+        let journal = dir.join(format!("{}.journal", provider.name()));
+        let mut kills = 0;
+        let mut runs = 0;
+        loop {
+            runs += 1;
+            assert!(runs < 40, "{provider}: the batch never finished");
+            let mut child = Command::new(BIN)
+                .args(batch_args(provider, &file, &journal, &config))
+                .env("RUST_LOG", "off")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let status = if kills < 4 {
+                tokio::time::sleep(Duration::from_millis(40 + next(400))).await;
+                match child.try_wait().unwrap() {
+                    Some(status) => status,
+                    None => {
+                        child.kill().unwrap(); // SIGKILL
+                        kills += 1;
+                        child.wait().unwrap()
+                    }
+                }
+            } else {
+                tokio::task::spawn_blocking(move || child.wait().unwrap())
+                    .await
+                    .unwrap()
+            };
+            // Rows still pending at the provider are settled by the next run's look-ups.
+            if status.success() {
+                break;
+            }
+            let findings = check(&sb, provider, &journal, &planned);
+            assert!(
+                findings.contradicting.is_empty() && findings.doubled == 0,
+                "{provider} after run {runs}: {findings:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        assert!(kills >= 2, "{provider}: killed only {kills} times");
+        let findings = check(&sb, provider, &journal, &planned);
+        assert!(
+            findings.contradicting.is_empty() && findings.doubled == 0 && findings.lost == 0,
+            "{provider}: {findings:?}"
+        );
+        eprintln!(
+            "{provider}: {runs} runs, {kills} killed, {:?}",
+            findings.by_state
+        );
+    }
+}
+
+fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn lines(output: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn held(sb: &SandboxHandle, refund_id: &str) -> bool {
+    ledger(sb, Provider::Bluepay)
+        .get(refund_id)
+        .is_some_and(|e| e.iter().any(|(_, _, s, _)| *s != RefundState::Failed))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_store() {
+    let sb = sandbox(1, Duration::ZERO, 0.0).await;
+    let dir = temp("reruns");
+    let good = config(&sb, &dir);
+    let c = good.to_str().unwrap().to_owned();
+    let mut csv = String::from("refund_id,amount,currency,payment\n");
+    let mut payments = Vec::new();
+    for i in 0..5 {
+        let p = sb
+            .create_payment(Provider::Bluepay, 10_000, paybridge::Currency::Thb)
+            .unwrap();
+        csv.push_str(&format!("cfg-{i},10.00,THB,{}\n", p.payment));
+        payments.push(p.payment);
+    }
+    let file = dir.join("rows.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let f = file.to_str().unwrap().to_owned();
+    let batch = |config: &str| args(&["batch", &f, "--provider", "bluepay", "--config", config]);
+
+    // 1. A config without BluePay's callback URL: every row is held back, nothing is sent…
+    let broken = dir.join("broken.toml");
+    let text = std::fs::read_to_string(&good).unwrap();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("refund_callback_url"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&broken, without).unwrap();
+    let first = run(batch(broken.to_str().unwrap())).await;
+    assert_eq!(
+        first.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        lines(&first)[..5].iter().all(|l| l["state"] == "invalid"),
+        "{:?}",
+        lines(&first)
+    );
+    assert_eq!(sb.stats().requests, 0, "nothing was sent");
+    // …and once the config is fixed, the re-run refunds them all.
+    let second = run(batch(&c)).await;
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!((0..5).all(|i| held(&sb, &format!("cfg-{i}"))));
+    let summary = lines(&second).pop().unwrap();
+    assert_eq!(summary["summary"]["succeeded"], 5, "{summary}");
+
+    // 2. An edited file: a new row inserted above the others is refunded, the others skipped
+    // (keyed by refund id, not by line).
+    let extra = sb
+        .create_payment(Provider::Bluepay, 10_000, paybridge::Currency::Thb)
+        .unwrap();
+    let edited = csv.replacen(
+        "payment\n",
+        &format!("payment\nnew-1,3.00,THB,{}\n", extra.payment),
+        1,
+    );
+    std::fs::write(&file, &edited).unwrap();
+    let requests = sb.stats().requests;
+    let third = run(batch(&c)).await;
+    assert_eq!(
+        third.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&third.stderr)
+    );
+    assert!(held(&sb, "new-1"));
+    assert_eq!(
+        sb.stats().requests,
+        requests + 1,
+        "only the new row was sent"
+    );
+    assert_eq!(lines(&third).pop().unwrap()["summary"]["already_final"], 5);
+
+    // 3. A changed amount for a refund already sent: refused whole, naming the line, nothing sent.
+    std::fs::write(&file, edited.replace("cfg-2,10.00", "cfg-2,11.00")).unwrap();
+    let requests = sb.stats().requests;
+    let changed = run(batch(&c)).await;
+    assert_eq!(changed.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&changed.stderr);
+    assert!(
+        said.contains("line 5") && said.contains("cfg-2") && said.contains("amount"),
+        "{said}"
+    );
+    assert_eq!(sb.stats().requests, requests);
+
+    // 4. A refund id twice in the file: refused whole, naming both lines, nothing sent.
+    std::fs::write(&file, format!("{edited}cfg-0,1.00,THB,{}\n", payments[0])).unwrap();
+    let repeated = run(batch(&c)).await;
+    assert_eq!(repeated.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&repeated.stderr);
+    assert!(said.contains("cfg-0 on lines [3, 9]"), "{said}");
+    assert_eq!(sb.stats().requests, requests);
+
+    // 5. A refund the provider holds but fails: not "refunded" — the row is failed, exit 3,
+    // and so is `refund` for it.
+    let sb2 = sandbox(2, Duration::from_secs(30), 0.0).await;
+    let dir2 = temp("failed");
+    let c2 = config(&sb2, &dir2);
+    let p = sb2
+        .create_payment(Provider::Bluepay, 10_000, paybridge::Currency::Thb)
+        .unwrap();
+    let file2 = dir2.join("rows.csv");
+    std::fs::write(
+        &file2,
+        format!(
+            "refund_id,amount,currency,payment\nf-1,5.00,THB,{}\n",
+            p.payment
+        ),
+    )
+    .unwrap();
+    let batch2 = args(&[
+        "batch",
+        file2.to_str().unwrap(),
+        "--provider",
+        "bluepay",
+        "--config",
+        c2.to_str().unwrap(),
+    ]);
+    let pending = run(batch2.clone()).await;
+    assert_eq!(pending.status.code(), Some(0));
+    assert_eq!(lines(&pending)[0]["state"], "pending");
+    assert!(sb2.fail_refund(Provider::Bluepay, "f-1"));
+    let failed = run(batch2).await;
+    assert_eq!(
+        failed.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    assert_eq!(lines(&failed)[0]["state"], "failed", "{:?}", lines(&failed));
+    let refund = run(args(&[
+        "refund",
+        "--provider",
+        "bluepay",
+        "--payment",
+        &p.payment,
+        "--refund-id",
+        "f-1",
+        "--amount",
+        "5.00",
+        "--currency",
+        "THB",
+        "--config",
+        c2.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(
+        refund.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&refund.stderr)
+    );
+    assert_eq!(lines(&refund)[0]["status"], "failed");
+
+    // 6. A store that is not a SQLite file: exit 2 naming it, nothing sent, the file untouched.
+    let journal = PathBuf::from(format!("{f}.journal"));
+    std::fs::write(&journal, b"this is not a database, it is a text file....").unwrap();
+    let requests = sb.stats().requests;
+    let corrupt = run(batch(&c)).await;
+    assert_eq!(corrupt.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&corrupt.stderr).contains(&journal.display().to_string()));
+    assert_eq!(sb.stats().requests, requests);
+    assert_eq!(
+        std::fs::read(&journal).unwrap(),
+        b"this is not a database, it is a text file...."
+    );
+}
