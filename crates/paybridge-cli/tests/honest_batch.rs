@@ -355,12 +355,13 @@ async fn batches_of_every_provider_killed_at_random_moments_refund_each_row_exac
         (rng >> 33) % below
     };
     for provider in Provider::ALL {
-        let (csv, planned) = plan(&sb, provider, &format!("k{}", provider.name()), 60);
+        let (csv, planned) = plan(&sb, provider, &format!("k{}", provider.name()), 160);
         let file = dir.join(format!("{}.csv", provider.name()));
         std::fs::write(&file, csv).unwrap();
         let journal = dir.join(format!("{}.journal", provider.name()));
         let mut kills = 0;
         let mut runs = 0;
+        let mut unkilled = 0;
         loop {
             runs += 1;
             assert!(runs < 40, "{provider}: the batch never finished");
@@ -372,7 +373,7 @@ async fn batches_of_every_provider_killed_at_random_moments_refund_each_row_exac
                 .spawn()
                 .unwrap();
             let status = if kills < 4 {
-                tokio::time::sleep(Duration::from_millis(40 + next(400))).await;
+                tokio::time::sleep(Duration::from_millis(30 + next(200))).await;
                 match child.try_wait().unwrap() {
                     Some(status) => status,
                     None => {
@@ -382,12 +383,15 @@ async fn batches_of_every_provider_killed_at_random_moments_refund_each_row_exac
                     }
                 }
             } else {
+                unkilled += 1;
                 tokio::task::spawn_blocking(move || child.wait().unwrap())
                     .await
                     .unwrap()
             };
-            // Rows still pending at the provider are settled by the next run's look-ups.
-            if status.success() {
+            // Rows still pending at the provider are settled by the next run's look-ups. With
+            // ScanForPay's exhausted-payment quirk a resend cannot tell and nothing else can:
+            // those rows stay unknown (exit 4) however often it runs — checked below to be held.
+            if status.success() || unkilled == 3 {
                 break;
             }
             let findings = check(&sb, provider, &journal, &planned);
@@ -526,7 +530,7 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
     let repeated = run(batch(&c)).await;
     assert_eq!(repeated.status.code(), Some(2));
     let said = String::from_utf8_lossy(&repeated.stderr);
-    assert!(said.contains("cfg-0 on lines [3, 9]"), "{said}");
+    assert!(said.contains("cfg-0 on lines [3, 8]"), "{said}");
     assert_eq!(sb.stats().requests, requests);
 
     // 5. A refund the provider holds but fails: not "refunded" — the row is failed, exit 3,
@@ -591,12 +595,14 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
     assert_eq!(lines(&refund)[0]["status"], "failed");
 
     // 6. A store that is not a SQLite file: exit 2 naming it, nothing sent, the file untouched.
+    std::fs::write(&file, &edited).unwrap();
     let journal = PathBuf::from(format!("{f}.journal"));
     std::fs::write(&journal, b"this is not a database, it is a text file....").unwrap();
     let requests = sb.stats().requests;
     let corrupt = run(batch(&c)).await;
     assert_eq!(corrupt.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&corrupt.stderr).contains(&journal.display().to_string()));
+    let said = String::from_utf8_lossy(&corrupt.stderr);
+    assert!(said.contains(&journal.display().to_string()), "{said}");
     assert_eq!(sb.stats().requests, requests);
     assert_eq!(
         std::fs::read(&journal).unwrap(),

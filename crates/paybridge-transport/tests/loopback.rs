@@ -413,6 +413,25 @@ async fn a_never_connected_failure_is_retried_until_the_server_is_up() {
 }
 
 #[tokio::test]
+async fn an_empty_body_post_that_loses_its_connection_after_writing_is_maybe_delivered() {
+    // An empty body is never polled, so nothing marks it "started": the request went out all
+    // the same (the server read it), and a close now must not read as "never sent".
+    let (addr, counters) = raw_server(|stream| async move { drop(stream) }).await;
+    let transport = HyperTransport::new(config()).unwrap();
+    let error = send_with_retry(
+        &transport,
+        post(addr, b""),
+        Idempotency::NotIdempotent,
+        &retry_policy(),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.outcome_unknown(), "{error}");
+    assert!(!error.nothing_sent(), "{error}");
+    assert_eq!(counters.requests.load(Ordering::SeqCst), 1, "not retried");
+}
+
+#[tokio::test]
 async fn a_lost_response_is_not_retried_unless_idempotent() {
     // Reads the request, then hangs up without answering.
     let (addr, counters) = raw_server(|stream| async move { drop(stream) }).await;
