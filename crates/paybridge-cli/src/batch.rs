@@ -395,6 +395,7 @@ pub(crate) async fn run(config: Option<&Path>, args: BatchArgs) -> Result<(), Fa
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    store.close();
     let tally = lock(&tally);
     output::line(&tally.summary(&journal));
     if let Some(failure) = first_error {
@@ -511,6 +512,7 @@ pub(crate) async fn reconcile(config: Option<&Path>, args: ReconcileArgs) -> Res
             first_error.get_or_insert(failure);
         }
     }
+    store.close();
     let tally = lock(&tally);
     output::line(&tally.summary(&journal));
     if let Some(failure) = first_error {

@@ -355,7 +355,7 @@ async fn batches_of_every_provider_killed_at_random_moments_refund_each_row_exac
         (rng >> 33) % below
     };
     for provider in Provider::ALL {
-        let (csv, planned) = plan(&sb, provider, &format!("k{}", provider.name()), 160);
+        let (csv, planned) = plan(&sb, provider, &format!("k{}", provider.name()), 240);
         let file = dir.join(format!("{}.csv", provider.name()));
         std::fs::write(&file, csv).unwrap();
         let journal = dir.join(format!("{}.journal", provider.name()));
@@ -373,7 +373,7 @@ async fn batches_of_every_provider_killed_at_random_moments_refund_each_row_exac
                 .spawn()
                 .unwrap();
             let status = if kills < 4 {
-                tokio::time::sleep(Duration::from_millis(30 + next(200))).await;
+                tokio::time::sleep(Duration::from_millis(15 + next(150))).await;
                 match child.try_wait().unwrap() {
                     Some(status) => status,
                     None => {
@@ -597,6 +597,10 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
     // 6. A store that is not a SQLite file: exit 2 naming it, nothing sent, the file untouched.
     std::fs::write(&file, &edited).unwrap();
     let journal = PathBuf::from(format!("{f}.journal"));
+    assert!(
+        !PathBuf::from(format!("{f}.journal-wal")).exists(),
+        "a clean exit folds the write-ahead log back"
+    );
     std::fs::write(&journal, b"this is not a database, it is a text file....").unwrap();
     let requests = sb.stats().requests;
     let corrupt = run(batch(&c)).await;

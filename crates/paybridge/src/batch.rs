@@ -301,6 +301,8 @@ impl StoredRequest {
 #[derive(Clone)]
 pub struct BatchStore {
     connection: Arc<Mutex<Connection>>,
+    writer: std::sync::mpsc::Sender<Job>,
+    writer_thread: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
     path: PathBuf,
 }
 
@@ -343,7 +345,7 @@ fn store_error(path: &Path, error: &rusqlite::Error) -> Error {
     }
 }
 
-fn lock(connection: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
+fn lock<T>(connection: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     connection
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -395,10 +397,34 @@ impl BatchStore {
         connection
             .execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
             .map_err(fail)?;
+        let writer_connection = Connection::open(path).map_err(fail)?;
+        writer_connection
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(fail)?;
+        writer_connection
+            .execute_batch("PRAGMA synchronous = FULL;")
+            .map_err(fail)?;
+        let (writer, jobs) = std::sync::mpsc::channel();
+        let owned = path.to_owned();
+        let thread = std::thread::Builder::new()
+            .name("paybridge-batch-store".into())
+            .spawn(move || write_loop(writer_connection, owned, jobs))
+            .map_err(|e| Error::Config {
+                reason: format!("cannot start the batch store's writer: {e}"),
+            })?;
         Ok(BatchStore {
             connection: Arc::new(Mutex::new(connection)),
+            writer,
+            writer_thread: Arc::new(Mutex::new(Some(thread))),
             path: path.to_owned(),
         })
+    }
+
+    /// Closes the store (what dropping its last handle does): waits for the writer to finish
+    /// and the connections to close, so SQLite folds its write-ahead log back into the file.
+    /// Every change was durable before; this only tidies the files up.
+    pub fn close(self) {
+        drop(self);
     }
 
     /// The file.
@@ -535,25 +561,8 @@ impl BatchStore {
     /// # Errors
     /// The store cannot be written: then nothing may be sent.
     pub fn mark_sending(&self, provider: &str, refund_id: &str) -> Result<(), Error> {
-        let connection = lock(&self.connection);
-        let changed = connection
-            .execute(
-                "UPDATE refunds SET state = 'sending', attempts = attempts + 1,
-                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                 WHERE provider = ?1 AND refund_id = ?2",
-                params![provider, refund_id],
-            )
-            .map_err(|e| self.fail(&e))?;
-        if changed == 1 {
-            Ok(())
-        } else {
-            Err(Error::Config {
-                reason: format!(
-                    "the batch store {} has no row for refund {refund_id}",
-                    self.path.display()
-                ),
-            })
-        }
+        let change = StateChange::sending(provider, refund_id);
+        change.apply(&lock(&self.connection), &self.path)
     }
 
     /// Records where a row ended, in one transaction.
@@ -561,6 +570,57 @@ impl BatchStore {
     /// # Errors
     /// The store cannot be written.
     pub fn record(&self, provider: &str, refund_id: &str, settled: &Settled) -> Result<(), Error> {
+        let change = StateChange::settled(provider, refund_id, settled)?;
+        change.apply(&lock(&self.connection), &self.path)
+    }
+
+    /// Makes `change` durable and returns once it is on disk, off the async runtime. Changes
+    /// that arrive while the writer is syncing share its next commit (group commit): each is
+    /// applied atomically on its own (a savepoint), and none is acknowledged before the commit
+    /// that holds it is synced — so `sending` is still on disk before the refund is sent.
+    ///
+    /// # Errors
+    /// The store cannot be written, or its writer stopped.
+    pub async fn commit(&self, change: StateChange) -> Result<(), Error> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let stopped = || Error::Config {
+            reason: format!("the batch store {}'s writer stopped", self.path.display()),
+        };
+        self.writer
+            .send(Job { change, done })
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// One state change of one row, as [`BatchStore::commit`] takes it.
+#[derive(Clone, Debug)]
+pub struct StateChange {
+    provider: String,
+    refund_id: String,
+    /// `None`: move to `sending` and count an attempt.
+    settled: Option<(RowState, String, Option<&'static str>, Option<String>)>,
+}
+
+impl StateChange {
+    /// The row moves to `sending`, counting an attempt.
+    pub fn sending(provider: &str, refund_id: &str) -> StateChange {
+        StateChange {
+            provider: provider.to_owned(),
+            refund_id: refund_id.to_owned(),
+            settled: None,
+        }
+    }
+
+    /// The row ended as `settled` says.
+    ///
+    /// # Errors
+    /// The refund cannot be written as JSON.
+    pub fn settled(
+        provider: &str,
+        refund_id: &str,
+        settled: &Settled,
+    ) -> Result<StateChange, Error> {
         let refund_json = settled
             .refund
             .as_ref()
@@ -569,24 +629,118 @@ impl BatchStore {
             .map_err(|e| Error::Config {
                 reason: format!("cannot store the refund: {e}"),
             })?;
-        let connection = lock(&self.connection);
-        connection
-            .execute(
+        Ok(StateChange {
+            provider: provider.to_owned(),
+            refund_id: refund_id.to_owned(),
+            settled: Some((
+                settled.state,
+                settled.reason.clone(),
+                settled.error_kind,
+                refund_json,
+            )),
+        })
+    }
+
+    fn apply(&self, connection: &Connection, path: &Path) -> Result<(), Error> {
+        let changed = match &self.settled {
+            None => connection.execute(
+                "UPDATE refunds SET state = 'sending', attempts = attempts + 1,
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                 WHERE provider = ?1 AND refund_id = ?2",
+                params![self.provider, self.refund_id],
+            ),
+            Some((state, reason, kind, refund_json)) => connection.execute(
                 "UPDATE refunds SET state = ?3, reason = ?4, error_kind = ?5,
                     refund_json = COALESCE(?6, refund_json),
                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
                  WHERE provider = ?1 AND refund_id = ?2",
                 params![
-                    provider,
-                    refund_id,
-                    settled.state.as_str(),
-                    settled.reason,
-                    settled.error_kind,
+                    self.provider,
+                    self.refund_id,
+                    state.as_str(),
+                    reason,
+                    kind,
                     refund_json
                 ],
-            )
-            .map_err(|e| self.fail(&e))?;
-        Ok(())
+            ),
+        }
+        .map_err(|e| store_error(path, &e))?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(Error::Config {
+                reason: format!(
+                    "the batch store {} has no row for refund {}",
+                    path.display(),
+                    self.refund_id
+                ),
+            })
+        }
+    }
+}
+
+/// A state change waiting for the writer, and who to tell when it is on disk.
+struct Job {
+    change: StateChange,
+    done: tokio::sync::oneshot::Sender<Result<(), Error>>,
+}
+
+/// The writer: owns its own connection; takes every change waiting, applies each in its own
+/// savepoint inside one transaction, syncs once, then answers each.
+fn write_loop(connection: Connection, path: PathBuf, jobs: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < 512
+            && let Ok(next) = jobs.try_recv()
+        {
+            batch.push(next);
+        }
+        let results = write_batch(&connection, &path, &batch);
+        for (job, result) in batch.into_iter().zip(results) {
+            let _ = job.done.send(result);
+        }
+    }
+}
+
+fn write_batch(connection: &Connection, path: &Path, batch: &[Job]) -> Vec<Result<(), Error>> {
+    let fail = |e: &rusqlite::Error| store_error(path, e);
+    if let Err(e) = connection.execute_batch("BEGIN IMMEDIATE") {
+        return batch.iter().map(|_| Err(fail(&e))).collect();
+    }
+    let mut results: Vec<Result<(), Error>> = Vec::with_capacity(batch.len());
+    for job in batch {
+        let result = connection
+            .execute_batch("SAVEPOINT change")
+            .map_err(|e| fail(&e))
+            .and_then(|()| job.change.apply(connection, path));
+        let end = if result.is_ok() {
+            "RELEASE change"
+        } else {
+            "ROLLBACK TO change; RELEASE change"
+        };
+        results.push(result.and_then(|()| connection.execute_batch(end).map_err(|e| fail(&e))));
+    }
+    match connection.execute_batch("COMMIT") {
+        Ok(()) => results,
+        Err(e) => {
+            let _ = connection.execute_batch("ROLLBACK");
+            batch.iter().map(|_| Err(fail(&e))).collect()
+        }
+    }
+}
+
+impl Drop for BatchStore {
+    fn drop(&mut self) {
+        // The last handle stops the writer (by dropping the last sender) and waits for it to
+        // close its connection; earlier handles just let go.
+        if Arc::strong_count(&self.writer_thread) != 1 {
+            return;
+        }
+        let (detached, _) = std::sync::mpsc::channel();
+        drop(std::mem::replace(&mut self.writer, detached));
+        if let Some(thread) = lock(&self.writer_thread).take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -696,8 +850,7 @@ pub async fn advance(
         }
         Step::Refresh => refresh(provider, request).await,
         step @ (Step::Send | Step::Resume) => {
-            let (store_, provider_name, id) = (store.clone(), name, refund_id.clone());
-            blocking(move || store_.mark_sending(provider_name, &id)).await?;
+            store.commit(StateChange::sending(name, &refund_id)).await?;
             let outcome = if step == Step::Resume {
                 resume_refund(provider, request, policy).await
             } else {
@@ -706,14 +859,23 @@ pub async fn advance(
             Settled::from_outcome(outcome)
         }
     };
-    let (store_, id, record) = (store.clone(), refund_id, settled.clone());
-    blocking(move || store_.record(name, &id, &record)).await?;
+    store
+        .commit(StateChange::settled(name, &refund_id, &settled)?)
+        .await?;
     Ok(settled)
 }
 
 /// A pending refund's status now. It stays pending when the look-up cannot tell.
+///
+/// A provider whose look-up cannot tell by design (ScanForPay has no refund query) documents
+/// sending the refund again under the same id as the way to learn its state: the refund the
+/// provider holds under that id is answered, and no second one can be made.
 async fn refresh(provider: &dyn RefundProvider, request: &RefundRequest) -> Settled {
-    match provider.refund_status(&RefundLookup::from(request)).await {
+    let looked = match provider.refund_status(&RefundLookup::from(request)).await {
+        Err(error) if error.outcome_unknown() => provider.refund(request).await,
+        other => other,
+    };
+    match looked {
         Ok(refund) => Settled::from_refund(refund),
         Err(Error::RefundNotFound { .. }) => Settled {
             state: RowState::Unknown,
@@ -755,26 +917,15 @@ pub async fn look_up_only(
         },
     };
     if settled.refund.is_some() {
-        let (store_, name, id, record) = (
-            store.clone(),
-            provider.name(),
-            request.refund_id().as_str().to_owned(),
-            settled.clone(),
-        );
-        blocking(move || store_.record(name, &id, &record)).await?;
+        store
+            .commit(StateChange::settled(
+                provider.name(),
+                request.refund_id().as_str(),
+                &settled,
+            )?)
+            .await?;
     }
     Ok(settled)
-}
-
-/// Runs a store call off the async runtime: a commit waits for the disk.
-async fn blocking<T: Send + 'static>(
-    call: impl FnOnce() -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    tokio::task::spawn_blocking(call)
-        .await
-        .map_err(|e| Error::Config {
-            reason: format!("the batch store's writer stopped: {e}"),
-        })?
 }
 
 #[cfg(test)]
@@ -834,6 +985,51 @@ mod tests {
             "keyed by provider too"
         );
         assert_eq!(store.all("bluepay").unwrap().len(), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_changes_share_commits_and_each_stands_alone() {
+        let path = temp("group");
+        let store = BatchStore::open(&path).unwrap();
+        let rows: Vec<RefundRequest> = (0..300).map(|i| request(&format!("g{i}"), 1 + i)).collect();
+        let refs: Vec<(u64, &RefundRequest)> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i as u64, r))
+            .collect();
+        store.record_intents("bluepay", &refs).unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..300 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let id = format!("g{i}");
+                store.commit(StateChange::sending("bluepay", &id)).await?;
+                let settled = Settled {
+                    state: RowState::Unknown,
+                    reason: format!("row {i}"),
+                    error_kind: None,
+                    refund: None,
+                };
+                store
+                    .commit(StateChange::settled("bluepay", &id, &settled)?)
+                    .await
+            });
+        }
+        // A change for a row that does not exist fails alone, among the others.
+        let missing = store.commit(StateChange::sending("bluepay", "nope"));
+        assert!(missing.await.unwrap_err().to_string().contains("no row"));
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap().unwrap();
+        }
+        drop(store);
+        let store = BatchStore::open(&path).unwrap();
+        let all = store.all("bluepay").unwrap();
+        assert_eq!(all.len(), 300);
+        for row in all {
+            assert_eq!(row.state, RowState::Unknown);
+            assert_eq!(row.attempts, 1);
+            assert_eq!(row.reason.unwrap(), format!("row {}", &row.refund_id[1..]));
+        }
     }
 
     #[test]
