@@ -125,8 +125,9 @@ impl<T> BluePayClient<T> {
         &self.codec
     }
 
-    /// The transport this client sends through (for tests that script or inspect it).
-    pub fn transport_for_tests(&self) -> &T {
+    /// The transport this client sends through: to share its pooled connections with other
+    /// clients, or to inspect a scripted test double.
+    pub fn transport(&self) -> &T {
         &self.transport
     }
 }

@@ -21,7 +21,7 @@ use crate::requests::Endpoint;
 use crate::responses::{CodeValue, PayoutCheckData, WebPayDetail};
 
 /// The provider's name in errors and unified models.
-pub const PROVIDER: &str = "bluepay";
+pub const PROVIDER: &str = paybridge_core::ProviderId::BluePay.name();
 
 /// Bangkok is UTC+7 all year; BluePay writes local times without a zone.
 pub const BANGKOK_OFFSET_MINUTES: i16 = 7 * 60;
@@ -141,8 +141,12 @@ impl Codec {
         &self.app_id
     }
 
-    /// Writes `param` as canonical JSON and signs exactly those bytes.
-    pub fn sign_param<E: Endpoint>(&self, param: &E) -> Result<(String, String), Error> {
+    /// Writes `param` as canonical JSON and signs exactly those bytes. Any serializable value
+    /// will do (the `paybridge sign` command signs bodies it was handed as JSON).
+    ///
+    /// # Errors
+    /// `param` cannot be written as canonical JSON, or signing failed.
+    pub fn sign_param<P: Serialize + ?Sized>(&self, param: &P) -> Result<(String, String), Error> {
         let param =
             canonical::to_string(param).map_err(|e| Error::invalid("param", e.to_string()))?;
         let sign = self
@@ -154,16 +158,23 @@ impl Codec {
         Ok((param, sign))
     }
 
-    /// The signed envelope request for `param`.
-    pub fn encode<E: Endpoint>(&self, param: &E) -> Result<http::Request<Bytes>, Error> {
+    /// The signed envelope `{"appId", "sign", "param"}` for `param`, as JSON bytes.
+    ///
+    /// # Errors
+    /// As [`Codec::sign_param`].
+    pub fn envelope<P: Serialize + ?Sized>(&self, param: &P) -> Result<Vec<u8>, Error> {
         let (param, sign) = self.sign_param(param)?;
         let envelope = RequestEnvelope {
             app_id: &self.app_id,
             sign: &sign,
             param: &param,
         };
-        let body =
-            serde_json::to_vec(&envelope).map_err(|e| Error::invalid("param", e.to_string()))?;
+        serde_json::to_vec(&envelope).map_err(|e| Error::invalid("param", e.to_string()))
+    }
+
+    /// The signed envelope request for `param`.
+    pub fn encode<E: Endpoint>(&self, param: &E) -> Result<http::Request<Bytes>, Error> {
+        let body = self.envelope(param)?;
         Ok(paybridge_transport::post(
             self.base_url.join_static(E::PATH)?,
             http::HeaderValue::from_static("application/json"),

@@ -89,7 +89,7 @@ fn client_requests(
 }
 
 fn client_transport(client: &paybridge_bluepay::BluePayClient<MockTransport>) -> &MockTransport {
-    client.transport_for_tests()
+    client.transport()
 }
 
 #[tokio::test]

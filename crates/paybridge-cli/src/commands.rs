@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use clap::Args;
-use paybridge::scanforpay::requests::Endpoint;
-use paybridge::sign::{RsaPrivateKey, canonical};
+use paybridge::sign::{RsaPrivateKey, RsaPublicKey, canonical};
 use paybridge::{
-    Config, Currency, Error, Gateway, MerchantRefundId, Money, OrderRef, PaymentRef, RefundLookup,
-    RefundOutcome, RefundRequest, RefundStatus, ReliablePolicy, config_path, reliable_refund,
+    Config, Currency, Error, Gateway, MerchantRefundId, Money, OrderRef, PaymentRef, ProviderId,
+    RefundLookup, RefundOutcome, RefundRequest, RefundStatus, ReliablePolicy, config_path,
+    reliable_refund,
 };
 use paybridge_sandbox::{Quirks, Sandbox, SandboxConfig};
 
@@ -141,15 +141,13 @@ pub(crate) fn load_gateway(path: Option<&Path>) -> Result<Gateway, Failure> {
     Ok(Gateway::from_config(&load_config(path)?)?)
 }
 
-pub(crate) fn known_provider(name: &str) -> Result<(), Failure> {
-    if paybridge::SUPPORTED.contains(&name) {
-        Ok(())
-    } else {
-        Err(Failure::input(format!(
+pub(crate) fn known_provider(name: &str) -> Result<ProviderId, Failure> {
+    paybridge::supported(name).ok_or_else(|| {
+        Failure::input(format!(
             "unknown provider {name:?}: use one of {}",
-            paybridge::SUPPORTED.join(", ")
-        )))
-    }
+            paybridge::supported_names()
+        ))
+    })
 }
 
 fn currency(code: &str) -> Result<Currency, Failure> {
@@ -293,18 +291,8 @@ pub(crate) fn canonicalize(file: Option<&Path>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Any JSON object as a ScanForPay body, for `sign`.
-#[derive(serde::Serialize)]
-#[serde(transparent)]
-struct AnyBody(serde_json::Value);
-
-impl Endpoint for AnyBody {
-    const PATH: &'static str = "/";
-    type Response = paybridge::scanforpay::responses::PayQueryResponse;
-}
-
 pub(crate) fn sign(config: Option<&Path>, args: SignArgs) -> Result<(), Failure> {
-    known_provider(&args.provider)?;
+    let provider = known_provider(&args.provider)?;
     let input = read_input(args.file.as_deref())?;
     let body: serde_json::Value = serde_json::from_slice(&input)
         .map_err(|e| Failure::input(format!("the body is not JSON: {e}")))?;
@@ -314,20 +302,22 @@ pub(crate) fn sign(config: Option<&Path>, args: SignArgs) -> Result<(), Failure>
     let config = load_config(config)?;
     let not_configured =
         |p: &str| Failure::input(format!("{p} is not configured in paybridge.toml"));
-    match args.provider.as_str() {
-        "bluepay" => {
+    match provider {
+        ProviderId::BluePay => {
+            // The provider's own codec signs, exactly as a refund would be signed.
             let settings = config.bluepay.ok_or_else(|| not_configured("bluepay"))?;
-            let key = RsaPrivateKey::from_bytes(settings.private_key.expose().as_bytes())
-                .map_err(|e| Failure::input(format!("[bluepay] private key: {e}")))?;
-            let param = canonical::to_string(&body).map_err(|e| Failure::input(e.to_string()))?;
-            let sign = key
-                .sign_base64(param.as_bytes())
-                .map_err(|e| Failure::input(e.to_string()))?;
-            output::line(
-                &serde_json::json!({ "appId": settings.app_id, "sign": sign, "param": param }),
-            );
+            let codec = paybridge::bluepay::Codec::new(
+                &settings.base_url,
+                &settings.app_id,
+                RsaPrivateKey::from_bytes(settings.private_key.expose().as_bytes())
+                    .map_err(|e| Failure::input(format!("[bluepay] private key: {e}")))?,
+                RsaPublicKey::from_bytes(settings.platform_public_key.as_bytes())
+                    .map_err(|e| Failure::input(format!("[bluepay] platform public key: {e}")))?,
+            )?;
+            output::raw(&codec.envelope(&body)?);
+            output::raw(b"\n");
         }
-        "scanforpay" => {
+        ProviderId::ScanForPay => {
             let settings = config
                 .scanforpay
                 .ok_or_else(|| not_configured("scanforpay"))?;
@@ -338,15 +328,12 @@ pub(crate) fn sign(config: Option<&Path>, args: SignArgs) -> Result<(), Failure>
             )?;
             let id = paybridge::core::RandomIdGenerator::new();
             use paybridge::core::{Clock, IdGenerator};
-            let envelope = codec.envelope(
-                &AnyBody(body),
-                &id.next_id(),
-                paybridge::core::SystemClock.now(),
-            )?;
+            let envelope =
+                codec.envelope(&body, &id.next_id(), paybridge::core::SystemClock.now())?;
             output::raw(&envelope);
             output::raw(b"\n");
         }
-        _ => {
+        ProviderId::Nomad => {
             // The broker signs nothing: show the request as it would be sent, key masked.
             let settings = config.nomad.ok_or_else(|| not_configured("nomad"))?;
             output::line(&serde_json::json!({

@@ -18,7 +18,7 @@ use paybridge::{
     Config, Currency, Gateway, MerchantRefundId, Money, Notification, NotificationEvent, OrderRef,
     PaymentRef, RefundLookup, RefundOutcome, RefundRequest, ReliablePolicy, reliable_refund,
 };
-use paybridge_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
+use paybridge_sandbox::{ProviderId, Sandbox, SandboxConfig, SandboxHandle};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -123,7 +123,7 @@ fn money(minor: i64, currency: Currency) -> String {
 
 async fn refund(
     gateway: &Gateway,
-    provider: Provider,
+    provider: ProviderId,
     request: &RefundRequest,
 ) -> Result<String, String> {
     let client = gateway
@@ -152,7 +152,7 @@ async fn refund(
 /// Looks a refund up until the provider reports it final (refunds settle after a short delay).
 async fn lookup(
     gateway: &Gateway,
-    provider: Provider,
+    provider: ProviderId,
     lookup: RefundLookup,
 ) -> Result<String, String> {
     let client = gateway
@@ -173,7 +173,7 @@ async fn lookup(
                     refund.amount, lookup.amount
                 ));
             }
-            let via = if provider == Provider::Scanforpay {
+            let via = if provider == ProviderId::ScanForPay {
                 " (via payment query: refunded in full)"
             } else {
                 ""
@@ -258,12 +258,12 @@ async fn story(
     gateway: &Gateway,
     config: &Config,
     hooks: &str,
-    provider: Provider,
+    provider: ProviderId,
 ) -> Story {
     let (currency, amount) = match provider {
-        Provider::Bluepay => (Currency::Thb, 100_000),
-        Provider::Nomad => (Currency::Cny, 8_800),
-        Provider::Scanforpay => (Currency::Hkd, 25_000),
+        ProviderId::BluePay => (Currency::Thb, 100_000),
+        ProviderId::Nomad => (Currency::Cny, 8_800),
+        ProviderId::ScanForPay => (Currency::Hkd, 25_000),
     };
     let mut story = Story {
         provider: provider.name(),
@@ -274,7 +274,7 @@ async fn story(
     // 1. A paid payment: ScanForPay's through its own barcode-pay call (which sends the signed
     //    payment notification), the others through the sandbox's control API.
     let payment = match provider {
-        Provider::Scanforpay => {
+        ProviderId::ScanForPay => {
             let created = async {
                 let client = scanforpay_client(config)?;
                 let store_no = config
@@ -298,7 +298,7 @@ async fn story(
                 client.barcode_pay(&body).await.map_err(|e| e.to_string())?;
                 sandbox
                     .ledger()
-                    .payment(Provider::Scanforpay, &order)
+                    .payment(ProviderId::ScanForPay, &order)
                     .ok_or_else(|| "payment not in the ledger".to_owned())
             };
             created.await
@@ -339,7 +339,7 @@ async fn story(
     story.record("final refund", refund(gateway, provider, &second).await);
     // 4. Lookups, until both refunds are final. ScanForPay has no refund query: its payment
     //    query can only show the payment refunded in full, which is what the client reports.
-    if provider == Provider::Scanforpay {
+    if provider == ProviderId::ScanForPay {
         story.record(
             "lookup",
             scanforpay_lookup(config, &payment.payment, &second).await,
@@ -413,7 +413,7 @@ pub(crate) async fn run() -> Result<(), Failure> {
     let gateway = Gateway::from_config(&config)?;
     let _ = hooks.gateway.set(gateway.clone());
     let mut stories = Vec::new();
-    for provider in Provider::ALL {
+    for provider in ProviderId::ALL {
         stories.push(story(&sandbox, &gateway, &config, &hooks.url, provider).await);
     }
     // 5. Notifications: each provider's signed (or, for Nomad, query-confirmed) notification.

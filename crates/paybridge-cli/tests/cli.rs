@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use paybridge_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
+use paybridge_sandbox::{ProviderId, Sandbox, SandboxConfig, SandboxHandle};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
@@ -95,9 +95,9 @@ async fn refund_and_status_for_every_provider() {
     let (sb, config) = sandbox("refund").await;
     let c = config_arg(&config);
     for (provider, currency, amount, total) in [
-        (Provider::Bluepay, "THB", "12.34", "100.00"),
-        (Provider::Nomad, "CNY", "1.50", "100.00"),
-        (Provider::Scanforpay, "HKD", "100.00", "100.00"),
+        (ProviderId::BluePay, "THB", "12.34", "100.00"),
+        (ProviderId::Nomad, "CNY", "1.50", "100.00"),
+        (ProviderId::ScanForPay, "HKD", "100.00", "100.00"),
     ] {
         let payment = sb
             .create_payment(
@@ -167,7 +167,7 @@ async fn refund_and_status_for_every_provider() {
         let lines = json_lines(&status);
         match provider {
             // Full refund: the payment query can tell.
-            Provider::Scanforpay => assert!(
+            ProviderId::ScanForPay => assert!(
                 status.status.success(),
                 "{}",
                 String::from_utf8_lossy(&status.stderr)
@@ -186,7 +186,7 @@ async fn refund_and_status_for_every_provider() {
     }
     // A refund the provider refuses exits 3; one it does not have exits 3 too.
     let payment = sb
-        .create_payment(Provider::Nomad, 100, paybridge::Currency::Cny)
+        .create_payment(ProviderId::Nomad, 100, paybridge::Currency::Cny)
         .unwrap();
     let over = run(
         args(&[
@@ -446,7 +446,7 @@ async fn a_batch_killed_at_random_moments_refunds_every_row_exactly_once() {
     let mut expected = Vec::new();
     for p in 0..6 {
         let payment = sb
-            .create_payment(Provider::Scanforpay, 1_000_000, paybridge::Currency::Hkd)
+            .create_payment(ProviderId::ScanForPay, 1_000_000, paybridge::Currency::Hkd)
             .unwrap();
         for i in 0..50 {
             let id = format!("k{p}-{i}");
@@ -514,7 +514,10 @@ async fn a_batch_killed_at_random_moments_refunds_every_row_exactly_once() {
         "the batch was not killed often enough to test anything ({kills})"
     );
     for (payment, id, cents) in expected {
-        let ledger = sb.ledger().payment(Provider::Scanforpay, &payment).unwrap();
+        let ledger = sb
+            .ledger()
+            .payment(ProviderId::ScanForPay, &payment)
+            .unwrap();
         let held: Vec<_> = ledger
             .refunds
             .iter()
@@ -531,7 +534,7 @@ async fn bad_invocations_exit_2_name_the_problem_and_send_nothing() {
     let c = config_arg(&config);
     let dir = config.parent().unwrap().to_path_buf();
     let payment = sb
-        .create_payment(Provider::Bluepay, 10_000, paybridge::Currency::Thb)
+        .create_payment(ProviderId::BluePay, 10_000, paybridge::Currency::Thb)
         .unwrap();
     let p = payment.payment.clone();
     // Files the table needs.

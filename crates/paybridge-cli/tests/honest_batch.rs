@@ -20,7 +20,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use paybridge::batch::{BatchStore, RowState};
-use paybridge_sandbox::{Provider, Quirks, RefundState, Sandbox, SandboxConfig, SandboxHandle};
+use paybridge_sandbox::{ProviderId, Quirks, RefundState, Sandbox, SandboxConfig, SandboxHandle};
 
 const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
 
@@ -54,11 +54,11 @@ fn config(sb: &SandboxHandle, dir: &Path) -> PathBuf {
     path
 }
 
-fn currency(provider: Provider) -> paybridge::Currency {
+fn currency(provider: ProviderId) -> paybridge::Currency {
     match provider {
-        Provider::Bluepay => paybridge::Currency::Thb,
-        Provider::Nomad => paybridge::Currency::Cny,
-        Provider::Scanforpay => paybridge::Currency::Hkd,
+        ProviderId::BluePay => paybridge::Currency::Thb,
+        ProviderId::Nomad => paybridge::Currency::Cny,
+        ProviderId::ScanForPay => paybridge::Currency::Hkd,
     }
 }
 
@@ -74,7 +74,7 @@ struct Planned {
 /// the payment), the rest once — a third of those in full, the others in part.
 fn plan(
     sb: &SandboxHandle,
-    provider: Provider,
+    provider: ProviderId,
     tag: &str,
     payments: usize,
 ) -> (String, Vec<Planned>) {
@@ -132,7 +132,7 @@ async fn run(args: Vec<String>) -> Output {
     .unwrap()
 }
 
-fn batch_args(provider: Provider, file: &Path, journal: &Path, config: &Path) -> Vec<String> {
+fn batch_args(provider: ProviderId, file: &Path, journal: &Path, config: &Path) -> Vec<String> {
     [
         "batch",
         file.to_str().unwrap(),
@@ -152,7 +152,7 @@ fn batch_args(provider: Provider, file: &Path, journal: &Path, config: &Path) ->
     .collect()
 }
 
-fn reconcile_args(provider: Provider, journal: &Path, config: &Path) -> Vec<String> {
+fn reconcile_args(provider: ProviderId, journal: &Path, config: &Path) -> Vec<String> {
     [
         "reconcile",
         "--provider",
@@ -172,7 +172,7 @@ fn reconcile_args(provider: Provider, journal: &Path, config: &Path) -> Vec<Stri
 /// What the ledger holds for each refund id of a provider: (payment, amount, state, attempts).
 fn ledger(
     sb: &SandboxHandle,
-    provider: Provider,
+    provider: ProviderId,
 ) -> HashMap<String, Vec<(String, i64, RefundState, u32)>> {
     let mut held: HashMap<String, Vec<_>> = HashMap::new();
     for payment in sb.ledger().payments() {
@@ -207,7 +207,12 @@ struct Findings {
 }
 
 /// Every row's state in the store against the ledger.
-fn check(sb: &SandboxHandle, provider: Provider, journal: &Path, planned: &[Planned]) -> Findings {
+fn check(
+    sb: &SandboxHandle,
+    provider: ProviderId,
+    journal: &Path,
+    planned: &[Planned],
+) -> Findings {
     let held = ledger(sb, provider);
     let store = BatchStore::open(journal).unwrap();
     let rows: HashMap<String, RowState> = store
@@ -272,7 +277,7 @@ async fn faults_and_quirks_never_double_lose_or_misreport_a_refund() {
         let dir = temp(&format!("faults-{seed}"));
         let config = config(&sb, &dir);
         let mut jobs = Vec::new();
-        for provider in Provider::ALL {
+        for provider in ProviderId::ALL {
             let (csv, planned) = plan(&sb, provider, &format!("s{seed}{}", provider.name()), 240);
             assert_eq!(planned.len(), 300);
             let file = dir.join(format!("{}.csv", provider.name()));
@@ -354,7 +359,7 @@ async fn batches_of_every_provider_killed_at_random_moments_refund_each_row_exac
             .wrapping_add(1_442_695_040_888_963_407);
         (rng >> 33) % below
     };
-    for provider in Provider::ALL {
+    for provider in ProviderId::ALL {
         let (csv, planned) = plan(&sb, provider, &format!("k{}", provider.name()), 240);
         let file = dir.join(format!("{}.csv", provider.name()));
         std::fs::write(&file, csv).unwrap();
@@ -427,7 +432,7 @@ fn lines(output: &Output) -> Vec<serde_json::Value> {
 }
 
 fn held(sb: &SandboxHandle, refund_id: &str) -> bool {
-    ledger(sb, Provider::Bluepay)
+    ledger(sb, ProviderId::BluePay)
         .get(refund_id)
         .is_some_and(|e| e.iter().any(|(_, _, s, _)| *s != RefundState::Failed))
 }
@@ -442,7 +447,7 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
     let mut payments = Vec::new();
     for i in 0..5 {
         let p = sb
-            .create_payment(Provider::Bluepay, 10_000, paybridge::Currency::Thb)
+            .create_payment(ProviderId::BluePay, 10_000, paybridge::Currency::Thb)
             .unwrap();
         csv.push_str(&format!("cfg-{i},10.00,THB,{}\n", p.payment));
         payments.push(p.payment);
@@ -489,7 +494,7 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
     // 2. An edited file: a new row inserted above the others is refunded, the others skipped
     // (keyed by refund id, not by line).
     let extra = sb
-        .create_payment(Provider::Bluepay, 10_000, paybridge::Currency::Thb)
+        .create_payment(ProviderId::BluePay, 10_000, paybridge::Currency::Thb)
         .unwrap();
     let edited = csv.replacen(
         "payment\n",
@@ -539,7 +544,7 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
     let dir2 = temp("failed");
     let c2 = config(&sb2, &dir2);
     let p = sb2
-        .create_payment(Provider::Bluepay, 10_000, paybridge::Currency::Thb)
+        .create_payment(ProviderId::BluePay, 10_000, paybridge::Currency::Thb)
         .unwrap();
     let file2 = dir2.join("rows.csv");
     std::fs::write(
@@ -561,7 +566,7 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
     let pending = run(batch2.clone()).await;
     assert_eq!(pending.status.code(), Some(0));
     assert_eq!(lines(&pending)[0]["state"], "pending");
-    assert!(sb2.fail_refund(Provider::Bluepay, "f-1"));
+    assert!(sb2.fail_refund(ProviderId::BluePay, "f-1"));
     let failed = run(batch2).await;
     assert_eq!(
         failed.status.code(),

@@ -12,6 +12,7 @@ mod error;
 mod ids;
 mod money;
 mod provider;
+mod provider_id;
 mod refund;
 mod time;
 pub mod validate;
@@ -27,6 +28,7 @@ pub use error::{
 pub use ids::{IdError, IdErrorKind, MerchantRefundId, OrderRef, PaymentRef, ProviderRefundId};
 pub use money::{Currency, Money, MoneyError, UnknownCurrency};
 pub use provider::{RefundLookup, RefundProvider};
+pub use provider_id::ProviderId;
 pub use refund::{
     MAX_REASON_LEN, MAX_URL_LEN, Notification, NotificationEvent, PaymentStatus, PaymentUpdate,
     Refund, RefundRequest, RefundRequestBuilder, RefundStatus,

@@ -15,7 +15,7 @@ use crate::requests::{CreatePaymentRequest, CreateRefundRequest, QueryPayment, Q
 use crate::responses::ErrorBody;
 
 /// The provider's name in errors and unified models.
-pub const PROVIDER: &str = "nomad";
+pub const PROVIDER: &str = paybridge_core::ProviderId::Nomad.name();
 /// The header carrying the API key (broker API 1.8.0).
 pub const API_KEY_HEADER: &str = "app-api-key";
 

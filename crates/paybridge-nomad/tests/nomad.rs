@@ -365,7 +365,7 @@ async fn a_refund_succeeds_and_is_checked() {
         "2021-11-02T17:03:38+08:00"
     );
     let sent: serde_json::Value =
-        serde_json::from_slice(c.transport_for_tests().requests()[0].body()).unwrap();
+        serde_json::from_slice(c.transport().requests()[0].body()).unwrap();
     assert_eq!(
         (sent["refundOrderRef"].as_str(), sent["currency"].as_str()),
         (Some("r001test20220125001"), Some("CNY"))
@@ -415,7 +415,7 @@ async fn missing_total_order_ref_or_wrong_currency_name_the_field_and_send_nothi
             Error::InvalidRequest { field: f, reason } => assert_eq!(f, field, "{reason}"),
             other => panic!("{other:?}"),
         }
-        assert_eq!(c.transport_for_tests().request_count(), 0);
+        assert_eq!(c.transport().request_count(), 0);
     }
     let c = client([]);
     let mut body = seed_refund();
@@ -424,7 +424,7 @@ async fn missing_total_order_ref_or_wrong_currency_name_the_field_and_send_nothi
         c.create_refund(&body).await.unwrap_err(),
         Error::InvalidRequest { .. }
     ));
-    assert_eq!(c.transport_for_tests().request_count(), 0);
+    assert_eq!(c.transport().request_count(), 0);
 }
 
 #[tokio::test]
@@ -436,7 +436,7 @@ async fn a_5xx_or_lost_answer_is_unknown_and_resolved_by_query() {
     ]);
     let err = c.refund(&request(10)).await.unwrap_err();
     assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err}");
-    let sent = c.transport_for_tests().requests();
+    let sent = c.transport().requests();
     let ids: Vec<String> = sent
         .iter()
         .map(|r| {
@@ -451,13 +451,13 @@ async fn a_5xx_or_lost_answer_is_unknown_and_resolved_by_query() {
         "every retry reuses the refund number: {ids:?}"
     );
 
-    c.transport_for_tests().push(Scripted::json(200, SEED_200));
+    c.transport().push(Scripted::json(200, SEED_200));
     let refund = c
         .refund_status(&RefundLookup::from(&request(10)))
         .await
         .unwrap();
     assert_eq!(refund.status, RefundStatus::Succeeded);
-    let query = c.transport_for_tests().requests().pop().unwrap();
+    let query = c.transport().requests().pop().unwrap();
     assert_eq!(
         query.uri().query(),
         Some(
@@ -465,7 +465,7 @@ async fn a_5xx_or_lost_answer_is_unknown_and_resolved_by_query() {
         )
     );
 
-    c.transport_for_tests().push(Scripted::json(
+    c.transport().push(Scripted::json(
         404,
         r#"{"code":404,"message":"refund not found"}"#,
     ));
@@ -496,11 +496,7 @@ async fn a_notification_is_only_a_hint_confirmed_by_a_query() {
         (RefundStatus::Pending, 10),
         "the body's claims are ignored"
     );
-    assert_eq!(
-        c.transport_for_tests().request_count(),
-        1,
-        "one query was made"
-    );
+    assert_eq!(c.transport().request_count(), 1, "one query was made");
     for bad in [&b"not json"[..], b"{}", br#"{"refundOrderRef":""}"#] {
         let c = client([]);
         let req = http::Request::post("/")
@@ -510,7 +506,7 @@ async fn a_notification_is_only_a_hint_confirmed_by_a_query() {
             c.verify_notification(&req).await.unwrap_err(),
             Error::MalformedResponse { .. }
         ));
-        assert_eq!(c.transport_for_tests().request_count(), 0);
+        assert_eq!(c.transport().request_count(), 0);
     }
     assert_eq!(client([]).notification_ack().status(), 200);
 }

@@ -16,11 +16,12 @@ use paybridge_core::{Currency, Timestamp};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::ledger::{Applied, NewRefund, Payment, Provider, RefundEntry, RefundState, Refusal};
+use crate::ledger::{Applied, NewRefund, Payment, RefundEntry, RefundState, Refusal};
 use crate::notify::{Ack, Delivery};
 use crate::server::{Answer, bytes, json, settle};
 use crate::stats::Stats;
 use crate::{Shared, now};
+use paybridge_core::ProviderId;
 
 fn refuse(shared: &Shared, code: i64, message: Option<&str>) -> Answer {
     Stats::bump(&shared.stats.rejected);
@@ -147,7 +148,7 @@ fn refund(shared: &Arc<Shared>, text: &str) -> Answer {
     }
     let at = now(shared);
     let applied = shared.ledger.apply(NewRefund {
-        provider: Provider::Bluepay,
+        provider: ProviderId::BluePay,
         payment: p.original_transaction_id.clone(),
         refund_id: p.mch_refund_order_id.clone(),
         amount_minor: p.refund_amount,
@@ -168,7 +169,7 @@ fn refund(shared: &Arc<Shared>, text: &str) -> Answer {
                 refund_amount: Some(entry.amount_minor),
                 refund_status: Some(refund_status_word(entry.status).into()),
             };
-            settle(shared, Provider::Bluepay, payment, entry);
+            settle(shared, ProviderId::BluePay, payment, entry);
             ok(&data)
         }
         Ok(Applied::Duplicate(_, entry)) => {
@@ -220,7 +221,7 @@ fn refund_payments(shared: &Shared, text: &str) -> Answer {
         return refuse(shared, 21_002, None);
     };
     if let Some(original) = p.original_transaction_id {
-        let Some(payment) = shared.ledger.payment(Provider::Bluepay, &original) else {
+        let Some(payment) = shared.ledger.payment(ProviderId::BluePay, &original) else {
             return refuse(shared, 21_006, None);
         };
         let records: Vec<RefundPayment> = payment
@@ -235,7 +236,7 @@ fn refund_payments(shared: &Shared, text: &str) -> Answer {
             .ledger
             .payments()
             .into_iter()
-            .filter(|p| p.provider == Provider::Bluepay)
+            .filter(|p| p.provider == ProviderId::BluePay)
             .find_map(|payment| {
                 payment
                     .refunds
@@ -266,7 +267,7 @@ fn paid(
 ) -> Result<Payment, i64> {
     let n = shared.ledger.next_number();
     let payment = Payment::new(
-        Provider::Bluepay,
+        ProviderId::BluePay,
         format!("CU{:018}", 700_000_000_000_000_000 + n),
         order.to_owned(),
         amount,
@@ -351,7 +352,7 @@ fn qr_payment_list(shared: &Shared, text: &str) -> Answer {
     };
     let list: Vec<QrPayment> = shared
         .ledger
-        .payment_summary(Provider::Bluepay, &p.mch_order_id)
+        .payment_summary(ProviderId::BluePay, &p.mch_order_id)
         .map(|payment| QrPayment {
             transaction_id: Some(payment.payment.clone()),
             channel_code: None,
@@ -407,7 +408,7 @@ fn webpay_detail(shared: &Shared, text: &str) -> Answer {
     };
     let Some(payment) = shared
         .ledger
-        .payment_summary(Provider::Bluepay, &p.mch_order_id)
+        .payment_summary(ProviderId::BluePay, &p.mch_order_id)
     else {
         return refuse(shared, 21_006, None);
     };

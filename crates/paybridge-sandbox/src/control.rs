@@ -6,8 +6,9 @@ use paybridge_core::{Currency, Error};
 use serde::{Deserialize, Serialize};
 
 use crate::Shared;
-use crate::ledger::{Payment, Provider};
+use crate::ledger::Payment;
 use crate::server::{Answer, json};
+use paybridge_core::ProviderId;
 
 #[derive(Deserialize)]
 struct NewPayment {
@@ -59,7 +60,7 @@ fn problem(status: u16, message: impl Into<String>) -> Answer {
 /// Creates a paid payment with ids in the provider's own style.
 pub(crate) fn create_payment(
     shared: &Shared,
-    provider: Provider,
+    provider: ProviderId,
     amount_minor: i64,
     currency: Currency,
 ) -> Result<Payment, Error> {
@@ -67,9 +68,9 @@ pub(crate) fn create_payment(
         return Err(Error::invalid("amount_minor", "must be greater than zero"));
     }
     let allowed: &[Currency] = match provider {
-        Provider::Bluepay => &[Currency::Thb],
-        Provider::Nomad => &[Currency::Cny, Currency::Gbp],
-        Provider::Scanforpay => &[Currency::Hkd, Currency::Cny, Currency::Jpy, Currency::Usd],
+        ProviderId::BluePay => &[Currency::Thb],
+        ProviderId::Nomad => &[Currency::Cny, Currency::Gbp],
+        ProviderId::ScanForPay => &[Currency::Hkd, Currency::Cny, Currency::Jpy, Currency::Usd],
     };
     if !allowed.contains(&currency) {
         return Err(Error::invalid(
@@ -79,12 +80,12 @@ pub(crate) fn create_payment(
     }
     let n = shared.ledger.next_number();
     let (payment, order_ref) = match provider {
-        Provider::Bluepay => (
+        ProviderId::BluePay => (
             format!("CU{:018}", 518_563_189_000_000_000 + n),
             format!("order{n:08}"),
         ),
-        Provider::Nomad => (format!("4200001148{:018}", n), format!("sbx{n:010}")),
-        Provider::Scanforpay => {
+        ProviderId::Nomad => (format!("4200001148{:018}", n), format!("sbx{n:010}")),
+        ProviderId::ScanForPay => {
             let order = format!("p{n:012}");
             (order.clone(), order)
         }
@@ -115,7 +116,7 @@ pub(crate) fn handle(
             let Ok(request) = serde_json::from_slice::<NewPayment>(body) else {
                 return problem(400, r#"expected {"provider", "amount_minor", "currency"}"#);
             };
-            let Some(provider) = Provider::parse(&request.provider) else {
+            let Some(provider) = ProviderId::parse(&request.provider) else {
                 return problem(400, format!("unknown provider {:?}", request.provider));
             };
             let Ok(currency) = Currency::from_code(&request.currency) else {
@@ -140,7 +141,7 @@ pub(crate) fn handle(
             // The sink the written config points notification URLs at: records what arrives
             // and acknowledges it the provider's way, so deliveries stop.
             let name = path.trim_start_matches("notifications/");
-            let Some(provider) = Provider::parse(name) else {
+            let Some(provider) = ProviderId::parse(name) else {
                 return problem(404, "use /_sandbox/notifications/{provider}");
             };
             shared
@@ -179,7 +180,7 @@ pub(crate) fn handle(
         ("GET", path) if path.starts_with("payments/") => {
             let mut it = path.trim_start_matches("payments/").splitn(2, '/');
             let (Some(provider), Some(reference)) =
-                (it.next().and_then(Provider::parse), it.next())
+                (it.next().and_then(ProviderId::parse), it.next())
             else {
                 return problem(404, "use /_sandbox/payments/{provider}/{payment}");
             };

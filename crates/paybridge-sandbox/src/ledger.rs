@@ -5,45 +5,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
 
-use paybridge_core::{Currency, Timestamp};
+use paybridge_core::{Currency, ProviderId, Timestamp};
 use serde::Serialize;
-
-/// The emulated providers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    /// BluePay.
-    Bluepay,
-    /// The Nomad broker.
-    Nomad,
-    /// ScanForPay.
-    Scanforpay,
-}
-
-impl Provider {
-    /// Every provider.
-    pub const ALL: [Provider; 3] = [Provider::Bluepay, Provider::Nomad, Provider::Scanforpay];
-
-    /// The lower-case name used in URLs and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Provider::Bluepay => "bluepay",
-            Provider::Nomad => "nomad",
-            Provider::Scanforpay => "scanforpay",
-        }
-    }
-
-    /// The provider called `name`.
-    pub fn parse(name: &str) -> Option<Provider> {
-        Provider::ALL.into_iter().find(|p| p.name() == name)
-    }
-}
-
-impl fmt::Display for Provider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// Where a refund stands in the ledger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -88,7 +51,7 @@ pub struct RefundEntry {
 #[derive(Clone, Debug, Serialize)]
 pub struct Payment {
     /// Its provider.
-    pub provider: Provider,
+    pub provider: ProviderId,
     /// The provider's reference (BluePay `originalTransactionId`, Nomad `transactionId`,
     /// ScanForPay `partnerOrderNo`).
     pub payment: String,
@@ -117,7 +80,7 @@ pub struct Payment {
 impl Payment {
     /// A paid payment with no refunds.
     pub fn new(
-        provider: Provider,
+        provider: ProviderId,
         payment: String,
         order_ref: String,
         amount_minor: i64,
@@ -197,7 +160,7 @@ pub enum Refusal {
 #[derive(Clone, Debug)]
 pub struct NewRefund {
     /// Its provider.
-    pub provider: Provider,
+    pub provider: ProviderId,
     /// The payment it refunds (provider reference or order reference).
     pub payment: String,
     /// The merchant's refund id.
@@ -221,9 +184,9 @@ pub struct NewRefund {
 #[derive(Default)]
 struct State {
     payments: Vec<Payment>,
-    by_payment: HashMap<(Provider, String), usize>,
-    by_order: HashMap<(Provider, String), usize>,
-    by_refund: HashMap<(Provider, String), (usize, usize)>,
+    by_payment: HashMap<(ProviderId, String), usize>,
+    by_order: HashMap<(ProviderId, String), usize>,
+    by_refund: HashMap<(ProviderId, String), (usize, usize)>,
     next_id: u64,
 }
 
@@ -274,7 +237,7 @@ impl Ledger {
         Ok(payment)
     }
 
-    fn index_of(state: &State, provider: Provider, reference: &str) -> Option<usize> {
+    fn index_of(state: &State, provider: ProviderId, reference: &str) -> Option<usize> {
         state
             .by_payment
             .get(&(provider, reference.to_owned()))
@@ -283,13 +246,13 @@ impl Ledger {
     }
 
     /// The payment with provider reference or order reference `reference`, with every refund.
-    pub fn payment(&self, provider: Provider, reference: &str) -> Option<Payment> {
+    pub fn payment(&self, provider: ProviderId, reference: &str) -> Option<Payment> {
         let state = self.lock();
         Ledger::index_of(&state, provider, reference).and_then(|i| state.payments.get(i).cloned())
     }
 
     /// The same payment without its refund list (constant cost).
-    pub fn payment_summary(&self, provider: Provider, reference: &str) -> Option<Payment> {
+    pub fn payment_summary(&self, provider: ProviderId, reference: &str) -> Option<Payment> {
         let state = self.lock();
         Ledger::index_of(&state, provider, reference)
             .and_then(|i| state.payments.get(i))
@@ -297,7 +260,7 @@ impl Ledger {
     }
 
     /// Marks a payment closed; false if there is none.
-    pub fn close(&self, provider: Provider, reference: &str) -> bool {
+    pub fn close(&self, provider: ProviderId, reference: &str) -> bool {
         let mut state = self.lock();
         match Ledger::index_of(&state, provider, reference).and_then(|i| state.payments.get_mut(i))
         {
@@ -310,7 +273,7 @@ impl Ledger {
     }
 
     /// The refund with merchant id `refund_id`, and its payment.
-    pub fn refund(&self, provider: Provider, refund_id: &str) -> Option<(Payment, RefundEntry)> {
+    pub fn refund(&self, provider: ProviderId, refund_id: &str) -> Option<(Payment, RefundEntry)> {
         let state = self.lock();
         let &(p, r) = state.by_refund.get(&(provider, refund_id.to_owned()))?;
         let payment = state.payments.get(p)?;
@@ -319,7 +282,7 @@ impl Ledger {
 
     /// Records a resend of the refund with merchant id `refund_id` and returns it with its
     /// payment, if there is one.
-    pub fn resend(&self, provider: Provider, refund_id: &str) -> Option<(Payment, RefundEntry)> {
+    pub fn resend(&self, provider: ProviderId, refund_id: &str) -> Option<(Payment, RefundEntry)> {
         let mut state = self.lock();
         let &(p, r) = state.by_refund.get(&(provider, refund_id.to_owned()))?;
         let payment = state.payments.get_mut(p)?;
@@ -403,7 +366,7 @@ impl Ledger {
     /// Makes a pending refund final.
     pub fn finish(
         &self,
-        provider: Provider,
+        provider: ProviderId,
         refund_id: &str,
         status: RefundState,
         now: Timestamp,
@@ -435,11 +398,11 @@ impl Ledger {
     }
 }
 
-fn refund_prefix(provider: Provider) -> &'static str {
+fn refund_prefix(provider: ProviderId) -> &'static str {
     match provider {
-        Provider::Bluepay => "18",
-        Provider::Nomad => "50300",
-        Provider::Scanforpay => "RF",
+        ProviderId::BluePay => "18",
+        ProviderId::Nomad => "50300",
+        ProviderId::ScanForPay => "RF",
     }
 }
 
@@ -449,7 +412,7 @@ mod tests {
 
     fn payment(amount: i64) -> Payment {
         Payment::new(
-            Provider::Bluepay,
+            ProviderId::BluePay,
             "CU1".into(),
             "O1".into(),
             amount,
@@ -460,7 +423,7 @@ mod tests {
 
     fn refund(id: &str, amount: i64) -> NewRefund {
         NewRefund {
-            provider: Provider::Bluepay,
+            provider: ProviderId::BluePay,
             payment: "CU1".into(),
             refund_id: id.into(),
             amount_minor: amount,
@@ -495,7 +458,7 @@ mod tests {
         ));
         assert_eq!(
             ledger
-                .payment(Provider::Bluepay, "O1")
+                .payment(ProviderId::BluePay, "O1")
                 .unwrap()
                 .refunded_minor(),
             100
@@ -521,7 +484,7 @@ mod tests {
         );
         ledger
             .finish(
-                Provider::Bluepay,
+                ProviderId::BluePay,
                 "a",
                 RefundState::Succeeded,
                 Timestamp::EPOCH,

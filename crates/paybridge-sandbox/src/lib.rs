@@ -34,7 +34,8 @@ use std::time::Duration;
 
 pub use credentials::{Credentials, KeyPair};
 pub use faults::{FaultInjector, FaultKind};
-pub use ledger::{Ledger, Payment, Provider, RefundEntry, RefundState};
+pub use ledger::{Ledger, Payment, RefundEntry, RefundState};
+pub use paybridge_core::ProviderId;
 pub use quirks::{Quirks, UnknownQuirk};
 pub use stats::{FaultCounts, StatsSnapshot};
 
@@ -140,7 +141,7 @@ impl SandboxHandle {
     }
 
     /// The base URL a provider's client uses (`…/bluepay`, `…/nomad`, `…/scanforpay`).
-    pub fn provider_url(&self, provider: Provider) -> String {
+    pub fn provider_url(&self, provider: ProviderId) -> String {
         format!("{}/{}", self.shared.base_url, provider.name())
     }
 
@@ -167,7 +168,7 @@ impl SandboxHandle {
     /// Creates a paid payment, as `POST /_sandbox/payments` does.
     pub fn create_payment(
         &self,
-        provider: Provider,
+        provider: ProviderId,
         amount_minor: i64,
         currency: paybridge_core::Currency,
     ) -> Result<Payment, Error> {
@@ -186,7 +187,7 @@ impl SandboxHandle {
     /// Makes a pending refund fail at the provider, as a bank's refusal would: it stops counting
     /// against its payment, and its notification says so. False if there is no such pending
     /// refund.
-    pub fn fail_refund(&self, provider: Provider, refund_id: &str) -> bool {
+    pub fn fail_refund(&self, provider: ProviderId, refund_id: &str) -> bool {
         let pending = self
             .shared
             .ledger
@@ -203,7 +204,7 @@ impl SandboxHandle {
     }
 
     /// The notification bodies the sandbox's own sink received for `provider`, in order.
-    pub fn sink_received(&self, provider: Provider) -> Vec<bytes::Bytes> {
+    pub fn sink_received(&self, provider: ProviderId) -> Vec<bytes::Bytes> {
         self.shared
             .sink
             .lock()

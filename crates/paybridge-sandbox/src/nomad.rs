@@ -10,11 +10,12 @@ use paybridge_nomad::responses::{
 use paybridge_nomad::{API_KEY_HEADER, to_fen};
 use serde_json::{Map, Value};
 
-use crate::ledger::{Applied, NewRefund, Payment, Provider, RefundEntry, RefundState, Refusal};
+use crate::ledger::{Applied, NewRefund, Payment, RefundEntry, RefundState, Refusal};
 use crate::notify::{Ack, Delivery};
 use crate::server::{Answer, json, settle};
 use crate::stats::Stats;
 use crate::{Shared, now};
+use paybridge_core::ProviderId;
 
 fn rejected(shared: &Shared, status: u16, body: Value) -> Answer {
     Stats::bump(&shared.stats.rejected);
@@ -190,7 +191,7 @@ pub(crate) async fn handle(
         ("POST", ["refund", merchant]) if merchant_ok(merchant) => create_refund(shared, body),
         ("GET", ["refund", merchant]) if merchant_ok(merchant) => match param("refund_order_ref") {
             None => invalid(shared, "refund_order_ref", "field required"),
-            Some(id) => match shared.ledger.refund(Provider::Nomad, &id) {
+            Some(id) => match shared.ledger.refund(ProviderId::Nomad, &id) {
                 Some((payment, entry)) => json(200, &refund_response(shared, &payment, &entry)),
                 None => not_found(shared, "refund"),
             },
@@ -198,13 +199,13 @@ pub(crate) async fn handle(
         ("POST", ["payment", merchant]) if merchant_ok(merchant) => create_payment(shared, body),
         ("GET", ["payment", merchant]) if merchant_ok(merchant) => match param("order_ref") {
             None => invalid(shared, "order_ref", "field required"),
-            Some(order) => match shared.ledger.payment_summary(Provider::Nomad, &order) {
+            Some(order) => match shared.ledger.payment_summary(ProviderId::Nomad, &order) {
                 Some(p) => json(200, &query_payment(&p)),
                 None => not_found(shared, "order"),
             },
         },
         ("POST", ["payment", "close", merchant, order]) if merchant_ok(merchant) => {
-            if shared.ledger.close(Provider::Nomad, order) {
+            if shared.ledger.close(ProviderId::Nomad, order) {
                 json(
                     200,
                     &ClosePaymentResponse {
@@ -278,18 +279,18 @@ fn create_refund(shared: &Arc<Shared>, body: &[u8]) -> Answer {
         return invalid(shared, "currency", "only CNY refunds are supported");
     }
     // The same refund number refunds at most once: a repeat is answered with the original.
-    if let Some((payment, entry)) = shared.ledger.resend(Provider::Nomad, refund_ref) {
+    if let Some((payment, entry)) = shared.ledger.resend(ProviderId::Nomad, refund_ref) {
         shared.stats.resend();
         return json(200, &refund_response(shared, &payment, &entry));
     }
-    let Some(payment) = shared.ledger.payment_summary(Provider::Nomad, order_ref) else {
+    let Some(payment) = shared.ledger.payment_summary(ProviderId::Nomad, order_ref) else {
         return not_found(shared, "order");
     };
     if payment.amount_minor != total_amount {
         return invalid(shared, "totalAmount", "does not match the order's total");
     }
     let applied = shared.ledger.apply(NewRefund {
-        provider: Provider::Nomad,
+        provider: ProviderId::Nomad,
         payment: order_ref.to_owned(),
         refund_id: refund_ref.to_owned(),
         amount_minor: refund_amount,
@@ -304,7 +305,7 @@ fn create_refund(shared: &Arc<Shared>, body: &[u8]) -> Answer {
         Ok(Applied::New(payment, entry)) => {
             Stats::bump(&shared.stats.refunds_applied);
             let answer = json(200, &refund_response(shared, &payment, &entry));
-            settle(shared, Provider::Nomad, payment, entry);
+            settle(shared, ProviderId::Nomad, payment, entry);
             answer
         }
         Ok(Applied::Duplicate(payment, entry)) => {
@@ -350,7 +351,7 @@ fn create_payment(shared: &Arc<Shared>, body: &[u8]) -> Answer {
         .to_owned();
     let n = shared.ledger.next_number();
     let payment = Payment::new(
-        Provider::Nomad,
+        ProviderId::Nomad,
         format!("4200001148{n:018}"),
         order_ref.clone(),
         amount,

@@ -40,15 +40,17 @@ impl Ack {
 }
 
 /// The answer a merchant gives `provider`'s notifications, for the sandbox's own sink.
-pub(crate) fn acknowledgement(provider: crate::Provider) -> crate::server::Answer {
+pub(crate) fn acknowledgement(provider: crate::ProviderId) -> crate::server::Answer {
     match provider {
-        crate::Provider::Bluepay => crate::server::bytes(
+        crate::ProviderId::BluePay => crate::server::bytes(
             200,
             "application/json",
             br#"{"code":10000,"message":"Success"}"#.to_vec(),
         ),
-        crate::Provider::Scanforpay => crate::server::bytes(200, "text/plain", b"success".to_vec()),
-        crate::Provider::Nomad => crate::server::bytes(
+        crate::ProviderId::ScanForPay => {
+            crate::server::bytes(200, "text/plain", b"success".to_vec())
+        }
+        crate::ProviderId::Nomad => crate::server::bytes(
             200,
             "application/json",
             br#"{"code":"SUCCESS","message":"OK"}"#.to_vec(),

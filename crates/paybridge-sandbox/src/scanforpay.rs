@@ -15,11 +15,12 @@ use paybridge_scanforpay::{codes, server};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::ledger::{Applied, NewRefund, Payment, Provider, RefundState, Refusal};
+use crate::ledger::{Applied, NewRefund, Payment, RefundState, Refusal};
 use crate::notify::{Ack, Delivery};
 use crate::server::{Answer, bytes, settle};
 use crate::stats::Stats;
 use crate::{Shared, now};
+use paybridge_core::ProviderId;
 
 #[derive(Deserialize)]
 struct Incoming {
@@ -184,7 +185,7 @@ fn refund(shared: &Arc<Shared>, body: Value) -> Answer {
         return fail(shared, 5);
     }
     let applied = shared.ledger.apply(NewRefund {
-        provider: Provider::Scanforpay,
+        provider: ProviderId::ScanForPay,
         payment: b.partner_order_no.clone(),
         refund_id: b.refund_no.clone(),
         amount_minor: b.order_amount,
@@ -211,7 +212,7 @@ fn refund(shared: &Arc<Shared>, body: Value) -> Answer {
         Ok(Applied::New(payment, entry)) => {
             Stats::bump(&shared.stats.refunds_applied);
             let reply = signed(shared, &answer(&payment, entry.status, entry.amount_minor));
-            settle(shared, Provider::Scanforpay, payment, entry);
+            settle(shared, ProviderId::ScanForPay, payment, entry);
             reply
         }
         // The same refund number and amount: the original refund. Another amount: duplicate.
@@ -277,7 +278,7 @@ fn pay_query(shared: &Shared, body: Value) -> Answer {
     };
     match shared
         .ledger
-        .payment_summary(Provider::Scanforpay, &reference)
+        .payment_summary(ProviderId::ScanForPay, &reference)
     {
         Some(p) => signed(shared, &query_answer(&p, "Wechat")),
         None => fail(shared, 30),
@@ -299,7 +300,7 @@ fn create(
     }
     let currency = Currency::from_code(currency.unwrap_or("HKD")).map_err(|_| 5)?;
     let payment = Payment::new(
-        Provider::Scanforpay,
+        ProviderId::ScanForPay,
         common.partner_order_no.clone(),
         common.partner_order_no.clone(),
         common.order_amount,

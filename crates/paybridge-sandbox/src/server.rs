@@ -14,9 +14,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::faults::FaultKind;
-use crate::ledger::{Payment, Provider, RefundEntry, RefundState};
+use crate::ledger::{Payment, RefundEntry, RefundState};
 use crate::stats::Stats;
 use crate::{SandboxConfig, SandboxHandle, Shared, bluepay, control, nomad, notify, scanforpay};
+use paybridge_core::ProviderId;
 
 pub(crate) type Answer = http::Response<Full<Bytes>>;
 
@@ -148,7 +149,7 @@ async fn handle(
         return Ok(control::handle(&shared, &parts, rest, &body));
     }
     let mut segments = path.trim_start_matches('/').splitn(2, '/');
-    let provider = segments.next().and_then(Provider::parse);
+    let provider = segments.next().and_then(ProviderId::parse);
     let rest = format!("/{}", segments.next().unwrap_or(""));
     let Some(provider) = provider else {
         return Ok(bytes(
@@ -174,9 +175,9 @@ async fn handle(
         _ => {}
     }
     let answer = match provider {
-        Provider::Bluepay => bluepay::handle(&shared, &parts, &rest, &body).await,
-        Provider::Nomad => nomad::handle(&shared, &parts, &rest, &body).await,
-        Provider::Scanforpay => scanforpay::handle(&shared, &parts, &rest, &body).await,
+        ProviderId::BluePay => bluepay::handle(&shared, &parts, &rest, &body).await,
+        ProviderId::Nomad => nomad::handle(&shared, &parts, &rest, &body).await,
+        ProviderId::ScanForPay => scanforpay::handle(&shared, &parts, &rest, &body).await,
     };
     match fault {
         Some(FaultKind::DropAfterApply) => Err(Dropped),
@@ -192,7 +193,7 @@ async fn handle(
 /// the provider's notification.
 pub(crate) fn settle(
     shared: &Arc<Shared>,
-    provider: Provider,
+    provider: ProviderId,
     payment: Payment,
     entry: RefundEntry,
 ) {
@@ -214,12 +215,17 @@ pub(crate) fn settle(
     });
 }
 
-fn notify_refund(shared: &Arc<Shared>, provider: Provider, payment: &Payment, entry: &RefundEntry) {
+fn notify_refund(
+    shared: &Arc<Shared>,
+    provider: ProviderId,
+    payment: &Payment,
+    entry: &RefundEntry,
+) {
     let delivery = match provider {
-        Provider::Bluepay => bluepay::refund_notification(shared, payment, entry),
-        Provider::Nomad => nomad::refund_notification(payment, entry),
+        ProviderId::BluePay => bluepay::refund_notification(shared, payment, entry),
+        ProviderId::Nomad => nomad::refund_notification(payment, entry),
         // ScanForPay documents no refund notification, only payment notifications.
-        Provider::Scanforpay => None,
+        ProviderId::ScanForPay => None,
     };
     if let Some(delivery) = delivery {
         notify::deliver(shared, delivery);

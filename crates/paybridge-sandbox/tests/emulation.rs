@@ -17,7 +17,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use paybridge_core::Currency;
-use paybridge_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
+use paybridge_sandbox::{ProviderId, Sandbox, SandboxConfig, SandboxHandle};
 use paybridge_sign::{canonical, sha256_keyed_hex};
 use serde_json::{Value, json};
 
@@ -92,7 +92,7 @@ fn bluepay_envelope(sb: &SandboxHandle, param: &str, app_id: Option<&str>) -> Ve
 async fn bluepay(sb: &SandboxHandle, client: &Raw, param: &str) -> Value {
     let url = format!(
         "{}/open-api/payment/refund",
-        sb.provider_url(Provider::Bluepay)
+        sb.provider_url(ProviderId::BluePay)
     );
     let (status, body) = post(client, url, bluepay_envelope(sb, param, None), &[]).await;
     assert_eq!(status, 200);
@@ -104,7 +104,7 @@ async fn bluepay_answers_in_bluepays_words() {
     let sb = sandbox(SandboxConfig::default()).await;
     let client = raw_client();
     let payment = sb
-        .create_payment(Provider::Bluepay, 10_000, Currency::Thb)
+        .create_payment(ProviderId::BluePay, 10_000, Currency::Thb)
         .unwrap();
     let ts = now();
     let param = |id: &str, amount: i64| {
@@ -149,7 +149,7 @@ async fn bluepay_answers_in_bluepays_words() {
     // Bad signature: 21001. Wrong app id: 21003.
     let url = format!(
         "{}/open-api/payment/refund",
-        sb.provider_url(Provider::Bluepay)
+        sb.provider_url(ProviderId::BluePay)
     );
     let mut forged: Value =
         serde_json::from_slice(&bluepay_envelope(&sb, &param("r5", 1), None)).unwrap();
@@ -178,7 +178,7 @@ async fn bluepay_answers_in_bluepays_words() {
     );
     let view = sb
         .ledger()
-        .payment(Provider::Bluepay, &payment.payment)
+        .payment(ProviderId::BluePay, &payment.payment)
         .unwrap();
     assert_eq!(
         (view.refunds.len(), view.refunded_minor()),
@@ -193,7 +193,7 @@ async fn nomad(sb: &SandboxHandle, client: &Raw, body: &str, key: Option<&str>) 
     let creds = sb.credentials();
     let url = format!(
         "{}/refund/{}",
-        sb.provider_url(Provider::Nomad),
+        sb.provider_url(ProviderId::Nomad),
         creds.nomad_merchant
     );
     let key = key.map_or_else(|| creds.nomad_api_key.expose().to_owned(), str::to_owned);
@@ -212,7 +212,7 @@ async fn nomad_answers_in_the_brokers_words() {
     let sb = sandbox(SandboxConfig::default()).await;
     let client = raw_client();
     let payment = sb
-        .create_payment(Provider::Nomad, 100, Currency::Cny)
+        .create_payment(ProviderId::Nomad, 100, Currency::Cny)
         .unwrap();
     let body = |id: &str, amount: &str| {
         format!(
@@ -261,7 +261,7 @@ async fn nomad_answers_in_the_brokers_words() {
     let creds = sb.credentials();
     let url = format!(
         "{}/refund/{}?app-api-key={}",
-        sb.provider_url(Provider::Nomad),
+        sb.provider_url(ProviderId::Nomad),
         creds.nomad_merchant,
         creds.nomad_api_key.expose()
     );
@@ -270,7 +270,7 @@ async fn nomad_answers_in_the_brokers_words() {
     // Query refund.
     let query = http::Request::get(format!(
         "{}/refund/{}?refund_order_ref=r1",
-        sb.provider_url(Provider::Nomad),
+        sb.provider_url(ProviderId::Nomad),
         creds.nomad_merchant
     ))
     .header("app-api-key", creds.nomad_api_key.expose())
@@ -286,7 +286,7 @@ async fn nomad_answers_in_the_brokers_words() {
     );
     assert_eq!(
         sb.ledger()
-            .payment(Provider::Nomad, &payment.order_ref)
+            .payment(ProviderId::Nomad, &payment.order_ref)
             .unwrap()
             .refunded_minor(),
         11
@@ -307,7 +307,7 @@ fn sfp_envelope(sb: &SandboxHandle, request: &str) -> Vec<u8> {
 async fn scanforpay(sb: &SandboxHandle, client: &Raw, request: &str) -> Value {
     let url = format!(
         "{}/api/common/refund",
-        sb.provider_url(Provider::Scanforpay)
+        sb.provider_url(ProviderId::ScanForPay)
     );
     let (status, body) = post(client, url, sfp_envelope(sb, request), &[]).await;
     assert_eq!(status, 200);
@@ -322,7 +322,7 @@ async fn scanforpay_answers_in_scanforpays_words() {
     let sb = sandbox(SandboxConfig::default()).await;
     let client = raw_client();
     let payment = sb
-        .create_payment(Provider::Scanforpay, 1_000, Currency::Hkd)
+        .create_payment(ProviderId::ScanForPay, 1_000, Currency::Hkd)
         .unwrap();
     let request = |refund_no: &str, amount: i64| {
         // Written the PHP way (escaped slash), signed over these exact bytes.
@@ -369,7 +369,7 @@ async fn scanforpay_answers_in_scanforpays_words() {
     // Bad signature: 8.
     let url = format!(
         "{}/api/common/refund",
-        sb.provider_url(Provider::Scanforpay)
+        sb.provider_url(ProviderId::ScanForPay)
     );
     let mut forged = sfp_envelope(&sb, &request("R5", 1));
     let last = forged.len() - 3;
@@ -384,7 +384,7 @@ async fn scanforpay_answers_in_scanforpays_words() {
     let _ = canonical::to_vec(&1).unwrap();
     assert_eq!(
         sb.ledger()
-            .payment(Provider::Scanforpay, &payment.payment)
+            .payment(ProviderId::ScanForPay, &payment.payment)
             .unwrap()
             .refunded_minor(),
         400
@@ -406,7 +406,7 @@ fn sfp_refund(order: &str, refund_no: &str, amount: i64) -> String {
 async fn concurrent_refunds_never_pass_the_payment() {
     let sb = Arc::new(sandbox(SandboxConfig::default()).await);
     let payment = sb
-        .create_payment(Provider::Scanforpay, 100, Currency::Hkd)
+        .create_payment(ProviderId::ScanForPay, 100, Currency::Hkd)
         .unwrap();
     let client = raw_client();
     let tasks: Vec<_> = (0..200)
@@ -430,7 +430,7 @@ async fn concurrent_refunds_never_pass_the_payment() {
     );
     let view = sb
         .ledger()
-        .payment(Provider::Scanforpay, &payment.payment)
+        .payment(ProviderId::ScanForPay, &payment.payment)
         .unwrap();
     assert_eq!((view.refunds.len(), view.refunded_minor()), (100, 100));
 }
@@ -493,7 +493,7 @@ async fn notifications_verify_with_the_clients_own_verifier_and_are_redelivered_
     let client = raw_client();
     let (url, received) = webhook(2, r#"{"code":10000,"message":"Success"}"#).await;
     let payment = sb
-        .create_payment(Provider::Bluepay, 500, Currency::Thb)
+        .create_payment(ProviderId::BluePay, 500, Currency::Thb)
         .unwrap();
     let param = format!(
         r#"{{"originalTransactionId":"{}","mchRefundOrderId":"n1","refundAmount":500,"refundCallbackUrl":"{url}","timestamp":{}}}"#,
@@ -533,12 +533,12 @@ async fn faults_of_every_kind_happen_and_the_ledger_matches_the_stats() {
     })
     .await;
     let payment = sb
-        .create_payment(Provider::Scanforpay, 1_000_000, Currency::Hkd)
+        .create_payment(ProviderId::ScanForPay, 1_000_000, Currency::Hkd)
         .unwrap();
     let client = raw_client();
     let url = format!(
         "{}/api/common/refund",
-        sb.provider_url(Provider::Scanforpay)
+        sb.provider_url(ProviderId::ScanForPay)
     );
     let mut outcomes = std::collections::HashMap::new();
     for i in 0..200 {
@@ -574,7 +574,7 @@ async fn faults_of_every_kind_happen_and_the_ledger_matches_the_stats() {
     }
     let recorded = sb
         .ledger()
-        .payment(Provider::Scanforpay, &payment.payment)
+        .payment(ProviderId::ScanForPay, &payment.payment)
         .unwrap()
         .refunds
         .len() as u64;

@@ -23,7 +23,7 @@ const JSON_CONTENT_TYPE: http::HeaderValue =
     http::HeaderValue::from_static("application/json; charset=utf-8");
 
 /// The provider's name in errors and unified models.
-pub const PROVIDER: &str = "scanforpay";
+pub const PROVIDER: &str = paybridge_core::ProviderId::ScanForPay.name();
 /// Hong Kong time, which `reqTime` is written in.
 pub const HONG_KONG_OFFSET_MINUTES: i16 = 8 * 60;
 /// What ScanForPay expects back from a notification handler, as plain text.
@@ -91,10 +91,10 @@ impl Codec {
     /// Writes the envelope `{"request":…,"signature":"…"}` for `body` into `out`: the request
     /// value as canonical JSON, hashed as `sha256(bytes ‖ key)` right where it lies and so
     /// embedded exactly as signed.
-    pub fn write_envelope<E: Endpoint>(
+    pub fn write_envelope<B: serde::Serialize + ?Sized>(
         &self,
         out: &mut Vec<u8>,
-        body: &E,
+        body: &B,
         req_msg_id: &str,
         req_time: Timestamp,
     ) -> Result<(), Error> {
@@ -104,7 +104,12 @@ impl Codec {
             .with_offset(HONG_KONG_OFFSET_MINUTES)
             .ok_or_else(|| Error::invalid("reqTime", "out of range"))?
             .write_rfc3339(&mut time);
-        let req_time = std::str::from_utf8(time.get(..len).unwrap_or_default()).unwrap_or_default();
+        // Never sign a placeholder: a time that did not come out whole is an error.
+        let req_time = time
+            .get(..len)
+            .and_then(|t| std::str::from_utf8(t).ok())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::invalid("reqTime", "could not be written"))?;
         let value = RequestValue {
             body,
             header: RequestHeader {
@@ -118,10 +123,10 @@ impl Codec {
         out.extend_from_slice(b"{\"request\":");
         let start = out.len();
         canonical::extend_vec(out, &value).map_err(|e| Error::invalid("request", e.to_string()))?;
-        let signature = sha256_keyed_hex_bytes(
-            out.get(start..).unwrap_or_default(),
-            self.sign_key.expose().as_bytes(),
-        );
+        let written = out
+            .get(start..)
+            .ok_or_else(|| Error::invalid("request", "the written value was lost"))?;
+        let signature = sha256_keyed_hex_bytes(written, self.sign_key.expose().as_bytes());
         out.extend_from_slice(b",\"signature\":\"");
         out.extend_from_slice(&signature);
         out.extend_from_slice(b"\"}");
@@ -129,9 +134,9 @@ impl Codec {
     }
 
     /// The envelope for `body` (see [`Codec::write_envelope`]).
-    pub fn envelope<E: Endpoint>(
+    pub fn envelope<B: serde::Serialize + ?Sized>(
         &self,
-        body: &E,
+        body: &B,
         req_msg_id: &str,
         req_time: Timestamp,
     ) -> Result<Vec<u8>, Error> {

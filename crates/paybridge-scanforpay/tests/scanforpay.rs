@@ -324,7 +324,7 @@ fn request(amount: i64) -> RefundRequest {
 }
 
 fn sent_bodies(c: &ScanForPayClient<MockTransport>) -> Vec<serde_json::Value> {
-    c.transport_for_tests()
+    c.transport()
         .requests()
         .iter()
         .map(|r| serde_json::from_slice(r.body()).unwrap())
@@ -423,11 +423,7 @@ async fn refusals_keep_their_meaning() {
             Error::Rejected { class: got, .. } => assert_eq!(got, class, "{code}"),
             other => panic!("{code}: {other:?}"),
         }
-        assert_eq!(
-            c.transport_for_tests().request_count(),
-            1,
-            "{code}: not retried"
-        );
+        assert_eq!(c.transport().request_count(), 1, "{code}: not retried");
     }
     // An answer signed with another key is not an answer.
     let forged = Scripted::status(
@@ -541,7 +537,7 @@ async fn bad_input_sends_nothing_and_the_key_is_never_shown() {
         assert!(
             matches!(c.refund(&req).await.unwrap_err(), Error::InvalidRequest { field: f, .. } if f == field)
         );
-        assert_eq!(c.transport_for_tests().request_count(), 0);
+        assert_eq!(c.transport().request_count(), 0);
     }
     let c = client([]);
     let long = RefundBody {
@@ -552,7 +548,7 @@ async fn bad_input_sends_nothing_and_the_key_is_never_shown() {
         terminal_no: None,
     };
     assert!(c.create_refund(&long).await.is_err());
-    assert_eq!(c.transport_for_tests().request_count(), 0);
+    assert_eq!(c.transport().request_count(), 0);
     for shown in [
         format!("{:?}", config()),
         format!("{:?}", codec()),

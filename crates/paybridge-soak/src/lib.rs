@@ -11,7 +11,7 @@ use paybridge::{
     Config, Currency, Error, Gateway, MerchantRefundId, Money, OrderRef, PaymentRef, RefundOutcome,
     RefundRequest, ReliablePolicy, reliable_refund,
 };
-use paybridge_sandbox::{Provider, RefundState, Sandbox, SandboxConfig};
+use paybridge_sandbox::{ProviderId, RefundState, Sandbox, SandboxConfig};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
@@ -127,15 +127,15 @@ impl Lcg {
 }
 
 struct Planned {
-    provider: Provider,
+    provider: ProviderId,
     request: RefundRequest,
 }
 
-fn currency(provider: Provider) -> Currency {
+fn currency(provider: ProviderId) -> Currency {
     match provider {
-        Provider::Bluepay => Currency::Thb,
-        Provider::Nomad => Currency::Cny,
-        Provider::Scanforpay => Currency::Hkd,
+        ProviderId::BluePay => Currency::Thb,
+        ProviderId::Nomad => Currency::Cny,
+        ProviderId::ScanForPay => Currency::Hkd,
     }
 }
 
@@ -149,7 +149,7 @@ fn plan(
     let mut planned = Vec::with_capacity(config.refunds);
     let mut n = 0;
     'outer: loop {
-        for provider in Provider::ALL {
+        for provider in ProviderId::ALL {
             if n >= config.refunds {
                 break 'outer;
             }
@@ -258,7 +258,7 @@ pub async fn run(config: &SoakConfig) -> Result<Report, Error> {
     latencies.sort_unstable();
     report.p50_ms = percentile(&latencies, 50);
     report.p99_ms = percentile(&latencies, 99);
-    let mut expected: HashMap<(Provider, String), ()> = HashMap::new();
+    let mut expected: HashMap<(ProviderId, String), ()> = HashMap::new();
     let quick = ReliablePolicy {
         deadline: Duration::from_secs(10),
         ..ReliablePolicy::default()

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use paybridge_core::{Error, RefundProvider};
+use paybridge_core::{Error, ProviderId, RefundProvider};
 #[cfg(feature = "bluepay")]
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
 use paybridge_transport::{HyperTransport, Roots, TransportConfig};
@@ -32,15 +32,29 @@ fn key_error(what: &'static str) -> impl Fn(paybridge_sign::KeyError) -> Error {
     }
 }
 
-/// The providers this build supports.
-pub const SUPPORTED: &[&str] = &[
+/// The providers this build supports (by cargo feature).
+pub const SUPPORTED: &[ProviderId] = &[
     #[cfg(feature = "bluepay")]
-    "bluepay",
+    ProviderId::BluePay,
     #[cfg(feature = "nomad")]
-    "nomad",
+    ProviderId::Nomad,
     #[cfg(feature = "scanforpay")]
-    "scanforpay",
+    ProviderId::ScanForPay,
 ];
+
+/// The supported provider called `name`, if this build has it.
+pub fn supported(name: &str) -> Option<ProviderId> {
+    ProviderId::parse(name).filter(|p| SUPPORTED.contains(p))
+}
+
+/// The supported providers' names, for messages.
+pub fn supported_names() -> String {
+    SUPPORTED
+        .iter()
+        .map(|p| p.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 impl Gateway {
     /// An empty gateway.
@@ -58,7 +72,7 @@ impl Gateway {
     pub fn provider(&self, name: &str) -> Result<&Arc<dyn RefundProvider>, Error> {
         self.providers.get(name).ok_or_else(|| {
             let known: Vec<&str> = self.providers.keys().copied().collect();
-            let why = if SUPPORTED.contains(&name) {
+            let why = if supported(name).is_some() {
                 format!(
                     "{name} is not configured (configured: {})",
                     known.join(", ")
@@ -66,7 +80,7 @@ impl Gateway {
             } else {
                 format!(
                     "unknown provider {name:?} (this build supports: {})",
-                    SUPPORTED.join(", ")
+                    supported_names()
                 )
             };
             Error::invalid("provider", why)

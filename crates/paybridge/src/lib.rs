@@ -18,13 +18,13 @@ pub mod webhook;
 pub use config::{
     BluePaySettings, Config, NomadSettings, ScanForPaySettings, TransportSettings, config_path,
 };
-pub use gateway::{Gateway, SUPPORTED};
+pub use gateway::{Gateway, SUPPORTED, supported, supported_names};
 pub use reliable::{RefundOutcome, ReliablePolicy, reliable_refund, resume_refund};
 
 pub use paybridge_core as core;
 pub use paybridge_core::{
     Currency, Error, MerchantRefundId, Money, Notification, NotificationEvent, OrderRef,
-    PaymentRef, Refund, RefundLookup, RefundProvider, RefundRequest, RefundStatus,
+    PaymentRef, ProviderId, Refund, RefundLookup, RefundProvider, RefundRequest, RefundStatus,
 };
 pub use paybridge_sign as sign;
 pub use paybridge_transport as transport;

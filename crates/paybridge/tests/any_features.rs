@@ -9,7 +9,7 @@ use paybridge::{
     Config, Currency, Gateway, MerchantRefundId, Money, OrderRef, PaymentRef, RefundRequest,
     RefundStatus, SUPPORTED,
 };
-use paybridge_sandbox::{Provider, Sandbox, SandboxConfig};
+use paybridge_sandbox::{ProviderId, Sandbox, SandboxConfig};
 
 #[tokio::test]
 async fn each_compiled_provider_refunds() {
@@ -24,13 +24,16 @@ async fn each_compiled_provider_refunds() {
         .join("paybridge.toml");
     sb.write_config(&path).unwrap();
     let gateway = Gateway::from_config(&Config::load(&path).unwrap()).unwrap();
-    assert_eq!(gateway.names(), SUPPORTED);
-    for name in SUPPORTED {
-        let provider = Provider::parse(name).unwrap();
+    assert_eq!(
+        gateway.names(),
+        SUPPORTED.iter().map(|p| p.name()).collect::<Vec<_>>()
+    );
+    for &provider in SUPPORTED {
+        let name = provider.name();
         let currency = match provider {
-            Provider::Bluepay => Currency::Thb,
-            Provider::Nomad => Currency::Cny,
-            Provider::Scanforpay => Currency::Hkd,
+            ProviderId::BluePay => Currency::Thb,
+            ProviderId::Nomad => Currency::Cny,
+            ProviderId::ScanForPay => Currency::Hkd,
         };
         let payment = sb.create_payment(provider, 1_000, currency).unwrap();
         let request = RefundRequest::builder(

@@ -16,7 +16,7 @@ use paybridge::{
     Config, Currency, Gateway, MerchantRefundId, Money, OrderRef, PaymentRef, RefundOutcome,
     RefundRequest, ReliablePolicy, reliable_refund,
 };
-use paybridge_sandbox::{Provider, Sandbox, SandboxConfig, SandboxHandle};
+use paybridge_sandbox::{ProviderId, Sandbox, SandboxConfig, SandboxHandle};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("pb-gw-{name}-{}", std::process::id()));
@@ -36,11 +36,11 @@ async fn gateway(sb: &SandboxHandle, name: &str, request_timeout_ms: u64) -> Gat
     Gateway::from_config(&Config::load(&path).unwrap()).unwrap()
 }
 
-fn request(sb: &SandboxHandle, provider: Provider, id: &str, amount: i64) -> RefundRequest {
+fn request(sb: &SandboxHandle, provider: ProviderId, id: &str, amount: i64) -> RefundRequest {
     let currency = match provider {
-        Provider::Bluepay => Currency::Thb,
-        Provider::Nomad => Currency::Cny,
-        Provider::Scanforpay => Currency::Hkd,
+        ProviderId::BluePay => Currency::Thb,
+        ProviderId::Nomad => Currency::Cny,
+        ProviderId::ScanForPay => Currency::Hkd,
     };
     let payment = sb.create_payment(provider, 10_000, currency).unwrap();
     RefundRequest::builder(
@@ -64,7 +64,7 @@ async fn every_provider_refunds_through_the_gateway() {
     .unwrap();
     let gw = gateway(&sb, "plain", 5_000).await;
     assert_eq!(gw.names(), ["bluepay", "nomad", "scanforpay"]);
-    for provider in Provider::ALL {
+    for provider in ProviderId::ALL {
         let req = request(&sb, provider, "refund-1", 2_500);
         let refund = gw
             .provider(provider.name())
@@ -86,7 +86,7 @@ async fn every_provider_refunds_through_the_gateway() {
             (_, Ok(found)) => assert_eq!(found.amount, req.amount(), "{provider}"),
             // No refund query: a partial refund cannot be told apart in a payment query, and
             // the client says so rather than guessing.
-            (Provider::Scanforpay, Err(paybridge::Error::OutcomeUnknown { reason, .. })) => {
+            (ProviderId::ScanForPay, Err(paybridge::Error::OutcomeUnknown { reason, .. })) => {
                 assert!(reason.contains("no refund query"))
             }
             (_, Err(e)) => panic!("{provider}: {e}"),
@@ -113,7 +113,7 @@ async fn reliable_refunds_under_faults_are_never_doubled_or_lost() {
         max_backoff: Duration::from_millis(200),
     };
     let mut reported = Vec::new();
-    for provider in Provider::ALL {
+    for provider in ProviderId::ALL {
         for i in 0..12 {
             let req = request(&sb, provider, &format!("soak-{i}"), 100 + i);
             let outcome = reliable_refund(

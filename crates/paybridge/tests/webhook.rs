@@ -20,7 +20,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use paybridge::webhook::{Delivery, NotificationLog};
 use paybridge::{Config, Currency, Gateway, MerchantRefundId, Money, PaymentRef, RefundRequest};
-use paybridge_sandbox::{Provider, Sandbox, SandboxConfig};
+use paybridge_sandbox::{ProviderId, Sandbox, SandboxConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redelivered_notification_is_recognised_as_a_duplicate() {
@@ -93,7 +93,7 @@ async fn a_redelivered_notification_is_recognised_as_a_duplicate() {
         });
     }
     let payment = sb
-        .create_payment(Provider::Bluepay, 1_000, Currency::Thb)
+        .create_payment(ProviderId::BluePay, 1_000, Currency::Thb)
         .unwrap();
     let request = RefundRequest::builder(
         MerchantRefundId::new("wh-1").unwrap(),

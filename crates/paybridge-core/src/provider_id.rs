@@ -1,0 +1,68 @@
+//! Which provider: one name for what was spelled four ways (string constants, the sandbox's
+//! enum, the gateway's list, string matches in the command line).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A payment provider paybridge speaks to.
+///
+/// Deliberately exhaustive: adding a provider must fail to compile every `match` over providers
+/// (the sandbox's router, the gateway, the command line) until each handles it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderId {
+    /// BluePay (Thailand).
+    BluePay,
+    /// The Nomad broker (WeChat Pay / Alipay).
+    Nomad,
+    /// ScanForPay (Hong Kong).
+    ScanForPay,
+}
+
+impl ProviderId {
+    /// Every provider, in a fixed order.
+    pub const ALL: [ProviderId; 3] = [
+        ProviderId::BluePay,
+        ProviderId::Nomad,
+        ProviderId::ScanForPay,
+    ];
+
+    /// The lower-case name used in configuration, URLs, JSON and errors (`"bluepay"`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            ProviderId::BluePay => "bluepay",
+            ProviderId::Nomad => "nomad",
+            ProviderId::ScanForPay => "scanforpay",
+        }
+    }
+
+    /// The provider called `name` (its [`ProviderId::name`]).
+    pub fn parse(name: &str) -> Option<ProviderId> {
+        ProviderId::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+impl fmt::Display for ProviderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_match_the_json() {
+        for id in ProviderId::ALL {
+            assert_eq!(ProviderId::parse(id.name()), Some(id));
+            assert_eq!(
+                serde_json::to_string(&id).unwrap(),
+                format!("\"{}\"", id.name())
+            );
+            assert_eq!(id.to_string(), id.name());
+        }
+        assert_eq!(ProviderId::parse("BluePay"), None, "names are exact");
+    }
+}
