@@ -64,7 +64,7 @@ fn bluepay_sign(c: &mut Criterion) {
         )
         .unwrap();
         group.bench_function(BenchmarkId::new("pipeline", label), |b| {
-            b.iter(|| codec.encode(black_box(&refund)).unwrap())
+            b.iter(|| codec.encode(black_box(&refund), 1_722_415_059).unwrap())
         });
         let mut signature = vec![0u8; key.signature_len()];
         group.bench_function(BenchmarkId::new("primitive", label), |b| {
@@ -153,7 +153,6 @@ fn bluepay_refund() -> RefundParam {
         refund_amount: doc.refund_amount,
         refund_reason: Some(doc.refund_reason),
         refund_callback_url: doc.refund_callback_url,
-        timestamp: doc.timestamp,
     }
 }
 

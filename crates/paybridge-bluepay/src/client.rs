@@ -64,34 +64,6 @@ impl<T> fmt::Debug for BluePayClient<T> {
     }
 }
 
-/// A `param` whose `timestamp` the client sets from its clock.
-pub trait Timestamped {
-    /// Sets `timestamp` (Unix seconds).
-    fn set_timestamp(&mut self, unix_seconds: i64);
-}
-
-macro_rules! timestamped {
-    ($($ty:ty),*) => {$(
-        impl Timestamped for $ty {
-            fn set_timestamp(&mut self, unix_seconds: i64) {
-                self.timestamp = unix_seconds;
-            }
-        }
-    )*};
-}
-
-timestamped!(
-    RefundParam,
-    RefundPaymentsParam,
-    QrCreateParam,
-    QrPaymentListParam,
-    WebPayCreateParam,
-    WebPayDetailParam,
-    PayoutTransferParam,
-    PayoutCheckParam,
-    BalanceParam
-);
-
 impl<T> BluePayClient<T> {
     /// A client sending through `transport`, with the system clock.
     pub fn new(config: BluePayConfig, transport: T) -> Result<BluePayClient<T>, Error> {
@@ -142,14 +114,13 @@ impl<T: Transport> BluePayClient<T> {
     /// For a call that applies something ([`Endpoint::APPLIES`]), an error after an attempt
     /// that may have been applied is reported as [`Error::OutcomeUnknown`], never as a refusal:
     /// the earlier attempt may be why BluePay refuses.
-    pub async fn call<E: Endpoint + Timestamped>(&self, mut param: E) -> Result<E::Data, Error> {
+    pub async fn call<E: Endpoint>(&self, param: E) -> Result<E::Data, Error> {
         let (result, history) = retry_recorded(
             &self.retry,
             // Keyed by the merchant's id (or only reading): any retryable failure may repeat.
             Idempotency::IdempotentByKey.retry_predicate(),
             |attempt| {
-                param.set_timestamp(self.clock.now().unix_seconds());
-                let request = self.codec.encode(&param);
+                let request = self.codec.encode(&param, self.clock.now().unix_seconds());
                 async move {
                     let mut request = request?;
                     request.extensions_mut().insert(attempt);
@@ -193,7 +164,6 @@ impl<T: Transport> BluePayClient<T> {
         self.call(RefundPaymentsParam {
             original_transaction_id: Some(original_transaction_id.to_owned()),
             refund_transaction_id: None,
-            timestamp: 0,
         })
         .await
     }
@@ -207,7 +177,6 @@ impl<T: Transport> BluePayClient<T> {
         self.call(RefundPaymentsParam {
             original_transaction_id: None,
             refund_transaction_id: Some(refund_transaction_id.to_owned()),
-            timestamp: 0,
         })
         .await
     }
@@ -275,7 +244,6 @@ impl<T: Transport> BluePayClient<T> {
     pub async fn webpay_detail(&self, mch_order_id: &str) -> Result<WebPayDetail, Error> {
         validate::order_id("mchOrderId", mch_order_id)?;
         self.call(WebPayDetailParam {
-            timestamp: 0,
             mch_order_id: mch_order_id.to_owned(),
         })
         .await
@@ -315,14 +283,13 @@ impl<T: Transport> BluePayClient<T> {
         validate::order_id("mchOrderId", mch_order_id)?;
         self.call(PayoutCheckParam {
             mch_order_id: mch_order_id.to_owned(),
-            timestamp: 0,
         })
         .await
     }
 
     /// 1.1 The account balance, parsed exactly from BluePay's decimal text.
     pub async fn balance(&self) -> Result<Money, Error> {
-        let data = self.call(BalanceParam { timestamp: 0 }).await?;
+        let data = self.call(BalanceParam {}).await?;
         let text = data.balance.ok_or_else(|| Error::MalformedResponse {
             provider: crate::PROVIDER,
             http_status: None,

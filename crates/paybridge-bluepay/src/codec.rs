@@ -37,6 +37,17 @@ struct RequestEnvelope<'a> {
     param: &'a str,
 }
 
+/// A `param` with the `timestamp` every BluePay call carries, written beside its fields (the
+/// canonical writer sorts them all together).
+#[derive(Serialize)]
+pub struct Stamped<'a, P> {
+    /// The call's fields.
+    #[serde(flatten)]
+    pub param: &'a P,
+    /// Unix seconds.
+    pub timestamp: i64,
+}
+
 #[derive(Deserialize)]
 struct ResponseEnvelope<'a> {
     code: Option<i64>,
@@ -172,9 +183,17 @@ impl Codec {
         serde_json::to_vec(&envelope).map_err(|e| Error::invalid("param", e.to_string()))
     }
 
-    /// The signed envelope request for `param`.
-    pub fn encode<E: Endpoint>(&self, param: &E) -> Result<http::Request<Bytes>, Error> {
-        let body = self.envelope(param)?;
+    /// The signed envelope request for `param`, stamped with `timestamp` (Unix seconds; the
+    /// client takes it from its clock at every attempt).
+    ///
+    /// # Errors
+    /// As [`Codec::sign_param`], or a base URL that cannot take the path.
+    pub fn encode<E: Endpoint>(
+        &self,
+        param: &E,
+        timestamp: i64,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let body = self.envelope(&Stamped { param, timestamp })?;
         Ok(paybridge_transport::post(
             self.base_url.join_static(E::PATH)?,
             http::HeaderValue::from_static("application/json"),

@@ -22,10 +22,10 @@ pub mod server;
 pub mod status;
 pub mod validate;
 
-pub use client::{BluePayClient, BluePayConfig, Timestamped};
+pub use client::{BluePayClient, BluePayConfig};
 pub use codec::{
-    BANGKOK_OFFSET_MINUTES, Codec, NOTIFICATION_ACK, PROVIDER, decode_response, parse_event,
-    verify_notification,
+    BANGKOK_OFFSET_MINUTES, Codec, NOTIFICATION_ACK, PROVIDER, Stamped, decode_response,
+    parse_event, verify_notification,
 };
 pub use notifications::BluePayNotification;
 pub use provider::unified_notification;

@@ -247,7 +247,6 @@ impl<T: Transport> RefundProvider for BluePayClient<T> {
             refund_amount: amount.minor,
             refund_reason: request.reason().map(str::to_owned),
             refund_callback_url: callback,
-            timestamp: 0,
         };
         match self.create_refund(param).await {
             // BluePay accepted it: whatever is wrong with its answer, the refund may exist, so

@@ -2,6 +2,8 @@
 //!
 //! Fields are declared in the order BluePay's documentation lists them; `param` is written as
 //! RFC 8785 canonical JSON, so declaration order never reaches the wire. Amounts are satang.
+//! Every `param` also carries `timestamp`, which is not a field here: the codec stamps it from
+//! the client's clock at each attempt ([`crate::Codec::encode`]), so no caller writes one.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -38,8 +40,6 @@ pub struct RefundParam {
     pub refund_reason: Option<String>,
     /// Where the refund notification is sent.
     pub refund_callback_url: String,
-    /// Unix seconds.
-    pub timestamp: i64,
 }
 
 impl Endpoint for RefundParam {
@@ -58,8 +58,6 @@ pub struct RefundPaymentsParam {
     /// …or this refund.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_transaction_id: Option<String>,
-    /// Unix seconds.
-    pub timestamp: i64,
 }
 
 impl Endpoint for RefundPaymentsParam {
@@ -71,8 +69,6 @@ impl Endpoint for RefundPaymentsParam {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QrCreateParam {
-    /// Unix seconds.
-    pub timestamp: i64,
     /// `TRUEMONEY_DYNAMIC_QR`, `WECHAT_DYNAMIC_QR`, `THAI_QR`…
     pub channel_code: String,
     /// The merchant's order id (≤ 32).
@@ -109,8 +105,6 @@ impl Endpoint for QrCreateParam {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QrPaymentListParam {
-    /// Unix seconds.
-    pub timestamp: i64,
     /// The merchant's order id.
     pub mch_order_id: String,
     /// `yyyy-MM-dd`.
@@ -128,8 +122,6 @@ impl Endpoint for QrPaymentListParam {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebPayCreateParam {
-    /// Unix seconds.
-    pub timestamp: i64,
     /// `TRUEMONEY_URL`, `WECHAT_URL`, `WECHAT_JS_URL`…
     pub channel_code: String,
     /// The merchant's order id (≤ 32).
@@ -173,8 +165,6 @@ impl Endpoint for WebPayCreateParam {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebPayDetailParam {
-    /// Unix seconds.
-    pub timestamp: i64,
     /// The merchant's order id.
     pub mch_order_id: String,
 }
@@ -188,8 +178,6 @@ impl Endpoint for WebPayDetailParam {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PayoutTransferParam {
-    /// Unix seconds.
-    pub timestamp: i64,
     /// The merchant's order id.
     pub mch_order_id: String,
     /// The payout's idempotency key.
@@ -238,8 +226,6 @@ impl Endpoint for PayoutTransferParam {
 pub struct PayoutCheckParam {
     /// The merchant's order id.
     pub mch_order_id: String,
-    /// Unix seconds.
-    pub timestamp: i64,
 }
 
 impl Endpoint for PayoutCheckParam {
@@ -250,10 +236,7 @@ impl Endpoint for PayoutCheckParam {
 /// 1.1 Balance inquiry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BalanceParam {
-    /// Unix seconds.
-    pub timestamp: i64,
-}
+pub struct BalanceParam {}
 
 impl Endpoint for BalanceParam {
     const PATH: &'static str = "/open-api/account/balance";

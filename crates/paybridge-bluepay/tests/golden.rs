@@ -14,21 +14,16 @@
 mod common;
 
 use common::*;
+use paybridge_bluepay::Codec;
 use paybridge_bluepay::requests::*;
-use paybridge_bluepay::{Codec, Timestamped};
 use serde_json::Value;
 
 fn codec() -> Codec {
     Codec::new(BASE, APP_ID, merchant_key(), platform_public()).unwrap()
 }
 
-fn check<E: paybridge_bluepay::requests::Endpoint + Timestamped>(
-    mut param: E,
-    path: &str,
-    expected_param: &str,
-) {
-    param.set_timestamp(NOW);
-    let request = codec().encode(&param).unwrap();
+fn check<E: paybridge_bluepay::requests::Endpoint>(param: E, path: &str, expected_param: &str) {
+    let request = codec().encode(&param, NOW).unwrap();
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri().to_string(), format!("{BASE}{path}"));
     assert_eq!(request.headers()["content-type"], "application/json");
@@ -79,7 +74,6 @@ fn refund_matches_the_seed_fields_canonically() {
             refund_amount: 10_000,
             refund_reason: Some("testRefund".into()),
             refund_callback_url: "http://www.test.com".into(),
-            timestamp: 0,
         },
         "/open-api/payment/refund",
         r#"{"mchRefundOrderId":"refund488455057142","originalTransactionId":"CU518563189147832780","refundAmount":10000,"refundCallbackUrl":"http://www.test.com","refundReason":"testRefund","timestamp":1722415059}"#,
@@ -92,7 +86,6 @@ fn refund_payments() {
         RefundPaymentsParam {
             original_transaction_id: Some("CU518563189147832780".into()),
             refund_transaction_id: None,
-            timestamp: 0,
         },
         "/open-api/refund/payments",
         r#"{"originalTransactionId":"CU518563189147832780","timestamp":1722415059}"#,
@@ -103,7 +96,6 @@ fn refund_payments() {
 fn qr_create_and_payment_list() {
     check(
         QrCreateParam {
-            timestamp: 0,
             channel_code: "TRUEMONEY_DYNAMIC_QR".into(),
             mch_order_id: "order-42".into(),
             amount: Some(12_345),
@@ -119,7 +111,6 @@ fn qr_create_and_payment_list() {
     );
     check(
         QrPaymentListParam {
-            timestamp: 0,
             mch_order_id: "order-42".into(),
             start_date: "2024-07-01".into(),
             end_date: "2024-07-31".into(),
@@ -133,7 +124,6 @@ fn qr_create_and_payment_list() {
 fn webpay_create_and_detail() {
     check(
         WebPayCreateParam {
-            timestamp: 0,
             channel_code: "WECHAT_URL".into(),
             mch_order_id: "web-7".into(),
             amount: 5_000,
@@ -153,7 +143,6 @@ fn webpay_create_and_detail() {
     );
     check(
         WebPayDetailParam {
-            timestamp: 0,
             mch_order_id: "web-7".into(),
         },
         "/open-api/webpay/detail",
@@ -165,7 +154,6 @@ fn webpay_create_and_detail() {
 fn payout_transfer_check_and_balance() {
     check(
         PayoutTransferParam {
-            timestamp: 0,
             mch_order_id: "payout-1".into(),
             idempotency_id: "idem-1".into(),
             amount: 100_000,
@@ -186,13 +174,12 @@ fn payout_transfer_check_and_balance() {
     check(
         PayoutCheckParam {
             mch_order_id: "payout-1".into(),
-            timestamp: 0,
         },
         "/open-api/disbursement/check",
         r#"{"mchOrderId":"payout-1","timestamp":1722415059}"#,
     );
     check(
-        BalanceParam { timestamp: 0 },
+        BalanceParam {},
         "/open-api/account/balance",
         r#"{"timestamp":1722415059}"#,
     );
@@ -206,10 +193,9 @@ fn the_same_request_always_has_the_same_bytes() {
         refund_amount: 1,
         refund_reason: None,
         refund_callback_url: "https://m.test/cb".into(),
-        timestamp: NOW,
     };
     assert_eq!(
-        codec().encode(&param).unwrap().body(),
-        codec().encode(&param).unwrap().body()
+        codec().encode(&param, NOW).unwrap().body(),
+        codec().encode(&param, NOW).unwrap().body()
     );
 }

@@ -358,7 +358,6 @@ async fn bad_input_sends_nothing() {
         refund_amount: 1,
         refund_reason: None,
         refund_callback_url: "ftp://nope".into(),
-        timestamp: 0,
     };
     assert!(matches!(
         client.create_refund(param).await.unwrap_err(),
@@ -406,10 +405,9 @@ proptest! {
             refund_amount: amount,
             refund_reason: reason,
             refund_callback_url: format!("https://merchant.test/{path}"),
-            timestamp: NOW,
         };
         let codec = paybridge_bluepay::Codec::new(BASE, APP_ID, merchant_key(), platform_public()).unwrap();
-        let request = codec.encode(&param).unwrap();
+        let request = codec.encode(&param, NOW).unwrap();
         let verified = server::verify_request(request.body(), &merchant_public()).unwrap();
         prop_assert_eq!(&verified.app_id, APP_ID);
         let parsed: RefundParam = serde_json::from_str(&verified.param).unwrap();
