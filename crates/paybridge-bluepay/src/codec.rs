@@ -116,14 +116,6 @@ impl fmt::Debug for Codec {
     }
 }
 
-fn malformed(http_status: Option<u16>, reason: impl Into<String>) -> Error {
-    Error::MalformedResponse {
-        provider: PROVIDER,
-        http_status,
-        reason: reason.into(),
-    }
-}
-
 impl Codec {
     /// A codec for the merchant `app_id` at `base_url` (e.g. `https://api.bluepay.asia`), signing
     /// with `merchant_key` and verifying notifications with BluePay's `platform_key`.
@@ -241,7 +233,7 @@ pub fn decode_response<T: DeserializeOwned>(
                     paybridge_core::excerpt(body, 120)
                 ),
             };
-            return Err(malformed(http_status, why));
+            return Err(Error::malformed(PROVIDER, http_status, why));
         }
     };
     let code = envelope.code.unwrap_or_default();
@@ -262,9 +254,9 @@ pub fn decode_response<T: DeserializeOwned>(
     let data = envelope
         .data
         .filter(|raw| raw.get() != "null")
-        .ok_or_else(|| malformed(http_status, "success without `data`"))?;
+        .ok_or_else(|| Error::malformed(PROVIDER, http_status, "success without `data`"))?;
     serde_json::from_str(data.get())
-        .map_err(|e| malformed(http_status, format!("unexpected `data`: {e}")))
+        .map_err(|e| Error::malformed(PROVIDER, http_status, format!("unexpected `data`: {e}")))
 }
 
 /// Verifies and parses a notification body with BluePay's platform key.
@@ -272,14 +264,19 @@ pub fn verify_notification(
     platform_key: &RsaPublicKey,
     body: &[u8],
 ) -> Result<BluePayNotification, Error> {
-    let envelope: NotificationEnvelope<'_> = serde_json::from_slice(body)
-        .map_err(|e| malformed(None, format!("notification is not a JSON envelope: {e}")))?;
+    let envelope: NotificationEnvelope<'_> = serde_json::from_slice(body).map_err(|e| {
+        Error::malformed(
+            PROVIDER,
+            None,
+            format!("notification is not a JSON envelope: {e}"),
+        )
+    })?;
     let param = envelope
         .param
-        .ok_or_else(|| malformed(None, "notification has no `param`"))?;
+        .ok_or_else(|| Error::malformed(PROVIDER, None, "notification has no `param`"))?;
     let sign = envelope
         .sign
-        .ok_or_else(|| malformed(None, "notification has no `sign`"))?;
+        .ok_or_else(|| Error::malformed(PROVIDER, None, "notification has no `sign`"))?;
     platform_key
         .verify_base64(param.as_bytes(), &sign)
         .map_err(|e| Error::Verification {
@@ -292,12 +289,17 @@ pub fn verify_notification(
 /// Parses a notification's `param` text by its `eventName` — for a server that has verified the
 /// signature itself; everyone else should call [`verify_notification`].
 pub fn parse_event(param: &str) -> Result<BluePayNotification, Error> {
-    let bad =
-        |e: serde_json::Error| malformed(None, format!("notification `param` is not valid: {e}"));
+    let bad = |e: serde_json::Error| {
+        Error::malformed(
+            PROVIDER,
+            None,
+            format!("notification `param` is not valid: {e}"),
+        )
+    };
     let f: EventFields = serde_json::from_str(param).map_err(bad)?;
     let event_name = f
         .event_name
-        .ok_or_else(|| malformed(None, "notification has no `eventName`"))?;
+        .ok_or_else(|| Error::malformed(PROVIDER, None, "notification has no `eventName`"))?;
     Ok(if event_name.starts_with("payment.refund.") {
         BluePayNotification::Refund(RefundEvent {
             event_name,

@@ -20,18 +20,10 @@ fn bangkok_time(text: Option<&String>) -> Option<Timestamp> {
     text.and_then(|t| Timestamp::parse_local(t, BANGKOK_OFFSET_MINUTES).ok())
 }
 
-fn malformed(reason: impl Into<String>) -> Error {
-    Error::MalformedResponse {
-        provider: PROVIDER,
-        http_status: None,
-        reason: reason.into(),
-    }
-}
-
 fn thb(minor: Option<i64>, what: &str) -> Result<Money, Error> {
     minor
         .map(|m| Money::new(m, Currency::Thb))
-        .ok_or_else(|| malformed(format!("{what} without `refundAmount`")))
+        .ok_or_else(|| Error::malformed(PROVIDER, None, format!("{what} without `refundAmount`")))
 }
 
 /// A refund as *get refund payments* reports it.
@@ -82,11 +74,15 @@ fn check_integrity(refund: &Refund, payment: &str, amount: Money) -> Result<(), 
 }
 
 fn refund_from_event(event: &RefundEvent) -> Result<Refund, Error> {
-    let id = event
-        .mch_refund_order_id
-        .as_deref()
-        .ok_or_else(|| malformed("refund notification without `mchRefundOrderId`"))?;
-    let refund_id = MerchantRefundId::new(id).map_err(|e| malformed(e.to_string()))?;
+    let id = event.mch_refund_order_id.as_deref().ok_or_else(|| {
+        Error::malformed(
+            PROVIDER,
+            None,
+            "refund notification without `mchRefundOrderId`",
+        )
+    })?;
+    let refund_id =
+        MerchantRefundId::new(id).map_err(|e| Error::malformed(PROVIDER, None, e.to_string()))?;
     let raw = event.refund_status.clone();
     let status = match raw.as_deref() {
         Some(value) => status::refund_status(value),
@@ -151,9 +147,11 @@ pub fn unified_notification(notification: &BluePayNotification) -> Result<Notifi
             ),
         },
         BluePayNotification::Other { event_name, .. } => {
-            return Err(malformed(format!(
-                "unsupported notification event {event_name:?}"
-            )));
+            return Err(Error::malformed(
+                PROVIDER,
+                None,
+                format!("unsupported notification event {event_name:?}"),
+            ));
         }
     };
     Ok(Notification {

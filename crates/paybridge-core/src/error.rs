@@ -232,6 +232,20 @@ impl Error {
         }
     }
 
+    /// An [`Error::MalformedResponse`] from `provider` (with the HTTP status, where there was
+    /// one): the one spelling every codec uses.
+    pub fn malformed(
+        provider: &'static str,
+        http_status: Option<u16>,
+        reason: impl Into<String>,
+    ) -> Error {
+        Error::MalformedResponse {
+            provider,
+            http_status,
+            reason: reason.into(),
+        }
+    }
+
     /// What this error means for a refund that was sent: if the provider may have applied it —
     /// the request may have arrived, or an answer came back that could not be read, trusted or
     /// reconciled with the request ([`Error::may_have_applied`]) — its

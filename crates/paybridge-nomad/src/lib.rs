@@ -12,12 +12,15 @@ mod amount;
 mod client;
 mod codec;
 pub mod codes;
+mod notifications;
 mod provider;
 pub mod requests;
 pub mod responses;
+pub mod status;
 pub mod validate;
 
 pub use amount::to_fen;
 pub use client::{NomadClient, NomadConfig};
 pub use codec::{API_KEY_HEADER, Codec, Operation, PROVIDER, decode_response, percent_encode};
-pub use provider::{NOTIFICATION_ACK, refund_status};
+pub use notifications::NOTIFICATION_ACK;
+pub use status::refund_status;

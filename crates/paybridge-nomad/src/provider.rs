@@ -8,35 +8,13 @@ use paybridge_core::{
     RefundLookup, RefundProvider, RefundRequest, RefundStatus, Timestamp,
 };
 use paybridge_transport::Transport;
-use serde::Deserialize;
 
 use crate::NomadClient;
 use crate::codec::PROVIDER;
+use crate::notifications::{Hint, NOTIFICATION_ACK};
 use crate::requests::{CreateRefundRequest, QueryRefund};
 use crate::responses::RefundResponse;
-
-/// What the broker acknowledges a notification with: WeChat Pay v3's success answer (the broker
-/// documents none (decided)).
-pub const NOTIFICATION_ACK: &str = r#"{"code":"SUCCESS","message":"OK"}"#;
-
-/// The broker's refund status in the unified model: `SUCCESS` succeeded, `CLOSE`/`CLOSED` failed,
-/// `PROCESSING` pending, `ABNORMAL` needs the merchant; anything else pending.
-pub fn refund_status(raw: &str) -> RefundStatus {
-    match raw {
-        "SUCCESS" => RefundStatus::Succeeded,
-        "CLOSE" | "CLOSED" => RefundStatus::Failed,
-        "ABNORMAL" => RefundStatus::RequiresAttention,
-        _ => RefundStatus::Pending,
-    }
-}
-
-fn malformed(reason: impl Into<String>) -> Error {
-    Error::MalformedResponse {
-        provider: PROVIDER,
-        http_status: None,
-        reason: reason.into(),
-    }
-}
+use crate::status::refund_status;
 
 /// A refund answer in the unified model, checked against the id (and amount) asked about.
 fn unified(
@@ -71,7 +49,13 @@ fn unified(
     let amount = match (response.refund_amount, expected) {
         (Some(minor), _) => Money::new(minor, Currency::Cny),
         (None, Some(expected)) => expected,
-        (None, None) => return Err(malformed("refund answer without `refundAmount`")),
+        (None, None) => {
+            return Err(Error::malformed(
+                PROVIDER,
+                None,
+                "refund answer without `refundAmount`",
+            ));
+        }
     };
     if let Some(expected) = expected.filter(|e| *e != amount) {
         return Err(Error::IntegrityMismatch {
@@ -102,20 +86,6 @@ fn unified(
             None
         },
     })
-}
-
-/// The ids an incoming notification may carry (camelCase or snake_case).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Hint {
-    #[serde(
-        rename = "refundOrderRef",
-        alias = "refund_order_ref",
-        alias = "out_refund_no"
-    )]
-    refund_order_ref: Option<String>,
-    #[serde(rename = "orderRef", alias = "order_ref", alias = "out_trade_no")]
-    order_ref: Option<String>,
 }
 
 #[async_trait]
@@ -190,13 +160,14 @@ impl<T: Transport> RefundProvider for NomadClient<T> {
         &self,
         request: &http::Request<Bytes>,
     ) -> Result<Notification, Error> {
-        let hint: Hint = serde_json::from_slice(request.body())
-            .map_err(|e| malformed(format!("notification is not JSON: {e}")))?;
-        let refund_order_ref = hint
-            .refund_order_ref
-            .ok_or_else(|| malformed("notification names no refundOrderRef"))?;
-        let refund_id =
-            MerchantRefundId::new(refund_order_ref).map_err(|e| malformed(e.to_string()))?;
+        let hint: Hint = serde_json::from_slice(request.body()).map_err(|e| {
+            Error::malformed(PROVIDER, None, format!("notification is not JSON: {e}"))
+        })?;
+        let refund_order_ref = hint.refund_order_ref.ok_or_else(|| {
+            Error::malformed(PROVIDER, None, "notification names no refundOrderRef")
+        })?;
+        let refund_id = MerchantRefundId::new(refund_order_ref)
+            .map_err(|e| Error::malformed(PROVIDER, None, e.to_string()))?;
         let order_ref = hint
             .order_ref
             .and_then(|o| paybridge_core::OrderRef::new(o).ok());

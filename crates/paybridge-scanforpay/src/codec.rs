@@ -55,14 +55,6 @@ impl fmt::Debug for Codec {
     }
 }
 
-fn malformed(http_status: Option<u16>, reason: impl Into<String>) -> Error {
-    Error::MalformedResponse {
-        provider: PROVIDER,
-        http_status,
-        reason: reason.into(),
-    }
-}
-
 impl Codec {
     /// A codec for `partner_no` at `base_url` (`https://pay.scanforpay.com`), signing with
     /// `sign_key`.
@@ -224,7 +216,11 @@ impl Codec {
                     class,
                 })
             }
-            None => Err(malformed(Some(status.as_u16()), "answer without `code`")),
+            None => Err(Error::malformed(
+                PROVIDER,
+                Some(status.as_u16()),
+                "answer without `code`",
+            )),
         }
     }
 
@@ -243,15 +239,21 @@ impl Codec {
 }
 
 fn parse<T: DeserializeOwned>(raw: &str, http_status: Option<u16>) -> Result<T, Error> {
-    serde_json::from_str(raw)
-        .map_err(|e| malformed(http_status, format!("unexpected `response` ({e})")))
+    serde_json::from_str(raw).map_err(|e| {
+        Error::malformed(
+            PROVIDER,
+            http_status,
+            format!("unexpected `response` ({e})"),
+        )
+    })
 }
 
 /// Locates the `response` value's bytes exactly as received and checks
 /// `sha256(bytes ‖ key)` against `signature` (hex, either case) in constant time.
 pub fn verify_envelope<'a>(body: &'a [u8], key: &[u8]) -> Result<&'a str, Error> {
     let envelope: Envelope<'a> = serde_json::from_slice(body).map_err(|e| {
-        malformed(
+        Error::malformed(
+            PROVIDER,
             None,
             format!(
                 "not a ScanForPay envelope ({e}): {}",
@@ -261,7 +263,7 @@ pub fn verify_envelope<'a>(body: &'a [u8], key: &[u8]) -> Result<&'a str, Error>
     })?;
     let raw = envelope
         .response
-        .ok_or_else(|| malformed(None, "envelope without `response`"))?;
+        .ok_or_else(|| Error::malformed(PROVIDER, None, "envelope without `response`"))?;
     let signature = envelope.signature.ok_or_else(|| Error::Verification {
         provider: PROVIDER,
         reason: "the envelope is not signed".into(),

@@ -14,6 +14,7 @@
 mod client;
 mod codec;
 pub mod codes;
+mod notifications;
 mod provider;
 pub mod requests;
 pub mod responses;
@@ -23,4 +24,4 @@ pub mod validate;
 
 pub use client::{ScanForPayClient, ScanForPayConfig};
 pub use codec::{Codec, HONG_KONG_OFFSET_MINUTES, NOTIFICATION_ACK, PROVIDER, verify_envelope};
-pub use provider::unified_notification;
+pub use notifications::unified_notification;

@@ -9,23 +9,16 @@
 use async_trait::async_trait;
 use bytes::Bytes;
 use paybridge_core::{
-    Currency, Error, Money, Notification, NotificationEvent, PaymentUpdate, Refund, RefundLookup,
-    RefundProvider, RefundRequest, RefundStatus, Timestamp,
+    Error, Notification, Refund, RefundLookup, RefundProvider, RefundRequest, RefundStatus,
+    Timestamp,
 };
 use paybridge_transport::Transport;
 
 use crate::codec::{NOTIFICATION_ACK, PROVIDER};
+use crate::notifications::unified_notification;
 use crate::requests::RefundBody;
-use crate::responses::{PayQueryResponse, RefundResponse, ResponseValue};
+use crate::responses::{RefundResponse, ResponseValue};
 use crate::{ScanForPayClient, codes, status, validate};
-
-fn malformed(reason: impl Into<String>) -> Error {
-    Error::MalformedResponse {
-        provider: PROVIDER,
-        http_status: None,
-        reason: reason.into(),
-    }
-}
 
 fn response_time(value: &ResponseValue<impl Sized>) -> Option<Timestamp> {
     value
@@ -33,40 +26,6 @@ fn response_time(value: &ResponseValue<impl Sized>) -> Option<Timestamp> {
         .resp_time
         .as_deref()
         .and_then(|t| Timestamp::parse_rfc3339(t).ok())
-}
-
-/// The unified form of a verified payment notification.
-pub fn unified_notification(
-    value: &ResponseValue<PayQueryResponse>,
-) -> Result<Notification, Error> {
-    let body = &value.body;
-    let amount = match (body.order_amount, body.currency.as_deref()) {
-        (Some(minor), Some(code)) => Some(Money::new(
-            minor,
-            Currency::from_code(code).map_err(|e| malformed(e.to_string()))?,
-        )),
-        _ => None,
-    };
-    let raw = body.status;
-    Ok(Notification {
-        provider: PROVIDER.to_owned(),
-        event_name: None,
-        event: NotificationEvent::Payment {
-            payment: PaymentUpdate {
-                payment: body
-                    .partner_order_no
-                    .clone()
-                    .or_else(|| body.order_no.clone()),
-                order_ref: body.partner_order_no.clone(),
-                amount,
-                status: raw.map_or(
-                    paybridge_core::PaymentStatus::Pending,
-                    status::payment_status,
-                ),
-                provider_status: raw.map(|s| s.to_string()),
-            },
-        },
-    })
 }
 
 /// The unified refund from ScanForPay's refund answer, checked against the request.
@@ -79,7 +38,7 @@ fn unified_refund(
     let answer = &value.body;
     let refunded = answer
         .order_amount
-        .ok_or_else(|| malformed("refund answer without `orderAmount`"))?;
+        .ok_or_else(|| Error::malformed(PROVIDER, None, "refund answer without `orderAmount`"))?;
     if refunded != amount.minor {
         return Err(Error::IntegrityMismatch {
             provider: PROVIDER,
@@ -209,7 +168,11 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
             Some(other) => Err(cannot_know(format!(
                 "payment {payment} shows status {other}, which says nothing about this refund"
             ))),
-            None => Err(malformed("payment query answer without `status`")),
+            None => Err(Error::malformed(
+                PROVIDER,
+                None,
+                "payment query answer without `status`",
+            )),
         }
     }
 
