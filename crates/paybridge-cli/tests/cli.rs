@@ -9,22 +9,15 @@
     clippy::print_stderr
 )]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use paybridge_sandbox::{ProviderId, Sandbox, SandboxConfig, SandboxHandle};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pb-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod common;
+use common::{BIN, args, json_lines, run, temp};
 
 async fn sandbox(name: &str) -> (SandboxHandle, PathBuf) {
     let sb = Sandbox::start(SandboxConfig {
@@ -36,40 +29,6 @@ async fn sandbox(name: &str) -> (SandboxHandle, PathBuf) {
     let config = temp(name).join("paybridge.toml");
     sb.write_config(&config).unwrap();
     (sb, config)
-}
-
-/// Runs the binary (off the async runtime) with `stdin`.
-async fn run(args: Vec<String>, stdin: Option<Vec<u8>>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(BIN)
-            .args(&args)
-            .env_remove("PAYBRIDGE_CONFIG")
-            .env("RUST_LOG", "off")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(input) = stdin {
-            child.stdin.take().unwrap().write_all(&input).unwrap();
-        }
-        drop(child.stdin.take());
-        child.wait_with_output().unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
-}
-
-fn json_lines(output: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn config_arg(config: &Path) -> String {

@@ -16,20 +16,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use paybridge::batch::{BatchStore, RowState};
 use paybridge_sandbox::{ProviderId, Quirks, RefundState, Sandbox, SandboxConfig, SandboxHandle};
 
-const BIN: &str = env!("CARGO_BIN_EXE_paybridge");
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pb-honest-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod common;
+use common::{BIN, args, json_lines as lines, run, temp};
 
 async fn sandbox(seed: u64, refund_delay: Duration, fault_rate: f64) -> SandboxHandle {
     Sandbox::start(SandboxConfig {
@@ -116,20 +110,6 @@ fn plan(
     }
     first.extend(second);
     (csv, first)
-}
-
-async fn run(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(BIN)
-            .args(&args)
-            .env_remove("PAYBRIDGE_CONFIG")
-            .env("RUST_LOG", "off")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
 }
 
 fn batch_args(provider: ProviderId, file: &Path, journal: &Path, config: &Path) -> Vec<String> {
@@ -290,7 +270,7 @@ async fn faults_and_quirks_never_double_lose_or_misreport_a_refund() {
             let runs: Vec<_> = jobs
                 .iter()
                 .map(|(provider, file, journal, _)| {
-                    tokio::spawn(run(batch_args(*provider, file, journal, &config)))
+                    tokio::spawn(run(batch_args(*provider, file, journal, &config), None))
                 })
                 .collect();
             for (handle, (provider, _, journal, planned)) in runs.into_iter().zip(&jobs) {
@@ -312,7 +292,7 @@ async fn faults_and_quirks_never_double_lose_or_misreport_a_refund() {
         tokio::time::sleep(Duration::from_millis(3_500)).await;
         sb.set_faults(0.25, seed + 1000);
         for (provider, _, journal, planned) in &jobs {
-            let output = run(reconcile_args(*provider, journal, &config)).await;
+            let output = run(reconcile_args(*provider, journal, &config), None).await;
             let code = output.status.code();
             let findings = check(&sb, *provider, journal, planned);
             assert!(
@@ -419,18 +399,6 @@ async fn batches_of_every_provider_killed_at_random_moments_refund_each_row_exac
     }
 }
 
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
-}
-
-fn lines(output: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn held(sb: &SandboxHandle, refund_id: &str) -> bool {
     ledger(sb, ProviderId::BluePay)
         .get(refund_id)
@@ -466,7 +434,7 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(&broken, without).unwrap();
-    let first = run(batch(broken.to_str().unwrap())).await;
+    let first = run(batch(broken.to_str().unwrap()), None).await;
     assert_eq!(
         first.status.code(),
         Some(2),
@@ -480,7 +448,7 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
     );
     assert_eq!(sb.stats().requests, 0, "nothing was sent");
     // …and once the config is fixed, the re-run refunds them all.
-    let second = run(batch(&c)).await;
+    let second = run(batch(&c), None).await;
     assert_eq!(
         second.status.code(),
         Some(0),
@@ -503,7 +471,7 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
     );
     std::fs::write(&file, &edited).unwrap();
     let requests = sb.stats().requests;
-    let third = run(batch(&c)).await;
+    let third = run(batch(&c), None).await;
     assert_eq!(
         third.status.code(),
         Some(0),
@@ -521,7 +489,7 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
     // 3. A changed amount for a refund already sent: refused whole, naming the line, nothing sent.
     std::fs::write(&file, edited.replace("cfg-2,10.00", "cfg-2,11.00")).unwrap();
     let requests = sb.stats().requests;
-    let changed = run(batch(&c)).await;
+    let changed = run(batch(&c), None).await;
     assert_eq!(changed.status.code(), Some(2));
     let said = String::from_utf8_lossy(&changed.stderr);
     assert!(
@@ -532,7 +500,7 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
 
     // 4. A refund id twice in the file: refused whole, naming both lines, nothing sent.
     std::fs::write(&file, format!("{edited}cfg-0,1.00,THB,{}\n", payments[0])).unwrap();
-    let repeated = run(batch(&c)).await;
+    let repeated = run(batch(&c), None).await;
     assert_eq!(repeated.status.code(), Some(2));
     let said = String::from_utf8_lossy(&repeated.stderr);
     assert!(said.contains("cfg-0 on lines [3, 8]"), "{said}");
@@ -563,11 +531,11 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
         "--config",
         c2.to_str().unwrap(),
     ]);
-    let pending = run(batch2.clone()).await;
+    let pending = run(batch2.clone(), None).await;
     assert_eq!(pending.status.code(), Some(0));
     assert_eq!(lines(&pending)[0]["state"], "pending");
     assert!(sb2.fail_refund(ProviderId::BluePay, "f-1"));
-    let failed = run(batch2).await;
+    let failed = run(batch2, None).await;
     assert_eq!(
         failed.status.code(),
         Some(3),
@@ -575,21 +543,24 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
         String::from_utf8_lossy(&failed.stderr)
     );
     assert_eq!(lines(&failed)[0]["state"], "failed", "{:?}", lines(&failed));
-    let refund = run(args(&[
-        "refund",
-        "--provider",
-        "bluepay",
-        "--payment",
-        &p.payment,
-        "--refund-id",
-        "f-1",
-        "--amount",
-        "5.00",
-        "--currency",
-        "THB",
-        "--config",
-        c2.to_str().unwrap(),
-    ]))
+    let refund = run(
+        args(&[
+            "refund",
+            "--provider",
+            "bluepay",
+            "--payment",
+            &p.payment,
+            "--refund-id",
+            "f-1",
+            "--amount",
+            "5.00",
+            "--currency",
+            "THB",
+            "--config",
+            c2.to_str().unwrap(),
+        ]),
+        None,
+    )
     .await;
     assert_eq!(
         refund.status.code(),
@@ -608,7 +579,7 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
     );
     std::fs::write(&journal, b"this is not a database, it is a text file....").unwrap();
     let requests = sb.stats().requests;
-    let corrupt = run(batch(&c)).await;
+    let corrupt = run(batch(&c), None).await;
     assert_eq!(corrupt.status.code(), Some(2));
     let said = String::from_utf8_lossy(&corrupt.stderr);
     assert!(said.contains(&journal.display().to_string()), "{said}");
