@@ -147,6 +147,42 @@ pub fn config_path(explicit: Option<&Path>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("paybridge.toml"))
 }
 
+/// A TOML error without the source excerpt toml would print: the offending line may hold a
+/// secret (a misspelled `apikey = "sk…"`). Only the line number and the message stay, and any
+/// quoted value in the message is elided.
+fn toml_error(text: &str, error: &toml::de::Error) -> Error {
+    let line = error
+        .span()
+        .and_then(|span| text.get(..span.start))
+        .map(|before| before.matches('\n').count() + 1);
+    let mut message = String::new();
+    let mut quoted = false;
+    for c in error.message().chars() {
+        if c == '"' {
+            if !quoted {
+                message.push_str("\"…\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            message.push(c);
+        }
+    }
+    config_error(match line {
+        Some(line) => format!("invalid paybridge.toml, line {line}: {}", message.trim()),
+        None => format!("invalid paybridge.toml: {}", message.trim()),
+    })
+}
+
+/// Whether `name` reads as an environment variable's name (`NOMAD_API_KEY`), so that echoing
+/// it in an error cannot show a secret pasted in its place.
+fn looks_like_a_variable_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+}
+
 /// The keys that would put a secret inline.
 const INLINE_SECRETS: [(&str, &str); 4] = [
     ("private_key", "private_key_file or private_key_env"),
@@ -160,7 +196,8 @@ const INLINE_SECRETS: [(&str, &str); 4] = [
 
 impl Config {
     /// Loads the configuration file at `path`, resolving secret files relative to it and secret
-    /// variables from the environment. `PAYBRIDGE_<PROVIDER>_BASE_URL` overrides a base URL.
+    /// variables from the environment. Base URLs come from the file only: an environment
+    /// variable that silently redirected signed requests elsewhere was removed.
     pub fn load(path: &Path) -> Result<Config, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             config_error(format!(
@@ -181,8 +218,7 @@ impl Config {
         dir: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, Error> {
-        let value: toml::Table = toml::from_str(text)
-            .map_err(|e| config_error(format!("invalid paybridge.toml: {e}")))?;
+        let value: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         for (section, table) in &value {
             let Some(table) = table.as_table() else {
                 continue;
@@ -195,8 +231,7 @@ impl Config {
                 }
             }
         }
-        let file: FileConfig = toml::from_str(text)
-            .map_err(|e| config_error(format!("invalid paybridge.toml: {e}")))?;
+        let file: FileConfig = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         let secret = |section: &str, name: &str, source: SecretSource| -> Result<String, Error> {
             match (source.file, source.env) {
                 (Some(file), None) => {
@@ -211,9 +246,15 @@ impl Config {
                     Ok(text.trim().to_owned())
                 }
                 (None, Some(var)) => env(&var).filter(|v| !v.is_empty()).ok_or_else(|| {
-                    config_error(format!(
-                        "[{section}] {name}_env: the environment variable {var} is not set"
-                    ))
+                    config_error(if looks_like_a_variable_name(&var) {
+                        format!("[{section}] {name}_env: the environment variable {var} is not set")
+                    } else {
+                        format!(
+                            "[{section}] {name}_env does not name an environment variable (the \
+                             value is not shown: it may be the secret itself, which belongs in \
+                             the variable it names)"
+                        )
+                    })
                 }),
                 (Some(_), Some(_)) => Err(config_error(format!(
                     "[{section}] give either {name}_file or {name}_env, not both"
@@ -224,11 +265,8 @@ impl Config {
             }
         };
         let base_url = |provider: &str, configured: String| {
-            env(&format!(
-                "PAYBRIDGE_{}_BASE_URL",
-                provider.to_ascii_uppercase()
-            ))
-            .unwrap_or(configured)
+            tracing::info!(provider, base_url = %configured, "provider base URL");
+            configured
         };
         let bluepay = file
             .bluepay
@@ -349,7 +387,8 @@ sign_key_file = "sign-key"
         let nomad = config.nomad.unwrap();
         assert_eq!(
             (nomad.api_key.expose(), nomad.base_url.as_str()),
-            ("nmd_key", "http://127.0.0.1:1/nomad")
+            ("nmd_key", "https://nomad.samarkand-global.cn/broker/v1"),
+            "the environment never redirects a provider"
         );
         assert_eq!(config.scanforpay.unwrap().sign_key.expose(), "sfp-key");
         assert!(config.bluepay.is_none());
@@ -379,5 +418,45 @@ sign_key_file = "sign-key"
                 .contains("base_ur")
         );
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn no_config_error_shows_a_secret() {
+        let dir = std::env::temp_dir();
+        let secret = "sk_live_51HcWq9Zx";
+        let cases = [
+            // A misspelled inline key: toml would quote the whole line.
+            format!("[nomad]\nbase_url = \"https://x\"\nmerchant = \"m\"\napikey = \"{secret}\"\n"),
+            // A syntax error on the secret's line.
+            format!("[nomad]\nbase_url = \"https://x\"\napi_key_env = \"{secret}\" oops\n"),
+            // A secret where a number belongs: serde quotes the value it refused.
+            format!("[transport]\nconnect_timeout_ms = \"{secret}\"\n"),
+            // The secret itself where its variable's name belongs.
+            format!(
+                "[nomad]\nbase_url = \"https://x\"\nmerchant = \"m\"\napi_key_env = \"{secret}\"\n"
+            ),
+        ];
+        for text in cases {
+            let error = Config::from_toml(&text, &dir, &env)
+                .unwrap_err()
+                .to_string();
+            assert!(!error.contains(secret), "{error}");
+            assert!(!error.contains("51HcWq9Zx"), "{error}");
+        }
+        // A typo is still named, with its line.
+        let typo = Config::from_toml("[nomad]\nbase_ur = \"https://x\"\n", &dir, &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            typo.contains("base_ur") && typo.contains("line 2"),
+            "{typo}"
+        );
+        // A plausible variable name is still echoed, so the fix is obvious.
+        let unset =
+            "[nomad]\nbase_url = \"https://x\"\nmerchant = \"m\"\napi_key_env = \"UNSET_VAR\"\n";
+        let error = Config::from_toml(unset, &dir, &env)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("UNSET_VAR"), "{error}");
     }
 }
