@@ -18,10 +18,19 @@ use serde::de::DeserializeOwned;
 
 use crate::ledger::{Applied, NewRefund, Payment, RefundEntry, RefundState, Refusal};
 use crate::notify::{Ack, Delivery};
-use crate::server::{Answer, bytes, json, settle};
+use crate::reply::{Answer, bytes, json};
+use crate::settle::settle;
 use crate::stats::Stats;
 use crate::{Shared, now};
 use paybridge_core::ProviderId;
+
+/// A payout BluePay made (payouts are not refunds, so they live beside the ledger).
+#[derive(Clone, Debug)]
+pub(crate) struct Payout {
+    pub(crate) amount_minor: i64,
+    pub(crate) idempotency_id: String,
+    pub(crate) transaction_id: String,
+}
 
 fn refuse(shared: &Shared, code: i64, message: Option<&str>) -> Answer {
     Stats::bump(&shared.stats.rejected);
@@ -169,7 +178,13 @@ fn refund(shared: &Arc<Shared>, text: &str) -> Answer {
                 refund_amount: Some(entry.amount_minor),
                 refund_status: Some(refund_status_word(entry.status).into()),
             };
-            settle(shared, ProviderId::BluePay, payment, entry);
+            settle(
+                shared,
+                ProviderId::BluePay,
+                payment,
+                entry,
+                refund_notification,
+            );
             ok(&data)
         }
         Ok(Applied::Duplicate(_, entry)) => {
@@ -447,7 +462,7 @@ fn payout_transfer(shared: &Shared, text: &str) -> Answer {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if payouts
         .values()
-        .any(|(_, idempotency, _)| *idempotency == p.idempotency_id)
+        .any(|payout| payout.idempotency_id == p.idempotency_id)
     {
         return refuse(shared, 21_015, None);
     }
@@ -457,7 +472,11 @@ fn payout_transfer(shared: &Shared, text: &str) -> Answer {
     let transaction = format!("PO{:016}", shared.ledger.next_number());
     payouts.insert(
         p.mch_order_id.clone(),
-        (p.amount, p.idempotency_id, transaction.clone()),
+        Payout {
+            amount_minor: p.amount,
+            idempotency_id: p.idempotency_id,
+            transaction_id: transaction.clone(),
+        },
     );
     ok(&PayoutTransferData {
         mch_order_id: Some(p.mch_order_id),
@@ -475,14 +494,14 @@ fn payout_check(shared: &Shared, text: &str) -> Answer {
         .payouts
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let Some((amount, _, transaction)) = payouts.get(&p.mch_order_id).cloned() else {
+    let Some(payout) = payouts.get(&p.mch_order_id).cloned() else {
         return refuse(shared, 21_006, None);
     };
     drop(payouts);
     ok(&PayoutCheckData {
         mch_order_id: Some(p.mch_order_id),
-        transaction_id: Some(transaction),
-        amount: Some(amount),
+        transaction_id: Some(payout.transaction_id),
+        amount: Some(payout.amount_minor),
         transaction_status: Some("COMPLETED".into()),
         ..PayoutCheckData::default()
     })

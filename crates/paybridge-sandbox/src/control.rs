@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Shared;
 use crate::ledger::Payment;
-use crate::server::{Answer, json};
+use crate::reply::{Answer, json};
 use paybridge_core::ProviderId;
 
 #[derive(Deserialize)]

@@ -24,8 +24,10 @@ mod ledger;
 mod nomad;
 mod notify;
 mod quirks;
+mod reply;
 mod scanforpay;
 mod server;
+mod settle;
 mod stats;
 
 use std::net::SocketAddr;
@@ -98,8 +100,8 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     /// Notifications the sink at `/_sandbox/notifications/{provider}` received, per provider.
     pub(crate) sink: std::sync::Mutex<std::collections::HashMap<String, Vec<bytes::Bytes>>>,
-    /// BluePay payouts by `mchOrderId` (amount, idempotency id, transaction id).
-    pub(crate) payouts: std::sync::Mutex<std::collections::HashMap<String, (i64, String, String)>>,
+    /// BluePay payouts by `mchOrderId`.
+    pub(crate) payouts: std::sync::Mutex<std::collections::HashMap<String, bluepay::Payout>>,
 }
 
 /// The sandbox.

@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 
 use crate::ledger::{Applied, NewRefund, Payment, RefundEntry, RefundState, Refusal};
 use crate::notify::{Ack, Delivery};
-use crate::server::{Answer, json, settle};
+use crate::reply::{Answer, json};
+use crate::settle::settle;
 use crate::stats::Stats;
 use crate::{Shared, now};
 use paybridge_core::ProviderId;
@@ -305,7 +306,13 @@ fn create_refund(shared: &Arc<Shared>, body: &[u8]) -> Answer {
         Ok(Applied::New(payment, entry)) => {
             Stats::bump(&shared.stats.refunds_applied);
             let answer = json(200, &refund_response(shared, &payment, &entry));
-            settle(shared, ProviderId::Nomad, payment, entry);
+            settle(
+                shared,
+                ProviderId::Nomad,
+                payment,
+                entry,
+                refund_notification,
+            );
             answer
         }
         Ok(Applied::Duplicate(payment, entry)) => {
@@ -400,7 +407,11 @@ fn query_payment(p: &Payment) -> QueryPaymentResponse {
 }
 
 /// The broker's refund notification: unsigned, as documented — a hint for the merchant to query.
-pub(crate) fn refund_notification(payment: &Payment, entry: &RefundEntry) -> Option<Delivery> {
+pub(crate) fn refund_notification(
+    _shared: &Shared,
+    payment: &Payment,
+    entry: &RefundEntry,
+) -> Option<Delivery> {
     let url = entry.callback_url.clone()?;
     let body = serde_json::to_vec(&serde_json::json!({
         "refundOrderRef": entry.refund_id,

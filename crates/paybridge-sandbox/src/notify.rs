@@ -40,17 +40,17 @@ impl Ack {
 }
 
 /// The answer a merchant gives `provider`'s notifications, for the sandbox's own sink.
-pub(crate) fn acknowledgement(provider: crate::ProviderId) -> crate::server::Answer {
+pub(crate) fn acknowledgement(provider: crate::ProviderId) -> crate::reply::Answer {
     match provider {
-        crate::ProviderId::BluePay => crate::server::bytes(
+        crate::ProviderId::BluePay => crate::reply::bytes(
             200,
             "application/json",
             br#"{"code":10000,"message":"Success"}"#.to_vec(),
         ),
         crate::ProviderId::ScanForPay => {
-            crate::server::bytes(200, "text/plain", b"success".to_vec())
+            crate::reply::bytes(200, "text/plain", b"success".to_vec())
         }
-        crate::ProviderId::Nomad => crate::server::bytes(
+        crate::ProviderId::Nomad => crate::reply::bytes(
             200,
             "application/json",
             br#"{"code":"SUCCESS","message":"OK"}"#.to_vec(),

@@ -17,7 +17,8 @@ use serde_json::Value;
 
 use crate::ledger::{Applied, NewRefund, Payment, RefundState, Refusal};
 use crate::notify::{Ack, Delivery};
-use crate::server::{Answer, bytes, settle};
+use crate::reply::{Answer, bytes};
+use crate::settle::settle;
 use crate::stats::Stats;
 use crate::{Shared, now};
 use paybridge_core::ProviderId;
@@ -212,7 +213,10 @@ fn refund(shared: &Arc<Shared>, body: Value) -> Answer {
         Ok(Applied::New(payment, entry)) => {
             Stats::bump(&shared.stats.refunds_applied);
             let reply = signed(shared, &answer(&payment, entry.status, entry.amount_minor));
-            settle(shared, ProviderId::ScanForPay, payment, entry);
+            // ScanForPay documents no refund notification, only payment notifications.
+            settle(shared, ProviderId::ScanForPay, payment, entry, |_, _, _| {
+                None
+            });
             reply
         }
         // The same refund number and amount: the original refund. Another amount: duplicate.

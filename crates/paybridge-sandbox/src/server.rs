@@ -3,23 +3,19 @@
 use std::fmt;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use paybridge_core::Error;
-use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::faults::FaultKind;
-use crate::ledger::{Payment, RefundEntry, RefundState};
+use crate::reply::{Answer, bytes};
 use crate::stats::Stats;
 use crate::{SandboxConfig, SandboxHandle, Shared, bluepay, control, nomad, notify, scanforpay};
 use paybridge_core::ProviderId;
-
-pub(crate) type Answer = http::Response<Full<Bytes>>;
 
 /// Returned by the service to make hyper close the connection without answering.
 #[derive(Debug)]
@@ -35,29 +31,6 @@ impl std::error::Error for Dropped {}
 
 /// The largest request body read.
 const MAX_BODY: usize = 1 << 20;
-
-pub(crate) fn json<T: Serialize>(status: u16, value: &T) -> Answer {
-    let body = serde_json::to_vec(value).unwrap_or_default();
-    let mut answer = http::Response::new(Full::new(Bytes::from(body)));
-    *answer.status_mut() =
-        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    answer.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    answer
-}
-
-pub(crate) fn bytes(status: u16, content_type: &'static str, body: Vec<u8>) -> Answer {
-    let mut answer = http::Response::new(Full::new(Bytes::from(body)));
-    *answer.status_mut() =
-        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    answer.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static(content_type),
-    );
-    answer
-}
 
 pub(crate) async fn start(mut config: SandboxConfig) -> Result<SandboxHandle, Error> {
     if !config.allow_non_loopback && !config.listen.ip().is_loopback() {
@@ -186,48 +159,5 @@ async fn handle(
             Ok(answer)
         }
         _ => Ok(answer),
-    }
-}
-
-/// After a refund was recorded: make it final (now, or after the configured delay) and deliver
-/// the provider's notification.
-pub(crate) fn settle(
-    shared: &Arc<Shared>,
-    provider: ProviderId,
-    payment: Payment,
-    entry: RefundEntry,
-) {
-    if entry.status != RefundState::Pending {
-        notify_refund(shared, provider, &payment, &entry);
-        return;
-    }
-    let shared = Arc::clone(shared);
-    tokio::spawn(async move {
-        tokio::time::sleep(shared.config.refund_delay).await;
-        let now = crate::now(&shared);
-        if let Some((payment, entry)) =
-            shared
-                .ledger
-                .finish(provider, &entry.refund_id, RefundState::Succeeded, now)
-        {
-            notify_refund(&shared, provider, &payment, &entry);
-        }
-    });
-}
-
-fn notify_refund(
-    shared: &Arc<Shared>,
-    provider: ProviderId,
-    payment: &Payment,
-    entry: &RefundEntry,
-) {
-    let delivery = match provider {
-        ProviderId::BluePay => bluepay::refund_notification(shared, payment, entry),
-        ProviderId::Nomad => nomad::refund_notification(payment, entry),
-        // ScanForPay documents no refund notification, only payment notifications.
-        ProviderId::ScanForPay => None,
-    };
-    if let Some(delivery) = delivery {
-        notify::deliver(shared, delivery);
     }
 }
