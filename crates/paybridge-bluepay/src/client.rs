@@ -114,7 +114,7 @@ impl<T: Transport> BluePayClient<T> {
     /// For a call that applies something ([`Endpoint::APPLIES`]), an error after an attempt
     /// that may have been applied is reported as [`Error::OutcomeUnknown`], never as a refusal:
     /// the earlier attempt may be why BluePay refuses.
-    pub async fn call<E: Endpoint>(&self, param: E) -> Result<E::Data, Error> {
+    pub async fn call<E: Endpoint>(&self, param: E) -> Result<E::Response, Error> {
         let (result, history) = retry_recorded(
             &self.retry,
             // Keyed by the merchant's id (or only reading): any retryable failure may repeat.

@@ -194,8 +194,11 @@ impl Codec {
     }
 
     /// Reads a response to an `E` call: its `data`, or the rejection BluePay's code says.
-    pub fn decode<E: Endpoint>(&self, response: &http::Response<Bytes>) -> Result<E::Data, Error> {
-        decode_response::<E::Data>(response.status(), response.body())
+    pub fn decode<E: Endpoint>(
+        &self,
+        response: &http::Response<Bytes>,
+    ) -> Result<E::Response, Error> {
+        decode_response::<E::Response>(response.status(), response.body())
     }
 
     /// Verifies a notification body with the platform key over the `param` string exactly as

@@ -5,7 +5,6 @@
 //! Every `param` also carries `timestamp`, which is not a field here: the codec stamps it from
 //! the client's clock at each attempt ([`crate::Codec::encode`]), so no caller writes one.
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::responses::{
@@ -13,17 +12,9 @@ use crate::responses::{
     RefundPayment, WebPayCreateData, WebPayDetail,
 };
 
-/// A BluePay call: its `param` type, its path and the type of its `data`.
-pub trait Endpoint: Serialize {
-    /// The path below the merchant's base URL.
-    const PATH: &'static str;
-    /// What a successful response's `data` holds.
-    type Data: DeserializeOwned;
-    /// Whether the call moves money or creates something (a refund, a payout, a payment page):
-    /// then a refusal after an attempt that may have been applied proves nothing, and the
-    /// client reports the outcome unknown instead.
-    const APPLIES: bool = false;
-}
+/// A BluePay call: its `param` type, its path and the type of its `data` (the one endpoint
+/// trait every provider crate shares).
+pub use paybridge_core::Endpoint;
 
 /// 5.1 Refund.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,7 +35,7 @@ pub struct RefundParam {
 
 impl Endpoint for RefundParam {
     const PATH: &'static str = "/open-api/payment/refund";
-    type Data = RefundData;
+    type Response = RefundData;
     const APPLIES: bool = true;
 }
 
@@ -62,7 +53,7 @@ pub struct RefundPaymentsParam {
 
 impl Endpoint for RefundPaymentsParam {
     const PATH: &'static str = "/open-api/refund/payments";
-    type Data = Vec<RefundPayment>;
+    type Response = Vec<RefundPayment>;
 }
 
 /// 3.1 QR code create.
@@ -97,7 +88,7 @@ pub struct QrCreateParam {
 
 impl Endpoint for QrCreateParam {
     const PATH: &'static str = "/open-api/qr/generate";
-    type Data = QrCreateData;
+    type Response = QrCreateData;
     const APPLIES: bool = true;
 }
 
@@ -115,7 +106,7 @@ pub struct QrPaymentListParam {
 
 impl Endpoint for QrPaymentListParam {
     const PATH: &'static str = "/open-api/qr/paymentList";
-    type Data = Vec<QrPayment>;
+    type Response = Vec<QrPayment>;
 }
 
 /// 4.1 WebPay create.
@@ -157,7 +148,7 @@ pub struct WebPayCreateParam {
 
 impl Endpoint for WebPayCreateParam {
     const PATH: &'static str = "/open-api/webpay/generate";
-    type Data = WebPayCreateData;
+    type Response = WebPayCreateData;
     const APPLIES: bool = true;
 }
 
@@ -171,7 +162,7 @@ pub struct WebPayDetailParam {
 
 impl Endpoint for WebPayDetailParam {
     const PATH: &'static str = "/open-api/webpay/detail";
-    type Data = WebPayDetail;
+    type Response = WebPayDetail;
 }
 
 /// 2.1 Create payout.
@@ -216,7 +207,7 @@ pub struct PayoutTransferParam {
 
 impl Endpoint for PayoutTransferParam {
     const PATH: &'static str = "/open-api/disbursement/transfer";
-    type Data = PayoutTransferData;
+    type Response = PayoutTransferData;
     const APPLIES: bool = true;
 }
 
@@ -230,7 +221,7 @@ pub struct PayoutCheckParam {
 
 impl Endpoint for PayoutCheckParam {
     const PATH: &'static str = "/open-api/disbursement/check";
-    type Data = PayoutCheckData;
+    type Response = PayoutCheckData;
 }
 
 /// 1.1 Balance inquiry.
@@ -240,5 +231,5 @@ pub struct BalanceParam {}
 
 impl Endpoint for BalanceParam {
     const PATH: &'static str = "/open-api/account/balance";
-    type Data = BalanceData;
+    type Response = BalanceData;
 }

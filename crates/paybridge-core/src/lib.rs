@@ -8,6 +8,7 @@
 
 mod ack;
 mod clock;
+mod endpoint;
 mod error;
 mod ids;
 mod money;
@@ -22,6 +23,7 @@ pub use clock::{
     Clock, FixedClock, FixedIdGenerator, IdGenerator, RandomIdGenerator, SequentialIdGenerator,
     SystemClock,
 };
+pub use endpoint::Endpoint;
 pub use error::{
     CodeMeaning, Delivery, Disposition, Error, RejectionClass, Result, TransportErrorKind, excerpt,
 };

@@ -13,7 +13,7 @@ use crate::requests::{
     WebsiteRedirectBody,
 };
 use crate::responses::{
-    PayQueryResponse, PayUrlResponse, QrResponse, RefundResponse, ResponseValue,
+    Coded, PayQueryResponse, PayUrlResponse, QrResponse, RefundResponse, ResponseValue,
 };
 use crate::validate;
 
@@ -116,7 +116,10 @@ impl<T: Transport> ScanForPayClient<T> {
     /// For a call that applies something ([`Endpoint::APPLIES`]), an error after an attempt
     /// that may have been applied comes back as [`Error::OutcomeUnknown`], never as a refusal:
     /// ScanForPay answers a repeat of a refund that exhausted the payment with code 35.
-    pub async fn call<E: Endpoint>(&self, body: &E) -> Result<ResponseValue<E::Response>, Error> {
+    pub async fn call<E: Endpoint>(&self, body: &E) -> Result<ResponseValue<E::Response>, Error>
+    where
+        E::Response: Coded,
+    {
         let (result, history) = retry_recorded(
             &self.retry,
             // Keyed by the merchant's id (or only reading): a repeat is harmless, and the answer

@@ -159,7 +159,10 @@ impl Codec {
     pub fn decode<E: Endpoint>(
         &self,
         response: &http::Response<Bytes>,
-    ) -> Result<ResponseValue<E::Response>, Error> {
+    ) -> Result<ResponseValue<E::Response>, Error>
+    where
+        E::Response: Coded,
+    {
         let status = response.status();
         let value: ResponseValue<E::Response> = match self.verified(response.body()) {
             Ok(raw) => parse(raw, Some(status.as_u16()))?,

@@ -3,22 +3,13 @@
 
 use std::borrow::Cow;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::responses::{PayQueryResponse, PayUrlResponse, QrResponse, RefundResponse};
 
-/// A ScanForPay call: its body type, path and response body type.
-pub trait Endpoint: Serialize {
-    /// The path below the host.
-    const PATH: &'static str;
-    /// The response body.
-    type Response: DeserializeOwned + crate::responses::Coded;
-    /// Whether the call moves money or creates something (a refund, a charge, a payment page):
-    /// then a refusal after an attempt that may have been applied proves nothing, and the
-    /// client reports the outcome unknown instead.
-    const APPLIES: bool = true;
-}
+/// A ScanForPay call (the one endpoint trait every provider crate shares); its response body
+/// also carries a `code` ([`crate::responses::Coded`]).
+pub use paybridge_core::Endpoint;
 
 /// The request header. Fields are declared in canonical (sorted) order, so writing the header
 /// never needs a reorder; they borrow, so building one allocates nothing.
