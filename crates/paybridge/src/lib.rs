@@ -11,6 +11,8 @@
 pub mod batch;
 mod config;
 mod gateway;
+#[cfg(feature = "sqlite")]
+pub mod notification_store;
 mod reliable;
 pub mod rows;
 pub mod webhook;

@@ -36,8 +36,11 @@ fn rank_payment(status: PaymentStatus) -> u8 {
     }
 }
 
-/// The latest status seen per refund (or payment), by provider. Memory grows with the number
-/// of distinct refunds; a long-running handler would persist it (or bound it by age).
+/// The latest status seen per refund (or payment), by provider, in memory. It marks news seen
+/// when it is recorded — before the handler acts — so a handler that fails loses that news on
+/// redelivery, and a restart forgets everything: for handling exactly once across failures and
+/// restarts use `notification_store` (feature `sqlite`), which marks news handled only after
+/// the handler succeeded.
 #[derive(Debug, Default)]
 pub struct NotificationLog {
     latest: Mutex<HashMap<String, (u8, String)>>,
