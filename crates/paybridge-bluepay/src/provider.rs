@@ -146,13 +146,10 @@ pub fn unified_notification(notification: &BluePayNotification) -> Result<Notifi
                 &e.detail.transaction_status,
             ),
         },
-        BluePayNotification::Other { event_name, .. } => {
-            return Err(Error::malformed(
-                PROVIDER,
-                None,
-                format!("unsupported notification event {event_name:?}"),
-            ));
-        }
+        // Signed but unknown to us: acknowledged, and handed over as BluePay sent it.
+        BluePayNotification::Other { param, .. } => NotificationEvent::Unrecognized {
+            raw: param.to_string(),
+        },
     };
     Ok(Notification {
         provider: PROVIDER.to_owned(),

@@ -233,3 +233,29 @@ impl Endpoint for BalanceParam {
     const PATH: &'static str = "/open-api/account/balance";
     type Response = BalanceData;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Which calls apply something decides whether a refusal after a lost attempt may be
+    /// reported: refunds, payouts and payment pages do; look-ups and the balance only read.
+    #[test]
+    fn the_calls_that_apply_something_say_so() {
+        const APPLYING: [bool; 4] = [
+            RefundParam::APPLIES,
+            QrCreateParam::APPLIES,
+            WebPayCreateParam::APPLIES,
+            PayoutTransferParam::APPLIES,
+        ];
+        const READING: [bool; 5] = [
+            RefundPaymentsParam::APPLIES,
+            QrPaymentListParam::APPLIES,
+            WebPayDetailParam::APPLIES,
+            PayoutCheckParam::APPLIES,
+            BalanceParam::APPLIES,
+        ];
+        assert!(APPLYING.iter().all(|a| *a));
+        assert!(READING.iter().all(|a| !*a));
+    }
+}

@@ -315,6 +315,12 @@ pub enum NotificationEvent {
         /// The payout as the notification reports it.
         payout: PaymentUpdate,
     },
+    /// A correctly signed event paybridge does not know. It is still acknowledged (refusing it
+    /// would make the provider redeliver it forever) and handed over as the provider sent it.
+    Unrecognized {
+        /// The event's verified payload, as text.
+        raw: String,
+    },
 }
 
 /// A notification whose authenticity was established (by signature, or for unsigned providers by
@@ -351,6 +357,9 @@ impl Notification {
                 payment.order_ref.as_deref().unwrap_or(""),
                 payment.status
             ),
+            NotificationEvent::Unrecognized { raw } => {
+                format!("{}:unrecognized:{raw}", self.provider)
+            }
         }
     }
 }

@@ -67,6 +67,7 @@ pub struct RefundBody {
 impl Endpoint for RefundBody {
     const PATH: &'static str = "/api/common/refund";
     type Response = RefundResponse;
+    const APPLIES: bool = true;
 }
 
 /// `/api/common/payQuery`: a payment's state (`orderNo` wins over `partnerOrderNo`). Declared
@@ -87,7 +88,6 @@ pub struct PayQueryBody {
 impl Endpoint for PayQueryBody {
     const PATH: &'static str = "/api/common/payQuery";
     type Response = PayQueryResponse;
-    const APPLIES: bool = false;
 }
 
 /// Fields every payment creation carries.
@@ -128,6 +128,7 @@ pub struct BarcodePayBody {
 impl Endpoint for BarcodePayBody {
     const PATH: &'static str = "/api/offline/pay";
     type Response = PayQueryResponse;
+    const APPLIES: bool = true;
 }
 
 /// `/api/offline/create`: a dynamic QR code the customer scans.
@@ -146,6 +147,7 @@ pub struct DynamicQrBody {
 impl Endpoint for DynamicQrBody {
     const PATH: &'static str = "/api/offline/create";
     type Response = QrResponse;
+    const APPLIES: bool = true;
 }
 
 /// `/api/offline/qrcode` (hosted QR page) and `/api/online/create` (website redirect).
@@ -178,6 +180,7 @@ pub struct HostedQrBody(pub HostedPageBody);
 impl Endpoint for HostedQrBody {
     const PATH: &'static str = "/api/offline/qrcode";
     type Response = PayUrlResponse;
+    const APPLIES: bool = true;
 }
 
 /// The website redirect call.
@@ -188,6 +191,7 @@ pub struct WebsiteRedirectBody(pub HostedPageBody);
 impl Endpoint for WebsiteRedirectBody {
     const PATH: &'static str = "/api/online/create";
     type Response = PayUrlResponse;
+    const APPLIES: bool = true;
 }
 
 /// `/api/jspay/create`: an H5 page inside the wallet.
@@ -207,4 +211,26 @@ pub struct JsapiBody {
 impl Endpoint for JsapiBody {
     const PATH: &'static str = "/api/jspay/create";
     type Response = PayUrlResponse;
+    const APPLIES: bool = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Which calls apply something decides whether a refusal after a lost attempt may be
+    /// reported: every call but the payment query moves money or creates an order.
+    #[test]
+    fn only_the_payment_query_only_reads() {
+        const APPLYING: [bool; 6] = [
+            RefundBody::APPLIES,
+            BarcodePayBody::APPLIES,
+            DynamicQrBody::APPLIES,
+            HostedQrBody::APPLIES,
+            WebsiteRedirectBody::APPLIES,
+            JsapiBody::APPLIES,
+        ];
+        assert!(APPLYING.iter().all(|a| *a));
+        assert!(!PayQueryBody::APPLIES);
+    }
 }

@@ -13,6 +13,8 @@ mod config;
 mod gateway;
 #[cfg(feature = "sqlite")]
 pub mod notification_store;
+#[cfg(feature = "axum")]
+pub mod receiver;
 mod reliable;
 pub mod rows;
 pub mod webhook;

@@ -1,0 +1,205 @@
+//! A webhook receiver a merchant mounts in an axum application (feature `axum`): one [`Router`]
+//! per provider that
+//!
+//! 1. reads the raw body, up to a size limit (413 beyond it);
+//! 2. verifies it over those raw bytes, headers included where the provider signs them (401 and
+//!    a `tracing` warning when it does not verify; 400 when it is not a notification at all);
+//! 3. records it in a [`NotificationStore`] and, unless it was handled before, calls the
+//!    merchant's async handler with the typed [`Notification`];
+//! 4. writes the provider's exact acknowledgement only after the handler succeeded (and the
+//!    store recorded it), so a failed handler sees the redelivery.
+//!
+//! Correctly signed events paybridge does not know are acknowledged and handed over as
+//! [`paybridge_core::NotificationEvent::Unrecognized`] rather than refused — a refusal would make
+//! the provider redeliver them forever.
+//!
+//! ```no_run
+//! # async fn run(provider: std::sync::Arc<dyn paybridge::RefundProvider>) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use paybridge::notification_store::SqliteNotificationStore;
+//! use paybridge::receiver::Receiver;
+//!
+//! let store = Arc::new(SqliteNotificationStore::open("notifications.sqlite".as_ref(), std::time::Duration::from_secs(60))?);
+//! let hooks = Receiver::new(provider, store, |notification: paybridge::Notification| async move {
+//!     println!("{:?}", notification.event);
+//!     Ok(())
+//! });
+//! let app = axum::Router::new().nest("/hooks/bluepay", hooks.router());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use axum::routing::post;
+use bytes::Bytes;
+use paybridge_core::{Error, Notification, RefundProvider};
+
+use crate::notification_store::{Claim, NotificationStore};
+
+/// What a handler returns: `Err` leaves the notification unacknowledged, so it is delivered
+/// again and the handler runs again.
+pub type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// The merchant's code that acts on a verified notification. Any
+/// `Fn(Notification) -> impl Future<Output = HandlerResult>` is one.
+pub trait NotificationHandler: Send + Sync + 'static {
+    /// Acts on `notification`.
+    fn handle(
+        &self,
+        notification: Notification,
+    ) -> Pin<Box<dyn Future<Output = HandlerResult> + Send + 'static>>;
+}
+
+impl<F, Fut> NotificationHandler for F
+where
+    F: Fn(Notification) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = HandlerResult> + Send + 'static,
+{
+    fn handle(
+        &self,
+        notification: Notification,
+    ) -> Pin<Box<dyn Future<Output = HandlerResult> + Send + 'static>> {
+        Box::pin(self(notification))
+    }
+}
+
+/// The largest notification body read by default (providers send a few kilobytes).
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+
+/// A provider's webhook endpoint: its verifier, the store, and the merchant's handler.
+pub struct Receiver {
+    provider: Arc<dyn RefundProvider>,
+    store: Arc<dyn NotificationStore>,
+    handler: Arc<dyn NotificationHandler>,
+    body_limit: usize,
+}
+
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("provider", &self.provider.name())
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Receiver {
+    /// A receiver for `provider`'s notifications, recording them in `store` and handing them
+    /// to `handler`.
+    pub fn new(
+        provider: Arc<dyn RefundProvider>,
+        store: Arc<dyn NotificationStore>,
+        handler: impl NotificationHandler,
+    ) -> Receiver {
+        Receiver {
+            provider,
+            store,
+            handler: Arc::new(handler),
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// Reads bodies up to `bytes` (default [`DEFAULT_BODY_LIMIT`]).
+    #[must_use]
+    pub fn with_body_limit(mut self, bytes: usize) -> Receiver {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The router: `POST /` receives; mount it with [`Router::nest`] where the provider
+    /// delivers.
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/", post(receive))
+            .with_state(Arc::new(self))
+    }
+}
+
+fn status(code: u16, text: &'static str) -> Response {
+    let mut response = Response::new(Body::from(text));
+    *response.status_mut() =
+        http::StatusCode::from_u16(code).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    response
+}
+
+/// Runs a (blocking) store call off the async runtime.
+async fn in_store<T: Send + 'static>(
+    receiver: &Arc<Receiver>,
+    notification: &Notification,
+    call: fn(&dyn NotificationStore, &Notification) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let (store, notification) = (Arc::clone(&receiver.store), notification.clone());
+    tokio::task::spawn_blocking(move || call(store.as_ref(), &notification))
+        .await
+        .map_err(|e| Error::Config {
+            reason: format!("the notification store stopped: {e}"),
+        })?
+}
+
+async fn receive(State(receiver): State<Arc<Receiver>>, request: Request) -> Response {
+    let provider = receiver.provider.name();
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, receiver.body_limit).await else {
+        tracing::warn!(
+            provider,
+            limit = receiver.body_limit,
+            "notification body too large"
+        );
+        return status(413, "body too large");
+    };
+    let raw: http::Request<Bytes> = http::Request::from_parts(parts, bytes);
+    let notification = match receiver.provider.verify_notification(&raw).await {
+        Ok(notification) => notification,
+        Err(Error::Verification { reason, .. }) => {
+            tracing::warn!(provider, %reason, "notification failed verification; refused");
+            return status(401, "unverified");
+        }
+        Err(
+            Error::MalformedResponse {
+                http_status: None, ..
+            }
+            | Error::InvalidRequest { .. },
+        ) => {
+            tracing::warn!(provider, "not a notification; refused");
+            return status(400, "not a notification");
+        }
+        // A provider that confirms notifications by a query (Nomad) could not reach it: let
+        // the provider deliver again.
+        Err(error) => {
+            tracing::warn!(provider, %error, "notification could not be confirmed yet");
+            return status(503, "try again");
+        }
+    };
+    match in_store(&receiver, &notification, |s, n| s.begin(n)).await {
+        Ok(Claim::AlreadyHandled) => receiver.provider.notification_ack().map(Body::from),
+        Ok(Claim::InProgress) => status(409, "being handled"),
+        Err(error) => {
+            tracing::warn!(provider, %error, "notification store unavailable");
+            status(503, "try again")
+        }
+        Ok(Claim::Handle) => match receiver.handler.handle(notification.clone()).await {
+            Ok(()) => match in_store(&receiver, &notification, |s, n| s.handled(n)).await {
+                Ok(()) => receiver.provider.notification_ack().map(Body::from),
+                Err(error) => {
+                    tracing::warn!(provider, %error, "handled, but could not record it");
+                    status(503, "try again")
+                }
+            },
+            Err(error) => {
+                tracing::warn!(provider, %error, "the handler failed; the provider will deliver again");
+                if let Err(error) = in_store(&receiver, &notification, |s, n| s.failed(n)).await {
+                    tracing::warn!(provider, %error, "could not release the claim");
+                }
+                status(500, "handler failed")
+            }
+        },
+    }
+}
