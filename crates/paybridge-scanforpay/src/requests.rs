@@ -231,6 +231,6 @@ mod tests {
             JsapiBody::APPLIES,
         ];
         assert!(APPLYING.iter().all(|a| *a));
-        assert!(!PayQueryBody::APPLIES);
+        const { assert!(!PayQueryBody::APPLIES) };
     }
 }
