@@ -358,7 +358,17 @@ async fn batches_of_every_provider_killed_at_random_moments_refund_each_row_exac
                 .spawn()
                 .unwrap();
             let status = if kills < 4 {
-                tokio::time::sleep(Duration::from_millis(15 + next(150))).await;
+                // Kill mid-batch, not before it starts or after it ends: wait until the
+                // sandbox sees this run's first refund requests, then a random moment more.
+                let before = sb.stats().requests;
+                let started = tokio::time::Instant::now();
+                while sb.stats().requests == before
+                    && started.elapsed() < Duration::from_secs(5)
+                    && child.try_wait().unwrap().is_none()
+                {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                tokio::time::sleep(Duration::from_millis(next(60))).await;
                 match child.try_wait().unwrap() {
                     Some(status) => status,
                     None => {
@@ -386,7 +396,7 @@ async fn batches_of_every_provider_killed_at_random_moments_refund_each_row_exac
             );
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
-        assert!(kills >= 2, "{provider}: killed only {kills} times");
+        assert!(kills >= 3, "{provider}: killed only {kills} times");
         let findings = check(&sb, provider, &journal, &planned);
         assert!(
             findings.contradicting.is_empty() && findings.doubled == 0 && findings.lost == 0,
