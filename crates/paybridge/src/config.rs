@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use paybridge_core::Error;
 use paybridge_sign::SecretString;
+use paybridge_transport::RetryPolicy;
 use serde::Deserialize;
 
 fn config_error(reason: impl Into<String>) -> Error {
@@ -31,6 +32,9 @@ struct BluePaySection {
     platform_public_key_file: Option<PathBuf>,
     platform_public_key_env: Option<String>,
     refund_callback_url: Option<String>,
+    connect_timeout_ms: Option<u64>,
+    request_timeout_ms: Option<u64>,
+    retry: Option<RetrySection>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -42,6 +46,9 @@ struct NomadSection {
     api_key_env: Option<String>,
     payment_method: Option<String>,
     notify_url: Option<String>,
+    connect_timeout_ms: Option<u64>,
+    request_timeout_ms: Option<u64>,
+    retry: Option<RetrySection>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -52,6 +59,84 @@ struct ScanForPaySection {
     store_no: String,
     sign_key_file: Option<PathBuf>,
     sign_key_env: Option<String>,
+    connect_timeout_ms: Option<u64>,
+    request_timeout_ms: Option<u64>,
+    retry: Option<RetrySection>,
+}
+
+/// `retry = { max_attempts = 3, initial_backoff_ms = 100, max_backoff_ms = 2000, deadline_ms = 30000 }`
+/// in a provider's section.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetrySection {
+    max_attempts: Option<u32>,
+    initial_backoff_ms: Option<u64>,
+    max_backoff_ms: Option<u64>,
+    deadline_ms: Option<u64>,
+}
+
+/// How one provider's calls are retried and timed, from its section of the file.
+#[derive(Clone, Debug, Default)]
+pub struct ProviderTuning {
+    /// The client's retry policy (every retry reuses the merchant's ids).
+    pub retry: RetryPolicy,
+    /// This provider's TCP connect timeout, overriding `[transport]`.
+    pub connect_timeout: Option<Duration>,
+    /// This provider's whole-request timeout, overriding `[transport]`.
+    pub request_timeout: Option<Duration>,
+}
+
+fn tuning(
+    section: &str,
+    connect_timeout_ms: Option<u64>,
+    request_timeout_ms: Option<u64>,
+    retry: Option<RetrySection>,
+) -> Result<ProviderTuning, Error> {
+    let mut policy = RetryPolicy::default();
+    if let Some(r) = retry {
+        if let Some(n) = r.max_attempts {
+            if !(1..=20).contains(&n) {
+                return Err(config_error(format!(
+                    "[{section}] retry.max_attempts must be between 1 and 20, not {n}"
+                )));
+            }
+            policy.max_attempts = n;
+        }
+        if let Some(ms) = r.initial_backoff_ms {
+            policy.initial_backoff = Duration::from_millis(ms);
+        }
+        if let Some(ms) = r.max_backoff_ms {
+            policy.max_backoff = Duration::from_millis(ms);
+        }
+        if let Some(ms) = r.deadline_ms {
+            if ms == 0 {
+                return Err(config_error(format!(
+                    "[{section}] retry.deadline_ms must be greater than 0"
+                )));
+            }
+            policy.deadline = Duration::from_millis(ms);
+        }
+        if policy.initial_backoff > policy.max_backoff {
+            return Err(config_error(format!(
+                "[{section}] retry.initial_backoff_ms is above retry.max_backoff_ms"
+            )));
+        }
+    }
+    for (name, value) in [
+        ("connect_timeout_ms", connect_timeout_ms),
+        ("request_timeout_ms", request_timeout_ms),
+    ] {
+        if value == Some(0) {
+            return Err(config_error(format!(
+                "[{section}] {name} must be greater than 0"
+            )));
+        }
+    }
+    Ok(ProviderTuning {
+        retry: policy,
+        connect_timeout: connect_timeout_ms.map(Duration::from_millis),
+        request_timeout: request_timeout_ms.map(Duration::from_millis),
+    })
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -85,6 +170,8 @@ pub struct BluePaySettings {
     pub platform_public_key: String,
     /// Default refund callback URL.
     pub refund_callback_url: Option<String>,
+    /// Retries and timeouts for this provider.
+    pub tuning: ProviderTuning,
 }
 
 /// Nomad's settings, secrets loaded.
@@ -100,6 +187,8 @@ pub struct NomadSettings {
     pub payment_method: Option<String>,
     /// Default refund notification URL.
     pub notify_url: Option<String>,
+    /// Retries and timeouts for this provider.
+    pub tuning: ProviderTuning,
 }
 
 /// ScanForPay's settings, secrets loaded.
@@ -113,6 +202,8 @@ pub struct ScanForPaySettings {
     pub store_no: String,
     /// The sign key, a secret.
     pub sign_key: SecretString,
+    /// Retries and timeouts for this provider.
+    pub tuning: ProviderTuning,
 }
 
 /// Transport settings.
@@ -291,6 +382,12 @@ impl Config {
                         },
                     )?,
                     refund_callback_url: s.refund_callback_url,
+                    tuning: tuning(
+                        "bluepay",
+                        s.connect_timeout_ms,
+                        s.request_timeout_ms,
+                        s.retry,
+                    )?,
                 })
             })
             .transpose()?;
@@ -310,6 +407,7 @@ impl Config {
                     )?),
                     payment_method: s.payment_method,
                     notify_url: s.notify_url,
+                    tuning: tuning("nomad", s.connect_timeout_ms, s.request_timeout_ms, s.retry)?,
                 })
             })
             .transpose()?;
@@ -328,6 +426,12 @@ impl Config {
                             env: s.sign_key_env,
                         },
                     )?),
+                    tuning: tuning(
+                        "scanforpay",
+                        s.connect_timeout_ms,
+                        s.request_timeout_ms,
+                        s.retry,
+                    )?,
                 })
             })
             .transpose()?;
@@ -458,5 +562,38 @@ sign_key_file = "sign-key"
             .unwrap_err()
             .to_string();
         assert!(error.contains("UNSET_VAR"), "{error}");
+    }
+
+    #[test]
+    fn retries_and_timeouts_are_set_per_provider_and_checked() {
+        let dir = std::env::temp_dir();
+        let text = "[nomad]\nbase_url = \"https://x\"\nmerchant = \"m\"\napi_key_env = \"NOMAD_API_KEY\"\nrequest_timeout_ms = 1500\nretry = { max_attempts = 2, initial_backoff_ms = 10, max_backoff_ms = 50, deadline_ms = 4000 }\n";
+        let nomad = Config::from_toml(text, &dir, &env).unwrap().nomad.unwrap();
+        let tuning = nomad.tuning;
+        assert_eq!(tuning.retry.max_attempts, 2);
+        assert_eq!(tuning.retry.initial_backoff, Duration::from_millis(10));
+        assert_eq!(tuning.retry.max_backoff, Duration::from_millis(50));
+        assert_eq!(tuning.retry.deadline, Duration::from_secs(4));
+        assert_eq!(tuning.request_timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(tuning.connect_timeout, None);
+        for bad in [
+            "retry = { max_attempts = 0 }",
+            "retry = { max_attempts = 99 }",
+            "retry = { deadline_ms = 0 }",
+            "retry = { initial_backoff_ms = 500, max_backoff_ms = 10 }",
+            "retry = { attempts = 3 }",
+            "request_timeout_ms = 0",
+        ] {
+            let text = format!(
+                "[nomad]\nbase_url = \"https://x\"\nmerchant = \"m\"\napi_key_env = \"NOMAD_API_KEY\"\n{bad}\n"
+            );
+            let error = Config::from_toml(&text, &dir, &env)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("nomad") || error.contains("attempts"),
+                "{bad}: {error}"
+            );
+        }
     }
 }

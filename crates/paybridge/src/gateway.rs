@@ -9,7 +9,7 @@ use paybridge_core::{Error, ProviderId, RefundProvider};
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
 use paybridge_transport::{HyperTransport, Roots, TransportConfig};
 
-use crate::config::Config;
+use crate::config::{Config, ProviderTuning};
 
 /// Every provider a program has configured, by name (`"bluepay"`, `"nomad"`, `"scanforpay"`).
 #[derive(Clone, Default)]
@@ -107,12 +107,33 @@ impl Gateway {
                 ..Roots::default()
             };
         }
-        let transport = HyperTransport::new(transport)?;
-        Gateway::from_config_with(config, transport)
+        let shared = HyperTransport::new(transport.clone())?;
+        Gateway::build(config, &|tuning: &ProviderTuning| {
+            if tuning.connect_timeout.is_none() && tuning.request_timeout.is_none() {
+                return Ok(shared.clone());
+            }
+            // A provider with its own timeouts gets its own pool.
+            let mut own = transport.clone();
+            if let Some(timeout) = tuning.connect_timeout {
+                own.connect_timeout = timeout;
+            }
+            if let Some(timeout) = tuning.request_timeout {
+                own.request_timeout = timeout;
+            }
+            HyperTransport::new(own)
+        })
     }
 
-    /// As [`Gateway::from_config`], over a given transport.
+    /// As [`Gateway::from_config`], over a given transport (providers' own timeouts are then
+    /// the transport's).
     pub fn from_config_with(config: &Config, transport: HyperTransport) -> Result<Gateway, Error> {
+        Gateway::build(config, &|_| Ok(transport.clone()))
+    }
+
+    fn build(
+        config: &Config,
+        transport_for: &dyn Fn(&ProviderTuning) -> Result<HyperTransport, Error>,
+    ) -> Result<Gateway, Error> {
         #[allow(unused_mut, reason = "no provider feature may be enabled")]
         let mut gateway = Gateway::new();
         #[cfg(feature = "bluepay")]
@@ -126,9 +147,9 @@ impl Gateway {
                     platform_key: RsaPublicKey::from_bytes(s.platform_public_key.as_bytes())
                         .map_err(key_error("[bluepay] platform public key"))?,
                     refund_callback_url: s.refund_callback_url.clone(),
-                    retry: paybridge_transport::RetryPolicy::default(),
+                    retry: s.tuning.retry.clone(),
                 },
-                transport.clone(),
+                transport_for(&s.tuning)?,
             )?;
             gateway = gateway.with(Arc::new(client));
         }
@@ -141,9 +162,9 @@ impl Gateway {
                     api_key: s.api_key.clone(),
                     payment_method: s.payment_method.clone(),
                     notify_url: s.notify_url.clone(),
-                    retry: paybridge_transport::RetryPolicy::default(),
+                    retry: s.tuning.retry.clone(),
                 },
-                transport.clone(),
+                transport_for(&s.tuning)?,
             )?;
             gateway = gateway.with(Arc::new(client));
         }
@@ -155,14 +176,14 @@ impl Gateway {
                     partner_no: s.partner_no.clone(),
                     store_no: s.store_no.clone(),
                     sign_key: s.sign_key.clone(),
-                    retry: paybridge_transport::RetryPolicy::default(),
+                    retry: s.tuning.retry.clone(),
                 },
-                transport.clone(),
+                transport_for(&s.tuning)?,
             )?;
             gateway = gateway.with(Arc::new(client));
         }
         // With no provider feature enabled there is nothing to build.
-        let _ = (&transport, config);
+        let _ = (transport_for, config);
         Ok(gateway)
     }
 }

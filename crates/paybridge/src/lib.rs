@@ -20,7 +20,8 @@ pub mod rows;
 pub mod webhook;
 
 pub use config::{
-    BluePaySettings, Config, NomadSettings, ScanForPaySettings, TransportSettings, config_path,
+    BluePaySettings, Config, NomadSettings, ProviderTuning, ScanForPaySettings, TransportSettings,
+    config_path,
 };
 pub use gateway::{Gateway, SUPPORTED, supported, supported_names};
 pub use reliable::{RefundOutcome, ReliablePolicy, reliable_refund, resume_refund};

@@ -161,3 +161,48 @@ async fn reliable_refunds_under_faults_are_never_doubled_or_lost() {
         );
     }
 }
+
+/// A provider's own timeout and retry policy from its section win over `[transport]`'s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_s_own_timeout_and_retries_are_used() {
+    // A server that accepts and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&accepts);
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(stream);
+        }
+    });
+    let dir = temp_dir("tuning");
+    std::fs::write(dir.join("key"), "nmd_key_for_tuning").unwrap();
+    let text = format!(
+        "[transport]\nrequest_timeout_ms = 30000\n\n[nomad]\nbase_url = \"http://{addr}/nomad\"\nmerchant = \"m\"\napi_key_file = \"key\"\nrequest_timeout_ms = 200\nretry = {{ max_attempts = 2, initial_backoff_ms = 1, max_backoff_ms = 1 }}\n"
+    );
+    let path = dir.join("paybridge.toml");
+    std::fs::write(&path, text).unwrap();
+    let gateway = Gateway::from_config(&Config::load(&path).unwrap()).unwrap();
+    let started = std::time::Instant::now();
+    let error = gateway
+        .provider("nomad")
+        .unwrap()
+        .refund_status(&paybridge::RefundLookup::new(
+            MerchantRefundId::new("r1").unwrap(),
+        ))
+        .await
+        .unwrap_err();
+    assert!(error.outcome_unknown(), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}: [transport]'s 30 s timeout was used",
+        started.elapsed()
+    );
+    assert_eq!(
+        accepts.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "the section's two attempts"
+    );
+}
