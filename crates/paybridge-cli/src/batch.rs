@@ -198,6 +198,15 @@ impl Tally {
         self.by_state.get(&state).copied().unwrap_or(0)
     }
 
+    /// Rows that may have moved money without our knowing how it ended.
+    fn unknown(&self) -> u64 {
+        RowState::ALL
+            .into_iter()
+            .filter(|s| s.is_unknown())
+            .map(|s| self.count(s))
+            .sum()
+    }
+
     fn summary(&self, store: &Path) -> serde_json::Value {
         let mut counts = serde_json::Map::new();
         for state in RowState::ALL {
@@ -211,7 +220,7 @@ impl Tally {
     /// 4 while anything may have moved money unseen or is still to be sent; 3 when the provider
     /// refused or failed refunds; 2 for invalid rows or refunds held back by configuration.
     fn verdict(&self) -> Result<(), Failure> {
-        let unknown = self.count(RowState::Unknown) + self.count(RowState::Sending);
+        let unknown = self.unknown();
         let transient = self.count(RowState::Deferred) - self.config_deferred;
         let refused = self.count(RowState::Refused) + self.count(RowState::Failed);
         let invalid = self.count(RowState::Invalid) + self.config_deferred;
@@ -518,7 +527,7 @@ pub(crate) async fn reconcile(config: Option<&Path>, args: ReconcileArgs) -> Res
     if let Some(failure) = first_error {
         return Err(failure);
     }
-    let unknown = tally.count(RowState::Unknown) + tally.count(RowState::Sending);
+    let unknown = tally.unknown();
     if unknown > 0 {
         return Err(Failure {
             code: 4,

@@ -113,7 +113,7 @@ fn plan(
 }
 
 fn batch_args(provider: ProviderId, file: &Path, journal: &Path, config: &Path) -> Vec<String> {
-    [
+    args(&[
         "batch",
         file.to_str().unwrap(),
         "--provider",
@@ -126,14 +126,11 @@ fn batch_args(provider: ProviderId, file: &Path, journal: &Path, config: &Path) 
         journal.to_str().unwrap(),
         "--config",
         config.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect()
+    ])
 }
 
 fn reconcile_args(provider: ProviderId, journal: &Path, config: &Path) -> Vec<String> {
-    [
+    args(&[
         "reconcile",
         "--provider",
         provider.name(),
@@ -143,10 +140,7 @@ fn reconcile_args(provider: ProviderId, journal: &Path, config: &Path) -> Vec<St
         journal.to_str().unwrap(),
         "--config",
         config.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| (*s).to_owned())
-    .collect()
+    ])
 }
 
 /// What the ledger holds for each refund id of a provider: (payment, amount, state, attempts).
@@ -468,6 +462,16 @@ async fn re_runs_after_a_config_fix_an_edit_a_repeat_a_failure_and_a_broken_stor
     assert!((0..5).all(|i| held(&sb, &format!("cfg-{i}"))));
     let summary = lines(&second).pop().unwrap();
     assert_eq!(summary["summary"]["succeeded"], 5, "{summary}");
+    // The written config's callback URL is the sandbox's own sink, which received and
+    // acknowledged each refund's notification.
+    let started = std::time::Instant::now();
+    while sb.sink_received(ProviderId::BluePay).len() < 5
+        && started.elapsed() < Duration::from_secs(10)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(sb.sink_received(ProviderId::BluePay).len(), 5);
+    assert!(sb.stats().notifications_acknowledged >= 5);
 
     // 2. An edited file: a new row inserted above the others is refunded, the others skipped
     // (keyed by refund id, not by line).

@@ -556,24 +556,6 @@ impl BatchStore {
         Ok(())
     }
 
-    /// Moves a row to `sending` (and counts the attempt), durably, before anything is sent.
-    ///
-    /// # Errors
-    /// The store cannot be written: then nothing may be sent.
-    pub fn mark_sending(&self, provider: &str, refund_id: &str) -> Result<(), Error> {
-        let change = StateChange::sending(provider, refund_id);
-        change.apply(&lock(&self.connection), &self.path)
-    }
-
-    /// Records where a row ended, in one transaction.
-    ///
-    /// # Errors
-    /// The store cannot be written.
-    pub fn record(&self, provider: &str, refund_id: &str, settled: &Settled) -> Result<(), Error> {
-        let change = StateChange::settled(provider, refund_id, settled)?;
-        change.apply(&lock(&self.connection), &self.path)
-    }
-
     /// Makes `change` durable and returns once it is on disk, off the async runtime. Changes
     /// that arrive while the writer is syncing share its next commit (group commit): each is
     /// applied atomically on its own (a savepoint), and none is acknowledged before the commit
@@ -603,7 +585,7 @@ pub struct StateChange {
 }
 
 impl StateChange {
-    /// The row moves to `sending`, counting an attempt.
+    /// The row moves to `sending`, counting an attempt: committed before anything is sent.
     pub fn sending(provider: &str, refund_id: &str) -> StateChange {
         StateChange {
             provider: provider.to_owned(),
@@ -949,8 +931,8 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn rows_survive_reopening_and_sent_rows_keep_their_request() {
+    #[tokio::test]
+    async fn rows_survive_reopening_and_sent_rows_keep_their_request() {
         let path = temp("reopen");
         let store = BatchStore::open(&path).unwrap();
         let a = request("a", 100);
@@ -958,7 +940,10 @@ mod tests {
         store
             .record_intents("bluepay", &[(2, &a), (3, &b)])
             .unwrap();
-        store.mark_sending("bluepay", "a").unwrap();
+        store
+            .commit(StateChange::sending("bluepay", "a"))
+            .await
+            .unwrap();
         drop(store);
         let store = BatchStore::open(&path).unwrap();
         let a2 = request("a", 999);

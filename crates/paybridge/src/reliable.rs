@@ -119,23 +119,14 @@ async fn look_up(
 }
 
 /// The unknown outcome for a refund whose last answer was `error`, after an attempt that may
-/// have been applied (`why`).
-fn unknown(provider: &dyn RefundProvider, error: Error, why: Option<&Error>) -> RefundOutcome {
-    if error.outcome_unknown() && why.is_none() {
-        return RefundOutcome::Unknown(error);
-    }
-    let reason = match why {
-        Some(lookup) => format!(
+/// have been applied, when the look-up that would settle it failed with `lookup`.
+fn unknown(provider: &dyn RefundProvider, error: Error, lookup: &Error) -> RefundOutcome {
+    RefundOutcome::Unknown(Error::OutcomeUnknown {
+        provider: provider.name(),
+        reason: format!(
             "an earlier attempt may have been applied; the provider now answers \"{error}\", \
              and the look-up that would settle it could not: {lookup}"
         ),
-        None => {
-            format!("an earlier attempt may have been applied; the last answer was \"{error}\"")
-        }
-    };
-    RefundOutcome::Unknown(Error::OutcomeUnknown {
-        provider: provider.name(),
-        reason,
     })
 }
 
@@ -189,26 +180,19 @@ async fn run(
                 // refund id makes sending again safe, and its answer will tell.
                 Looked::CannotTell(_) => {}
             }
-        } else if !error.is_retryable() {
-            // A refusal. After an attempt that may have been applied it proves nothing by
-            // itself (the earlier attempt may be why): only a look-up can.
-            if !maybe_applied {
-                return definite(error);
-            }
-            return match look_up(provider, &lookup, deadline).await {
-                Looked::Found(refund) => RefundOutcome::Refunded(refund),
-                Looked::NotThere => definite(error),
-                Looked::CannotTell(why) => unknown(provider, error, Some(&why)),
-            };
         }
-        if Instant::now() + backoff >= deadline {
+        // A refusal, or no time left for another round. After an attempt that may have been
+        // applied, the last answer proves nothing by itself (the earlier attempt may be why the
+        // provider refuses): only a look-up can.
+        let refused = !error.may_have_applied() && !error.is_retryable();
+        if refused || Instant::now() + backoff >= deadline {
             if !maybe_applied {
                 return definite(error);
             }
             return match look_up(provider, &lookup, deadline).await {
                 Looked::Found(refund) => RefundOutcome::Refunded(refund),
                 Looked::NotThere => definite(error),
-                Looked::CannotTell(_) => unknown(provider, error, None),
+                Looked::CannotTell(why) => unknown(provider, error, &why),
             };
         }
         tracing::debug!(refund_id = %request.refund_id(), %error, ?backoff, "refund not settled yet; retrying with the same id");
