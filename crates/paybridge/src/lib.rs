@@ -11,7 +11,7 @@
 pub mod batch;
 mod config;
 mod gateway;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod notification_store;
 #[cfg(feature = "axum")]
 pub mod receiver;

@@ -130,20 +130,6 @@ fn status(code: u16, text: &'static str) -> Response {
     response
 }
 
-/// Runs a (blocking) store call off the async runtime.
-async fn in_store<T: Send + 'static>(
-    receiver: &Arc<Receiver>,
-    notification: &Notification,
-    call: fn(&dyn NotificationStore, &Notification) -> Result<T, Error>,
-) -> Result<T, Error> {
-    let (store, notification) = (Arc::clone(&receiver.store), notification.clone());
-    tokio::task::spawn_blocking(move || call(store.as_ref(), &notification))
-        .await
-        .map_err(|e| Error::Config {
-            reason: format!("the notification store stopped: {e}"),
-        })?
-}
-
 async fn receive(State(receiver): State<Arc<Receiver>>, request: Request) -> Response {
     let provider = receiver.provider.name();
     let (parts, body) = request.into_parts();
@@ -178,7 +164,7 @@ async fn receive(State(receiver): State<Arc<Receiver>>, request: Request) -> Res
             return status(503, "try again");
         }
     };
-    match in_store(&receiver, &notification, |s, n| s.begin(n)).await {
+    match receiver.store.begin(&notification).await {
         Ok(Claim::AlreadyHandled) => receiver.provider.notification_ack().map(Body::from),
         Ok(Claim::InProgress) => status(409, "being handled"),
         Err(error) => {
@@ -186,7 +172,7 @@ async fn receive(State(receiver): State<Arc<Receiver>>, request: Request) -> Res
             status(503, "try again")
         }
         Ok(Claim::Handle) => match receiver.handler.handle(notification.clone()).await {
-            Ok(()) => match in_store(&receiver, &notification, |s, n| s.handled(n)).await {
+            Ok(()) => match receiver.store.handled(&notification).await {
                 Ok(()) => receiver.provider.notification_ack().map(Body::from),
                 Err(error) => {
                     tracing::warn!(provider, %error, "handled, but could not record it");
@@ -195,7 +181,7 @@ async fn receive(State(receiver): State<Arc<Receiver>>, request: Request) -> Res
             },
             Err(error) => {
                 tracing::warn!(provider, %error, "the handler failed; the provider will deliver again");
-                if let Err(error) = in_store(&receiver, &notification, |s, n| s.failed(n)).await {
+                if let Err(error) = receiver.store.failed(&notification).await {
                     tracing::warn!(provider, %error, "could not release the claim");
                 }
                 status(500, "handler failed")

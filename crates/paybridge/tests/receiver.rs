@@ -7,7 +7,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::print_stderr
 )]
 
 use std::collections::HashMap;
@@ -15,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use paybridge::notification_store::SqliteNotificationStore;
+use paybridge::notification_store::{NotificationStore, SqliteNotificationStore};
 use paybridge::receiver::{HandlerResult, Receiver};
 use paybridge::{
     Config, Currency, Gateway, MerchantRefundId, Money, Notification, NotificationEvent,
@@ -56,15 +57,13 @@ fn handler(
 async fn serve(
     addr: SocketAddr,
     provider: Arc<dyn RefundProvider>,
-    store_path: &std::path::Path,
+    store: Arc<dyn NotificationStore>,
     seen: Shared,
 ) -> (
     SocketAddr,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<()>,
 ) {
-    let store =
-        Arc::new(SqliteNotificationStore::open(store_path, Duration::from_secs(30)).unwrap());
     let app = axum::Router::new().nest(
         "/hooks/bluepay",
         Receiver::new(provider, store, handler(seen)).router(),
@@ -96,8 +95,58 @@ fn temp(name: &str) -> std::path::PathBuf {
     dir
 }
 
+fn sqlite(path: std::path::PathBuf) -> impl AsyncFn() -> Arc<dyn NotificationStore> {
+    async move || {
+        let store: Arc<dyn NotificationStore> =
+            Arc::new(SqliteNotificationStore::open(&path, Duration::from_secs(30)).unwrap());
+        store
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_notifications_handled_exactly_once_across_failures_and_a_restart() {
+    let dir = temp("exactly-once");
+    exactly_once_across_a_restart(&dir, sqlite(dir.join("notifications.sqlite"))).await;
+}
+
+/// The same with the store in PostgreSQL, the restarted receiver being another instance with
+/// its own connection.
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_notifications_handled_exactly_once_with_the_store_in_postgresql() {
+    use paybridge::notification_store::PostgresNotificationStore;
+    let Ok(params) = std::env::var("PAYBRIDGE_TEST_POSTGRES") else {
+        eprintln!("skipped: PAYBRIDGE_TEST_POSTGRES is not set (bash .ci/run sets it)");
+        return;
+    };
+    let table = format!(
+        "pb_test_receiver_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+    );
+    let open = async move || {
+        let store: Arc<dyn NotificationStore> = Arc::new(
+            PostgresNotificationStore::connect_with(
+                params.parse().unwrap(),
+                tokio_postgres::NoTls,
+                Duration::from_secs(30),
+                &table,
+            )
+            .await
+            .unwrap(),
+        );
+        store
+    };
+    exactly_once_across_a_restart(&temp("exactly-once-pg"), open).await;
+}
+
+async fn exactly_once_across_a_restart(
+    dir: &std::path::Path,
+    open: impl AsyncFn() -> Arc<dyn NotificationStore>,
+) {
     let sb = Sandbox::start(SandboxConfig {
         refund_delay: Duration::from_millis(100),
         notify_max_attempts: 12,
@@ -106,15 +155,13 @@ async fn two_hundred_notifications_handled_exactly_once_across_failures_and_a_re
     })
     .await
     .unwrap();
-    let dir = temp("exactly-once");
-    let gateway = gateway(&sb, &dir).await;
+    let gateway = gateway(&sb, dir).await;
     let provider = Arc::clone(gateway.provider("bluepay").unwrap());
-    let store_path = dir.join("notifications.sqlite");
     let seen: Shared = Arc::default();
     let (addr, stop, task) = serve(
         "127.0.0.1:0".parse().unwrap(),
         Arc::clone(&provider),
-        &store_path,
+        open().await,
         Arc::clone(&seen),
     )
     .await;
@@ -142,7 +189,7 @@ async fn two_hundred_notifications_handled_exactly_once_across_failures_and_a_re
             task.await.unwrap();
             tokio::time::sleep(Duration::from_millis(200)).await;
             restart =
-                Some(serve(addr, Arc::clone(&provider), &store_path, Arc::clone(&seen)).await)
+                Some(serve(addr, Arc::clone(&provider), open().await, Arc::clone(&seen)).await)
                     .map(|(_, stop, task)| (stop, task));
         }
     }
@@ -187,7 +234,7 @@ async fn tampered_foreign_and_oversized_bodies_are_refused_without_calling_the_h
     let (addr, stop, task) = serve(
         "127.0.0.1:0".parse().unwrap(),
         provider,
-        &dir.join("n.sqlite"),
+        sqlite(dir.join("n.sqlite"))().await,
         Arc::clone(&seen),
     )
     .await;
