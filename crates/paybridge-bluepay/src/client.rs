@@ -4,10 +4,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use paybridge_core::{Clock, Currency, Error, Money, SystemClock};
-use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
 use paybridge_transport::{Idempotency, RetryPolicy, Transport, retry_recorded};
 
 use crate::codec::Codec;
+use crate::config::BluePayConfig;
 use crate::requests::{
     BalanceParam, Endpoint, PayoutCheckParam, PayoutTransferParam, QrCreateParam,
     QrPaymentListParam, RefundParam, RefundPaymentsParam, WebPayCreateParam, WebPayDetailParam,
@@ -17,34 +17,6 @@ use crate::responses::{
     WebPayCreateData, WebPayDetail,
 };
 use crate::validate;
-
-/// How to reach and authenticate to BluePay.
-pub struct BluePayConfig {
-    /// The merchant API's base URL (`https://…`; `http://` only to loopback, e.g. the sandbox).
-    pub base_url: String,
-    /// The merchant's app id.
-    pub app_id: String,
-    /// The merchant's RSA private key (signs every request).
-    pub merchant_key: RsaPrivateKey,
-    /// BluePay's platform public key (verifies notifications).
-    pub platform_key: RsaPublicKey,
-    /// The refund callback URL used when a unified refund request names none.
-    pub refund_callback_url: Option<String>,
-    /// Transport-level retries (always with the same merchant ids).
-    pub retry: RetryPolicy,
-}
-
-impl fmt::Debug for BluePayConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BluePayConfig")
-            .field("base_url", &self.base_url)
-            .field("app_id", &self.app_id)
-            .field("merchant_key", &self.merchant_key)
-            .field("platform_key", &self.platform_key)
-            .field("refund_callback_url", &self.refund_callback_url)
-            .finish_non_exhaustive()
-    }
-}
 
 /// A BluePay merchant client. Every call validates its input first (nothing is sent on bad
 /// input), signs `param` with the merchant key, and retries only with the same merchant ids.
@@ -306,6 +278,7 @@ impl<T: Transport> BluePayClient<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
 
     #[test]
     fn no_key_material_in_debug_output() {

@@ -14,6 +14,7 @@
 mod client;
 mod codec;
 pub mod codes;
+pub mod config;
 pub mod notifications;
 mod provider;
 pub mod requests;
@@ -22,10 +23,11 @@ pub mod server;
 pub mod status;
 pub mod validate;
 
-pub use client::{BluePayClient, BluePayConfig};
+pub use client::BluePayClient;
 pub use codec::{
     BANGKOK_OFFSET_MINUTES, Codec, NOTIFICATION_ACK, PROVIDER, Stamped, decode_response,
     parse_event, verify_notification,
 };
+pub use config::{BluePayConfig, BluePaySettings, Setup};
 pub use notifications::BluePayNotification;
 pub use provider::unified_notification;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use clap::Args;
-use paybridge::sign::{RsaPrivateKey, RsaPublicKey, canonical};
+use paybridge::sign::canonical;
 use paybridge::{
     Config, Currency, Error, Gateway, MerchantRefundId, Money, OrderRef, PaymentRef, ProviderId,
     RefundLookup, RefundOutcome, RefundRequest, RefundStatus, ReliablePolicy, config_path,
@@ -292,58 +292,22 @@ pub(crate) fn canonicalize(file: Option<&Path>) -> Result<(), Failure> {
 }
 
 pub(crate) fn sign(config: Option<&Path>, args: SignArgs) -> Result<(), Failure> {
-    let provider = known_provider(&args.provider)?;
+    known_provider(&args.provider)?;
     let input = read_input(args.file.as_deref())?;
-    let body: serde_json::Value = serde_json::from_slice(&input)
-        .map_err(|e| Failure::input(format!("the body is not JSON: {e}")))?;
-    if !body.is_object() {
-        return Err(Failure::input("the body must be a JSON object"));
-    }
     let config = load_config(config)?;
-    let not_configured =
-        |p: &str| Failure::input(format!("{p} is not configured in paybridge.toml"));
-    match provider {
-        ProviderId::BluePay => {
-            // The provider's own codec signs, exactly as a refund would be signed.
-            let settings = config.bluepay.ok_or_else(|| not_configured("bluepay"))?;
-            let codec = paybridge::bluepay::Codec::new(
-                &settings.base_url,
-                &settings.app_id,
-                RsaPrivateKey::from_bytes(settings.private_key.expose().as_bytes())
-                    .map_err(|e| Failure::input(format!("[bluepay] private key: {e}")))?,
-                RsaPublicKey::from_bytes(settings.platform_public_key.as_bytes())
-                    .map_err(|e| Failure::input(format!("[bluepay] platform public key: {e}")))?,
-            )?;
-            output::raw(&codec.envelope(&body)?);
-            output::raw(b"\n");
-        }
-        ProviderId::ScanForPay => {
-            let settings = config
-                .scanforpay
-                .ok_or_else(|| not_configured("scanforpay"))?;
-            let codec = paybridge::scanforpay::Codec::new(
-                &settings.base_url,
-                &settings.partner_no,
-                settings.sign_key,
-            )?;
-            let id = paybridge::core::RandomIdGenerator::new();
-            use paybridge::core::{Clock, IdGenerator};
-            let envelope =
-                codec.envelope(&body, &id.next_id(), paybridge::core::SystemClock.now())?;
-            output::raw(&envelope);
-            output::raw(b"\n");
-        }
-        ProviderId::Nomad => {
-            // The broker signs nothing: show the request as it would be sent, key masked.
-            let settings = config.nomad.ok_or_else(|| not_configured("nomad"))?;
-            output::line(&serde_json::json!({
-                "method": "POST",
-                "url": format!("{}/refund/{}", settings.base_url, paybridge::nomad::percent_encode(&settings.merchant)),
-                "headers": { "app-api-key": "[redacted]", "content-type": "application/json" },
-                "body": body,
-            }));
-        }
-    }
+    let account = config.account(&args.provider).ok_or_else(|| {
+        Failure::input(format!(
+            "{} is not configured in paybridge.toml",
+            args.provider
+        ))
+    })?;
+    // The provider's own codec signs, exactly as a refund would be signed.
+    let signed = account.settings.sign_example(&input).map_err(|e| match e {
+        Error::InvalidRequest { reason, .. } => Failure::input(format!("the body {reason}")),
+        other => Failure::from(other),
+    })?;
+    output::raw(&signed);
+    output::raw(b"\n");
     Ok(())
 }
 

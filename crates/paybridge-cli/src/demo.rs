@@ -218,21 +218,21 @@ async fn scanforpay_lookup(
     }
 }
 
+/// ScanForPay's own settings: the demo pays through its own (non-refund) barcode call.
+fn scanforpay_settings(
+    config: &Config,
+) -> Result<&paybridge::scanforpay::ScanForPaySettings, String> {
+    config
+        .account("scanforpay")
+        .and_then(|a| a.settings.as_any().downcast_ref())
+        .ok_or_else(|| "scanforpay is not configured".to_owned())
+}
+
 fn scanforpay_client(
     config: &Config,
 ) -> Result<paybridge::scanforpay::ScanForPayClient<paybridge::transport::HyperTransport>, String> {
-    let settings = config
-        .scanforpay
-        .clone()
-        .ok_or("scanforpay is not configured")?;
     paybridge::scanforpay::ScanForPayClient::new(
-        paybridge::scanforpay::ScanForPayConfig {
-            base_url: settings.base_url,
-            partner_no: settings.partner_no,
-            store_no: settings.store_no,
-            sign_key: settings.sign_key,
-            retry: paybridge::transport::RetryPolicy::default(),
-        },
+        scanforpay_settings(config)?.client_config(paybridge::transport::RetryPolicy::default()),
         paybridge::transport::HyperTransport::with_defaults().map_err(|e| e.to_string())?,
     )
     .map_err(|e| e.to_string())
@@ -277,11 +277,7 @@ async fn story(
         ProviderId::ScanForPay => {
             let created = async {
                 let client = scanforpay_client(config)?;
-                let store_no = config
-                    .scanforpay
-                    .as_ref()
-                    .map(|s| s.store_no.clone())
-                    .unwrap_or_default();
+                let store_no = scanforpay_settings(config)?.store_no().to_owned();
                 let order = format!("demo{:08}", std::process::id());
                 let body = BarcodePayBody {
                     common: PaymentCommon {

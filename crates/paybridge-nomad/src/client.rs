@@ -3,44 +3,16 @@
 use std::fmt;
 
 use paybridge_core::Error;
-use paybridge_sign::SecretString;
 use paybridge_transport::{Idempotency, RetryPolicy, Transport, clone_request, retry_recorded};
 use serde::de::DeserializeOwned;
 
 use crate::codec::{Codec, Operation};
+use crate::config::NomadConfig;
 use crate::requests::{CreatePaymentRequest, CreateRefundRequest, QueryPayment, QueryRefund};
 use crate::responses::{
     ClosePaymentResponse, CreatePaymentResponse, QueryPaymentResponse, RefundResponse,
 };
 use crate::validate;
-
-/// How to reach and authenticate to the broker.
-pub struct NomadConfig {
-    /// `https://nomad.samarkand-global.cn/broker/v1` (or the sandbox's `http://127.0.0.1:…/nomad`).
-    pub base_url: String,
-    /// The merchant account at the payment company (`wechat.sh_smk`).
-    pub merchant: String,
-    /// The API key (a secret: redacted in every `Debug`, log line and error).
-    pub api_key: SecretString,
-    /// `wechatpay` or `alipay`, sent with refunds when set.
-    pub payment_method: Option<String>,
-    /// Refund notification URL used when a unified request names none.
-    pub notify_url: Option<String>,
-    /// Transport-level retries (always with the same `refundOrderRef`).
-    pub retry: RetryPolicy,
-}
-
-impl fmt::Debug for NomadConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NomadConfig")
-            .field("base_url", &self.base_url)
-            .field("merchant", &self.merchant)
-            .field("api_key", &self.api_key)
-            .field("payment_method", &self.payment_method)
-            .field("notify_url", &self.notify_url)
-            .finish_non_exhaustive()
-    }
-}
 
 /// A broker client. Input is validated before anything is sent.
 pub struct NomadClient<T> {

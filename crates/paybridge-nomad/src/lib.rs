@@ -12,6 +12,7 @@ mod amount;
 mod client;
 mod codec;
 pub mod codes;
+pub mod config;
 mod notifications;
 mod provider;
 pub mod requests;
@@ -20,7 +21,8 @@ pub mod status;
 pub mod validate;
 
 pub use amount::to_fen;
-pub use client::{NomadClient, NomadConfig};
+pub use client::NomadClient;
 pub use codec::{API_KEY_HEADER, Codec, Operation, PROVIDER, decode_response, percent_encode};
+pub use config::{NomadConfig, NomadSettings, Setup};
 pub use notifications::NOTIFICATION_ACK;
 pub use status::refund_status;

@@ -8,6 +8,7 @@ use paybridge_sign::SecretString;
 use paybridge_transport::{RetryPolicy, SensitiveValues, Transport, retry_recorded};
 
 use crate::codec::Codec;
+use crate::config::ScanForPayConfig;
 use crate::requests::{
     BarcodePayBody, DynamicQrBody, Endpoint, HostedQrBody, JsapiBody, PayQueryBody, RefundBody,
     WebsiteRedirectBody,
@@ -16,32 +17,6 @@ use crate::responses::{
     Coded, PayQueryResponse, PayUrlResponse, QrResponse, RefundResponse, ResponseValue,
 };
 use crate::validate;
-
-/// How to reach and authenticate to ScanForPay.
-pub struct ScanForPayConfig {
-    /// `https://pay.scanforpay.com` (sandbox `https://dev-pay.scan4pay.com`).
-    pub base_url: String,
-    /// The partner number (≤ 15).
-    pub partner_no: String,
-    /// The store number payment queries use (≤ 15).
-    pub store_no: String,
-    /// The sign key (a secret: redacted everywhere).
-    pub sign_key: SecretString,
-    /// Attempts and backoff; every attempt is re-signed with a fresh `reqMsgId` and the same
-    /// `refundNo` / `partnerOrderNo`.
-    pub retry: RetryPolicy,
-}
-
-impl fmt::Debug for ScanForPayConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScanForPayConfig")
-            .field("base_url", &self.base_url)
-            .field("partner_no", &self.partner_no)
-            .field("store_no", &self.store_no)
-            .field("sign_key", &self.sign_key)
-            .finish_non_exhaustive()
-    }
-}
 
 /// A ScanForPay client.
 pub struct ScanForPayClient<T> {

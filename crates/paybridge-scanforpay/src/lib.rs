@@ -14,6 +14,7 @@
 mod client;
 mod codec;
 pub mod codes;
+pub mod config;
 mod notifications;
 mod provider;
 pub mod requests;
@@ -22,6 +23,7 @@ pub mod server;
 pub mod status;
 pub mod validate;
 
-pub use client::{ScanForPayClient, ScanForPayConfig};
+pub use client::ScanForPayClient;
 pub use codec::{Codec, HONG_KONG_OFFSET_MINUTES, NOTIFICATION_ACK, PROVIDER, verify_envelope};
+pub use config::{ScanForPayConfig, ScanForPaySettings, Setup};
 pub use notifications::unified_notification;

@@ -15,6 +15,7 @@ mod config;
 mod hyper_transport;
 mod redact;
 mod retry;
+mod setup;
 mod transport;
 mod url_policy;
 
@@ -30,6 +31,7 @@ pub use retry::{
     retry_recorded, send_with_retry,
 };
 pub use rustls::pki_types::CertificateDer;
+pub use setup::{AccountSettings, ProviderSetup, SecretLoader, example_body};
 pub use transport::{Transport, clone_request, post};
 pub use url_policy::{check_url, is_loopback_host};
 

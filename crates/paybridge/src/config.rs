@@ -1,12 +1,18 @@
-//! `paybridge.toml`: where each provider is and where its secrets come from. Secrets are read
-//! from a file (`<name>_file`) or an environment variable (`<name>_env`), never written inline.
+//! `paybridge.toml`: where each provider account is and where its secrets come from. Secrets
+//! are read from a file (`<name>_file`) or an environment variable (`<name>_env`), never written
+//! inline.
+//!
+//! Each provider crate owns its section ([`ProviderSetup`]): this module knows only the shape
+//! every section shares — one account per `[provider]`, or several named ones
+//! (`[bluepay.th-main]`, `[bluepay.th-events]`) — the keys every provider takes
+//! (`connect_timeout_ms`, `request_timeout_ms`, `retry`), and how secrets are loaded.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use paybridge_core::Error;
-use paybridge_sign::SecretString;
-use paybridge_transport::RetryPolicy;
+use paybridge_core::{Error, ProviderId};
+use paybridge_transport::{AccountSettings, ProviderSetup, RetryPolicy, SecretLoader};
 use serde::Deserialize;
 
 fn config_error(reason: impl Into<String>) -> Error {
@@ -15,54 +21,34 @@ fn config_error(reason: impl Into<String>) -> Error {
     }
 }
 
-/// A secret's source in the file.
-#[derive(Clone, Debug, Default, Deserialize)]
-struct SecretSource {
-    file: Option<PathBuf>,
-    env: Option<String>,
+/// Reads one account's section for one provider.
+type Loader =
+    fn(toml::Value, &str, &dyn SecretLoader, &str) -> Result<Arc<dyn AccountSettings>, Error>;
+
+fn loader<S: ProviderSetup>(
+    value: toml::Value,
+    account: &str,
+    secrets: &dyn SecretLoader,
+    text: &str,
+) -> Result<Arc<dyn AccountSettings>, Error> {
+    let section: S::Section = value
+        .try_into()
+        .map_err(|e: toml::de::Error| section_error(account, &e, text))?;
+    S::account(section, account, secrets)
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BluePaySection {
-    base_url: String,
-    app_id: String,
-    private_key_file: Option<PathBuf>,
-    private_key_env: Option<String>,
-    platform_public_key_file: Option<PathBuf>,
-    platform_public_key_env: Option<String>,
-    refund_callback_url: Option<String>,
-    connect_timeout_ms: Option<u64>,
-    request_timeout_ms: Option<u64>,
-    retry: Option<RetrySection>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NomadSection {
-    base_url: String,
-    merchant: String,
-    api_key_file: Option<PathBuf>,
-    api_key_env: Option<String>,
-    payment_method: Option<String>,
-    notify_url: Option<String>,
-    connect_timeout_ms: Option<u64>,
-    request_timeout_ms: Option<u64>,
-    retry: Option<RetrySection>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ScanForPaySection {
-    base_url: String,
-    partner_no: String,
-    store_no: String,
-    sign_key_file: Option<PathBuf>,
-    sign_key_env: Option<String>,
-    connect_timeout_ms: Option<u64>,
-    request_timeout_ms: Option<u64>,
-    retry: Option<RetrySection>,
-}
+/// Every provider this build can set up (by cargo feature), with its section reader.
+pub(crate) const REGISTRY: &[(ProviderId, Loader)] = &[
+    #[cfg(feature = "bluepay")]
+    (ProviderId::BluePay, loader::<paybridge_bluepay::Setup>),
+    #[cfg(feature = "nomad")]
+    (ProviderId::Nomad, loader::<paybridge_nomad::Setup>),
+    #[cfg(feature = "scanforpay")]
+    (
+        ProviderId::ScanForPay,
+        loader::<paybridge_scanforpay::Setup>,
+    ),
+];
 
 /// `retry = { max_attempts = 3, initial_backoff_ms = 100, max_backoff_ms = 2000, deadline_ms = 30000 }`
 /// in a provider's section.
@@ -75,23 +61,34 @@ struct RetrySection {
     deadline_ms: Option<u64>,
 }
 
-/// How one provider's calls are retried and timed, from its section of the file.
+/// The keys every provider's section takes.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TuningSection {
+    connect_timeout_ms: Option<u64>,
+    request_timeout_ms: Option<u64>,
+    retry: Option<RetrySection>,
+}
+
+const TUNING_KEYS: [&str; 3] = ["connect_timeout_ms", "request_timeout_ms", "retry"];
+
+/// How one account's calls are retried and timed, from its section of the file.
 #[derive(Clone, Debug, Default)]
 pub struct ProviderTuning {
     /// The client's retry policy (every retry reuses the merchant's ids).
     pub retry: RetryPolicy,
-    /// This provider's TCP connect timeout, overriding `[transport]`.
+    /// This account's TCP connect timeout, overriding `[transport]`.
     pub connect_timeout: Option<Duration>,
-    /// This provider's whole-request timeout, overriding `[transport]`.
+    /// This account's whole-request timeout, overriding `[transport]`.
     pub request_timeout: Option<Duration>,
 }
 
-fn tuning(
-    section: &str,
-    connect_timeout_ms: Option<u64>,
-    request_timeout_ms: Option<u64>,
-    retry: Option<RetrySection>,
-) -> Result<ProviderTuning, Error> {
+fn tuning(section: &str, t: TuningSection) -> Result<ProviderTuning, Error> {
+    let TuningSection {
+        connect_timeout_ms,
+        request_timeout_ms,
+        retry,
+    } = t;
     let mut policy = RetryPolicy::default();
     if let Some(r) = retry {
         if let Some(n) = r.max_attempts {
@@ -147,62 +144,17 @@ struct TransportSection {
     extra_ca_file: Option<PathBuf>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    bluepay: Option<BluePaySection>,
-    nomad: Option<NomadSection>,
-    scanforpay: Option<ScanForPaySection>,
-    #[serde(default)]
-    transport: TransportSection,
-}
-
-/// BluePay's settings, secrets loaded.
+/// One configured account of a provider: `[bluepay]` is the account `bluepay`,
+/// `[bluepay.th-main]` the account `bluepay.th-main`.
 #[derive(Clone, Debug)]
-pub struct BluePaySettings {
-    /// Base URL.
-    pub base_url: String,
-    /// App id.
-    pub app_id: String,
-    /// The merchant private key (PEM or base64 DER), a secret.
-    pub private_key: SecretString,
-    /// BluePay's platform public key (PEM or base64 DER).
-    pub platform_public_key: String,
-    /// Default refund callback URL.
-    pub refund_callback_url: Option<String>,
-    /// Retries and timeouts for this provider.
-    pub tuning: ProviderTuning,
-}
-
-/// Nomad's settings, secrets loaded.
-#[derive(Clone, Debug)]
-pub struct NomadSettings {
-    /// Base URL.
-    pub base_url: String,
-    /// Merchant account name.
-    pub merchant: String,
-    /// The API key, a secret.
-    pub api_key: SecretString,
-    /// `wechatpay` or `alipay`.
-    pub payment_method: Option<String>,
-    /// Default refund notification URL.
-    pub notify_url: Option<String>,
-    /// Retries and timeouts for this provider.
-    pub tuning: ProviderTuning,
-}
-
-/// ScanForPay's settings, secrets loaded.
-#[derive(Clone, Debug)]
-pub struct ScanForPaySettings {
-    /// Base URL.
-    pub base_url: String,
-    /// Partner number.
-    pub partner_no: String,
-    /// Store number.
-    pub store_no: String,
-    /// The sign key, a secret.
-    pub sign_key: SecretString,
-    /// Retries and timeouts for this provider.
+pub struct Account {
+    /// The account's name, as a gateway and the command line know it.
+    pub name: String,
+    /// Its provider.
+    pub provider: ProviderId,
+    /// Its settings, secrets loaded (the provider crate's type; `Debug` shows no secret).
+    pub settings: Arc<dyn AccountSettings>,
+    /// Retries and timeouts for this account.
     pub tuning: ProviderTuning,
 }
 
@@ -217,15 +169,11 @@ pub struct TransportSettings {
     pub extra_ca_pem: Option<Vec<u8>>,
 }
 
-/// A loaded configuration: every configured provider with its secrets in hand.
+/// A loaded configuration: every configured account with its secrets in hand.
 #[derive(Clone, Debug, Default)]
 pub struct Config {
-    /// BluePay, if configured.
-    pub bluepay: Option<BluePaySettings>,
-    /// Nomad, if configured.
-    pub nomad: Option<NomadSettings>,
-    /// ScanForPay, if configured.
-    pub scanforpay: Option<ScanForPaySettings>,
+    /// The accounts, in the file's order.
+    pub accounts: Vec<Account>,
     /// Transport.
     pub transport: TransportSettings,
 }
@@ -238,6 +186,24 @@ pub fn config_path(explicit: Option<&Path>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("paybridge.toml"))
 }
 
+/// A TOML error's message without any quoted value: serde quotes what it refused, and that may
+/// be a secret (a key's value where a number belongs).
+fn unquoted(message: &str) -> String {
+    let mut out = String::new();
+    let mut quoted = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"…\"");
+            }
+            quoted = !quoted;
+        } else if !quoted {
+            out.push(c);
+        }
+    }
+    out.trim().to_owned()
+}
+
 /// A TOML error without the source excerpt toml would print: the offending line may hold a
 /// secret (a misspelled `apikey = "sk…"`). Only the line number and the message stay, and any
 /// quoted value in the message is elided.
@@ -246,22 +212,38 @@ fn toml_error(text: &str, error: &toml::de::Error) -> Error {
         .span()
         .and_then(|span| text.get(..span.start))
         .map(|before| before.matches('\n').count() + 1);
-    let mut message = String::new();
-    let mut quoted = false;
-    for c in error.message().chars() {
-        if c == '"' {
-            if !quoted {
-                message.push_str("\"…\"");
-            }
-            quoted = !quoted;
-        } else if !quoted {
-            message.push(c);
+    let message = unquoted(error.message());
+    config_error(match line {
+        Some(line) => format!("invalid paybridge.toml, line {line}: {message}"),
+        None => format!("invalid paybridge.toml: {message}"),
+    })
+}
+
+/// An error in one account's section, naming it (and, for an unknown key, its line in `text`).
+fn section_error(account: &str, error: &toml::de::Error, text: &str) -> Error {
+    let message = unquoted(error.message());
+    let line = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+        .and_then(|(key, _)| line_of(text, account, key));
+    config_error(match line {
+        Some(line) => format!("[{account}] line {line}: {message}"),
+        None => format!("[{account}] {message}"),
+    })
+}
+
+/// The line (from 1) where `key` is set in section `[section]` of `text`.
+fn line_of(text: &str, section: &str, key: &str) -> Option<usize> {
+    let mut current = String::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            current = header.split_whitespace().collect();
+        } else if current == section && line.split_once('=').is_some_and(|(k, _)| k.trim() == key) {
+            return Some(number + 1);
         }
     }
-    config_error(match line {
-        Some(line) => format!("invalid paybridge.toml, line {line}: {}", message.trim()),
-        None => format!("invalid paybridge.toml: {}", message.trim()),
-    })
+    None
 }
 
 /// Whether `name` reads as an environment variable's name (`NOMAD_API_KEY`), so that echoing
@@ -272,6 +254,14 @@ fn looks_like_a_variable_name(name: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         && !name.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// An account's own name, after the provider's: `th-main` in `[bluepay.th-main]`.
+fn valid_account_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 /// The keys that would put a secret inline.
@@ -285,10 +275,99 @@ const INLINE_SECRETS: [(&str, &str); 4] = [
     ),
 ];
 
+/// Loads secrets from files relative to the config file's directory, or from variables.
+struct FileSecrets<'a> {
+    dir: &'a Path,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl SecretLoader for FileSecrets<'_> {
+    fn load(
+        &self,
+        account: &str,
+        name: &str,
+        file: Option<&Path>,
+        env: Option<&str>,
+    ) -> Result<String, Error> {
+        match (file, env) {
+            (Some(file), None) => {
+                let path = if file.is_absolute() {
+                    file.to_path_buf()
+                } else {
+                    self.dir.join(file)
+                };
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    config_error(format!("[{account}] {name}_file {}: {e}", path.display()))
+                })?;
+                Ok(text.trim().to_owned())
+            }
+            (None, Some(var)) => (self.env)(var).filter(|v| !v.is_empty()).ok_or_else(|| {
+                config_error(if looks_like_a_variable_name(var) {
+                    format!("[{account}] {name}_env: the environment variable {var} is not set")
+                } else {
+                    format!(
+                        "[{account}] {name}_env does not name an environment variable (the \
+                         value is not shown: it may be the secret itself, which belongs in \
+                         the variable it names)"
+                    )
+                })
+            }),
+            (Some(_), Some(_)) => Err(config_error(format!(
+                "[{account}] give either {name}_file or {name}_env, not both"
+            ))),
+            (None, None) => Err(config_error(format!(
+                "[{account}] {name}_file or {name}_env is required"
+            ))),
+        }
+    }
+}
+
+/// The accounts a provider's section holds: itself, or its named sub-sections.
+fn accounts_in(
+    provider: ProviderId,
+    mut table: toml::Table,
+) -> Result<Vec<(String, toml::Table)>, Error> {
+    let named: Vec<String> = table
+        .iter()
+        .filter(|(key, value)| value.is_table() && !TUNING_KEYS.contains(&key.as_str()))
+        .map(|(key, _)| key.clone())
+        .collect();
+    if named.is_empty() {
+        return Ok(vec![(provider.name().to_owned(), table)]);
+    }
+    if let Some(key) = table.keys().find(|key| !named.contains(key)) {
+        return Err(config_error(format!(
+            "[{provider}] has both its own settings ({key}) and named accounts ({}); put each \
+             account's settings in its own [{provider}.<name>]",
+            named.join(", ")
+        )));
+    }
+    named
+        .into_iter()
+        .map(|name| {
+            if !valid_account_name(&name) {
+                return Err(config_error(format!(
+                    "[{provider}.…] an account's name is 1 to 32 lower-case letters, digits, \
+                     '-' or '_'"
+                )));
+            }
+            match table.remove(&name) {
+                Some(toml::Value::Table(account)) => Ok((format!("{provider}.{name}"), account)),
+                _ => Err(config_error(format!(
+                    "[{provider}.{name}] is not a section"
+                ))),
+            }
+        })
+        .collect()
+}
+
 impl Config {
     /// Loads the configuration file at `path`, resolving secret files relative to it and secret
     /// variables from the environment. Base URLs come from the file only: an environment
     /// variable that silently redirected signed requests elsewhere was removed.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the section and setting at fault, never quoting the file.
     pub fn load(path: &Path) -> Result<Config, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             config_error(format!(
@@ -304,158 +383,99 @@ impl Config {
     }
 
     /// Parses configuration text; `dir` anchors relative paths, `env` looks variables up.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the section and setting at fault, never quoting the file.
     pub fn from_toml(
         text: &str,
         dir: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, Error> {
-        let value: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
-        for (section, table) in &value {
-            let Some(table) = table.as_table() else {
+        let file: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        let secrets = FileSecrets { dir, env };
+        let mut config = Config::default();
+        for (section, value) in file {
+            let Some(table) = value.as_table().cloned() else {
+                return Err(config_error(format!("{section} is not a section")));
+            };
+            if section == "transport" {
+                config.transport = transport_settings(table, dir, text)?;
+                continue;
+            }
+            let Some(provider) = ProviderId::parse(&section) else {
+                let known: Vec<&str> = ProviderId::ALL.iter().map(|p| p.name()).collect();
+                return Err(config_error(format!(
+                    "unknown section [{section}] (sections: transport, {})",
+                    known.join(", ")
+                )));
+            };
+            let Some((_, load)) = REGISTRY.iter().find(|(id, _)| *id == provider) else {
+                tracing::warn!(
+                    provider = provider.name(),
+                    "configured, but this build does not include it (cargo feature); ignored"
+                );
                 continue;
             };
-            for (key, instead) in INLINE_SECRETS {
-                if table.contains_key(key) {
-                    return Err(config_error(format!(
-                        "[{section}] {key} is inline; secrets are never written in the config file: use {instead}"
-                    )));
+            for (name, mut account) in accounts_in(provider, table)? {
+                for (key, instead) in INLINE_SECRETS {
+                    if account.contains_key(key) {
+                        return Err(config_error(format!(
+                            "[{name}] {key} is inline; secrets are never written in the config file: use {instead}"
+                        )));
+                    }
                 }
+                let mut shared = toml::Table::new();
+                for key in TUNING_KEYS {
+                    if let Some(value) = account.remove(key) {
+                        shared.insert(key.to_owned(), value);
+                    }
+                }
+                let shared: TuningSection = toml::Value::Table(shared)
+                    .try_into()
+                    .map_err(|e: toml::de::Error| section_error(&name, &e, text))?;
+                if let Some(base_url) = account.get("base_url").and_then(|v| v.as_str()) {
+                    tracing::info!(account = %name, %base_url, "provider base URL");
+                }
+                let settings = load(toml::Value::Table(account), &name, &secrets, text)?;
+                config.accounts.push(Account {
+                    tuning: tuning(&name, shared)?,
+                    name,
+                    provider,
+                    settings,
+                });
             }
         }
-        let file: FileConfig = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
-        let secret = |section: &str, name: &str, source: SecretSource| -> Result<String, Error> {
-            match (source.file, source.env) {
-                (Some(file), None) => {
-                    let path = if file.is_absolute() {
-                        file
-                    } else {
-                        dir.join(file)
-                    };
-                    let text = std::fs::read_to_string(&path).map_err(|e| {
-                        config_error(format!("[{section}] {name}_file {}: {e}", path.display()))
-                    })?;
-                    Ok(text.trim().to_owned())
-                }
-                (None, Some(var)) => env(&var).filter(|v| !v.is_empty()).ok_or_else(|| {
-                    config_error(if looks_like_a_variable_name(&var) {
-                        format!("[{section}] {name}_env: the environment variable {var} is not set")
-                    } else {
-                        format!(
-                            "[{section}] {name}_env does not name an environment variable (the \
-                             value is not shown: it may be the secret itself, which belongs in \
-                             the variable it names)"
-                        )
-                    })
-                }),
-                (Some(_), Some(_)) => Err(config_error(format!(
-                    "[{section}] give either {name}_file or {name}_env, not both"
-                ))),
-                (None, None) => Err(config_error(format!(
-                    "[{section}] {name}_file or {name}_env is required"
-                ))),
-            }
-        };
-        let base_url = |provider: &str, configured: String| {
-            tracing::info!(provider, base_url = %configured, "provider base URL");
-            configured
-        };
-        let bluepay = file
-            .bluepay
-            .map(|s| -> Result<BluePaySettings, Error> {
-                Ok(BluePaySettings {
-                    base_url: base_url("bluepay", s.base_url),
-                    app_id: s.app_id,
-                    private_key: SecretString::new(secret(
-                        "bluepay",
-                        "private_key",
-                        SecretSource {
-                            file: s.private_key_file,
-                            env: s.private_key_env,
-                        },
-                    )?),
-                    platform_public_key: secret(
-                        "bluepay",
-                        "platform_public_key",
-                        SecretSource {
-                            file: s.platform_public_key_file,
-                            env: s.platform_public_key_env,
-                        },
-                    )?,
-                    refund_callback_url: s.refund_callback_url,
-                    tuning: tuning(
-                        "bluepay",
-                        s.connect_timeout_ms,
-                        s.request_timeout_ms,
-                        s.retry,
-                    )?,
-                })
-            })
-            .transpose()?;
-        let nomad = file
-            .nomad
-            .map(|s| -> Result<NomadSettings, Error> {
-                Ok(NomadSettings {
-                    base_url: base_url("nomad", s.base_url),
-                    merchant: s.merchant,
-                    api_key: SecretString::new(secret(
-                        "nomad",
-                        "api_key",
-                        SecretSource {
-                            file: s.api_key_file,
-                            env: s.api_key_env,
-                        },
-                    )?),
-                    payment_method: s.payment_method,
-                    notify_url: s.notify_url,
-                    tuning: tuning("nomad", s.connect_timeout_ms, s.request_timeout_ms, s.retry)?,
-                })
-            })
-            .transpose()?;
-        let scanforpay = file
-            .scanforpay
-            .map(|s| -> Result<ScanForPaySettings, Error> {
-                Ok(ScanForPaySettings {
-                    base_url: base_url("scanforpay", s.base_url),
-                    partner_no: s.partner_no,
-                    store_no: s.store_no,
-                    sign_key: SecretString::new(secret(
-                        "scanforpay",
-                        "sign_key",
-                        SecretSource {
-                            file: s.sign_key_file,
-                            env: s.sign_key_env,
-                        },
-                    )?),
-                    tuning: tuning(
-                        "scanforpay",
-                        s.connect_timeout_ms,
-                        s.request_timeout_ms,
-                        s.retry,
-                    )?,
-                })
-            })
-            .transpose()?;
-        let extra_ca_pem = file
-            .transport
-            .extra_ca_file
-            .map(|f| {
-                let path = if f.is_absolute() { f } else { dir.join(f) };
-                std::fs::read(&path).map_err(|e| {
-                    config_error(format!("[transport] extra_ca_file {}: {e}", path.display()))
-                })
-            })
-            .transpose()?;
-        Ok(Config {
-            bluepay,
-            nomad,
-            scanforpay,
-            transport: TransportSettings {
-                connect_timeout: file.transport.connect_timeout_ms.map(Duration::from_millis),
-                request_timeout: file.transport.request_timeout_ms.map(Duration::from_millis),
-                extra_ca_pem,
-            },
-        })
+        Ok(config)
     }
+
+    /// The account called `name`.
+    pub fn account(&self, name: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.name == name)
+    }
+}
+
+fn transport_settings(
+    table: toml::Table,
+    dir: &Path,
+    text: &str,
+) -> Result<TransportSettings, Error> {
+    let section: TransportSection = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| section_error("transport", &e, text))?;
+    let extra_ca_pem = section
+        .extra_ca_file
+        .map(|f| {
+            let path = if f.is_absolute() { f } else { dir.join(f) };
+            std::fs::read(&path).map_err(|e| {
+                config_error(format!("[transport] extra_ca_file {}: {e}", path.display()))
+            })
+        })
+        .transpose()?;
+    Ok(TransportSettings {
+        connect_timeout: section.connect_timeout_ms.map(Duration::from_millis),
+        request_timeout: section.request_timeout_ms.map(Duration::from_millis),
+        extra_ca_pem,
+    })
 }
 
 #[cfg(test)]
@@ -488,14 +508,31 @@ store_no = "S1"
 sign_key_file = "sign-key"
 "#;
         let config = Config::from_toml(text, &dir, &env).unwrap();
-        let nomad = config.nomad.unwrap();
-        assert_eq!(
-            (nomad.api_key.expose(), nomad.base_url.as_str()),
-            ("nmd_key", "https://nomad.samarkand-global.cn/broker/v1"),
-            "the environment never redirects a provider"
+        let names: Vec<&str> = config.accounts.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["nomad", "scanforpay"]);
+        let nomad = format!("{:?}", config.account("nomad").unwrap().settings);
+        assert!(
+            nomad.contains("https://nomad.samarkand-global.cn/broker/v1"),
+            "the environment never redirects a provider: {nomad}"
         );
-        assert_eq!(config.scanforpay.unwrap().sign_key.expose(), "sfp-key");
-        assert!(config.bluepay.is_none());
+        assert!(!nomad.contains("nmd_key"), "{nomad}");
+        let secrets = FileSecrets {
+            dir: &dir,
+            env: &env,
+        };
+        assert_eq!(
+            secrets
+                .load("scanforpay", "sign_key", Some(Path::new("sign-key")), None)
+                .unwrap(),
+            "sfp-key"
+        );
+        assert_eq!(
+            secrets
+                .load("nomad", "api_key", None, Some("NOMAD_API_KEY"))
+                .unwrap(),
+            "nmd_key"
+        );
+        assert!(config.account("bluepay").is_none());
 
         let inline =
             "[nomad]\nbase_url = \"https://x\"\nmerchant = \"m\"\napi_key = \"sk_live_123\"\n";
@@ -555,6 +592,13 @@ sign_key_file = "sign-key"
             typo.contains("base_ur") && typo.contains("line 2"),
             "{typo}"
         );
+        // An account's misspelt key is found in its own section.
+        let text = "[nomad.a]\nbase_url = \"https://x\"\nmerchant = \"m\"\napi_key_env = \"NOMAD_API_KEY\"\n\n[nomad.b]\napikey = \"x\"\n";
+        let typo = Config::from_toml(text, &dir, &env).unwrap_err().to_string();
+        assert!(
+            typo.contains("[nomad.b] line 7") && typo.contains("apikey"),
+            "{typo}"
+        );
         // A plausible variable name is still echoed, so the fix is obvious.
         let unset =
             "[nomad]\nbase_url = \"https://x\"\nmerchant = \"m\"\napi_key_env = \"UNSET_VAR\"\n";
@@ -568,8 +612,8 @@ sign_key_file = "sign-key"
     fn retries_and_timeouts_are_set_per_provider_and_checked() {
         let dir = std::env::temp_dir();
         let text = "[nomad]\nbase_url = \"https://x\"\nmerchant = \"m\"\napi_key_env = \"NOMAD_API_KEY\"\nrequest_timeout_ms = 1500\nretry = { max_attempts = 2, initial_backoff_ms = 10, max_backoff_ms = 50, deadline_ms = 4000 }\n";
-        let nomad = Config::from_toml(text, &dir, &env).unwrap().nomad.unwrap();
-        let tuning = nomad.tuning;
+        let config = Config::from_toml(text, &dir, &env).unwrap();
+        let tuning = config.account("nomad").unwrap().tuning.clone();
         assert_eq!(tuning.retry.max_attempts, 2);
         assert_eq!(tuning.retry.initial_backoff, Duration::from_millis(10));
         assert_eq!(tuning.retry.max_backoff, Duration::from_millis(50));
@@ -594,6 +638,64 @@ sign_key_file = "sign-key"
                 error.contains("nomad") || error.contains("attempts"),
                 "{bad}: {error}"
             );
+        }
+    }
+
+    #[test]
+    fn several_accounts_of_one_provider_by_name() {
+        let dir = std::env::temp_dir();
+        let account = |name: &str, merchant: &str| {
+            format!(
+                "[nomad.{name}]\nbase_url = \"https://x\"\nmerchant = \"{merchant}\"\napi_key_env = \"NOMAD_API_KEY\"\n"
+            )
+        };
+        let text = format!(
+            "{}{}retry = {{ max_attempts = 1 }}\n",
+            account("cn-main", "wechat.a"),
+            account("cn-events", "wechat.b")
+        );
+        let config = Config::from_toml(&text, &dir, &env).unwrap();
+        let names: Vec<&str> = config.accounts.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["nomad.cn-events", "nomad.cn-main"]);
+        assert!(
+            config
+                .accounts
+                .iter()
+                .all(|a| a.provider == ProviderId::Nomad)
+        );
+        assert_eq!(
+            config
+                .account("nomad.cn-events")
+                .unwrap()
+                .tuning
+                .retry
+                .max_attempts,
+            1,
+            "each account has its own tuning"
+        );
+        assert_ne!(
+            config
+                .account("nomad.cn-main")
+                .unwrap()
+                .tuning
+                .retry
+                .max_attempts,
+            1
+        );
+        for (bad, expected) in [
+            (
+                format!("[nomad]\nmerchant = \"m\"\n{}", account("x", "m")),
+                "both its own settings",
+            ),
+            (account("\"Not-OK\"", "m"), "account's name"),
+            (
+                "[nomadd]\nbase_url = \"https://x\"\n".to_owned(),
+                "unknown section [nomadd]",
+            ),
+            ("nomad = 1\n".to_owned(), "is not a section"),
+        ] {
+            let error = Config::from_toml(&bad, &dir, &env).unwrap_err().to_string();
+            assert!(error.contains(expected), "{bad}: {error}");
         }
     }
 }

@@ -1,57 +1,45 @@
-//! A set of providers behind one interface, chosen by name at run time.
+//! A set of provider accounts behind one interface, chosen by name at run time.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
 use paybridge_core::{Error, ProviderId, RefundProvider};
-#[cfg(feature = "bluepay")]
-use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
 use paybridge_transport::{HyperTransport, Roots, TransportConfig};
 
-use crate::config::{Config, ProviderTuning};
+use crate::config::{Config, ProviderTuning, REGISTRY};
 
-/// Every provider a program has configured, by name (`"bluepay"`, `"nomad"`, `"scanforpay"`).
+/// Every account a program has configured, by name: `"bluepay"` for a `[bluepay]` section,
+/// `"bluepay.th-main"` for `[bluepay.th-main]`.
 #[derive(Clone, Default)]
 pub struct Gateway {
-    providers: BTreeMap<&'static str, Arc<dyn RefundProvider>>,
+    accounts: BTreeMap<String, Arc<dyn RefundProvider>>,
 }
 
 impl fmt::Debug for Gateway {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Gateway")
-            .field("providers", &self.providers.keys().collect::<Vec<_>>())
+            .field("accounts", &self.accounts.keys().collect::<Vec<_>>())
             .finish()
     }
 }
 
-#[cfg(feature = "bluepay")]
-fn key_error(what: &'static str) -> impl Fn(paybridge_sign::KeyError) -> Error {
-    move |e| Error::Config {
-        reason: format!("{what}: {e}"),
-    }
+/// The providers this build supports (by cargo feature), in the registry's order.
+pub fn supported_providers() -> impl Iterator<Item = ProviderId> {
+    REGISTRY.iter().map(|(id, _)| *id)
 }
 
-/// The providers this build supports (by cargo feature).
-pub const SUPPORTED: &[ProviderId] = &[
-    #[cfg(feature = "bluepay")]
-    ProviderId::BluePay,
-    #[cfg(feature = "nomad")]
-    ProviderId::Nomad,
-    #[cfg(feature = "scanforpay")]
-    ProviderId::ScanForPay,
-];
-
-/// The supported provider called `name`, if this build has it.
+/// The supported provider of `name` — a provider's name, or an account's (`bluepay.th-main`) —
+/// if this build has it.
 pub fn supported(name: &str) -> Option<ProviderId> {
-    ProviderId::parse(name).filter(|p| SUPPORTED.contains(p))
+    let provider = name.split_once('.').map_or(name, |(provider, _)| provider);
+    ProviderId::parse(provider).filter(|p| supported_providers().any(|s| s == *p))
 }
 
 /// The supported providers' names, for messages.
 pub fn supported_names() -> String {
-    SUPPORTED
-        .iter()
-        .map(|p| p.name())
+    supported_providers()
+        .map(ProviderId::name)
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -62,16 +50,42 @@ impl Gateway {
         Gateway::default()
     }
 
-    /// Adds (or replaces) a provider under its own name.
-    pub fn with(mut self, provider: Arc<dyn RefundProvider>) -> Gateway {
-        self.providers.insert(provider.name(), provider);
-        self
+    /// Adds a provider's client under the provider's own name (`"bluepay"`).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when an account of that name is already there: a second client is
+    /// never silently put in the place of the first.
+    pub fn with(self, provider: Arc<dyn RefundProvider>) -> Result<Gateway, Error> {
+        let name = provider.name().to_owned();
+        self.with_account(name, provider)
     }
 
-    /// The provider called `name`, or an invalid-request error saying which exist.
+    /// Adds a client under the account name `name`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when an account of that name is already there.
+    pub fn with_account(
+        mut self,
+        name: impl Into<String>,
+        provider: Arc<dyn RefundProvider>,
+    ) -> Result<Gateway, Error> {
+        let name = name.into();
+        if self.accounts.contains_key(&name) {
+            return Err(Error::Config {
+                reason: format!("the gateway already has an account named {name}"),
+            });
+        }
+        self.accounts.insert(name, provider);
+        Ok(self)
+    }
+
+    /// The account called `name`, or an invalid-request error saying which exist.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] on `provider` when there is no such account.
     pub fn provider(&self, name: &str) -> Result<&Arc<dyn RefundProvider>, Error> {
-        self.providers.get(name).ok_or_else(|| {
-            let known: Vec<&str> = self.providers.keys().copied().collect();
+        self.accounts.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.accounts.keys().map(String::as_str).collect();
             let why = if supported(name).is_some() {
                 format!(
                     "{name} is not configured (configured: {})",
@@ -87,12 +101,16 @@ impl Gateway {
         })
     }
 
-    /// The configured providers' names.
-    pub fn names(&self) -> Vec<&'static str> {
-        self.providers.keys().copied().collect()
+    /// The configured accounts' names.
+    pub fn names(&self) -> Vec<&str> {
+        self.accounts.keys().map(String::as_str).collect()
     }
 
-    /// Builds every provider `config` names, sharing one pooled HTTPS transport.
+    /// Builds every account `config` names, sharing one pooled HTTPS transport (an account
+    /// with its own timeouts gets its own pool).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a key, URL or CA certificate cannot be used.
     pub fn from_config(config: &Config) -> Result<Gateway, Error> {
         let mut transport = TransportConfig::default();
         if let Some(timeout) = config.transport.connect_timeout {
@@ -112,7 +130,6 @@ impl Gateway {
             if tuning.connect_timeout.is_none() && tuning.request_timeout.is_none() {
                 return Ok(shared.clone());
             }
-            // A provider with its own timeouts gets its own pool.
             let mut own = transport.clone();
             if let Some(timeout) = tuning.connect_timeout {
                 own.connect_timeout = timeout;
@@ -124,8 +141,11 @@ impl Gateway {
         })
     }
 
-    /// As [`Gateway::from_config`], over a given transport (providers' own timeouts are then
+    /// As [`Gateway::from_config`], over a given transport (accounts' own timeouts are then
     /// the transport's).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a key or URL cannot be used.
     pub fn from_config_with(config: &Config, transport: HyperTransport) -> Result<Gateway, Error> {
         Gateway::build(config, &|_| Ok(transport.clone()))
     }
@@ -134,56 +154,15 @@ impl Gateway {
         config: &Config,
         transport_for: &dyn Fn(&ProviderTuning) -> Result<HyperTransport, Error>,
     ) -> Result<Gateway, Error> {
-        #[allow(unused_mut, reason = "no provider feature may be enabled")]
-        let mut gateway = Gateway::new();
-        #[cfg(feature = "bluepay")]
-        if let Some(s) = &config.bluepay {
-            let client = paybridge_bluepay::BluePayClient::new(
-                paybridge_bluepay::BluePayConfig {
-                    base_url: s.base_url.clone(),
-                    app_id: s.app_id.clone(),
-                    merchant_key: RsaPrivateKey::from_bytes(s.private_key.expose().as_bytes())
-                        .map_err(key_error("[bluepay] private key"))?,
-                    platform_key: RsaPublicKey::from_bytes(s.platform_public_key.as_bytes())
-                        .map_err(key_error("[bluepay] platform public key"))?,
-                    refund_callback_url: s.refund_callback_url.clone(),
-                    retry: s.tuning.retry.clone(),
-                },
-                transport_for(&s.tuning)?,
-            )?;
-            gateway = gateway.with(Arc::new(client));
-        }
-        #[cfg(feature = "nomad")]
-        if let Some(s) = &config.nomad {
-            let client = paybridge_nomad::NomadClient::new(
-                paybridge_nomad::NomadConfig {
-                    base_url: s.base_url.clone(),
-                    merchant: s.merchant.clone(),
-                    api_key: s.api_key.clone(),
-                    payment_method: s.payment_method.clone(),
-                    notify_url: s.notify_url.clone(),
-                    retry: s.tuning.retry.clone(),
-                },
-                transport_for(&s.tuning)?,
-            )?;
-            gateway = gateway.with(Arc::new(client));
-        }
-        #[cfg(feature = "scanforpay")]
-        if let Some(s) = &config.scanforpay {
-            let client = paybridge_scanforpay::ScanForPayClient::new(
-                paybridge_scanforpay::ScanForPayConfig {
-                    base_url: s.base_url.clone(),
-                    partner_no: s.partner_no.clone(),
-                    store_no: s.store_no.clone(),
-                    sign_key: s.sign_key.clone(),
-                    retry: s.tuning.retry.clone(),
-                },
-                transport_for(&s.tuning)?,
-            )?;
-            gateway = gateway.with(Arc::new(client));
-        }
-        // With no provider feature enabled there is nothing to build.
-        let _ = (transport_for, config);
-        Ok(gateway)
+        config
+            .accounts
+            .iter()
+            .try_fold(Gateway::new(), |gateway, account| {
+                let client = account.settings.build(
+                    transport_for(&account.tuning)?,
+                    account.tuning.retry.clone(),
+                )?;
+                gateway.with_account(account.name.clone(), client)
+            })
     }
 }

@@ -19,11 +19,8 @@ mod reliable;
 pub mod rows;
 pub mod webhook;
 
-pub use config::{
-    BluePaySettings, Config, NomadSettings, ProviderTuning, ScanForPaySettings, TransportSettings,
-    config_path,
-};
-pub use gateway::{Gateway, SUPPORTED, supported, supported_names};
+pub use config::{Account, Config, ProviderTuning, TransportSettings, config_path};
+pub use gateway::{Gateway, supported, supported_names, supported_providers};
 pub use reliable::{RefundOutcome, ReliablePolicy, reliable_refund, resume_refund};
 
 pub use paybridge_core as core;

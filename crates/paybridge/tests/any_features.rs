@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use paybridge::{
     Config, Currency, Gateway, MerchantRefundId, Money, OrderRef, PaymentRef, RefundRequest,
-    RefundStatus, SUPPORTED,
+    RefundStatus, supported_providers,
 };
 use paybridge_sandbox::{ProviderId, Sandbox, SandboxConfig};
 
@@ -26,9 +26,9 @@ async fn each_compiled_provider_refunds() {
     let gateway = Gateway::from_config(&Config::load(&path).unwrap()).unwrap();
     assert_eq!(
         gateway.names(),
-        SUPPORTED.iter().map(|p| p.name()).collect::<Vec<_>>()
+        supported_providers().map(|p| p.name()).collect::<Vec<_>>()
     );
-    for &provider in SUPPORTED {
+    for provider in supported_providers() {
         let name = provider.name();
         let currency = match provider {
             ProviderId::BluePay => Currency::Thb,

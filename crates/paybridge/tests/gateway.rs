@@ -206,3 +206,102 @@ async fn a_provider_s_own_timeout_and_retries_are_used() {
         "the section's two attempts"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_accounts_of_one_provider_refund_independently() {
+    let sb = Sandbox::start(SandboxConfig {
+        refund_delay: Duration::ZERO,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    // A third account whose host accepts and never answers: its trouble stays its own.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let dir = temp_dir("accounts");
+    let path = dir.join("paybridge.toml");
+    sb.write_config(&path).unwrap();
+    let written = std::fs::read_to_string(&path).unwrap();
+    let bluepay: String = written
+        .split("\n[")
+        .find(|s| s.starts_with("bluepay]"))
+        .unwrap()
+        .trim_start_matches("bluepay]")
+        .to_owned();
+    let others: Vec<&str> = written
+        .split("\n[")
+        .skip(1)
+        .filter(|s| !s.starts_with("bluepay]"))
+        .collect();
+    let sandbox_url = format!("http://{}/bluepay", sb.addr());
+    let text = format!(
+        "[bluepay.th-main]{bluepay}\n[bluepay.th-events]{bluepay}\n[bluepay.th-down]{}request_timeout_ms = 200\nretry = {{ max_attempts = 1 }}\n\n[{}",
+        bluepay.replace(&sandbox_url, &format!("http://{dead}/bluepay")),
+        others.join("\n[")
+    );
+    std::fs::write(&path, &text).unwrap();
+    let gateway = Gateway::from_config(&Config::load(&path).unwrap()).unwrap();
+    assert_eq!(
+        gateway.names(),
+        [
+            "bluepay.th-down",
+            "bluepay.th-events",
+            "bluepay.th-main",
+            "nomad",
+            "scanforpay"
+        ]
+    );
+    let main = gateway.provider("bluepay.th-main").unwrap();
+    let events = gateway.provider("bluepay.th-events").unwrap();
+    let down = gateway.provider("bluepay.th-down").unwrap();
+    let (a, b, c) = (
+        request(&sb, ProviderId::BluePay, "acct-a", 1_000),
+        request(&sb, ProviderId::BluePay, "acct-b", 2_000),
+        request(&sb, ProviderId::BluePay, "acct-c", 500),
+    );
+    let started = std::time::Instant::now();
+    let (on_main, on_events, on_down) =
+        tokio::join!(main.refund(&a), events.refund(&b), down.refund(&c),);
+    assert_eq!(on_main.unwrap().amount, Money::new(1_000, Currency::Thb));
+    assert_eq!(on_events.unwrap().amount, Money::new(2_000, Currency::Thb));
+    let error = on_down.unwrap_err();
+    assert!(error.outcome_unknown(), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "th-down's own 200 ms timeout and single attempt were used"
+    );
+    // Each looks its own refund up; the broken account sent nothing anywhere else.
+    let lookup = paybridge::RefundLookup::from;
+    assert_eq!(
+        main.refund_status(&lookup(&a)).await.unwrap().status,
+        paybridge::RefundStatus::Succeeded
+    );
+    assert_eq!(
+        events.refund_status(&lookup(&b)).await.unwrap().status,
+        paybridge::RefundStatus::Succeeded
+    );
+    assert_eq!(sb.stats().refunds_applied, 2, "{:?}", sb.stats());
+
+    // Adding an account under a name already taken is an error, never a silent replace.
+    let again = Gateway::new()
+        .with_account("bluepay.th-main", std::sync::Arc::clone(main))
+        .unwrap()
+        .with_account("bluepay.th-main", std::sync::Arc::clone(events));
+    assert!(
+        again
+            .unwrap_err()
+            .to_string()
+            .contains("already has an account named bluepay.th-main")
+    );
+    let twice = Gateway::new()
+        .with(std::sync::Arc::clone(main))
+        .unwrap()
+        .with(std::sync::Arc::clone(events));
+    assert!(twice.is_err());
+}

@@ -1,0 +1,94 @@
+//! How a provider crate is set up from its section of `paybridge.toml`: each provider crate
+//! owns its settings type and how it builds its client, so the program that reads the file
+//! (the facade, the CLI) holds no per-provider code — it looks the section's name up in a
+//! registry of [`ProviderSetup`]s.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use paybridge_core::{Error, ProviderId, RefundProvider};
+use serde::de::DeserializeOwned;
+
+use crate::{HyperTransport, RetryPolicy};
+
+/// Loads the secrets a section names, from a file (`<name>_file`) or an environment variable
+/// (`<name>_env`), never from the file's text. Implemented by the program that reads the file:
+/// it knows the directory relative paths start from, and how to say what is missing without
+/// showing a secret.
+pub trait SecretLoader {
+    /// The secret `name` of account `account`, from exactly one of `file` and `env`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the account and the setting (never the value) when neither or
+    /// both are given, the file cannot be read, or the variable is not set.
+    fn load(
+        &self,
+        account: &str,
+        name: &str,
+        file: Option<&Path>,
+        env: Option<&str>,
+    ) -> Result<String, Error>;
+}
+
+/// One account of a provider, its secrets loaded: enough to build its client as often as
+/// needed. `Debug` never shows a secret.
+pub trait AccountSettings: fmt::Debug + Send + Sync {
+    /// The provider.
+    fn provider(&self) -> ProviderId;
+
+    /// The provider crate's own settings type, to downcast to (`BluePaySettings`, …) where a
+    /// program needs the provider's own client rather than the unified one.
+    fn as_any(&self) -> &dyn std::any::Any;
+
+    /// A client for this account, sending through `transport` and retrying by `retry`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a key cannot be read or a URL is refused.
+    fn build(
+        &self,
+        transport: HyperTransport,
+        retry: RetryPolicy,
+    ) -> Result<Arc<dyn RefundProvider>, Error>;
+
+    /// `body` (a JSON object) wrapped, signed, exactly as this account would send it: what
+    /// `paybridge sign` prints. A provider that signs nothing shows the request with its key
+    /// masked.
+    ///
+    /// # Errors
+    /// The body is not a JSON object, or a key cannot be read.
+    fn sign_example(&self, body: &[u8]) -> Result<Vec<u8>, Error>;
+}
+
+/// What a provider crate gives the program that reads `paybridge.toml`.
+pub trait ProviderSetup {
+    /// The provider (its name is the section's).
+    const PROVIDER: ProviderId;
+
+    /// The section as written: every key but the ones every provider shares
+    /// (`connect_timeout_ms`, `request_timeout_ms`, `retry`), which the reader keeps.
+    /// Unknown keys are refused by name.
+    type Section: DeserializeOwned;
+
+    /// Reads one account's section, loading its secrets through `secrets`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming `account` and the setting at fault.
+    fn account(
+        section: Self::Section,
+        account: &str,
+        secrets: &dyn SecretLoader,
+    ) -> Result<Arc<dyn AccountSettings>, Error>;
+}
+
+/// `body` read as the JSON object [`AccountSettings::sign_example`] wraps.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] on `body` when it is not JSON, or not an object.
+pub fn example_body(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Error::invalid("body", "must be a JSON object")),
+        Err(e) => Err(Error::invalid("body", format!("is not JSON: {e}"))),
+    }
+}
