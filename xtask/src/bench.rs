@@ -80,9 +80,22 @@ const GOALS: &[Goal] = &[
     ),
     at_most(
         2,
-        "bluepay_verify/pipeline",
-        "bluepay_verify/primitive",
+        "bluepay_verify/pipeline/ring",
+        "bluepay_verify/primitive/ring",
         1.10,
+    ),
+    at_most(
+        2,
+        "bluepay_verify/pipeline/aws_lc",
+        "bluepay_verify/primitive/aws_lc",
+        1.10,
+    ),
+    // Keeping the key parsed must make a verification cheaper than parsing it every time.
+    at_most(
+        17,
+        "bluepay_verify/primitive/aws_lc",
+        "bluepay_verify/reparsed/aws_lc",
+        1.0,
     ),
     at_most(
         3,
@@ -166,9 +179,97 @@ pub(crate) fn run(filter: Option<&str>) -> Result<(), String> {
             if pass { "pass" } else { "FAIL" }
         );
     }
+    if filter.is_none_or(|f| "bluepay_verify".contains(f) || f.contains("verify")) {
+        failures += verify_against_openssl()?;
+    }
     if failures == 0 {
         Ok(())
     } else {
         Err(format!("{failures} benchmark goal(s) not met"))
     }
+}
+
+/// `openssl speed`'s RSA-2048 verifications per second, measured now for `seconds`.
+fn openssl_verify_per_second(seconds: u32) -> Option<f64> {
+    let output = std::process::Command::new("openssl")
+        .args(["speed", "-seconds", &seconds.to_string(), "rsa2048"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    // `rsa 2048 bits 0.000343s 0.000018s   2914.5  55166.0`: the last column is verify/s.
+    let line = text.lines().find(|l| l.starts_with("rsa 2048 bits"))?;
+    line.split_whitespace().last()?.parse().ok()
+}
+
+/// paybridge's verifications per second on `backend`, from the `verify_rate` program.
+fn paybridge_verify_per_second(program: &Path, backend: &str, seconds: u32) -> Option<f64> {
+    let output = std::process::Command::new(program)
+        .args([backend, &seconds.to_string()])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&output.stdout).trim().parse().ok()
+}
+
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied()
+}
+
+/// Issue 17's goal: paybridge's verify throughput against `openssl speed rsa2048`'s, ≥ 0.95×.
+/// Both run one core on the same kind of input (openssl verifies a 36-byte digest, ours a
+/// 32-byte message), in five alternating 2-second rounds so a noisy neighbour hits both; the
+/// medians are compared. Judged on the backend that keeps the key parsed (aws-lc-rs); ring's
+/// row is shown, not judged — ring 0.17 rebuilds the key inside every verify and offers no way
+/// to keep it.
+fn verify_against_openssl() -> Result<usize, String> {
+    crate::cargo(
+        "verify_rate",
+        &[
+            "build",
+            "--release",
+            "-p",
+            "paybridge-benches",
+            "--bin",
+            "verify_rate",
+        ],
+        &[],
+    )?;
+    let program = workspace_root().join("target/release/verify_rate");
+    let backends = ["aws_lc", "ring"];
+    let mut openssl = Vec::new();
+    let mut ours: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    for _ in 0..5 {
+        let Some(rate) = openssl_verify_per_second(2) else {
+            println!(
+                "| 17 | verify/s vs openssl speed rsa2048 | – | – | – | openssl speed did not run |"
+            );
+            return Ok(0);
+        };
+        openssl.push(rate);
+        for (backend, rates) in backends.iter().zip(ours.iter_mut()) {
+            rates.extend(paybridge_verify_per_second(&program, backend, 2));
+        }
+    }
+    let openssl = median(openssl).unwrap_or(f64::NAN);
+    let mut failures = 0;
+    for (backend, rates) in backends.iter().zip(ours) {
+        let Some(rate) = median(rates) else {
+            println!("| 17 | verify_rate {backend} | – | – | – | did not run |");
+            continue;
+        };
+        let ratio = rate / openssl;
+        let result = match (*backend == "aws_lc", ratio >= 0.95) {
+            (true, true) => "pass",
+            (true, false) => {
+                failures += 1;
+                "FAIL"
+            }
+            (false, _) => "shown, not judged",
+        };
+        println!(
+            "| 17 | verify/s ({backend}) / openssl speed rsa2048 verify/s ≥ 0.95 | {rate:.0}/s | {openssl:.0}/s | {ratio:.3} | {result} |"
+        );
+    }
+    Ok(failures)
 }

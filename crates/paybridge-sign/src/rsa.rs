@@ -171,6 +171,10 @@ impl RsaPrivateKey {
             }
         };
         RsaPublicKey {
+            // The backend derived this key from a private key it accepted, so it parses; were
+            // it ever refused, every verification with it would fail, never pass.
+            #[cfg(feature = "aws-lc-rs")]
+            parsed: parse_for(self.backend, &pkcs1).ok().flatten(),
             pkcs1,
             bits: self.der.bits,
             kind: KeyKind::Pkcs1Public,
@@ -241,6 +245,11 @@ fn load_pair(backend: Backend, der: &PrivateDer) -> Result<KeyPair, KeyError> {
 }
 
 /// An RSA public key for verifying SHA256withRSA signatures (a provider's platform key).
+///
+/// With the aws-lc-rs backend the key is parsed once, here, and every verification reuses it
+/// (deriving the modulus' Montgomery constants is about a tenth of a 2048-bit verify). ring
+/// 0.17 has no such type — `ring::signature::UnparsedPublicKey` and `RsaPublicKeyComponents`
+/// both rebuild the key inside every `verify` — so under ring each verification still pays it.
 #[derive(Clone)]
 pub struct RsaPublicKey {
     /// PKCS#1 `RSAPublicKey` DER, the form both backends verify with.
@@ -248,6 +257,27 @@ pub struct RsaPublicKey {
     bits: usize,
     kind: KeyKind,
     backend: Backend,
+    #[cfg(feature = "aws-lc-rs")]
+    parsed: Option<std::sync::Arc<aws_lc_rs::signature::ParsedPublicKey>>,
+}
+
+/// The key parsed for aws-lc-rs, when that is the backend.
+#[cfg(feature = "aws-lc-rs")]
+fn parse_for(
+    backend: Backend,
+    pkcs1: &[u8],
+) -> Result<Option<std::sync::Arc<aws_lc_rs::signature::ParsedPublicKey>>, KeyError> {
+    if backend != Backend::AwsLc {
+        return Ok(None);
+    }
+    aws_lc_rs::signature::ParsedPublicKey::new(
+        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+        pkcs1,
+    )
+    .map(|key| Some(std::sync::Arc::new(key)))
+    .map_err(|e| KeyError::Rejected {
+        reason: e.to_string(),
+    })
 }
 
 impl fmt::Debug for RsaPublicKey {
@@ -272,6 +302,8 @@ impl RsaPublicKey {
     pub fn from_bytes_with(backend: Backend, input: &[u8]) -> Result<RsaPublicKey, KeyError> {
         let der = keys::read_public(input)?;
         Ok(RsaPublicKey {
+            #[cfg(feature = "aws-lc-rs")]
+            parsed: parse_for(backend, &der.pkcs1)?,
             pkcs1: der.pkcs1,
             bits: der.bits,
             kind: der.kind,
@@ -280,11 +312,16 @@ impl RsaPublicKey {
     }
 
     /// The same key verifying through another backend.
-    pub fn with_backend(&self, backend: Backend) -> RsaPublicKey {
-        RsaPublicKey {
+    ///
+    /// # Errors
+    /// [`KeyError`] when the other backend refuses the key (it accepted it on loading).
+    pub fn with_backend(&self, backend: Backend) -> Result<RsaPublicKey, KeyError> {
+        Ok(RsaPublicKey {
+            #[cfg(feature = "aws-lc-rs")]
+            parsed: parse_for(backend, &self.pkcs1)?,
             backend,
             ..self.clone()
-        }
+        })
     }
 
     /// The modulus size in bits.
@@ -324,12 +361,10 @@ impl RsaPublicKey {
             .verify(message, signature)
             .is_ok(),
             #[cfg(feature = "aws-lc-rs")]
-            Backend::AwsLc => aws_lc_rs::signature::UnparsedPublicKey::new(
-                &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
-                &self.pkcs1,
-            )
-            .verify(message, signature)
-            .is_ok(),
+            Backend::AwsLc => self
+                .parsed
+                .as_ref()
+                .is_some_and(|key| key.verify_sig(message, signature).is_ok()),
         };
         if ok {
             Ok(())
