@@ -1,5 +1,5 @@
 //! BluePay's configuration: the client's [`BluePayConfig`], and the `[bluepay]` section of
-//! `paybridge.toml` ([`Section`]) read into an account ([`BluePaySettings`]) by [`Setup`].
+//! `paybridge.toml` ([`Section`]) read into an account ([`BluePaySettings`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -8,9 +8,7 @@ use std::sync::Arc;
 use paybridge_core::{Error, ProviderId, RefundProvider};
 use paybridge_sign::SecretString;
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
-use paybridge_transport::{
-    AccountSettings, HyperTransport, ProviderSetup, RetryPolicy, SecretLoader,
-};
+use paybridge_transport::{HyperTransport, ProviderSetup, RetryPolicy, SecretLoader};
 use serde::Deserialize;
 
 use crate::client::BluePayClient;
@@ -110,20 +108,16 @@ impl BluePaySettings {
     }
 }
 
-/// Sets BluePay up from `paybridge.toml`.
-#[derive(Clone, Copy, Debug)]
-pub struct Setup;
-
-impl ProviderSetup for Setup {
+impl ProviderSetup for BluePaySettings {
     const PROVIDER: ProviderId = ProviderId::BluePay;
     type Section = Section;
 
-    fn account(
+    fn from_section(
         section: Section,
         account: &str,
         secrets: &dyn SecretLoader,
-    ) -> Result<Arc<dyn AccountSettings>, Error> {
-        Ok(Arc::new(BluePaySettings {
+    ) -> Result<BluePaySettings, Error> {
+        Ok(BluePaySettings {
             account: account.to_owned(),
             private_key: SecretString::new(secrets.load(
                 account,
@@ -140,17 +134,7 @@ impl ProviderSetup for Setup {
             base_url: section.base_url,
             app_id: section.app_id,
             refund_callback_url: section.refund_callback_url,
-        }))
-    }
-}
-
-impl AccountSettings for BluePaySettings {
-    fn provider(&self) -> ProviderId {
-        ProviderId::BluePay
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
+        })
     }
 
     fn build(

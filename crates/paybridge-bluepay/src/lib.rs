@@ -28,6 +28,6 @@ pub use codec::{
     BANGKOK_OFFSET_MINUTES, Codec, NOTIFICATION_ACK, PROVIDER, Stamped, decode_response,
     parse_event, verify_notification,
 };
-pub use config::{BluePayConfig, BluePaySettings, Setup};
+pub use config::{BluePayConfig, BluePaySettings};
 pub use notifications::BluePayNotification;
 pub use provider::unified_notification;

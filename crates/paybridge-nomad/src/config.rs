@@ -1,5 +1,5 @@
 //! The broker's configuration: the client's [`NomadConfig`], and the `[nomad]` section of
-//! `paybridge.toml` ([`Section`]) read into an account ([`NomadSettings`]) by [`Setup`].
+//! `paybridge.toml` ([`Section`]) read into an account ([`NomadSettings`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -7,9 +7,7 @@ use std::sync::Arc;
 
 use paybridge_core::{Error, ProviderId, RefundProvider};
 use paybridge_sign::SecretString;
-use paybridge_transport::{
-    AccountSettings, HyperTransport, ProviderSetup, RetryPolicy, SecretLoader,
-};
+use paybridge_transport::{HyperTransport, ProviderSetup, RetryPolicy, SecretLoader};
 use serde::Deserialize;
 
 use crate::client::NomadClient;
@@ -93,20 +91,16 @@ impl NomadSettings {
     }
 }
 
-/// Sets Nomad up from `paybridge.toml`.
-#[derive(Clone, Copy, Debug)]
-pub struct Setup;
-
-impl ProviderSetup for Setup {
+impl ProviderSetup for NomadSettings {
     const PROVIDER: ProviderId = ProviderId::Nomad;
     type Section = Section;
 
-    fn account(
+    fn from_section(
         section: Section,
         account: &str,
         secrets: &dyn SecretLoader,
-    ) -> Result<Arc<dyn AccountSettings>, Error> {
-        Ok(Arc::new(NomadSettings {
+    ) -> Result<NomadSettings, Error> {
+        Ok(NomadSettings {
             account: account.to_owned(),
             api_key: SecretString::new(secrets.load(
                 account,
@@ -118,17 +112,7 @@ impl ProviderSetup for Setup {
             merchant: section.merchant,
             payment_method: section.payment_method,
             notify_url: section.notify_url,
-        }))
-    }
-}
-
-impl AccountSettings for NomadSettings {
-    fn provider(&self) -> ProviderId {
-        ProviderId::Nomad
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
+        })
     }
 
     fn build(

@@ -23,6 +23,6 @@ pub mod validate;
 pub use amount::to_fen;
 pub use client::NomadClient;
 pub use codec::{API_KEY_HEADER, Codec, Operation, PROVIDER, decode_response, percent_encode};
-pub use config::{NomadConfig, NomadSettings, Setup};
+pub use config::{NomadConfig, NomadSettings};
 pub use notifications::NOTIFICATION_ACK;
 pub use status::refund_status;

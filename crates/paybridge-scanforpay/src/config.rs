@@ -1,6 +1,5 @@
 //! ScanForPay's configuration: the client's [`ScanForPayConfig`], and the `[scanforpay]`
-//! section of `paybridge.toml` ([`Section`]) read into an account ([`ScanForPaySettings`]) by
-//! [`Setup`].
+//! section of `paybridge.toml` ([`Section`]) read into an account ([`ScanForPaySettings`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -9,9 +8,7 @@ use std::sync::Arc;
 use paybridge_core::{Clock, IdGenerator, RandomIdGenerator, SystemClock};
 use paybridge_core::{Error, ProviderId, RefundProvider};
 use paybridge_sign::SecretString;
-use paybridge_transport::{
-    AccountSettings, HyperTransport, ProviderSetup, RetryPolicy, SecretLoader,
-};
+use paybridge_transport::{HyperTransport, ProviderSetup, RetryPolicy, SecretLoader};
 use serde::Deserialize;
 
 use crate::client::ScanForPayClient;
@@ -94,20 +91,16 @@ impl ScanForPaySettings {
     }
 }
 
-/// Sets ScanForPay up from `paybridge.toml`.
-#[derive(Clone, Copy, Debug)]
-pub struct Setup;
-
-impl ProviderSetup for Setup {
+impl ProviderSetup for ScanForPaySettings {
     const PROVIDER: ProviderId = ProviderId::ScanForPay;
     type Section = Section;
 
-    fn account(
+    fn from_section(
         section: Section,
         account: &str,
         secrets: &dyn SecretLoader,
-    ) -> Result<Arc<dyn AccountSettings>, Error> {
-        Ok(Arc::new(ScanForPaySettings {
+    ) -> Result<ScanForPaySettings, Error> {
+        Ok(ScanForPaySettings {
             account: account.to_owned(),
             sign_key: SecretString::new(secrets.load(
                 account,
@@ -118,17 +111,7 @@ impl ProviderSetup for Setup {
             base_url: section.base_url,
             partner_no: section.partner_no,
             store_no: section.store_no,
-        }))
-    }
-}
-
-impl AccountSettings for ScanForPaySettings {
-    fn provider(&self) -> ProviderId {
-        ProviderId::ScanForPay
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
+        })
     }
 
     fn build(

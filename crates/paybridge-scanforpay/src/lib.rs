@@ -25,5 +25,5 @@ pub mod validate;
 
 pub use client::ScanForPayClient;
 pub use codec::{Codec, HONG_KONG_OFFSET_MINUTES, NOTIFICATION_ACK, PROVIDER, verify_envelope};
-pub use config::{ScanForPayConfig, ScanForPaySettings, Setup};
+pub use config::{ScanForPayConfig, ScanForPaySettings};
 pub use notifications::unified_notification;

@@ -31,8 +31,8 @@ pub trait SecretLoader {
     ) -> Result<String, Error>;
 }
 
-/// One account of a provider, its secrets loaded: enough to build its client as often as
-/// needed. `Debug` never shows a secret.
+/// One account of a provider, its secrets loaded, as the program that read the file holds it:
+/// any [`ProviderSetup`] type. `Debug` never shows a secret.
 pub trait AccountSettings: fmt::Debug + Send + Sync {
     /// The provider.
     fn provider(&self) -> ProviderId;
@@ -60,8 +60,9 @@ pub trait AccountSettings: fmt::Debug + Send + Sync {
     fn sign_example(&self, body: &[u8]) -> Result<Vec<u8>, Error>;
 }
 
-/// What a provider crate gives the program that reads `paybridge.toml`.
-pub trait ProviderSetup {
+/// What a provider crate gives the program that reads `paybridge.toml`: its settings type,
+/// read from the provider's section, that builds the provider's client.
+pub trait ProviderSetup: fmt::Debug + Send + Sync + Sized + 'static {
     /// The provider (its name is the section's).
     const PROVIDER: ProviderId;
 
@@ -74,11 +75,49 @@ pub trait ProviderSetup {
     ///
     /// # Errors
     /// [`Error::Config`] naming `account` and the setting at fault.
-    fn account(
+    fn from_section(
         section: Self::Section,
         account: &str,
         secrets: &dyn SecretLoader,
-    ) -> Result<Arc<dyn AccountSettings>, Error>;
+    ) -> Result<Self, Error>;
+
+    /// See [`AccountSettings::build`].
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a key cannot be read or a URL is refused.
+    fn build(
+        &self,
+        transport: HyperTransport,
+        retry: RetryPolicy,
+    ) -> Result<Arc<dyn RefundProvider>, Error>;
+
+    /// See [`AccountSettings::sign_example`].
+    ///
+    /// # Errors
+    /// The body is not a JSON object, or a key cannot be read.
+    fn sign_example(&self, body: &[u8]) -> Result<Vec<u8>, Error>;
+}
+
+impl<S: ProviderSetup> AccountSettings for S {
+    fn provider(&self) -> ProviderId {
+        S::PROVIDER
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn build(
+        &self,
+        transport: HyperTransport,
+        retry: RetryPolicy,
+    ) -> Result<Arc<dyn RefundProvider>, Error> {
+        ProviderSetup::build(self, transport, retry)
+    }
+
+    fn sign_example(&self, body: &[u8]) -> Result<Vec<u8>, Error> {
+        ProviderSetup::sign_example(self, body)
+    }
 }
 
 /// `body` read as the JSON object [`AccountSettings::sign_example`] wraps.

@@ -34,19 +34,22 @@ fn loader<S: ProviderSetup>(
     let section: S::Section = value
         .try_into()
         .map_err(|e: toml::de::Error| section_error(account, &e, text))?;
-    S::account(section, account, secrets)
+    Ok(Arc::new(S::from_section(section, account, secrets)?))
 }
 
 /// Every provider this build can set up (by cargo feature), with its section reader.
 pub(crate) const REGISTRY: &[(ProviderId, Loader)] = &[
     #[cfg(feature = "bluepay")]
-    (ProviderId::BluePay, loader::<paybridge_bluepay::Setup>),
+    (
+        ProviderId::BluePay,
+        loader::<paybridge_bluepay::BluePaySettings>,
+    ),
     #[cfg(feature = "nomad")]
-    (ProviderId::Nomad, loader::<paybridge_nomad::Setup>),
+    (ProviderId::Nomad, loader::<paybridge_nomad::NomadSettings>),
     #[cfg(feature = "scanforpay")]
     (
         ProviderId::ScanForPay,
-        loader::<paybridge_scanforpay::Setup>,
+        loader::<paybridge_scanforpay::ScanForPaySettings>,
     ),
 ];
 
