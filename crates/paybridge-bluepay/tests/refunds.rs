@@ -14,8 +14,8 @@
 mod common;
 
 use common::*;
+use paybridge_bluepay::emulator as server;
 use paybridge_bluepay::requests::RefundParam;
-use paybridge_bluepay::server;
 use paybridge_core::{
     Currency, Error, MerchantRefundId, Money, PaymentRef, RefundLookup, RefundProvider,
     RefundRequest, RefundStatus, RejectionClass,

@@ -245,7 +245,7 @@ async fn canonicalize_sign_and_notification_verify() {
         envelope["param"],
         r#"{"mchRefundOrderId":"r1","refundAmount":100}"#
     );
-    paybridge::bluepay::server::verify_request(
+    paybridge::bluepay::emulator::verify_request(
         &signed.stdout,
         &sb.credentials().bluepay_merchant.public,
     )
@@ -262,7 +262,7 @@ async fn canonicalize_sign_and_notification_verify() {
         .expose()
         .as_bytes()
         .to_vec();
-    paybridge::scanforpay::server::verify_request(sfp.stdout.trim_ascii(), &key).unwrap();
+    paybridge::scanforpay::emulator::verify_request(sfp.stdout.trim_ascii(), &key).unwrap();
     let nomad = run(
         args(&["--config", &c, "sign", "--provider", "nomad"]),
         Some(body),
@@ -276,7 +276,7 @@ async fn canonicalize_sign_and_notification_verify() {
 
     // A BluePay notification, signed with the sandbox's platform key, verifies from stdin…
     let param = r#"{"eventName":"payment.refund.success","mchRefundOrderId":"r1","originalTransactionId":"CU1","refundAmount":100,"refundStatus":"COMPLETE"}"#;
-    let notification = paybridge::bluepay::server::notification_body(
+    let notification = paybridge::bluepay::emulator::notification_body(
         param,
         &sb.credentials().bluepay_platform.private,
     )

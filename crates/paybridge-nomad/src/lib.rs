@@ -13,6 +13,8 @@ mod client;
 mod codec;
 pub mod codes;
 pub mod config;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod notifications;
 mod provider;
 pub mod requests;

@@ -6,9 +6,8 @@ use paybridge_core::{Currency, Error};
 use serde::{Deserialize, Serialize};
 
 use crate::Shared;
-use crate::ledger::Payment;
-use crate::reply::{Answer, json};
 use paybridge_core::ProviderId;
+use paybridge_emulator::{Answer, Payment, json};
 
 #[derive(Deserialize)]
 struct NewPayment {
@@ -67,29 +66,20 @@ pub(crate) fn create_payment(
     if amount_minor <= 0 {
         return Err(Error::invalid("amount_minor", "must be greater than zero"));
     }
-    let allowed: &[Currency] = match provider {
-        ProviderId::BluePay => &[Currency::Thb],
-        ProviderId::Nomad => &[Currency::Cny, Currency::Gbp],
-        ProviderId::ScanForPay => &[Currency::Hkd, Currency::Cny, Currency::Jpy, Currency::Usd],
+    let Some(emulator) = shared.emulator(provider) else {
+        return Err(Error::invalid(
+            "provider",
+            format!("{provider} is not emulated"),
+        ));
     };
-    if !allowed.contains(&currency) {
+    if !emulator.currencies().contains(&currency) {
         return Err(Error::invalid(
             "currency",
             format!("{provider} does not take {currency}"),
         ));
     }
     let n = shared.ledger.next_number();
-    let (payment, order_ref) = match provider {
-        ProviderId::BluePay => (
-            format!("CU{:018}", 518_563_189_000_000_000 + n),
-            format!("order{n:08}"),
-        ),
-        ProviderId::Nomad => (format!("4200001148{:018}", n), format!("sbx{n:010}")),
-        ProviderId::ScanForPay => {
-            let order = format!("p{n:012}");
-            (order.clone(), order)
-        }
-    };
+    let (payment, order_ref) = emulator.payment_ids(n);
     let record = Payment::new(
         provider,
         payment,
@@ -151,7 +141,10 @@ pub(crate) fn handle(
                 .entry(provider.name().to_owned())
                 .or_default()
                 .push(bytes::Bytes::copy_from_slice(body));
-            crate::notify::acknowledgement(provider)
+            match shared.emulator(provider) {
+                Some(emulator) => emulator.acknowledgement(),
+                None => problem(404, "no such provider"),
+            }
         }
         ("GET", path) if path.starts_with("notifications/") => {
             let name = path.trim_start_matches("notifications/");

@@ -1,7 +1,11 @@
 //! A loopback emulation of BluePay, Nomad and ScanForPay.
 //!
-//! One listener serves every provider under a prefix (`/bluepay`, `/nomad`, `/scanforpay`) and
-//! checks what each real provider checks — signatures over the raw bytes, required fields,
+//! One listener serves every provider under a prefix (`/bluepay`, `/nomad`, `/scanforpay`).
+//! Each provider's behaviour lives in its own crate's `emulator` module (feature `emulator`),
+//! beside the wire types it answers with; this crate keeps what is provider-neutral — the
+//! listener and router, the shared ledger, settling, notification delivery, faults and the
+//! control endpoints — and lends it to the emulators through [`paybridge_emulator::Host`].
+//! The emulators check what each real provider checks — signatures over the raw bytes, required fields,
 //! lengths, amounts, refund rules — answering in the provider's own codes. One ledger holds
 //! every payment and refund; control endpoints under `/_sandbox` create payments, show the
 //! ledger and stats, and inject faults. Refunds turn final after a configurable delay and the
@@ -16,16 +20,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
-mod bluepay;
 mod control;
 mod credentials;
 mod faults;
-mod ledger;
-mod nomad;
+mod host;
 mod notify;
 mod quirks;
-mod reply;
-mod scanforpay;
 mod server;
 mod settle;
 mod stats;
@@ -36,8 +36,8 @@ use std::time::Duration;
 
 pub use credentials::{Credentials, KeyPair};
 pub use faults::{FaultInjector, FaultKind};
-pub use ledger::{Ledger, Payment, RefundEntry, RefundState};
 pub use paybridge_core::ProviderId;
+pub use paybridge_emulator::{Ledger, Payment, RefundEntry, RefundState};
 pub use quirks::{Quirks, UnknownQuirk};
 pub use stats::{FaultCounts, StatsSnapshot};
 
@@ -101,7 +101,8 @@ pub(crate) struct Shared {
     /// Notifications the sink at `/_sandbox/notifications/{provider}` received, per provider.
     pub(crate) sink: std::sync::Mutex<std::collections::HashMap<String, Vec<bytes::Bytes>>>,
     /// BluePay payouts by `mchOrderId`.
-    pub(crate) payouts: std::sync::Mutex<std::collections::HashMap<String, bluepay::Payout>>,
+    /// Every provider's emulator, in [`ProviderId::ALL`]'s order.
+    pub(crate) emulators: Vec<Arc<dyn paybridge_emulator::Emulator>>,
 }
 
 /// The sandbox.
@@ -228,6 +229,16 @@ impl SandboxHandle {
 impl Drop for SandboxHandle {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+    }
+}
+
+impl Shared {
+    /// `provider`'s emulator.
+    pub(crate) fn emulator(
+        &self,
+        provider: ProviderId,
+    ) -> Option<&Arc<dyn paybridge_emulator::Emulator>> {
+        self.emulators.iter().find(|e| e.provider() == provider)
     }
 }
 

@@ -11,60 +11,10 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use paybridge_emulator::Delivery;
+
 use crate::Shared;
 use crate::stats::Stats;
-
-/// How a provider recognises an acknowledgement.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Ack {
-    /// BluePay: `{"code":10000,…}`.
-    BluePay,
-    /// ScanForPay: the plain text `success`.
-    ScanForPay,
-    /// Nomad (WeChat Pay style): any 2xx.
-    AnySuccess,
-}
-
-impl Ack {
-    fn accepts(self, status: http::StatusCode, body: &[u8]) -> bool {
-        if !status.is_success() {
-            return false;
-        }
-        match self {
-            Ack::BluePay => serde_json::from_slice::<serde_json::Value>(body)
-                .is_ok_and(|v| v.get("code").and_then(serde_json::Value::as_i64) == Some(10_000)),
-            Ack::ScanForPay => body.trim_ascii() == b"success",
-            Ack::AnySuccess => true,
-        }
-    }
-}
-
-/// The answer a merchant gives `provider`'s notifications, for the sandbox's own sink.
-pub(crate) fn acknowledgement(provider: crate::ProviderId) -> crate::reply::Answer {
-    match provider {
-        crate::ProviderId::BluePay => crate::reply::bytes(
-            200,
-            "application/json",
-            br#"{"code":10000,"message":"Success"}"#.to_vec(),
-        ),
-        crate::ProviderId::ScanForPay => {
-            crate::reply::bytes(200, "text/plain", b"success".to_vec())
-        }
-        crate::ProviderId::Nomad => crate::reply::bytes(
-            200,
-            "application/json",
-            br#"{"code":"SUCCESS","message":"OK"}"#.to_vec(),
-        ),
-    }
-}
-
-/// A notification to deliver.
-pub(crate) struct Delivery {
-    pub(crate) url: String,
-    pub(crate) body: Vec<u8>,
-    pub(crate) content_type: &'static str,
-    pub(crate) ack: Ack,
-}
 
 pub(crate) type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
@@ -112,7 +62,7 @@ pub(crate) fn deliver(shared: &Arc<Shared>, delivery: Delivery) {
             let Ok(collected) = response.into_body().collect().await else {
                 continue;
             };
-            if delivery.ack.accepts(status, &collected.to_bytes()) {
+            if (delivery.acknowledged)(status, &collected.to_bytes()) {
                 Stats::bump(&shared.stats.notifications_acknowledged);
                 return;
             }

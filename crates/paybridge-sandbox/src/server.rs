@@ -12,10 +12,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::faults::FaultKind;
-use crate::reply::{Answer, bytes};
+use crate::host::SandboxHost;
 use crate::stats::Stats;
-use crate::{SandboxConfig, SandboxHandle, Shared, bluepay, control, nomad, notify, scanforpay};
+use crate::{Credentials, Quirks, SandboxConfig, SandboxHandle, Shared, control, notify};
 use paybridge_core::ProviderId;
+use paybridge_emulator::{Answer, Emulator, bytes};
 
 /// Returned by the service to make hyper close the connection without answering.
 #[derive(Debug)]
@@ -60,6 +61,7 @@ pub(crate) async fn start(mut config: SandboxConfig) -> Result<SandboxHandle, Er
     let faults =
         crate::FaultInjector::new(config.fault_rate, config.fault_seed, config.fault_delay);
     let shared = Arc::new(Shared {
+        emulators: emulators(&credentials, config.quirks)?,
         credentials: Arc::new(credentials),
         ledger: crate::Ledger::default(),
         stats: Stats::default(),
@@ -67,7 +69,6 @@ pub(crate) async fn start(mut config: SandboxConfig) -> Result<SandboxHandle, Er
         clock: crate::system_clock(),
         http: notify::client(),
         base_url: format!("http://{addr}"),
-        payouts: std::sync::Mutex::default(),
         sink: std::sync::Mutex::default(),
         config,
     });
@@ -147,11 +148,10 @@ async fn handle(
         }
         _ => {}
     }
-    let answer = match provider {
-        ProviderId::BluePay => bluepay::handle(&shared, &parts, &rest, &body).await,
-        ProviderId::Nomad => nomad::handle(&shared, &parts, &rest, &body).await,
-        ProviderId::ScanForPay => scanforpay::handle(&shared, &parts, &rest, &body).await,
+    let Some(emulator) = shared.emulator(provider).cloned() else {
+        return Ok(bytes(404, "text/plain", b"no such provider".to_vec()));
     };
+    let answer = emulator.handle(&SandboxHost(Arc::clone(&shared)), &parts, &rest, &body);
     match fault {
         Some(FaultKind::DropAfterApply) => Err(Dropped),
         Some(FaultKind::Delay) => {
@@ -160,4 +160,33 @@ async fn handle(
         }
         _ => Ok(answer),
     }
+}
+
+/// Every provider's emulator, for the credentials the sandbox hands out.
+fn emulators(credentials: &Credentials, quirks: Quirks) -> Result<Vec<Arc<dyn Emulator>>, Error> {
+    let platform_key = paybridge_sign::RsaPrivateKey::from_bytes(
+        credentials.bluepay_platform.private_pem().as_bytes(),
+    )
+    .map_err(|e| Error::Config {
+        reason: format!("the sandbox's BluePay platform key: {e}"),
+    })?;
+    Ok(vec![
+        Arc::new(paybridge_bluepay::emulator::BluePayEmulator::new(
+            credentials.bluepay_app_id.clone(),
+            credentials.bluepay_merchant.public.clone(),
+            platform_key,
+            quirks.bluepay_processing,
+        )),
+        Arc::new(paybridge_nomad::emulator::NomadEmulator::new(
+            credentials.nomad_merchant.clone(),
+            credentials.nomad_api_key.clone(),
+            quirks.nomad_null_amounts,
+        )),
+        Arc::new(paybridge_scanforpay::emulator::ScanForPayEmulator::new(
+            credentials.scanforpay_partner_no.clone(),
+            credentials.scanforpay_store_no.clone(),
+            credentials.scanforpay_sign_key.clone(),
+            quirks.scanforpay_exhausted,
+        )),
+    ])
 }

@@ -1,17 +1,15 @@
 //! Refunds after they were recorded: made final now or after the configured delay, and the
-//! provider's notification delivered. Each provider module hands in how its notification is
-//! built, so this module depends on none of them.
+//! provider's notification — written by its emulator — delivered.
 
 use std::sync::Arc;
 
 use paybridge_core::ProviderId;
 
-use crate::Shared;
-use crate::ledger::{Payment, RefundEntry, RefundState};
-use crate::notify::{self, Delivery};
+use paybridge_emulator::{Payment, RefundEntry, RefundState};
 
-/// How a provider writes a final refund's notification (`None`: it sends none).
-pub(crate) type RefundNotification = fn(&Shared, &Payment, &RefundEntry) -> Option<Delivery>;
+use crate::Shared;
+use crate::host::SandboxHost;
+use crate::notify;
 
 /// After a refund was recorded: make it final (now, or after the configured delay) and deliver
 /// the provider's notification.
@@ -20,10 +18,9 @@ pub(crate) fn settle(
     provider: ProviderId,
     payment: Payment,
     entry: RefundEntry,
-    notification: RefundNotification,
 ) {
     if entry.status != RefundState::Pending {
-        deliver(shared, notification, &payment, &entry);
+        deliver(shared, provider, &payment, &entry);
         return;
     }
     let shared = Arc::clone(shared);
@@ -35,18 +32,17 @@ pub(crate) fn settle(
                 .ledger
                 .finish(provider, &entry.refund_id, RefundState::Succeeded, now)
         {
-            deliver(&shared, notification, &payment, &entry);
+            deliver(&shared, provider, &payment, &entry);
         }
     });
 }
 
-fn deliver(
-    shared: &Arc<Shared>,
-    notification: RefundNotification,
-    payment: &Payment,
-    entry: &RefundEntry,
-) {
-    if let Some(delivery) = notification(shared, payment, entry) {
+fn deliver(shared: &Arc<Shared>, provider: ProviderId, payment: &Payment, entry: &RefundEntry) {
+    let Some(emulator) = shared.emulator(provider) else {
+        return;
+    };
+    let host = SandboxHost(Arc::clone(shared));
+    if let Some(delivery) = emulator.refund_notification(&host, payment, entry) {
         notify::deliver(shared, delivery);
     }
 }

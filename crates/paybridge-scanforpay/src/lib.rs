@@ -15,11 +15,12 @@ mod client;
 mod codec;
 pub mod codes;
 pub mod config;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 mod notifications;
 mod provider;
 pub mod requests;
 pub mod responses;
-pub mod server;
 pub mod status;
 pub mod validate;
 

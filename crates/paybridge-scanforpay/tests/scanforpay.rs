@@ -18,8 +18,9 @@ use paybridge_core::{
     PaymentRef, PaymentStatus, RefundLookup, RefundProvider, RefundRequest, RefundStatus,
     RejectionClass, SequentialIdGenerator,
 };
+use paybridge_scanforpay::emulator as server;
 use paybridge_scanforpay::requests::*;
-use paybridge_scanforpay::{Codec, ScanForPayClient, ScanForPayConfig, server, verify_envelope};
+use paybridge_scanforpay::{Codec, ScanForPayClient, ScanForPayConfig, verify_envelope};
 use paybridge_sign::SecretString;
 use paybridge_transport::test_util::{Failure, MockTransport, Scripted};
 use paybridge_transport::{NoJitter, RetryPolicy};

@@ -481,7 +481,8 @@ fn transport_settings(
     })
 }
 
-#[cfg(test)]
+// The sections are read by the provider crates a build includes; these tests read Nomad's.
+#[cfg(all(test, feature = "nomad"))]
 mod tests {
     use super::*;
 
@@ -493,6 +494,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "scanforpay")]
     #[test]
     fn loads_secrets_from_env_and_files_and_refuses_inline_ones() {
         let dir = std::env::temp_dir().join(format!("pb-config-{}", std::process::id()));

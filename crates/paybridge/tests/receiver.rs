@@ -239,7 +239,7 @@ async fn tampered_foreign_and_oversized_bodies_are_refused_without_calling_the_h
     )
     .await;
     let param = r#"{"eventName":"payment.refund.success","mchRefundOrderId":"n-1","originalTransactionId":"CU1","refundAmount":100,"refundStatus":"COMPLETE"}"#;
-    let body = paybridge::bluepay::server::notification_body(
+    let body = paybridge::bluepay::emulator::notification_body(
         param,
         &sb.credentials().bluepay_platform.private,
     )
@@ -263,7 +263,7 @@ async fn tampered_foreign_and_oversized_bodies_are_refused_without_calling_the_h
     assert_eq!(post(b"not json".to_vec()).await, 400);
     assert_eq!(post(vec![b' '; 100_000]).await, 413);
     // A signed event paybridge does not know is acknowledged, not refused.
-    let unknown = paybridge::bluepay::server::notification_body(
+    let unknown = paybridge::bluepay::emulator::notification_body(
         r#"{"eventName":"account.frozen","reason":"audit"}"#,
         &sb.credentials().bluepay_platform.private,
     )

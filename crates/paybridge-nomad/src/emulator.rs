@@ -1,47 +1,46 @@
 //! The Nomad broker, as its documentation describes it: an API key (header, or query for older
 //! clients), JSON bodies, success by HTTP status, WeChat Pay v3 refund semantics.
+//!
+//! Behind the `emulator` feature: paybridge's sandbox serves it under `/nomad`.
 
-use std::sync::Arc;
+use paybridge_core::ProviderId;
+use paybridge_emulator::{
+    Answer, Applied, Counted, Delivery, Emulator, Host, NewRefund, Payment, RefundEntry,
+    RefundState, Refusal, bytes, json,
+};
+use paybridge_sign::SecretString;
 
-use paybridge_core::{Currency, Timestamp};
-use paybridge_nomad::responses::{
+use crate::responses::{
     ClosePaymentResponse, CreatePaymentResponse, QueryPaymentResponse, RefundResponse,
 };
-use paybridge_nomad::{API_KEY_HEADER, to_fen};
+use crate::{API_KEY_HEADER, to_fen};
+use paybridge_core::{Currency, Timestamp};
 use serde_json::{Map, Value};
 
-use crate::ledger::{Applied, NewRefund, Payment, RefundEntry, RefundState, Refusal};
-use crate::notify::{Ack, Delivery};
-use crate::reply::{Answer, json};
-use crate::settle::settle;
-use crate::stats::Stats;
-use crate::{Shared, now};
-use paybridge_core::ProviderId;
-
-fn rejected(shared: &Shared, status: u16, body: Value) -> Answer {
-    Stats::bump(&shared.stats.rejected);
+fn rejected(cx: &Call<'_>, status: u16, body: Value) -> Answer {
+    cx.host.count(Counted::Rejected);
     json(status, &body)
 }
 
-fn unauthorized(shared: &Shared) -> Answer {
+fn unauthorized(cx: &Call<'_>) -> Answer {
     rejected(
-        shared,
+        cx,
         401,
         serde_json::json!({"code": 401, "message": "Not Authenticated"}),
     )
 }
 
-fn invalid(shared: &Shared, field: &str, msg: &str) -> Answer {
+fn invalid(cx: &Call<'_>, field: &str, msg: &str) -> Answer {
     rejected(
-        shared,
+        cx,
         422,
         serde_json::json!({"code": 422, "message": "Request validation failure", "errors": [{"field": field, "msg": msg}]}),
     )
 }
 
-fn not_found(shared: &Shared, what: &str) -> Answer {
+fn not_found(cx: &Call<'_>, what: &str) -> Answer {
     rejected(
-        shared,
+        cx,
         404,
         serde_json::json!({"code": 404, "message": format!("{what} not found")}),
     )
@@ -93,9 +92,9 @@ fn rfc3339(at: Timestamp) -> String {
 }
 
 /// The broker's refund answer; with the `nomad-null-amounts` quirk, every amount is null.
-fn refund_response(shared: &Shared, payment: &Payment, entry: &RefundEntry) -> RefundResponse {
+fn refund_response(cx: &Call<'_>, payment: &Payment, entry: &RefundEntry) -> RefundResponse {
     let answer = refund_answer(payment, entry);
-    if shared.config.quirks.nomad_null_amounts {
+    if cx.this.null_amounts_quirk {
         RefundResponse {
             refund_amount: None,
             total_amount: None,
@@ -147,14 +146,8 @@ fn refund_answer(payment: &Payment, entry: &RefundEntry) -> RefundResponse {
     }
 }
 
-pub(crate) async fn handle(
-    shared: &Arc<Shared>,
-    parts: &http::request::Parts,
-    path: &str,
-    body: &[u8],
-) -> Answer {
-    let creds = &shared.credentials;
-    let key = creds.nomad_api_key.expose();
+fn handle(cx: &Call<'_>, parts: &http::request::Parts, path: &str, body: &[u8]) -> Answer {
+    let key = self_key(cx);
     let header_key = parts
         .headers
         .get(API_KEY_HEADER)
@@ -166,7 +159,7 @@ pub(crate) async fn handle(
         .map(|(_, v)| v.as_str());
     let presented = header_key.or(query_key);
     if !presented.is_some_and(|k| paybridge_sign::constant_time_eq(k.as_bytes(), key.as_bytes())) {
-        return unauthorized(shared);
+        return unauthorized(cx);
     }
     let param = |name: &str| {
         params
@@ -180,7 +173,7 @@ pub(crate) async fn handle(
         .split('/')
         .map(percent_decode)
         .collect();
-    let merchant_ok = |m: &str| m == creds.nomad_merchant;
+    let merchant_ok = |m: &str| m == cx.this.merchant;
     match (
         parts.method.as_str(),
         segments
@@ -189,24 +182,24 @@ pub(crate) async fn handle(
             .collect::<Vec<_>>()
             .as_slice(),
     ) {
-        ("POST", ["refund", merchant]) if merchant_ok(merchant) => create_refund(shared, body),
+        ("POST", ["refund", merchant]) if merchant_ok(merchant) => create_refund(cx, body),
         ("GET", ["refund", merchant]) if merchant_ok(merchant) => match param("refund_order_ref") {
-            None => invalid(shared, "refund_order_ref", "field required"),
-            Some(id) => match shared.ledger.refund(ProviderId::Nomad, &id) {
-                Some((payment, entry)) => json(200, &refund_response(shared, &payment, &entry)),
-                None => not_found(shared, "refund"),
+            None => invalid(cx, "refund_order_ref", "field required"),
+            Some(id) => match cx.host.ledger().refund(ProviderId::Nomad, &id) {
+                Some((payment, entry)) => json(200, &refund_response(cx, &payment, &entry)),
+                None => not_found(cx, "refund"),
             },
         },
-        ("POST", ["payment", merchant]) if merchant_ok(merchant) => create_payment(shared, body),
+        ("POST", ["payment", merchant]) if merchant_ok(merchant) => create_payment(cx, body),
         ("GET", ["payment", merchant]) if merchant_ok(merchant) => match param("order_ref") {
-            None => invalid(shared, "order_ref", "field required"),
-            Some(order) => match shared.ledger.payment_summary(ProviderId::Nomad, &order) {
+            None => invalid(cx, "order_ref", "field required"),
+            Some(order) => match cx.host.ledger().payment_summary(ProviderId::Nomad, &order) {
                 Some(p) => json(200, &query_payment(&p)),
-                None => not_found(shared, "order"),
+                None => not_found(cx, "order"),
             },
         },
         ("POST", ["payment", "close", merchant, order]) if merchant_ok(merchant) => {
-            if shared.ledger.close(ProviderId::Nomad, order) {
+            if cx.host.ledger().close(ProviderId::Nomad, order) {
                 json(
                     200,
                     &ClosePaymentResponse {
@@ -216,10 +209,10 @@ pub(crate) async fn handle(
                     },
                 )
             } else {
-                not_found(shared, "order")
+                not_found(cx, "order")
             }
         }
-        _ => not_found(shared, "merchant or route"),
+        _ => not_found(cx, "merchant or route"),
     }
 }
 
@@ -241,35 +234,35 @@ fn fen_field(object: &Map<String, Value>, name: &str) -> Result<Option<i64>, Str
     }
 }
 
-fn create_refund(shared: &Arc<Shared>, body: &[u8]) -> Answer {
+fn create_refund(cx: &Call<'_>, body: &[u8]) -> Answer {
     let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
-        return invalid(shared, "body", "value is not a valid JSON object");
+        return invalid(cx, "body", "value is not a valid JSON object");
     };
     let Some(order_ref) = text_field(&object, "orderRef") else {
-        return invalid(shared, "orderRef", "field required");
+        return invalid(cx, "orderRef", "field required");
     };
     let Some(refund_ref) = text_field(&object, "refundOrderRef") else {
-        return invalid(shared, "refundOrderRef", "field required");
+        return invalid(cx, "refundOrderRef", "field required");
     };
     if refund_ref.chars().count() > 64 {
-        return invalid(shared, "refundOrderRef", "at most 64 characters");
+        return invalid(cx, "refundOrderRef", "at most 64 characters");
     }
     let (refund_amount, total_amount) = match (
         fen_field(&object, "refundAmount"),
         fen_field(&object, "totalAmount"),
     ) {
         (Ok(Some(r)), Ok(Some(t))) => (r, t),
-        (Err(e), _) => return invalid(shared, "refundAmount", &e),
-        (_, Err(e)) => return invalid(shared, "totalAmount", &e),
-        (Ok(None), _) => return invalid(shared, "refundAmount", "field required"),
-        (_, Ok(None)) => return invalid(shared, "totalAmount", "field required"),
+        (Err(e), _) => return invalid(cx, "refundAmount", &e),
+        (_, Err(e)) => return invalid(cx, "totalAmount", &e),
+        (Ok(None), _) => return invalid(cx, "refundAmount", "field required"),
+        (_, Ok(None)) => return invalid(cx, "totalAmount", "field required"),
     };
     if refund_amount <= 0 || total_amount <= 0 {
-        return invalid(shared, "refundAmount", "amounts must be greater than zero");
+        return invalid(cx, "refundAmount", "amounts must be greater than zero");
     }
     if refund_amount > total_amount {
         return invalid(
-            shared,
+            cx,
             "refundAmount",
             "refundAmount must not exceed totalAmount",
         );
@@ -277,20 +270,24 @@ fn create_refund(shared: &Arc<Shared>, body: &[u8]) -> Answer {
     if let Some(currency) = object.get("currency").and_then(Value::as_str)
         && currency != "CNY"
     {
-        return invalid(shared, "currency", "only CNY refunds are supported");
+        return invalid(cx, "currency", "only CNY refunds are supported");
     }
     // The same refund number refunds at most once: a repeat is answered with the original.
-    if let Some((payment, entry)) = shared.ledger.resend(ProviderId::Nomad, refund_ref) {
-        shared.stats.resend();
-        return json(200, &refund_response(shared, &payment, &entry));
+    if let Some((payment, entry)) = cx.host.ledger().resend(ProviderId::Nomad, refund_ref) {
+        cx.host.count(Counted::Resend);
+        return json(200, &refund_response(cx, &payment, &entry));
     }
-    let Some(payment) = shared.ledger.payment_summary(ProviderId::Nomad, order_ref) else {
-        return not_found(shared, "order");
+    let Some(payment) = cx
+        .host
+        .ledger()
+        .payment_summary(ProviderId::Nomad, order_ref)
+    else {
+        return not_found(cx, "order");
     };
     if payment.amount_minor != total_amount {
-        return invalid(shared, "totalAmount", "does not match the order's total");
+        return invalid(cx, "totalAmount", "does not match the order's total");
     }
-    let applied = shared.ledger.apply(NewRefund {
+    let applied = cx.host.ledger().apply(NewRefund {
         provider: ProviderId::Nomad,
         payment: order_ref.to_owned(),
         refund_id: refund_ref.to_owned(),
@@ -298,75 +295,67 @@ fn create_refund(shared: &Arc<Shared>, body: &[u8]) -> Answer {
         callback_url: text_field(&object, "notifyUrl").map(str::to_owned),
         reason: text_field(&object, "reason").map(str::to_owned),
         one_pending_at_a_time: false,
-        final_at_once: shared.config.refund_delay.is_zero(),
+        final_at_once: cx.host.settles_at_once(),
         max_refunds: Some(50),
-        now: now(shared),
+        now: cx.host.now(),
     });
     match applied {
         Ok(Applied::New(payment, entry)) => {
-            Stats::bump(&shared.stats.refunds_applied);
-            let answer = json(200, &refund_response(shared, &payment, &entry));
-            settle(
-                shared,
-                ProviderId::Nomad,
-                payment,
-                entry,
-                refund_notification,
-            );
+            cx.host.count(Counted::RefundApplied);
+            let answer = json(200, &refund_response(cx, &payment, &entry));
+            cx.host.settle(ProviderId::Nomad, payment, entry);
             answer
         }
         Ok(Applied::Duplicate(payment, entry)) => {
-            shared.stats.resend();
-            json(200, &refund_response(shared, &payment, &entry))
+            cx.host.count(Counted::Resend);
+            json(200, &refund_response(cx, &payment, &entry))
         }
         Err(Refusal::Exceeds { .. }) => invalid(
-            shared,
+            cx,
             "refundAmount",
             "NOT_ENOUGH: the refund exceeds the refundable amount",
         ),
-        Err(Refusal::PaymentClosed) => invalid(shared, "orderRef", "the order is closed"),
-        Err(Refusal::TooManyRefunds) => invalid(
-            shared,
-            "refundOrderRef",
-            "an order takes at most 50 refunds",
-        ),
-        Err(Refusal::PaymentNotFound | Refusal::PendingExists) => not_found(shared, "order"),
+        Err(Refusal::PaymentClosed) => invalid(cx, "orderRef", "the order is closed"),
+        Err(Refusal::TooManyRefunds) => {
+            invalid(cx, "refundOrderRef", "an order takes at most 50 refunds")
+        }
+        Err(Refusal::PaymentNotFound | Refusal::PendingExists) => not_found(cx, "order"),
     }
 }
 
-fn create_payment(shared: &Arc<Shared>, body: &[u8]) -> Answer {
+fn create_payment(cx: &Call<'_>, body: &[u8]) -> Answer {
     let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
-        return invalid(shared, "body", "value is not a valid JSON object");
+        return invalid(cx, "body", "value is not a valid JSON object");
     };
     for field in ["paymentMethod", "paymentType", "orderRef", "currency"] {
         if text_field(&object, field).is_none() {
-            return invalid(shared, field, "field required");
+            return invalid(cx, field, "field required");
         }
     }
     let amount = match fen_field(&object, "actualAmount") {
         Ok(Some(a)) if a > 0 => a,
-        Ok(_) => return invalid(shared, "actualAmount", "must be greater than zero"),
-        Err(e) => return invalid(shared, "actualAmount", &e),
+        Ok(_) => return invalid(cx, "actualAmount", "must be greater than zero"),
+        Err(e) => return invalid(cx, "actualAmount", &e),
     };
     let currency = match text_field(&object, "currency") {
         Some("CNY") => Currency::Cny,
         Some("GBP") => Currency::Gbp,
-        _ => return invalid(shared, "currency", "must be CNY or GBP"),
+        _ => return invalid(cx, "currency", "must be CNY or GBP"),
     };
     let order_ref = text_field(&object, "orderRef")
         .unwrap_or_default()
         .to_owned();
-    let n = shared.ledger.next_number();
+    let n = cx.host.ledger().next_number();
     let payment = Payment::new(
         ProviderId::Nomad,
         format!("4200001148{n:018}"),
         order_ref.clone(),
         amount,
         currency,
-        now(shared),
+        cx.host.now(),
     );
-    if shared.ledger.add_payment(payment).is_err() {
-        return invalid(shared, "orderRef", "duplicate order");
+    if cx.host.ledger().add_payment(payment).is_err() {
+        return invalid(cx, "orderRef", "duplicate order");
     }
     json(
         200,
@@ -375,7 +364,7 @@ fn create_payment(shared: &Arc<Shared>, body: &[u8]) -> Answer {
             message: Some("success".into()),
             pay_message: Some(format!("weixin://wxpay/bizpayurl?pr={order_ref}")),
             pay_invoke_message: None,
-            time_stamp: Some(now(shared).unix_seconds().to_string()),
+            time_stamp: Some(cx.host.now().unix_seconds().to_string()),
             nonce_str: Some(format!("{n:032x}")),
         },
     )
@@ -407,11 +396,7 @@ fn query_payment(p: &Payment) -> QueryPaymentResponse {
 }
 
 /// The broker's refund notification: unsigned, as documented — a hint for the merchant to query.
-pub(crate) fn refund_notification(
-    _shared: &Shared,
-    payment: &Payment,
-    entry: &RefundEntry,
-) -> Option<Delivery> {
+fn refund_notification(_: &Call<'_>, payment: &Payment, entry: &RefundEntry) -> Option<Delivery> {
     let url = entry.callback_url.clone()?;
     let body = serde_json::to_vec(&serde_json::json!({
         "refundOrderRef": entry.refund_id,
@@ -423,6 +408,95 @@ pub(crate) fn refund_notification(
         url,
         body,
         content_type: "application/json",
-        ack: Ack::AnySuccess,
+        acknowledged,
     })
+}
+
+/// The broker's side, for one merchant account.
+pub struct NomadEmulator {
+    merchant: String,
+    api_key: SecretString,
+    null_amounts_quirk: bool,
+}
+
+impl std::fmt::Debug for NomadEmulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NomadEmulator")
+            .field("merchant", &self.merchant)
+            .field("api_key", &self.api_key)
+            .finish_non_exhaustive()
+    }
+}
+
+fn self_key<'a>(cx: &Call<'a>) -> &'a str {
+    cx.this.api_key.expose()
+}
+
+/// One call being answered: the sandbox around it and the emulator's own state.
+struct Call<'a> {
+    host: &'a dyn Host,
+    this: &'a NomadEmulator,
+}
+
+impl NomadEmulator {
+    /// The broker for `merchant`, taking calls with `api_key`. With `null_amounts_quirk`,
+    /// refunds are answered with HTTP 200 and null amounts, as the broker sometimes does.
+    pub fn new(
+        merchant: impl Into<String>,
+        api_key: SecretString,
+        null_amounts_quirk: bool,
+    ) -> NomadEmulator {
+        NomadEmulator {
+            merchant: merchant.into(),
+            api_key,
+            null_amounts_quirk,
+        }
+    }
+}
+
+impl Emulator for NomadEmulator {
+    fn provider(&self) -> ProviderId {
+        ProviderId::Nomad
+    }
+
+    fn handle(
+        &self,
+        host: &dyn Host,
+        request: &http::request::Parts,
+        path: &str,
+        body: &[u8],
+    ) -> Answer {
+        handle(&Call { host, this: self }, request, path, body)
+    }
+
+    fn refund_notification(
+        &self,
+        host: &dyn Host,
+        payment: &Payment,
+        entry: &RefundEntry,
+    ) -> Option<Delivery> {
+        refund_notification(&Call { host, this: self }, payment, entry)
+    }
+
+    fn acknowledgement(&self) -> Answer {
+        bytes(
+            200,
+            "application/json",
+            crate::NOTIFICATION_ACK.as_bytes().to_vec(),
+        )
+    }
+
+    fn currencies(&self) -> &'static [paybridge_core::Currency] {
+        &[paybridge_core::Currency::Cny, paybridge_core::Currency::Gbp]
+    }
+
+    fn payment_ids(&self, n: u64) -> (String, String) {
+        (format!("4200001148{:018}", n), format!("sbx{n:010}"))
+    }
+}
+
+/// Whether a merchant's answer acknowledges a notification, Nomad's way.
+fn acknowledged(status: http::StatusCode, _body: &[u8]) -> bool {
+    // WeChat Pay style: any 2xx.
+    status.is_success()
 }

@@ -6,10 +6,10 @@ use http_body_util::Full;
 use serde::Serialize;
 
 /// An answer the sandbox sends.
-pub(crate) type Answer = http::Response<Full<Bytes>>;
+pub type Answer = http::Response<Full<Bytes>>;
 
 /// A JSON answer with `status`.
-pub(crate) fn json<T: Serialize>(status: u16, value: &T) -> Answer {
+pub fn json<T: Serialize>(status: u16, value: &T) -> Answer {
     let body = serde_json::to_vec(value).unwrap_or_default();
     let mut answer = http::Response::new(Full::new(Bytes::from(body)));
     *answer.status_mut() =
@@ -22,7 +22,7 @@ pub(crate) fn json<T: Serialize>(status: u16, value: &T) -> Answer {
 }
 
 /// A raw answer with `status` and `content_type`.
-pub(crate) fn bytes(status: u16, content_type: &'static str, body: Vec<u8>) -> Answer {
+pub fn bytes(status: u16, content_type: &'static str, body: Vec<u8>) -> Answer {
     let mut answer = http::Response::new(Full::new(Bytes::from(body)));
     *answer.status_mut() =
         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);

@@ -1,28 +1,27 @@
 //! BluePay's Open API, as its documentation describes it.
+//!
+//! Behind the `emulator` feature: paybridge's sandbox serves it under `/bluepay`.
 
-use std::sync::Arc;
+use paybridge_core::ProviderId;
+use paybridge_emulator::{
+    Answer, Applied, Counted, Delivery, Emulator, Host, NewRefund, Payment, RefundEntry,
+    RefundState, Refusal, bytes, json,
+};
 
-use paybridge_bluepay::codes;
-use paybridge_bluepay::requests::{
+use crate::codes;
+use crate::requests::{
     BalanceParam, Endpoint, PayoutCheckParam, PayoutTransferParam, QrCreateParam,
     QrPaymentListParam, RefundParam, RefundPaymentsParam, WebPayCreateParam, WebPayDetailParam,
 };
-use paybridge_bluepay::responses::{
+use crate::responses::{
     BalanceData, PayoutCheckData, PayoutTransferData, QrCreateData, QrPayment, RefundData,
     RefundPayment, WebPayCreateData, WebPayDetail,
 };
-use paybridge_bluepay::server::{notification_body, response_body, verify_request};
-use paybridge_core::{Currency, Timestamp};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use crate::ledger::{Applied, NewRefund, Payment, RefundEntry, RefundState, Refusal};
-use crate::notify::{Ack, Delivery};
-use crate::reply::{Answer, bytes, json};
-use crate::settle::settle;
-use crate::stats::Stats;
-use crate::{Shared, now};
-use paybridge_core::ProviderId;
+use paybridge_core::{Currency, Timestamp};
+use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// A payout BluePay made (payouts are not refunds, so they live beside the ledger).
 #[derive(Clone, Debug)]
@@ -32,8 +31,8 @@ pub(crate) struct Payout {
     pub(crate) transaction_id: String,
 }
 
-fn refuse(shared: &Shared, code: i64, message: Option<&str>) -> Answer {
-    Stats::bump(&shared.stats.rejected);
+fn refuse(cx: &Call<'_>, code: i64, message: Option<&str>) -> Answer {
+    cx.host.count(Counted::Rejected);
     let message = message.unwrap_or(codes::classify(code).meaning);
     bytes(
         200,
@@ -53,7 +52,7 @@ fn ok<T: Serialize>(data: &T) -> Answer {
 /// Bangkok local time as BluePay writes it: `yyyy-MM-dd HH:mm:ss`.
 fn bangkok(at: Timestamp) -> String {
     let text = at
-        .with_offset(paybridge_bluepay::BANGKOK_OFFSET_MINUTES)
+        .with_offset(crate::BANGKOK_OFFSET_MINUTES)
         .unwrap_or(at)
         .to_rfc3339();
     text.get(..19).unwrap_or_default().replacen('T', " ", 1)
@@ -64,52 +63,47 @@ fn valid_id(value: &str) -> bool {
 }
 
 fn valid_url(value: &str) -> bool {
-    paybridge_bluepay::validate::url("url", value).is_ok()
+    crate::validate::url("url", value).is_ok()
 }
 
 fn param<T: DeserializeOwned>(text: &str) -> Option<T> {
     serde_json::from_str(text).ok()
 }
 
-pub(crate) async fn handle(
-    shared: &Arc<Shared>,
-    parts: &http::request::Parts,
-    path: &str,
-    body: &[u8],
-) -> Answer {
+fn handle(cx: &Call<'_>, parts: &http::request::Parts, path: &str, body: &[u8]) -> Answer {
     if parts.method != http::Method::POST {
         return json(
             405,
             &serde_json::json!({"code": 405, "message": "Method Not Allowed"}),
         );
     }
-    let creds = &shared.credentials;
-    let verified = match verify_request(body, &creds.bluepay_merchant.public) {
+
+    let verified = match verify_request(body, &cx.this.merchant_key) {
         Ok(verified) => verified,
-        Err(refusal) => return refuse(shared, refusal.code, None),
+        Err(refusal) => return refuse(cx, refusal.code, None),
     };
-    if verified.app_id != creds.bluepay_app_id {
-        return refuse(shared, 21_003, None);
+    if verified.app_id != cx.this.app_id {
+        return refuse(cx, 21_003, None);
     }
     let Some(object) = param::<serde_json::Map<String, serde_json::Value>>(&verified.param) else {
-        return refuse(shared, 21_002, Some("param is not a JSON object"));
+        return refuse(cx, 21_002, Some("param is not a JSON object"));
     };
     let Some(timestamp) = object.get("timestamp").and_then(serde_json::Value::as_i64) else {
-        return refuse(shared, 21_008, None);
+        return refuse(cx, 21_008, None);
     };
-    if (now(shared).unix_seconds() - timestamp).abs() > shared.config.timestamp_window_secs {
-        return refuse(shared, 21_009, None);
+    if (cx.host.now().unix_seconds() - timestamp).abs() > cx.host.timestamp_window_secs() {
+        return refuse(cx, 21_009, None);
     }
     let text = verified.param.as_str();
     match path {
-        RefundParam::PATH => refund(shared, text),
-        RefundPaymentsParam::PATH => refund_payments(shared, text),
-        QrCreateParam::PATH => qr_create(shared, text),
-        QrPaymentListParam::PATH => qr_payment_list(shared, text),
-        WebPayCreateParam::PATH => webpay_create(shared, text),
-        WebPayDetailParam::PATH => webpay_detail(shared, text),
-        PayoutTransferParam::PATH => payout_transfer(shared, text),
-        PayoutCheckParam::PATH => payout_check(shared, text),
+        RefundParam::PATH => refund(cx, text),
+        RefundPaymentsParam::PATH => refund_payments(cx, text),
+        QrCreateParam::PATH => qr_create(cx, text),
+        QrPaymentListParam::PATH => qr_payment_list(cx, text),
+        WebPayCreateParam::PATH => webpay_create(cx, text),
+        WebPayDetailParam::PATH => webpay_detail(cx, text),
+        PayoutTransferParam::PATH => payout_transfer(cx, text),
+        PayoutCheckParam::PATH => payout_check(cx, text),
         BalanceParam::PATH => ok(&BalanceData {
             balance: Some("1000000.00".into()),
         }),
@@ -128,10 +122,10 @@ fn refund_status_word(status: RefundState) -> &'static str {
     }
 }
 
-fn refund(shared: &Arc<Shared>, text: &str) -> Answer {
+fn refund(cx: &Call<'_>, text: &str) -> Answer {
     let Some(p) = param::<RefundParam>(text) else {
         return refuse(
-            shared,
+            cx,
             21_002,
             Some(
                 "originalTransactionId, mchRefundOrderId, refundAmount and refundCallbackUrl are required",
@@ -139,24 +133,20 @@ fn refund(shared: &Arc<Shared>, text: &str) -> Answer {
         );
     };
     if !valid_id(&p.mch_refund_order_id) || !valid_id(&p.original_transaction_id) {
-        return refuse(
-            shared,
-            21_002,
-            Some("mchRefundOrderId must be 1-32 characters"),
-        );
+        return refuse(cx, 21_002, Some("mchRefundOrderId must be 1-32 characters"));
     }
     if !valid_url(&p.refund_callback_url) {
         return refuse(
-            shared,
+            cx,
             21_002,
             Some("refundCallbackUrl must be an absolute URL"),
         );
     }
     if p.refund_amount <= 0 {
-        return refuse(shared, 21_406, None);
+        return refuse(cx, 21_406, None);
     }
-    let at = now(shared);
-    let applied = shared.ledger.apply(NewRefund {
+    let at = cx.host.now();
+    let applied = cx.host.ledger().apply(NewRefund {
         provider: ProviderId::BluePay,
         payment: p.original_transaction_id.clone(),
         refund_id: p.mch_refund_order_id.clone(),
@@ -164,13 +154,13 @@ fn refund(shared: &Arc<Shared>, text: &str) -> Answer {
         callback_url: Some(p.refund_callback_url.clone()),
         reason: p.refund_reason.clone(),
         one_pending_at_a_time: true,
-        final_at_once: shared.config.refund_delay.is_zero(),
+        final_at_once: cx.host.settles_at_once(),
         max_refunds: None,
         now: at,
     });
     match applied {
         Ok(Applied::New(payment, entry)) => {
-            Stats::bump(&shared.stats.refunds_applied);
+            cx.host.count(Counted::RefundApplied);
             let data = RefundData {
                 mch_refund_order_id: Some(entry.refund_id.clone()),
                 refund_transaction_id: Some(entry.provider_refund_id.clone()),
@@ -178,19 +168,13 @@ fn refund(shared: &Arc<Shared>, text: &str) -> Answer {
                 refund_amount: Some(entry.amount_minor),
                 refund_status: Some(refund_status_word(entry.status).into()),
             };
-            settle(
-                shared,
-                ProviderId::BluePay,
-                payment,
-                entry,
-                refund_notification,
-            );
+            cx.host.settle(ProviderId::BluePay, payment, entry);
             ok(&data)
         }
         Ok(Applied::Duplicate(_, entry)) => {
-            shared.stats.resend();
-            if shared.config.quirks.bluepay_processing && entry.status == RefundState::Pending {
-                return refuse(shared, codes::REFUND_PROCESSING, None);
+            cx.host.count(Counted::Resend);
+            if cx.this.processing_quirk && entry.status == RefundState::Pending {
+                return refuse(cx, codes::REFUND_PROCESSING, None);
             }
             bytes(
                 200,
@@ -202,12 +186,12 @@ fn refund(shared: &Arc<Shared>, text: &str) -> Answer {
                 ),
             )
         }
-        Err(Refusal::PaymentNotFound) => refuse(shared, 21_006, None),
-        Err(Refusal::PaymentClosed) => refuse(shared, 21_408, None),
-        Err(Refusal::PendingExists) => refuse(shared, 21_409, None),
-        Err(Refusal::TooManyRefunds) => refuse(shared, 21_402, None),
+        Err(Refusal::PaymentNotFound) => refuse(cx, 21_006, None),
+        Err(Refusal::PaymentClosed) => refuse(cx, 21_408, None),
+        Err(Refusal::PendingExists) => refuse(cx, 21_409, None),
+        Err(Refusal::TooManyRefunds) => refuse(cx, 21_402, None),
         Err(Refusal::Exceeds { refundable }) => refuse(
-            shared,
+            cx,
             21_406,
             Some(&format!(
                 "refund amount exceeds the refundable {refundable} satang"
@@ -231,13 +215,13 @@ fn payment_record(payment: &Payment, entry: &RefundEntry) -> RefundPayment {
     }
 }
 
-fn refund_payments(shared: &Shared, text: &str) -> Answer {
+fn refund_payments(cx: &Call<'_>, text: &str) -> Answer {
     let Some(p) = param::<RefundPaymentsParam>(text) else {
-        return refuse(shared, 21_002, None);
+        return refuse(cx, 21_002, None);
     };
     if let Some(original) = p.original_transaction_id {
-        let Some(payment) = shared.ledger.payment(ProviderId::BluePay, &original) else {
-            return refuse(shared, 21_006, None);
+        let Some(payment) = cx.host.ledger().payment(ProviderId::BluePay, &original) else {
+            return refuse(cx, 21_006, None);
         };
         let records: Vec<RefundPayment> = payment
             .refunds
@@ -247,8 +231,9 @@ fn refund_payments(shared: &Shared, text: &str) -> Answer {
         return ok(&records);
     }
     if let Some(refund) = p.refund_transaction_id {
-        let found = shared
-            .ledger
+        let found = cx
+            .host
+            .ledger()
             .payments()
             .into_iter()
             .filter(|p| p.provider == ProviderId::BluePay)
@@ -261,11 +246,11 @@ fn refund_payments(shared: &Shared, text: &str) -> Answer {
             });
         return match found {
             Some(record) => ok(&vec![record]),
-            None => refuse(shared, 21_006, None),
+            None => refuse(cx, 21_006, None),
         };
     }
     refuse(
-        shared,
+        cx,
         21_002,
         Some("originalTransactionId or refundTransactionId is required"),
     )
@@ -273,23 +258,23 @@ fn refund_payments(shared: &Shared, text: &str) -> Answer {
 
 /// Records a payment made through QR or WebPay as paid at once, and tells the merchant.
 fn paid(
-    shared: &Arc<Shared>,
+    cx: &Call<'_>,
     order: &str,
     amount: i64,
     notify_url: &str,
     event: &str,
     channel: &str,
 ) -> Result<Payment, i64> {
-    let n = shared.ledger.next_number();
+    let n = cx.host.ledger().next_number();
     let payment = Payment::new(
         ProviderId::BluePay,
         format!("CU{:018}", 700_000_000_000_000_000 + n),
         order.to_owned(),
         amount,
         Currency::Thb,
-        now(shared),
+        cx.host.now(),
     );
-    let payment = shared.ledger.add_payment(payment).map_err(|_| 21_007)?;
+    let payment = cx.host.ledger().add_payment(payment).map_err(|_| 21_007)?;
     let event = serde_json::json!({
         "eventName": event,
         "mchOrderId": payment.order_ref,
@@ -300,38 +285,32 @@ fn paid(
         "returnTime": bangkok(payment.paid_at),
         "channelCode": channel,
     });
-    if let Ok(body) = notification_body(
-        &event.to_string(),
-        &shared.credentials.bluepay_platform.private,
-    ) {
-        crate::notify::deliver(
-            shared,
-            Delivery {
-                url: notify_url.to_owned(),
-                body,
-                content_type: "application/json",
-                ack: Ack::BluePay,
-            },
-        );
+    if let Ok(body) = notification_body(&event.to_string(), &cx.this.platform_key) {
+        cx.host.deliver(Delivery {
+            url: notify_url.to_owned(),
+            body,
+            content_type: "application/json",
+            acknowledged,
+        });
     }
     Ok(payment)
 }
 
-fn qr_create(shared: &Arc<Shared>, text: &str) -> Answer {
+fn qr_create(cx: &Call<'_>, text: &str) -> Answer {
     let Some(p) = param::<QrCreateParam>(text) else {
-        return refuse(shared, 21_002, None);
+        return refuse(cx, 21_002, None);
     };
     if !valid_id(&p.mch_order_id)
         || !valid_url(&p.notify_url)
         || p.expire_seconds.is_some_and(|s| !(30..=3600).contains(&s))
     {
-        return refuse(shared, 21_002, None);
+        return refuse(cx, 21_002, None);
     }
     let Some(amount) = p.amount.filter(|a| *a > 0) else {
-        return refuse(shared, 21_002, Some("amount is required"));
+        return refuse(cx, 21_002, Some("amount is required"));
     };
     let payment = match paid(
-        shared,
+        cx,
         &p.mch_order_id,
         amount,
         &p.notify_url,
@@ -339,7 +318,7 @@ fn qr_create(shared: &Arc<Shared>, text: &str) -> Answer {
         &p.channel_code,
     ) {
         Ok(payment) => payment,
-        Err(code) => return refuse(shared, code, None),
+        Err(code) => return refuse(cx, code, None),
     };
     let created = bangkok(payment.paid_at);
     ok(&QrCreateData {
@@ -353,7 +332,8 @@ fn qr_create(shared: &Arc<Shared>, text: &str) -> Answer {
         transaction_status: Some("COMPLETED".into()),
         qr_link: Some(format!(
             "{}/bluepay/qr/{}",
-            shared.base_url, payment.payment
+            cx.host.base_url(),
+            payment.payment
         )),
         create_time: Some(created.clone()),
         update_time: Some(created.clone()),
@@ -361,12 +341,13 @@ fn qr_create(shared: &Arc<Shared>, text: &str) -> Answer {
     })
 }
 
-fn qr_payment_list(shared: &Shared, text: &str) -> Answer {
+fn qr_payment_list(cx: &Call<'_>, text: &str) -> Answer {
     let Some(p) = param::<QrPaymentListParam>(text) else {
-        return refuse(shared, 21_002, None);
+        return refuse(cx, 21_002, None);
     };
-    let list: Vec<QrPayment> = shared
-        .ledger
+    let list: Vec<QrPayment> = cx
+        .host
+        .ledger()
         .payment_summary(ProviderId::BluePay, &p.mch_order_id)
         .map(|payment| QrPayment {
             transaction_id: Some(payment.payment.clone()),
@@ -382,22 +363,22 @@ fn qr_payment_list(shared: &Shared, text: &str) -> Answer {
     ok(&list)
 }
 
-fn webpay_create(shared: &Arc<Shared>, text: &str) -> Answer {
+fn webpay_create(cx: &Call<'_>, text: &str) -> Answer {
     let Some(p) = param::<WebPayCreateParam>(text) else {
-        return refuse(shared, 21_002, None);
+        return refuse(cx, 21_002, None);
     };
     if !valid_id(&p.mch_order_id)
         || p.amount <= 0
         || !valid_url(&p.notify_url)
         || !valid_url(&p.redirect_url)
     {
-        return refuse(shared, 21_002, None);
+        return refuse(cx, 21_002, None);
     }
-    if paybridge_bluepay::validate::thai_mobile("mobile", &p.mobile).is_err() {
-        return refuse(shared, 21_002, Some("mobile must be a Thai mobile number"));
+    if crate::validate::thai_mobile("mobile", &p.mobile).is_err() {
+        return refuse(cx, 21_002, Some("mobile must be a Thai mobile number"));
     }
     let payment = match paid(
-        shared,
+        cx,
         &p.mch_order_id,
         p.amount,
         &p.notify_url,
@@ -405,9 +386,9 @@ fn webpay_create(shared: &Arc<Shared>, text: &str) -> Answer {
         &p.channel_code,
     ) {
         Ok(payment) => payment,
-        Err(code) => return refuse(shared, code, None),
+        Err(code) => return refuse(cx, code, None),
     };
-    let pay_url = format!("{}/bluepay/pay/{}", shared.base_url, payment.payment);
+    let pay_url = format!("{}/bluepay/pay/{}", cx.host.base_url(), payment.payment);
     ok(&WebPayCreateData {
         mch_order_id: Some(payment.order_ref.clone()),
         pay_url: Some(pay_url.clone()),
@@ -417,15 +398,16 @@ fn webpay_create(shared: &Arc<Shared>, text: &str) -> Answer {
     })
 }
 
-fn webpay_detail(shared: &Shared, text: &str) -> Answer {
+fn webpay_detail(cx: &Call<'_>, text: &str) -> Answer {
     let Some(p) = param::<WebPayDetailParam>(text) else {
-        return refuse(shared, 21_002, None);
+        return refuse(cx, 21_002, None);
     };
-    let Some(payment) = shared
-        .ledger
+    let Some(payment) = cx
+        .host
+        .ledger()
         .payment_summary(ProviderId::BluePay, &p.mch_order_id)
     else {
-        return refuse(shared, 21_006, None);
+        return refuse(cx, 21_006, None);
     };
     ok(&WebPayDetail {
         mch_order_id: Some(payment.order_ref.clone()),
@@ -438,25 +420,26 @@ fn webpay_detail(shared: &Shared, text: &str) -> Answer {
     })
 }
 
-fn payout_transfer(shared: &Shared, text: &str) -> Answer {
+fn payout_transfer(cx: &Call<'_>, text: &str) -> Answer {
     let Some(p) = param::<PayoutTransferParam>(text) else {
-        return refuse(shared, 21_002, None);
+        return refuse(cx, 21_002, None);
     };
     if !valid_id(&p.mch_order_id)
         || !valid_id(&p.idempotency_id)
         || p.amount <= 0
         || p.account_no.is_empty()
     {
-        return refuse(shared, 21_002, None);
+        return refuse(cx, 21_002, None);
     }
     if !["BANK", "PROMPTPAY", "EWALLET"].contains(&p.pay_method_code.as_str()) {
         return refuse(
-            shared,
+            cx,
             21_002,
             Some("payMethodCode must be BANK, PROMPTPAY or EWALLET"),
         );
     }
-    let mut payouts = shared
+    let mut payouts = cx
+        .this
         .payouts
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -464,12 +447,12 @@ fn payout_transfer(shared: &Shared, text: &str) -> Answer {
         .values()
         .any(|payout| payout.idempotency_id == p.idempotency_id)
     {
-        return refuse(shared, 21_015, None);
+        return refuse(cx, 21_015, None);
     }
     if payouts.contains_key(&p.mch_order_id) {
-        return refuse(shared, 21_007, None);
+        return refuse(cx, 21_007, None);
     }
-    let transaction = format!("PO{:016}", shared.ledger.next_number());
+    let transaction = format!("PO{:016}", cx.host.ledger().next_number());
     payouts.insert(
         p.mch_order_id.clone(),
         Payout {
@@ -482,20 +465,21 @@ fn payout_transfer(shared: &Shared, text: &str) -> Answer {
         mch_order_id: Some(p.mch_order_id),
         transaction_id: Some(transaction),
         transaction_status: Some("COMPLETED".into()),
-        transaction_time: Some(bangkok(now(shared))),
+        transaction_time: Some(bangkok(cx.host.now())),
     })
 }
 
-fn payout_check(shared: &Shared, text: &str) -> Answer {
+fn payout_check(cx: &Call<'_>, text: &str) -> Answer {
     let Some(p) = param::<PayoutCheckParam>(text) else {
-        return refuse(shared, 21_002, None);
+        return refuse(cx, 21_002, None);
     };
-    let payouts = shared
+    let payouts = cx
+        .this
         .payouts
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let Some(payout) = payouts.get(&p.mch_order_id).cloned() else {
-        return refuse(shared, 21_006, None);
+        return refuse(cx, 21_006, None);
     };
     drop(payouts);
     ok(&PayoutCheckData {
@@ -508,11 +492,7 @@ fn payout_check(shared: &Shared, text: &str) -> Answer {
 }
 
 /// The signed refund notification for a final refund.
-pub(crate) fn refund_notification(
-    shared: &Shared,
-    payment: &Payment,
-    entry: &RefundEntry,
-) -> Option<Delivery> {
+fn refund_notification(cx: &Call<'_>, payment: &Payment, entry: &RefundEntry) -> Option<Delivery> {
     let url = entry.callback_url.clone()?;
     let event_name = match entry.status {
         RefundState::Succeeded => "payment.refund.success",
@@ -531,15 +511,196 @@ pub(crate) fn refund_notification(
         "refundReturnTime": entry.completed_at.map(bangkok),
         "refundReason": entry.reason,
     });
-    let body = notification_body(
-        &param.to_string(),
-        &shared.credentials.bluepay_platform.private,
-    )
-    .ok()?;
+    let body = notification_body(&param.to_string(), &cx.this.platform_key).ok()?;
     Some(Delivery {
         url,
         body,
         content_type: "application/json",
-        ack: Ack::BluePay,
+        acknowledged,
     })
+}
+
+// The provider side of the wire format (what BluePay itself does).
+
+/// A request whose signature verified: the app id and the `param` string exactly as signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedRequest {
+    /// The merchant's app id.
+    pub app_id: String,
+    /// The `param` JSON text, as received.
+    pub param: String,
+}
+
+/// A request BluePay would refuse, with the code it would answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// BluePay's code (21001 sign error, 21002 param error…).
+    pub code: i64,
+    /// The message to send.
+    pub message: String,
+}
+
+impl Refused {
+    /// A refusal with `code` and its published meaning.
+    pub fn new(code: i64) -> Refused {
+        Refused {
+            code,
+            message: codes::classify(code).meaning.to_owned(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "appId")]
+    app_id: Option<String>,
+    sign: Option<String>,
+    param: Option<String>,
+}
+
+/// Checks a merchant request envelope: well-formed (else 21002), signed over `param` with the
+/// merchant's key (else 21001). The app id is returned for the caller to check (21003).
+pub fn verify_request(
+    body: &[u8],
+    merchant_key: &RsaPublicKey,
+) -> Result<VerifiedRequest, Refused> {
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|_| Refused::new(21_002))?;
+    let (Some(app_id), Some(sign), Some(param)) = (envelope.app_id, envelope.sign, envelope.param)
+    else {
+        return Err(Refused::new(21_002));
+    };
+    merchant_key
+        .verify_base64(param.as_bytes(), &sign)
+        .map_err(|_| Refused::new(21_001))?;
+    Ok(VerifiedRequest { app_id, param })
+}
+
+#[derive(Serialize)]
+struct ResponseBody<'a, T: Serialize> {
+    code: i64,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a T>,
+}
+
+/// A response body: `{"code", "message", "data"}`.
+pub fn response_body<T: Serialize>(code: i64, message: &str, data: Option<&T>) -> Vec<u8> {
+    serde_json::to_vec(&ResponseBody {
+        code,
+        message,
+        data,
+    })
+    .unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct NotificationBody<'a> {
+    param: &'a str,
+    sign: &'a str,
+}
+
+/// A notification body: `param` (the event as JSON text) signed with the platform key.
+pub fn notification_body(
+    param: &str,
+    platform_key: &RsaPrivateKey,
+) -> Result<Vec<u8>, paybridge_sign::SignatureError> {
+    let sign = platform_key.sign_base64(param.as_bytes())?;
+    Ok(serde_json::to_vec(&NotificationBody { param, sign: &sign }).unwrap_or_default())
+}
+
+/// BluePay's side, for one merchant app.
+pub struct BluePayEmulator {
+    app_id: String,
+    /// Verifies the merchant's requests.
+    merchant_key: RsaPublicKey,
+    /// Signs BluePay's notifications.
+    platform_key: RsaPrivateKey,
+    processing_quirk: bool,
+    /// Payouts by `mchOrderId` (payouts are not refunds, so they live beside the ledger).
+    payouts: std::sync::Mutex<std::collections::HashMap<String, Payout>>,
+}
+
+impl std::fmt::Debug for BluePayEmulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BluePayEmulator")
+            .field("app_id", &self.app_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One call being answered: the sandbox around it and the emulator's own state.
+struct Call<'a> {
+    host: &'a dyn Host,
+    this: &'a BluePayEmulator,
+}
+
+impl BluePayEmulator {
+    /// BluePay for the merchant app `app_id`, whose requests `merchant_key` verifies, signing
+    /// its notifications with `platform_key`. With `processing_quirk`, a repeated refund id of
+    /// a refund still pending is answered with 21401 "refund processing" instead of 21407.
+    pub fn new(
+        app_id: impl Into<String>,
+        merchant_key: RsaPublicKey,
+        platform_key: RsaPrivateKey,
+        processing_quirk: bool,
+    ) -> BluePayEmulator {
+        BluePayEmulator {
+            app_id: app_id.into(),
+            merchant_key,
+            platform_key,
+            processing_quirk,
+            payouts: std::sync::Mutex::default(),
+        }
+    }
+}
+
+impl Emulator for BluePayEmulator {
+    fn provider(&self) -> ProviderId {
+        ProviderId::BluePay
+    }
+
+    fn handle(
+        &self,
+        host: &dyn Host,
+        request: &http::request::Parts,
+        path: &str,
+        body: &[u8],
+    ) -> Answer {
+        handle(&Call { host, this: self }, request, path, body)
+    }
+
+    fn refund_notification(
+        &self,
+        host: &dyn Host,
+        payment: &Payment,
+        entry: &RefundEntry,
+    ) -> Option<Delivery> {
+        refund_notification(&Call { host, this: self }, payment, entry)
+    }
+
+    fn acknowledgement(&self) -> Answer {
+        bytes(
+            200,
+            "application/json",
+            crate::NOTIFICATION_ACK.as_bytes().to_vec(),
+        )
+    }
+
+    fn currencies(&self) -> &'static [paybridge_core::Currency] {
+        &[paybridge_core::Currency::Thb]
+    }
+
+    fn payment_ids(&self, n: u64) -> (String, String) {
+        (
+            format!("CU{:018}", 518_563_189_000_000_000 + n),
+            format!("order{n:08}"),
+        )
+    }
+}
+
+/// Whether a merchant's answer acknowledges a notification, BluePay's way.
+fn acknowledged(status: http::StatusCode, body: &[u8]) -> bool {
+    status.is_success()
+        && serde_json::from_slice::<serde_json::Value>(body)
+            .is_ok_and(|v| v.get("code").and_then(serde_json::Value::as_i64) == Some(10_000))
 }

@@ -1,0 +1,110 @@
+//! The provider side of paybridge's sandbox, shared by every provider crate's `emulator`
+//! module: the [`Ledger`] of payments and refunds an emulated provider keeps, the [`Answer`]s
+//! it writes, and the two contracts between an emulator and the sandbox around it —
+//! [`Emulator`] (what a provider crate implements beside its wire types) and [`Host`] (what
+//! the sandbox lends it: the clock, the ledger, settling and notification delivery).
+//!
+//! Keeping each provider's emulation in its own crate, next to the types it answers with,
+//! means a change to a wire type and to its emulation is one change; the sandbox keeps only
+//! what is provider-neutral (the listener, routing, faults, control endpoints, delivery).
+#![forbid(unsafe_code)]
+
+mod answer;
+pub mod ledger;
+
+use std::fmt;
+
+pub use answer::{Answer, bytes, json};
+pub use ledger::{Applied, Ledger, NewRefund, Payment, RefundEntry, RefundState, Refusal};
+use paybridge_core::{Currency, ProviderId, Timestamp};
+
+/// What an emulator counts, for the sandbox's statistics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Counted {
+    /// A refund was recorded in the ledger.
+    RefundApplied,
+    /// A call was refused (signature, fields, rules).
+    Rejected,
+    /// A refund id the ledger knows was sent again.
+    Resend,
+}
+
+/// A notification to deliver to a merchant, redelivered until `acknowledged` says so.
+pub struct Delivery {
+    /// Where (the merchant's callback URL).
+    pub url: String,
+    /// The body, as the provider writes it.
+    pub body: Vec<u8>,
+    /// Its content type.
+    pub content_type: &'static str,
+    /// Whether a merchant's answer acknowledges it, the provider's way.
+    pub acknowledged: fn(http::StatusCode, &[u8]) -> bool,
+}
+
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("url", &self.url)
+            .field("bytes", &self.body.len())
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the sandbox lends an emulator.
+pub trait Host: Send + Sync {
+    /// Now, on the sandbox's clock.
+    fn now(&self) -> Timestamp;
+    /// The ledger every emulated provider records in.
+    fn ledger(&self) -> &Ledger;
+    /// The sandbox's base URL (`http://127.0.0.1:port`), for links a provider hands out.
+    fn base_url(&self) -> &str;
+    /// Whether refunds are final at once (no settling delay configured).
+    fn settles_at_once(&self) -> bool;
+    /// How far a request's timestamp may be from now, in seconds.
+    fn timestamp_window_secs(&self) -> i64;
+    /// Counts an event.
+    fn count(&self, event: Counted);
+    /// After a refund was recorded: makes it final (now, or after the configured delay) and
+    /// delivers the provider's notification ([`Emulator::refund_notification`]).
+    fn settle(&self, provider: ProviderId, payment: Payment, entry: RefundEntry);
+    /// Delivers a notification in the background.
+    fn deliver(&self, delivery: Delivery);
+}
+
+/// One provider's side of its API, as its documentation describes it: checks every call the
+/// way the provider does (signatures, fields, refund rules), answers in the provider's words,
+/// and writes its notifications.
+pub trait Emulator: Send + Sync {
+    /// The provider.
+    fn provider(&self) -> ProviderId;
+
+    /// Answers one call; `path` is what follows `/{provider}` in the request's path.
+    fn handle(
+        &self,
+        host: &dyn Host,
+        request: &http::request::Parts,
+        path: &str,
+        body: &[u8],
+    ) -> Answer;
+
+    /// The notification of a refund that became final (`None`: the provider sends none).
+    fn refund_notification(
+        &self,
+        host: &dyn Host,
+        payment: &Payment,
+        entry: &RefundEntry,
+    ) -> Option<Delivery>;
+
+    /// The answer a merchant gives this provider's notifications (the sandbox's own sink
+    /// writes it).
+    fn acknowledgement(&self) -> Answer;
+
+    /// The currencies its payments are in.
+    fn currencies(&self) -> &'static [Currency];
+
+    /// A new paid payment's ids in the provider's style, from the ledger's number `n`:
+    /// `(payment reference, merchant order reference)`.
+    fn payment_ids(&self, n: u64) -> (String, String);
+}
