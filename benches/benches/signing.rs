@@ -10,9 +10,9 @@ use paybridge_benches::{
     RefundNotificationParam, document_of_size, scanforpay_refund, small_document, test_key,
 };
 use paybridge_bluepay::Codec;
-use paybridge_bluepay::requests::RefundParam;
+use paybridge_bluepay::wire::requests::RefundParam;
 use paybridge_scanforpay::Codec as ScanForPayCodec;
-use paybridge_scanforpay::requests::RefundBody as ScanForPayRefund;
+use paybridge_scanforpay::wire::requests::RefundBody as ScanForPayRefund;
 use paybridge_sign::SecretString;
 use paybridge_sign::{Backend, RsaPrivateKey, RsaPublicKey, canonical, sha256_keyed_hex};
 
@@ -64,7 +64,7 @@ fn bluepay_sign(c: &mut Criterion) {
         )
         .unwrap();
         group.bench_function(BenchmarkId::new("pipeline", label), |b| {
-            b.iter(|| codec.encode(black_box(&refund), 1_722_415_059).unwrap())
+            b.iter(|| codec.encode_at(black_box(&refund), 1_722_415_059).unwrap())
         });
         let mut signature = vec![0u8; key.signature_len()];
         group.bench_function(BenchmarkId::new("primitive", label), |b| {
@@ -93,11 +93,11 @@ fn scanforpay_sign(c: &mut Criterion) {
     };
     let at = paybridge_core::Timestamp::from_unix(1_532_513_165).unwrap();
     // The production codec: typed request → canonical JSON written once → sha256(‖key) → hex →
-    // the envelope with the bytes embedded unchanged (`encode` then wraps it in a request).
+    // the envelope with the bytes embedded unchanged (`encode_with` then wraps it in a request).
     group.bench_function("pipeline", |b| {
         b.iter(|| {
             codec
-                .encode(black_box(&body), "fd03f269318045758af08f6cf324fb0f", at)
+                .encode_with(black_box(&body), "fd03f269318045758af08f6cf324fb0f", at)
                 .unwrap()
         })
     });

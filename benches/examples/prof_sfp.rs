@@ -1,7 +1,7 @@
 //! Runs the ScanForPay signing pipeline (`encode`, as the bench measures it) in a loop, for
 //! profilers.
 #![allow(clippy::unwrap_used, missing_docs, clippy::print_stdout)]
-use paybridge_scanforpay::requests::RefundBody;
+use paybridge_scanforpay::wire::requests::RefundBody;
 fn main() {
     let codec = paybridge_scanforpay::Codec::new(
         "https://pay.scanforpay.com",
@@ -20,7 +20,7 @@ fn main() {
     let mut n = 0;
     for _ in 0..2_000_000 {
         n += codec
-            .encode(
+            .encode_with(
                 std::hint::black_box(&body),
                 "fd03f269318045758af08f6cf324fb0f",
                 at,

@@ -1,22 +1,23 @@
 //! `BluePayClient`: one async method per endpoint, over any [`Transport`].
 
+use paybridge_core::Endpoint;
 use std::fmt;
 use std::sync::Arc;
 
-use paybridge_core::{Clock, Currency, Error, Money, SystemClock};
-use paybridge_transport::{Idempotency, RetryPolicy, Transport, retry_recorded};
+use paybridge_core::{Clock, Currency, Error, IdGenerator, Money, RandomIdGenerator, SystemClock};
+use paybridge_transport::{Caller, RetryPolicy, Transport};
 
 use crate::codec::Codec;
 use crate::config::BluePayConfig;
-use crate::requests::{
-    BalanceParam, Endpoint, PayoutCheckParam, PayoutTransferParam, QrCreateParam,
-    QrPaymentListParam, RefundParam, RefundPaymentsParam, WebPayCreateParam, WebPayDetailParam,
+use crate::validate;
+use crate::wire::requests::{
+    BalanceParam, PayoutCheckParam, PayoutTransferParam, QrCreateParam, QrPaymentListParam,
+    RefundParam, RefundPaymentsParam, WebPayCreateParam, WebPayDetailParam,
 };
-use crate::responses::{
+use crate::wire::responses::{
     PayoutCheckData, PayoutTransferData, QrCreateData, QrPayment, RefundData, RefundPayment,
     WebPayCreateData, WebPayDetail,
 };
-use crate::validate;
 
 /// A BluePay merchant client. Every call validates its input first (nothing is sent on bad
 /// input), signs `param` with the merchant key, and retries only with the same merchant ids.
@@ -24,6 +25,7 @@ pub struct BluePayClient<T> {
     codec: Codec,
     transport: T,
     clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
     retry: RetryPolicy,
     pub(crate) refund_callback_url: Option<String>,
 }
@@ -53,6 +55,7 @@ impl<T> BluePayClient<T> {
             )?,
             transport,
             clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIdGenerator::new()),
             retry: config.retry,
             refund_callback_url: config.refund_callback_url,
         })
@@ -86,32 +89,21 @@ impl<T: Transport> BluePayClient<T> {
     /// For a call that applies something ([`Endpoint::APPLIES`]), an error after an attempt
     /// that may have been applied is reported as [`Error::OutcomeUnknown`], never as a refusal:
     /// the earlier attempt may be why BluePay refuses.
-    pub async fn call<E: Endpoint>(&self, param: E) -> Result<E::Response, Error> {
-        let (result, history) = retry_recorded(
-            &self.retry,
-            // Keyed by the merchant's id (or only reading): any retryable failure may repeat.
-            Idempotency::IdempotentByKey.retry_predicate(),
-            |attempt| {
-                let request = self.codec.encode(&param, self.clock.now().unix_seconds());
-                async move {
-                    let mut request = request?;
-                    request.extensions_mut().insert(attempt);
-                    let response = self.transport.send(request).await?;
-                    self.codec.decode::<E>(&response)
-                }
-            },
-        )
-        .await;
-        if E::APPLIES {
-            // "Duplicate mchRefundOrderId" names a refund that exists: the refund path looks
-            // it up (and returns it, or says whose it is) rather than guessing.
-            history.settle_keeping(result, crate::PROVIDER, |e| {
-                matches!(e, Error::Rejected { code, .. }
-                    if code.parse() == Ok(crate::codes::DUPLICATE_REFUND_ID))
-            })
-        } else {
-            result
+    pub async fn call<E: Endpoint>(&self, param: E) -> Result<E::Response, Error>
+    where
+        Codec: paybridge_core::Codec<E>,
+    {
+        Caller {
+            codec: &self.codec,
+            transport: &self.transport,
+            policy: &self.retry,
+            clock: &self.clock,
+            ids: &self.ids,
+            rules: crate::codes::RETRY_RULES,
+            sensitive: None,
         }
+        .call(&param)
+        .await
     }
 
     /// 5.1 Refund (the endpoint itself; [`paybridge_core::RefundProvider::refund`] adds the

@@ -14,20 +14,17 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::codes;
-use crate::notifications::{
+use crate::wire::notifications::{
     BluePayNotification, PayoutEvent, QrPaymentEvent, RefundEvent, WebPayEvent,
 };
-use crate::requests::Endpoint;
-use crate::responses::{CodeValue, PayoutCheckData, WebPayDetail};
+use crate::wire::responses::{CodeValue, PayoutCheckData, WebPayDetail};
+use paybridge_core::{Endpoint, Stamp};
 
 /// The provider's name in errors and unified models.
 pub const PROVIDER: &str = paybridge_core::ProviderId::BluePay.name();
 
 /// Bangkok is UTC+7 all year; BluePay writes local times without a zone.
 pub const BANGKOK_OFFSET_MINUTES: i16 = 7 * 60;
-
-/// What BluePay expects back from a notification handler.
-pub const NOTIFICATION_ACK: &str = r#"{"code":10000,"message":"Success"}"#;
 
 #[derive(Serialize)]
 struct RequestEnvelope<'a> {
@@ -180,7 +177,7 @@ impl Codec {
     ///
     /// # Errors
     /// As [`Codec::sign_param`], or a base URL that cannot take the path.
-    pub fn encode<E: Endpoint>(
+    pub fn encode_at<E: Endpoint>(
         &self,
         param: &E,
         timestamp: i64,
@@ -193,18 +190,22 @@ impl Codec {
         ))
     }
 
-    /// Reads a response to an `E` call: its `data`, or the rejection BluePay's code says.
-    pub fn decode<E: Endpoint>(
-        &self,
-        response: &http::Response<Bytes>,
-    ) -> Result<E::Response, Error> {
-        decode_response::<E::Response>(response.status(), response.body())
-    }
-
     /// Verifies a notification body with the platform key over the `param` string exactly as
     /// received, then parses it.
     pub fn verify_notification(&self, body: &[u8]) -> Result<BluePayNotification, Error> {
         verify_notification(&self.platform_key, body)
+    }
+}
+
+impl<E: Endpoint> paybridge_core::Codec<E> for Codec {
+    /// The signed envelope for `param`, its `timestamp` the attempt's (BluePay has no nonce).
+    fn encode(&self, param: &E, stamp: &Stamp) -> Result<http::Request<Bytes>, Error> {
+        self.encode_at(param, stamp.at.unix_seconds())
+    }
+
+    /// Its `data`, or the rejection BluePay's code says.
+    fn decode(&self, response: &http::Response<Bytes>) -> Result<E::Response, Error> {
+        decode_response::<E::Response>(response.status(), response.body())
     }
 }
 

@@ -2,6 +2,7 @@
 //! (refused, retry the same id, or ambiguous: see [`Disposition`]), and its documented meaning.
 
 use paybridge_core::{CodeMeaning, Disposition, RejectionClass};
+use paybridge_core::{PaymentStatus, RefundStatus};
 
 /// `code` of a successful response.
 pub const SUCCESS: i64 = 10_000;
@@ -76,6 +77,52 @@ pub fn failed_code_meaning(code: i64) -> &'static str {
     }
 }
 
+/// How BluePay's errors steer retries. Every BluePay call is keyed by a merchant id or only
+/// reads, so whatever is retryable is tried again (a lost or unanswered request, server busy,
+/// timestamp expired, a refund still pending), each attempt re-signed with a fresh timestamp.
+/// "Duplicate `mchRefundOrderId`" names a refund that exists: the refund path looks it up (and
+/// returns it, or says whose it is) rather than guessing, so it passes unchanged.
+pub const RETRY_RULES: paybridge_transport::RetryRules = paybridge_transport::RetryRules {
+    resolved_by_caller: is_duplicate_refund_id,
+    ..paybridge_transport::RetryRules::keyed(crate::PROVIDER)
+};
+
+fn is_duplicate_refund_id(error: &paybridge_core::Error) -> bool {
+    matches!(error, paybridge_core::Error::Rejected { code, .. }
+        if code.parse() == Ok(DUPLICATE_REFUND_ID))
+}
+
+// Status words → unified statuses.
+/// A refund status (`refundStatus`). `PENDING` (documented), `COMPLETE` (documented, in notifications), `FAILED`
+/// and `CANCEL` (decided from the event names); `COMPLETED`/`CANCELLED` spellings accepted.
+pub fn refund_status(raw: &str) -> RefundStatus {
+    match raw {
+        "COMPLETE" | "COMPLETED" => RefundStatus::Succeeded,
+        "FAILED" => RefundStatus::Failed,
+        "CANCEL" | "CANCELLED" => RefundStatus::Cancelled,
+        _ => RefundStatus::Pending,
+    }
+}
+
+/// A transaction status (`transactionStatus`): `PENDING`, `COMPLETED`, `FAILED` (documented).
+pub fn payment_status(raw: &str) -> PaymentStatus {
+    match raw {
+        "COMPLETED" | "COMPLETE" => PaymentStatus::Succeeded,
+        "FAILED" => PaymentStatus::Failed,
+        _ => PaymentStatus::Pending,
+    }
+}
+
+/// The status a refund event's name implies, for a notification whose `refundStatus` is absent.
+pub fn refund_status_from_event(event_name: &str) -> Option<RefundStatus> {
+    match event_name {
+        "payment.refund.success" => Some(RefundStatus::Succeeded),
+        "payment.refund.failed" => Some(RefundStatus::Failed),
+        "payment.refund.cancel" => Some(RefundStatus::Cancelled),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +183,25 @@ mod tests {
         for code in -10_006..=-10_000 {
             assert_ne!(failed_code_meaning(code), "unknown failure");
         }
+    }
+}
+
+#[cfg(test)]
+mod status_tests {
+    use super::*;
+
+    #[test]
+    fn only_explicit_success_succeeds() {
+        assert_eq!(refund_status("COMPLETE"), RefundStatus::Succeeded);
+        assert_eq!(refund_status("COMPLETED"), RefundStatus::Succeeded);
+        assert_eq!(refund_status("PENDING"), RefundStatus::Pending);
+        assert_eq!(refund_status("FAILED"), RefundStatus::Failed);
+        assert_eq!(refund_status("CANCEL"), RefundStatus::Cancelled);
+        assert_eq!(refund_status("CANCELLED"), RefundStatus::Cancelled);
+        for unknown in ["", "SUCCESS?", "complete", "PROCESSING", "REFUNDED"] {
+            assert_eq!(refund_status(unknown), RefundStatus::Pending, "{unknown:?}");
+        }
+        assert_eq!(payment_status("COMPLETED"), PaymentStatus::Succeeded);
+        assert_eq!(payment_status("EXPIRED"), PaymentStatus::Pending);
     }
 }

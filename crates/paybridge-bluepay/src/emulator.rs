@@ -2,6 +2,7 @@
 //!
 //! Behind the `emulator` feature: paybridge's sandbox serves it under `/bluepay`.
 
+use paybridge_core::Endpoint;
 use paybridge_core::ProviderId;
 use paybridge_emulator::{
     Answer, Applied, Counted, Delivery, Emulator, Host, NewRefund, Payment, RefundEntry,
@@ -9,11 +10,11 @@ use paybridge_emulator::{
 };
 
 use crate::codes;
-use crate::requests::{
-    BalanceParam, Endpoint, PayoutCheckParam, PayoutTransferParam, QrCreateParam,
-    QrPaymentListParam, RefundParam, RefundPaymentsParam, WebPayCreateParam, WebPayDetailParam,
+use crate::wire::requests::{
+    BalanceParam, PayoutCheckParam, PayoutTransferParam, QrCreateParam, QrPaymentListParam,
+    RefundParam, RefundPaymentsParam, WebPayCreateParam, WebPayDetailParam,
 };
-use crate::responses::{
+use crate::wire::responses::{
     BalanceData, PayoutCheckData, PayoutTransferData, QrCreateData, QrPayment, RefundData,
     RefundPayment, WebPayCreateData, WebPayDetail,
 };

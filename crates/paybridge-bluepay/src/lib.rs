@@ -8,7 +8,12 @@
 //! - [`Codec`]: sans-I/O encoding and decoding (test, fuzz and benchmark it on bytes).
 //! - [`BluePayClient`]: one async method per endpoint over any [`paybridge_transport::Transport`],
 //!   and the unified [`paybridge_core::RefundProvider`].
-//! - [`server`]: BluePay's side, for emulators and round-trip tests.
+//!
+//! The crate has the anatomy every provider crate shares (`docs/provider.md`): [`config`] (the
+//! account's settings and its `paybridge.toml` section), [`wire`] (requests, responses and
+//! notifications as sent), [`endpoints`] (the table of calls), the codec, [`codes`] (every
+//! code's meaning, class and retry action; status mapping), the client, the unified provider,
+//! and — with feature `emulator` — the provider's own side for paybridge's sandbox.
 #![forbid(unsafe_code)]
 
 mod client;
@@ -17,18 +22,16 @@ pub mod codes;
 pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
-pub mod notifications;
+pub mod endpoints;
 mod provider;
-pub mod requests;
-pub mod responses;
-pub mod status;
 pub mod validate;
+pub mod wire;
 
 pub use client::BluePayClient;
 pub use codec::{
-    BANGKOK_OFFSET_MINUTES, Codec, NOTIFICATION_ACK, PROVIDER, Stamped, decode_response,
-    parse_event, verify_notification,
+    BANGKOK_OFFSET_MINUTES, Codec, PROVIDER, Stamped, decode_response, parse_event,
+    verify_notification,
 };
 pub use config::{BluePayConfig, BluePaySettings};
-pub use notifications::BluePayNotification;
 pub use provider::unified_notification;
+pub use wire::notifications::{BluePayNotification, NOTIFICATION_ACK};

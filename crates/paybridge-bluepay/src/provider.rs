@@ -10,11 +10,12 @@ use paybridge_core::{
 };
 use paybridge_transport::Transport;
 
-use crate::codec::{BANGKOK_OFFSET_MINUTES, NOTIFICATION_ACK, PROVIDER};
-use crate::notifications::{BluePayNotification, RefundEvent};
-use crate::requests::RefundParam;
-use crate::responses::{RefundData, RefundPayment};
-use crate::{BluePayClient, codes, status, validate};
+use crate::codec::{BANGKOK_OFFSET_MINUTES, PROVIDER};
+use crate::wire::notifications::NOTIFICATION_ACK;
+use crate::wire::notifications::{BluePayNotification, RefundEvent};
+use crate::wire::requests::RefundParam;
+use crate::wire::responses::{RefundData, RefundPayment};
+use crate::{BluePayClient, codes, validate};
 
 fn bangkok_time(text: Option<&String>) -> Option<Timestamp> {
     text.and_then(|t| Timestamp::parse_local(t, BANGKOK_OFFSET_MINUTES).ok())
@@ -34,7 +35,7 @@ fn refund_from_payment(
     let raw = payment.refund_status.clone();
     let status = raw
         .as_deref()
-        .map_or(RefundStatus::Pending, status::refund_status);
+        .map_or(RefundStatus::Pending, codes::refund_status);
     Ok(Refund {
         provider: PROVIDER.to_owned(),
         payment: payment.original_transaction_id.clone(),
@@ -85,10 +86,8 @@ fn refund_from_event(event: &RefundEvent) -> Result<Refund, Error> {
         MerchantRefundId::new(id).map_err(|e| Error::malformed(PROVIDER, None, e.to_string()))?;
     let raw = event.refund_status.clone();
     let status = match raw.as_deref() {
-        Some(value) => status::refund_status(value),
-        None => {
-            status::refund_status_from_event(&event.event_name).unwrap_or(RefundStatus::Pending)
-        }
+        Some(value) => codes::refund_status(value),
+        None => codes::refund_status_from_event(&event.event_name).unwrap_or(RefundStatus::Pending),
     };
     Ok(Refund {
         provider: PROVIDER.to_owned(),
@@ -114,7 +113,7 @@ pub fn unified_notification(notification: &BluePayNotification) -> Result<Notifi
         amount: amount.map(|a| Money::new(a, Currency::Thb)),
         status: raw.as_deref().map_or(
             paybridge_core::PaymentStatus::Pending,
-            status::payment_status,
+            codes::payment_status,
         ),
         provider_status: raw.clone(),
     };
@@ -194,7 +193,7 @@ impl<T: Transport> BluePayClient<T> {
         let raw = data.refund_status.clone();
         let status = raw
             .as_deref()
-            .map_or(RefundStatus::Pending, status::refund_status);
+            .map_or(RefundStatus::Pending, codes::refund_status);
         Ok(Refund {
             provider: PROVIDER.to_owned(),
             payment: Some(payment.to_owned()),

@@ -15,15 +15,15 @@ mod common;
 
 use common::*;
 use paybridge_bluepay::Codec;
-use paybridge_bluepay::requests::*;
+use paybridge_bluepay::wire::requests::*;
 use serde_json::Value;
 
 fn codec() -> Codec {
     Codec::new(BASE, APP_ID, merchant_key(), platform_public()).unwrap()
 }
 
-fn check<E: paybridge_bluepay::requests::Endpoint>(param: E, path: &str, expected_param: &str) {
-    let request = codec().encode(&param, NOW).unwrap();
+fn check<E: paybridge_core::Endpoint>(param: E, path: &str, expected_param: &str) {
+    let request = codec().encode_at(&param, NOW).unwrap();
     assert_eq!(request.method(), http::Method::POST);
     assert_eq!(request.uri().to_string(), format!("{BASE}{path}"));
     assert_eq!(request.headers()["content-type"], "application/json");
@@ -195,7 +195,7 @@ fn the_same_request_always_has_the_same_bytes() {
         refund_callback_url: "https://m.test/cb".into(),
     };
     assert_eq!(
-        codec().encode(&param, NOW).unwrap().body(),
-        codec().encode(&param, NOW).unwrap().body()
+        codec().encode_at(&param, NOW).unwrap().body(),
+        codec().encode_at(&param, NOW).unwrap().body()
     );
 }

@@ -13,7 +13,7 @@
 mod common;
 
 use common::*;
-use paybridge_bluepay::notifications::BluePayNotification;
+use paybridge_bluepay::wire::notifications::BluePayNotification;
 use paybridge_bluepay::{BluePayNotification as _Reexported, verify_notification};
 use paybridge_core::{Error, NotificationEvent, RefundProvider, RefundStatus};
 use paybridge_transport::test_util::MockTransport;

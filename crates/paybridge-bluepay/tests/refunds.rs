@@ -15,7 +15,7 @@ mod common;
 
 use common::*;
 use paybridge_bluepay::emulator as server;
-use paybridge_bluepay::requests::RefundParam;
+use paybridge_bluepay::wire::requests::RefundParam;
 use paybridge_core::{
     Currency, Error, MerchantRefundId, Money, PaymentRef, RefundLookup, RefundProvider,
     RefundRequest, RefundStatus, RejectionClass,
@@ -407,7 +407,7 @@ proptest! {
             refund_callback_url: format!("https://merchant.test/{path}"),
         };
         let codec = paybridge_bluepay::Codec::new(BASE, APP_ID, merchant_key(), platform_public()).unwrap();
-        let request = codec.encode(&param, NOW).unwrap();
+        let request = codec.encode_at(&param, NOW).unwrap();
         let verified = server::verify_request(request.body(), &merchant_public()).unwrap();
         prop_assert_eq!(&verified.app_id, APP_ID);
         let parsed: RefundParam = serde_json::from_str(&verified.param).unwrap();

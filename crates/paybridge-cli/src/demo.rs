@@ -13,7 +13,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use paybridge::RefundProvider as _;
-use paybridge::scanforpay::requests::{BarcodePayBody, PaymentCommon};
+use paybridge::scanforpay::wire::requests::{BarcodePayBody, PaymentCommon};
 use paybridge::{
     Config, Currency, Gateway, MerchantRefundId, Money, Notification, NotificationEvent, OrderRef,
     PaymentRef, RefundLookup, RefundOutcome, RefundRequest, ReliablePolicy, reliable_refund,

@@ -23,7 +23,7 @@ pub use clock::{
     Clock, FixedClock, FixedIdGenerator, IdGenerator, RandomIdGenerator, SequentialIdGenerator,
     SystemClock,
 };
-pub use endpoint::Endpoint;
+pub use endpoint::{Codec, Endpoint, EndpointInfo, Method, Stamp};
 pub use error::{
     CodeMeaning, Delivery, Disposition, Error, RejectionClass, Result, TransportErrorKind, excerpt,
 };

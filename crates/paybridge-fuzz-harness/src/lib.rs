@@ -132,9 +132,9 @@ pub fn canonicalize_roundtrip(data: &[u8]) {
 /// BluePay responses: a typed result or a typed error for anything.
 pub fn bluepay_response(data: &[u8]) {
     let (status, body) = status_and_body(data);
-    let _ = bluepay::decode_response::<bluepay::responses::RefundData>(status, body);
-    let _ = bluepay::decode_response::<Vec<bluepay::responses::RefundPayment>>(status, body);
-    let _ = bluepay::decode_response::<bluepay::responses::BalanceData>(status, body);
+    let _ = bluepay::decode_response::<bluepay::wire::responses::RefundData>(status, body);
+    let _ = bluepay::decode_response::<Vec<bluepay::wire::responses::RefundPayment>>(status, body);
+    let _ = bluepay::decode_response::<bluepay::wire::responses::BalanceData>(status, body);
 }
 
 /// BluePay notifications: verification never panics and never accepts an unsigned body; the
@@ -154,8 +154,10 @@ pub fn bluepay_notification(data: &[u8]) {
 pub fn nomad_response(data: &[u8]) {
     let (status, body) = status_and_body(data);
     for operation in [nomad::Operation::Create, nomad::Operation::Read] {
-        let _ = nomad::decode_response::<nomad::responses::RefundResponse>(status, body, operation);
-        let _ = nomad::decode_response::<nomad::responses::QueryPaymentResponse>(
+        let _ = nomad::decode_response::<nomad::wire::responses::RefundResponse>(
+            status, body, operation,
+        );
+        let _ = nomad::decode_response::<nomad::wire::responses::QueryPaymentResponse>(
             status, body, operation,
         );
     }
@@ -177,8 +179,10 @@ pub fn scanforpay_response(data: &[u8]) {
     }
     let mut response = http::Response::new(Bytes::copy_from_slice(body));
     *response.status_mut() = status;
-    let _ = scanforpay_codec().decode::<scanforpay::requests::RefundBody>(&response);
-    let _ = scanforpay_codec().decode::<scanforpay::requests::PayQueryBody>(&response);
+    let _ =
+        scanforpay_codec().decode_value::<scanforpay::wire::responses::RefundResponse>(&response);
+    let _ =
+        scanforpay_codec().decode_value::<scanforpay::wire::responses::PayQueryResponse>(&response);
 }
 
 /// ScanForPay notifications.

@@ -2,22 +2,27 @@
 
 use std::fmt;
 
-use paybridge_core::Error;
-use paybridge_transport::{Idempotency, RetryPolicy, Transport, clone_request, retry_recorded};
-use serde::de::DeserializeOwned;
+use std::sync::Arc;
 
-use crate::codec::{Codec, Operation};
+use paybridge_core::{Clock, Endpoint, Error, IdGenerator, RandomIdGenerator, SystemClock};
+use paybridge_transport::{Caller, RetryPolicy, Transport};
+
+use crate::codec::Codec;
 use crate::config::NomadConfig;
-use crate::requests::{CreatePaymentRequest, CreateRefundRequest, QueryPayment, QueryRefund};
-use crate::responses::{
+use crate::validate;
+use crate::wire::requests::{
+    ClosePayment, CreatePaymentRequest, CreateRefundRequest, QueryPayment, QueryRefund,
+};
+use crate::wire::responses::{
     ClosePaymentResponse, CreatePaymentResponse, QueryPaymentResponse, RefundResponse,
 };
-use crate::validate;
 
 /// A broker client. Input is validated before anything is sent.
 pub struct NomadClient<T> {
     codec: Codec,
     transport: T,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
     retry: RetryPolicy,
     pub(crate) payment_method: Option<String>,
     pub(crate) notify_url: Option<String>,
@@ -47,6 +52,8 @@ impl<T> NomadClient<T> {
         Ok(NomadClient {
             codec: Codec::new(&config.base_url, &config.merchant, config.api_key)?,
             transport,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIdGenerator::new()),
             retry: config.retry,
             payment_method: config.payment_method,
             notify_url: config.notify_url,
@@ -66,41 +73,33 @@ impl<T> NomadClient<T> {
 }
 
 impl<T: Transport> NomadClient<T> {
-    /// Sends `request` and decodes the answer, retrying what is safe to retry: every call is
+    /// Sends `call` and decodes the answer, retrying what is safe to retry: every call is
     /// keyed (`refundOrderRef`, `orderRef`) or only reads, so repeats are harmless. For a call
     /// that creates, an error after an attempt that may have been applied is reported as
     /// [`Error::OutcomeUnknown`], never as a refusal: the earlier attempt may be why the broker
     /// refuses ("the refund exceeds the refundable amount").
-    async fn send<R: DeserializeOwned>(
-        &self,
-        request: http::Request<bytes::Bytes>,
-        operation: Operation,
-    ) -> Result<R, Error> {
-        let (result, history) = retry_recorded(
-            &self.retry,
-            Idempotency::IdempotentByKey.retry_predicate(),
-            |attempt| {
-                let mut copy = clone_request(&request);
-                copy.extensions_mut().insert(attempt);
-                async move {
-                    let response = self.transport.send(copy).await?;
-                    self.codec.decode(&response, operation)
-                }
-            },
-        )
-        .await;
-        match operation {
-            Operation::Create => history.settle(result, crate::PROVIDER),
-            Operation::Read => result,
+    ///
+    /// # Errors
+    /// The last attempt's error, settled as above.
+    pub async fn call<E: Endpoint>(&self, call: &E) -> Result<E::Response, Error> {
+        Caller {
+            codec: &self.codec,
+            transport: &self.transport,
+            policy: &self.retry,
+            clock: &self.clock,
+            ids: &self.ids,
+            rules: crate::codes::RETRY_RULES,
+            sensitive: None,
         }
+        .call(call)
+        .await
     }
 
     /// Creates a refund. Checks ids, amounts (`0 < refundAmount ≤ totalAmount`), currency (CNY)
     /// and enumerated fields first.
     pub async fn create_refund(&self, body: &CreateRefundRequest) -> Result<RefundResponse, Error> {
         validate::refund(body)?;
-        self.send(self.codec.create_refund(body)?, Operation::Create)
-            .await
+        self.call(body).await
     }
 
     /// Looks a refund up by the merchant's refund number.
@@ -109,8 +108,7 @@ impl<T: Transport> NomadClient<T> {
         if let Some(order_ref) = &query.order_ref {
             validate::id("order_ref", order_ref)?;
         }
-        self.send(self.codec.query_refund(query)?, Operation::Read)
-            .await
+        self.call(query).await
     }
 
     /// Creates a payment (currency CNY or GBP).
@@ -119,8 +117,7 @@ impl<T: Transport> NomadClient<T> {
         body: &CreatePaymentRequest,
     ) -> Result<CreatePaymentResponse, Error> {
         validate::payment(body)?;
-        self.send(self.codec.create_payment(body)?, Operation::Create)
-            .await
+        self.call(body).await
     }
 
     /// Looks a payment up.
@@ -134,8 +131,7 @@ impl<T: Transport> NomadClient<T> {
                 ));
             }
         }
-        self.send(self.codec.query_payment(query)?, Operation::Read)
-            .await
+        self.call(query).await
     }
 
     /// Closes an unpaid payment.
@@ -148,10 +144,10 @@ impl<T: Transport> NomadClient<T> {
         if let Some(method) = payment_method {
             validate::payment_method(method)?;
         }
-        self.send(
-            self.codec.close_payment(order_ref, payment_method)?,
-            Operation::Create,
-        )
+        self.call(&ClosePayment {
+            order_ref: order_ref.to_owned(),
+            payment_method: payment_method.map(str::to_owned),
+        })
         .await
     }
 }

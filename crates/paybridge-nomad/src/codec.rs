@@ -5,14 +5,13 @@
 use std::fmt;
 
 use bytes::Bytes;
-use paybridge_core::{Error, RejectionClass};
+use paybridge_core::{Endpoint, Error, Method, RejectionClass, Stamp};
 use paybridge_sign::SecretString;
 use paybridge_transport::{BaseUrl, SensitiveValues};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::requests::{CreatePaymentRequest, CreateRefundRequest, QueryPayment, QueryRefund};
-use crate::responses::ErrorBody;
+use crate::wire::responses::ErrorBody;
 
 /// The provider's name in errors and unified models.
 pub const PROVIDER: &str = paybridge_core::ProviderId::Nomad.name();
@@ -26,6 +25,17 @@ pub enum Operation {
     Create,
     /// Query refund, query payment.
     Read,
+}
+
+impl Operation {
+    /// The operation of the call `E`, from its row in the table of calls.
+    pub fn of<E: Endpoint>() -> Operation {
+        if E::APPLIES {
+            Operation::Create
+        } else {
+            Operation::Read
+        }
+    }
 }
 
 /// Builds and reads the broker's HTTP messages for one merchant account.
@@ -117,63 +127,41 @@ impl Codec {
         serde_json::to_vec(value).map_err(|e| Error::invalid("body", e.to_string()))
     }
 
-    /// `POST /refund/{merchant}`.
-    pub fn create_refund(&self, body: &CreateRefundRequest) -> Result<http::Request<Bytes>, Error> {
-        let path = format!("/refund/{}", self.merchant_segment);
-        self.request(http::Method::POST, path, Some(Codec::json(body)?))
-    }
-
-    /// `GET /refund/{merchant}?refund_order_ref=…`.
-    pub fn query_refund(&self, query: &QueryRefund) -> Result<http::Request<Bytes>, Error> {
-        let mut pairs = vec![("refund_order_ref", Some(query.refund_order_ref.as_str()))];
-        pairs.push(("order_ref", query.order_ref.as_deref()));
-        pairs.push(("refund_id", query.refund_id.as_deref()));
-        pairs.push(("payment_method", query.payment_method.as_deref()));
-        let path = format!("/refund/{}{}", self.merchant_segment, query_string(&pairs));
-        self.request(http::Method::GET, path, None)
-    }
-
-    /// `POST /payment/{merchant}`.
-    pub fn create_payment(
-        &self,
-        body: &CreatePaymentRequest,
-    ) -> Result<http::Request<Bytes>, Error> {
-        let path = format!("/payment/{}", self.merchant_segment);
-        self.request(http::Method::POST, path, Some(Codec::json(body)?))
-    }
-
-    /// `GET /payment/{merchant}?order_ref=…&payment_method=…`.
-    pub fn query_payment(&self, query: &QueryPayment) -> Result<http::Request<Bytes>, Error> {
-        let pairs = [
-            ("order_ref", query.order_ref.as_deref()),
-            ("payment_method", query.payment_method.as_deref()),
-        ];
-        let path = format!("/payment/{}{}", self.merchant_segment, query_string(&pairs));
-        self.request(http::Method::GET, path, None)
-    }
-
-    /// `POST /payment/close/{merchant}/{order_ref}?payment_method=…`.
-    pub fn close_payment(
-        &self,
-        order_ref: &str,
-        payment_method: Option<&str>,
-    ) -> Result<http::Request<Bytes>, Error> {
-        let path = format!(
-            "/payment/close/{}/{}{}",
-            self.merchant_segment,
-            percent_encode(order_ref),
-            query_string(&[("payment_method", payment_method)])
-        );
-        self.request(http::Method::POST, path, None)
-    }
-
-    /// Reads a response: the typed body on 2xx; otherwise the rejection the status means.
-    pub fn decode<T: DeserializeOwned>(
-        &self,
-        response: &http::Response<Bytes>,
-        operation: Operation,
-    ) -> Result<T, Error> {
-        decode_response(response.status(), response.body(), operation).map_err(|e| self.scrub(e))
+    /// The request for `call`: `E::PATH` with `{merchant}` and the call's own path values
+    /// filled in (each percent-encoded as one segment), its query, and — for a `POST` that
+    /// takes no query — its JSON body.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when a path value is missing or the body cannot be written.
+    pub fn encode_call<E: Endpoint>(&self, call: &E) -> Result<http::Request<Bytes>, Error> {
+        let mut path = String::with_capacity(E::PATH.len() + self.merchant_segment.len());
+        let mut rest = E::PATH;
+        while let Some(open) = rest.find('{') {
+            let (before, after) = rest.split_at(open);
+            path.push_str(before);
+            let close = after
+                .find('}')
+                .ok_or_else(|| Error::invalid("path", E::PATH))?;
+            let name = after.get(1..close).unwrap_or_default();
+            if name == "merchant" {
+                path.push_str(&self.merchant_segment);
+            } else {
+                let value = call
+                    .path_value(name)
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| Error::invalid(name.to_owned(), "required"))?;
+                path.push_str(&percent_encode(value));
+            }
+            rest = after.get(close + 1..).unwrap_or_default();
+        }
+        path.push_str(rest);
+        let query = call.query();
+        path.push_str(&query_string(&query));
+        let body = match E::METHOD {
+            Method::Post if query.is_empty() => Some(Codec::json(call)?),
+            _ => None,
+        };
+        self.request(E::METHOD.as_http(), path, body)
     }
 
     /// Removes the API key from an error's text, in case a server echoed it back.
@@ -222,6 +210,20 @@ fn query_string(pairs: &[(&str, Option<&str>)]) -> String {
         String::new()
     } else {
         format!("?{}", parts.join("&"))
+    }
+}
+
+impl<E: Endpoint> paybridge_core::Codec<E> for Codec {
+    /// The broker signs nothing: the stamp is not used (the API key authenticates).
+    fn encode(&self, call: &E, _stamp: &Stamp) -> Result<http::Request<Bytes>, Error> {
+        self.encode_call(call)
+    }
+
+    /// The typed body on 2xx; otherwise the rejection the status means for a call that
+    /// creates or only reads.
+    fn decode(&self, response: &http::Response<Bytes>) -> Result<E::Response, Error> {
+        decode_response(response.status(), response.body(), Operation::of::<E>())
+            .map_err(|e| self.scrub(e))
     }
 }
 

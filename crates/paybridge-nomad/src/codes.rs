@@ -5,6 +5,7 @@
 use paybridge_core::{CodeMeaning, Disposition, RejectionClass};
 
 use crate::codec::Operation;
+use paybridge_core::RefundStatus;
 
 /// The meaning and handling of an HTTP status other than 2xx, for a call that creates
 /// (`Operation::Create`) or only reads.
@@ -33,6 +34,23 @@ pub fn classify(status: u16, operation: Operation) -> CodeMeaning {
 /// What `status` says about a request of `operation`.
 pub fn disposition(status: u16, operation: Operation) -> Disposition {
     classify(status, operation).disposition()
+}
+
+/// How the broker's errors steer retries: every call is keyed by the merchant's references
+/// or only reads, so whatever is retryable is tried again.
+pub const RETRY_RULES: paybridge_transport::RetryRules =
+    paybridge_transport::RetryRules::keyed(crate::PROVIDER);
+
+// Status words → unified statuses.
+/// The broker's refund status in the unified model: `SUCCESS` succeeded, `CLOSE`/`CLOSED` failed,
+/// `PROCESSING` pending, `ABNORMAL` needs the merchant; anything else pending.
+pub fn refund_status(raw: &str) -> RefundStatus {
+    match raw {
+        "SUCCESS" => RefundStatus::Succeeded,
+        "CLOSE" | "CLOSED" => RefundStatus::Failed,
+        "ABNORMAL" => RefundStatus::RequiresAttention,
+        _ => RefundStatus::Pending,
+    }
 }
 
 #[cfg(test)]

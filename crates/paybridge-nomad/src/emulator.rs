@@ -10,7 +10,7 @@ use paybridge_emulator::{
 };
 use paybridge_sign::SecretString;
 
-use crate::responses::{
+use crate::wire::responses::{
     ClosePaymentResponse, CreatePaymentResponse, QueryPaymentResponse, RefundResponse,
 };
 use crate::{API_KEY_HEADER, to_fen};

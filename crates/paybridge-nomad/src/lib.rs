@@ -6,25 +6,28 @@
 //!
 //! - [`Codec`]: sans-I/O request building and response reading.
 //! - [`NomadClient`]: one method per call, and the unified [`paybridge_core::RefundProvider`].
+//!
+//! The crate has the anatomy every provider crate shares (`docs/provider.md`): [`config`] (the
+//! account's settings and its `paybridge.toml` section), [`wire`] (requests, responses and
+//! notifications as sent), [`endpoints`] (the table of calls), the codec, [`codes`] (every
+//! code's meaning, class and retry action; status mapping), the client, the unified provider,
+//! and — with feature `emulator` — the provider's own side for paybridge's sandbox.
 #![forbid(unsafe_code)]
 
-mod amount;
 mod client;
 mod codec;
 pub mod codes;
 pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
-mod notifications;
+pub mod endpoints;
 mod provider;
-pub mod requests;
-pub mod responses;
-pub mod status;
 pub mod validate;
+pub mod wire;
 
-pub use amount::to_fen;
 pub use client::NomadClient;
 pub use codec::{API_KEY_HEADER, Codec, Operation, PROVIDER, decode_response, percent_encode};
+pub use codes::refund_status;
 pub use config::{NomadConfig, NomadSettings};
-pub use notifications::NOTIFICATION_ACK;
-pub use status::refund_status;
+pub use wire::notifications::NOTIFICATION_ACK;
+pub use wire::responses::to_fen;

@@ -11,10 +11,10 @@ use paybridge_transport::Transport;
 
 use crate::NomadClient;
 use crate::codec::PROVIDER;
-use crate::notifications::{Hint, NOTIFICATION_ACK};
-use crate::requests::{CreateRefundRequest, QueryRefund};
-use crate::responses::RefundResponse;
-use crate::status::refund_status;
+use crate::codes::refund_status;
+use crate::wire::notifications::{Hint, NOTIFICATION_ACK};
+use crate::wire::requests::{CreateRefundRequest, QueryRefund};
+use crate::wire::responses::RefundResponse;
 
 /// A refund answer in the unified model, checked against the id (and amount) asked about.
 fn unified(

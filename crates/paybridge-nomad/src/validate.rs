@@ -2,7 +2,7 @@
 
 use paybridge_core::Error;
 
-use crate::requests::{CreatePaymentRequest, CreateRefundRequest};
+use crate::wire::requests::{CreatePaymentRequest, CreateRefundRequest};
 
 /// Merchant order and refund numbers: WeChat Pay allows up to 64 characters.
 pub const MAX_ID_LEN: usize = 64;

@@ -17,10 +17,10 @@ use paybridge_core::{
     Currency, Error, MerchantRefundId, Money, NotificationEvent, OrderRef, PaymentRef,
     RefundLookup, RefundProvider, RefundRequest, RefundStatus, RejectionClass,
 };
-use paybridge_nomad::requests::{
-    CreatePaymentRequest, CreateRefundRequest, Product, QueryPayment, QueryRefund,
+use paybridge_nomad::wire::requests::{
+    ClosePayment, CreatePaymentRequest, CreateRefundRequest, Product, QueryPayment, QueryRefund,
 };
-use paybridge_nomad::responses::{QueryPaymentResponse, RefundResponse};
+use paybridge_nomad::wire::responses::{QueryPaymentResponse, RefundResponse};
 use paybridge_nomad::{Codec, NomadClient, NomadConfig, Operation, decode_response};
 use paybridge_sign::SecretString;
 use paybridge_transport::test_util::{Failure, MockTransport, Scripted};
@@ -80,7 +80,7 @@ fn check_headers(request: &http::Request<Bytes>, has_body: bool) {
 
 #[test]
 fn create_refund_golden() {
-    let request = codec().create_refund(&seed_refund()).unwrap();
+    let request = codec().encode_call(&seed_refund()).unwrap();
     assert_eq!(request.method(), "POST");
     assert_eq!(
         request.uri().to_string(),
@@ -101,7 +101,7 @@ fn create_refund_golden() {
 #[test]
 fn query_refund_golden_with_encoding() {
     let request = codec()
-        .query_refund(&QueryRefund {
+        .encode_call(&QueryRefund {
             refund_order_ref: "r 1/2".into(),
             order_ref: Some("o&1".into()),
             refund_id: None,
@@ -122,7 +122,7 @@ fn query_refund_golden_with_encoding() {
 #[test]
 fn merchant_is_percent_encoded_as_one_segment() {
     let codec = Codec::new(BASE, "merchant/with space", SecretString::new(KEY)).unwrap();
-    let request = codec.create_refund(&seed_refund()).unwrap();
+    let request = codec.encode_call(&seed_refund()).unwrap();
     assert_eq!(
         request.uri().path(),
         "/broker/v1/refund/merchant%2Fwith%20space"
@@ -132,7 +132,7 @@ fn merchant_is_percent_encoded_as_one_segment() {
 #[test]
 fn payment_calls_golden() {
     let create = codec()
-        .create_payment(&CreatePaymentRequest {
+        .encode_call(&CreatePaymentRequest {
             payment_method: "alipay".into(),
             payment_type: "NATIVE".into(),
             order_ref: "o-1".into(),
@@ -170,7 +170,7 @@ fn payment_calls_golden() {
         r#"{"paymentMethod":"alipay","paymentType":"NATIVE","orderRef":"o-1","actualAmount":1999,"currency":"GBP","profitSharing":false,"products":[{"name":"Tea","quantity":2,"price":999}],"description":"tea","notifyUrl":"https://m.test/n"}"#
     );
     let query = codec()
-        .query_payment(&QueryPayment {
+        .encode_call(&QueryPayment {
             order_ref: Some("o-1".into()),
             payment_method: None,
         })
@@ -180,7 +180,12 @@ fn payment_calls_golden() {
         ("GET", format!("{BASE}/payment/wechat.sh_smk?order_ref=o-1"))
     );
     check_headers(&query, false);
-    let close = codec().close_payment("o-1", Some("wechatpay")).unwrap();
+    let close = codec()
+        .encode_call(&ClosePayment {
+            order_ref: "o-1".into(),
+            payment_method: Some("wechatpay".into()),
+        })
+        .unwrap();
     assert_eq!(
         (close.method().as_str(), close.uri().to_string()),
         (

@@ -1,22 +1,23 @@
 //! `ScanForPayClient`: one async method per call, over any [`Transport`].
 
+use paybridge_core::Endpoint;
 use std::fmt;
 use std::sync::Arc;
 
 use paybridge_core::{Clock, Error, IdGenerator, RandomIdGenerator, SystemClock};
 use paybridge_sign::SecretString;
-use paybridge_transport::{RetryPolicy, SensitiveValues, Transport, retry_recorded};
+use paybridge_transport::{Caller, RetryPolicy, SensitiveValues, Transport};
 
 use crate::codec::Codec;
 use crate::config::ScanForPayConfig;
-use crate::requests::{
-    BarcodePayBody, DynamicQrBody, Endpoint, HostedQrBody, JsapiBody, PayQueryBody, RefundBody,
+use crate::validate;
+use crate::wire::requests::{
+    BarcodePayBody, DynamicQrBody, HostedQrBody, JsapiBody, PayQueryBody, RefundBody,
     WebsiteRedirectBody,
 };
-use crate::responses::{
-    Coded, PayQueryResponse, PayUrlResponse, QrResponse, RefundResponse, ResponseValue,
+use crate::wire::responses::{
+    PayQueryResponse, PayUrlResponse, QrResponse, RefundResponse, ResponseValue,
 };
-use crate::validate;
 
 /// A ScanForPay client.
 pub struct ScanForPayClient<T> {
@@ -91,40 +92,21 @@ impl<T: Transport> ScanForPayClient<T> {
     /// For a call that applies something ([`Endpoint::APPLIES`]), an error after an attempt
     /// that may have been applied comes back as [`Error::OutcomeUnknown`], never as a refusal:
     /// ScanForPay answers a repeat of a refund that exhausted the payment with code 35.
-    pub async fn call<E: Endpoint>(&self, body: &E) -> Result<ResponseValue<E::Response>, Error>
+    pub async fn call<E: Endpoint>(&self, body: &E) -> Result<E::Response, Error>
     where
-        E::Response: Coded,
+        Codec: paybridge_core::Codec<E>,
     {
-        let (result, history) = retry_recorded(
-            &self.retry,
-            // Keyed by the merchant's id (or only reading): a repeat is harmless, and the answer
-            // to a repeat is how an unknown outcome is learnt.
-            |result: &Result<_, Error>| {
-                result
-                    .as_ref()
-                    .is_err_and(|e| e.is_retryable() || e.outcome_unknown())
-            },
-            |attempt| {
-                let request = self
-                    .codec
-                    .encode(body, &self.ids.next_id(), self.clock.now());
-                async move {
-                    let mut request = request?;
-                    request.extensions_mut().insert(attempt);
-                    request
-                        .extensions_mut()
-                        .insert(SensitiveValues::new([self.sign_key.expose()]));
-                    let response = self.transport.send(request).await?;
-                    self.codec.decode::<E>(&response)
-                }
-            },
-        )
-        .await;
-        if E::APPLIES {
-            history.settle(result, crate::PROVIDER)
-        } else {
-            result
+        Caller {
+            codec: &self.codec,
+            transport: &self.transport,
+            policy: &self.retry,
+            clock: &self.clock,
+            ids: &self.ids,
+            rules: crate::codes::RETRY_RULES,
+            sensitive: Some(SensitiveValues::new([self.sign_key.expose()])),
         }
+        .call(body)
+        .await
     }
 
     /// Refunds (part of) a payment (the endpoint itself; [`paybridge_core::RefundProvider::refund`]

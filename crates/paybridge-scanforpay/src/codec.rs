@@ -3,6 +3,7 @@
 //! the `response` value are located as received (a borrowed `RawValue`), hashed, compared in
 //! constant time — and only then parsed. Nothing is ever re-serialized before verifying.
 
+use paybridge_core::{Endpoint, Stamp};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -15,8 +16,8 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use crate::codes;
-use crate::requests::{Endpoint, RequestHeader, RequestValue};
-use crate::responses::{Coded, PayQueryResponse, ResponseValue};
+use crate::wire::requests::{RequestHeader, RequestValue};
+use crate::wire::responses::{Coded, PayQueryResponse, ResponseValue};
 
 /// The request body's media type, as the ScanForPay docs give it.
 const JSON_CONTENT_TYPE: http::HeaderValue =
@@ -26,8 +27,6 @@ const JSON_CONTENT_TYPE: http::HeaderValue =
 pub const PROVIDER: &str = paybridge_core::ProviderId::ScanForPay.name();
 /// Hong Kong time, which `reqTime` is written in.
 pub const HONG_KONG_OFFSET_MINUTES: i16 = 8 * 60;
-/// What ScanForPay expects back from a notification handler, as plain text.
-pub const NOTIFICATION_ACK: &str = "success";
 
 #[derive(Deserialize)]
 struct Envelope<'a> {
@@ -139,7 +138,7 @@ impl Codec {
     }
 
     /// The signed envelope as an HTTP request for `body`, with the given message id and time.
-    pub fn encode<E: Endpoint>(
+    pub fn encode_with<E: Endpoint>(
         &self,
         body: &E,
         req_msg_id: &str,
@@ -154,17 +153,14 @@ impl Codec {
         ))
     }
 
-    /// Verifies an `E` response over the raw `response` bytes and reads it: the body on code 1,
+    /// Verifies a response over the raw `response` bytes and reads it: the body on code 1,
     /// an unknown outcome on code 21, the matching rejection otherwise.
-    pub fn decode<E: Endpoint>(
+    pub fn decode_value<B: Coded + DeserializeOwned>(
         &self,
         response: &http::Response<Bytes>,
-    ) -> Result<ResponseValue<E::Response>, Error>
-    where
-        E::Response: Coded,
-    {
+    ) -> Result<ResponseValue<B>, Error> {
         let status = response.status();
-        let value: ResponseValue<E::Response> = match self.verified(response.body()) {
+        let value: ResponseValue<B> = match self.verified(response.body()) {
             Ok(raw) => parse(raw, Some(status.as_u16()))?,
             Err(error) => {
                 let is_envelope = serde_json::from_slice::<Envelope<'_>>(response.body())
@@ -249,6 +245,21 @@ fn parse<T: DeserializeOwned>(raw: &str, http_status: Option<u16>) -> Result<T, 
             format!("unexpected `response` ({e})"),
         )
     })
+}
+
+impl<E, B> paybridge_core::Codec<E> for Codec
+where
+    E: Endpoint<Response = ResponseValue<B>>,
+    B: Coded + DeserializeOwned,
+{
+    /// The signed envelope, its `reqMsgId` the attempt's nonce and `reqTime` its time.
+    fn encode(&self, body: &E, stamp: &Stamp) -> Result<http::Request<Bytes>, Error> {
+        self.encode_with(body, &stamp.nonce, stamp.at)
+    }
+
+    fn decode(&self, response: &http::Response<Bytes>) -> Result<ResponseValue<B>, Error> {
+        self.decode_value(response)
+    }
 }
 
 /// Locates the `response` value's bytes exactly as received and checks

@@ -3,6 +3,7 @@
 //! meaning.
 
 use paybridge_core::{CodeMeaning, Disposition, RejectionClass};
+use paybridge_core::{PaymentStatus, RefundStatus};
 
 /// `code` of a successful answer.
 pub const SUCCESS: i64 = 1;
@@ -55,6 +56,45 @@ pub fn classify(code: i64) -> CodeMeaning {
 /// What `code` says about the request that drew it.
 pub fn disposition(code: i64) -> Disposition {
     classify(code).disposition()
+}
+
+/// How ScanForPay's errors steer retries: every call is keyed by the merchant's number, so a
+/// repeat is harmless — and for ScanForPay, which has no refund query, sending the same
+/// `refundNo` again is the documented way to learn an outcome. So besides what is retryable,
+/// an unknown outcome (code 21, a lost answer) is tried again too, re-signed with a fresh
+/// `reqMsgId`.
+pub const RETRY_RULES: paybridge_transport::RetryRules = paybridge_transport::RetryRules {
+    action: retry_action,
+    ..paybridge_transport::RetryRules::keyed(crate::PROVIDER)
+};
+
+fn retry_action(error: &paybridge_core::Error) -> paybridge_transport::Action {
+    if error.is_retryable() || error.outcome_unknown() {
+        paybridge_transport::Action::Retry
+    } else {
+        paybridge_transport::Action::Stop
+    }
+}
+
+// Status words → unified statuses.
+/// Refund `status`: 0 processing ("Dealing"), 1 success (the docs say "Cancelled"; their own
+/// plugin treats 1 as success — we follow the plugin), 2 failed; anything else pending.
+pub fn refund_status(status: i64) -> RefundStatus {
+    match status {
+        1 => RefundStatus::Succeeded,
+        2 => RefundStatus::Failed,
+        _ => RefundStatus::Pending,
+    }
+}
+
+/// Payment `status`: 0 to be paid, 1 success, 2 failed, 3 refunded.
+pub fn payment_status(status: i64) -> PaymentStatus {
+    match status {
+        1 => PaymentStatus::Succeeded,
+        2 => PaymentStatus::Failed,
+        3 => PaymentStatus::Refunded,
+        _ => PaymentStatus::Pending,
+    }
 }
 
 #[cfg(test)]

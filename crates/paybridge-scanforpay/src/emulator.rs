@@ -3,6 +3,7 @@
 //!
 //! Behind the `emulator` feature: paybridge's sandbox serves it under `/scanforpay`.
 
+use paybridge_core::Endpoint;
 use paybridge_core::ProviderId;
 use paybridge_emulator::{
     Answer, Applied, Counted, Delivery, Emulator, Host, NewRefund, Payment, RefundEntry,
@@ -11,11 +12,11 @@ use paybridge_emulator::{
 use paybridge_sign::SecretString;
 
 use crate::codes;
-use crate::requests::{
-    BarcodePayBody, DynamicQrBody, Endpoint, HostedQrBody, JsapiBody, PayQueryBody, PaymentCommon,
+use crate::wire::requests::{
+    BarcodePayBody, DynamicQrBody, HostedQrBody, JsapiBody, PayQueryBody, PaymentCommon,
     RefundBody, WebsiteRedirectBody,
 };
-use crate::responses::{
+use crate::wire::responses::{
     PayQueryResponse, PayUrlResponse, QrResponse, RefundResponse, ResponseHeader, ResponseValue,
 };
 use paybridge_core::{Currency, Timestamp};

@@ -8,7 +8,12 @@
 //!
 //! - [`Codec`]: sans-I/O encoding and verification.
 //! - [`ScanForPayClient`]: one method per call, and the unified [`paybridge_core::RefundProvider`].
-//! - [`server`]: ScanForPay's side, for emulators and tests.
+//!
+//! The crate has the anatomy every provider crate shares (`docs/provider.md`): [`config`] (the
+//! account's settings and its `paybridge.toml` section), [`wire`] (requests, responses and
+//! notifications as sent), [`endpoints`] (the table of calls), the codec, [`codes`] (every
+//! code's meaning, class and retry action; status mapping), the client, the unified provider,
+//! and — with feature `emulator` — the provider's own side for paybridge's sandbox.
 #![forbid(unsafe_code)]
 
 mod client;
@@ -17,14 +22,13 @@ pub mod codes;
 pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
-mod notifications;
+pub mod endpoints;
 mod provider;
-pub mod requests;
-pub mod responses;
-pub mod status;
 pub mod validate;
+pub mod wire;
 
 pub use client::ScanForPayClient;
-pub use codec::{Codec, HONG_KONG_OFFSET_MINUTES, NOTIFICATION_ACK, PROVIDER, verify_envelope};
+pub use codec::{Codec, HONG_KONG_OFFSET_MINUTES, PROVIDER, verify_envelope};
 pub use config::{ScanForPayConfig, ScanForPaySettings};
-pub use notifications::unified_notification;
+pub use provider::unified_notification;
+pub use wire::notifications::NOTIFICATION_ACK;

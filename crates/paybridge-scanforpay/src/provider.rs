@@ -7,6 +7,9 @@
 //! (idempotent by the provider's rules), which the facade's reliable refund does.
 
 use async_trait::async_trait;
+use paybridge_core::{Currency, Money, NotificationEvent, PaymentUpdate};
+
+use crate::wire::notifications::PaymentNotification;
 use bytes::Bytes;
 use paybridge_core::{
     Error, Notification, Refund, RefundLookup, RefundProvider, RefundRequest, RefundStatus,
@@ -14,11 +17,11 @@ use paybridge_core::{
 };
 use paybridge_transport::Transport;
 
-use crate::codec::{NOTIFICATION_ACK, PROVIDER};
-use crate::notifications::unified_notification;
-use crate::requests::RefundBody;
-use crate::responses::{RefundResponse, ResponseValue};
-use crate::{ScanForPayClient, codes, status, validate};
+use crate::codec::PROVIDER;
+use crate::wire::notifications::NOTIFICATION_ACK;
+use crate::wire::requests::RefundBody;
+use crate::wire::responses::{RefundResponse, ResponseValue};
+use crate::{ScanForPayClient, codes, validate};
 
 fn response_time(value: &ResponseValue<impl Sized>) -> Option<Timestamp> {
     value
@@ -60,7 +63,7 @@ fn unified_refund(
         });
     }
     let raw = answer.status;
-    let status = raw.map_or(RefundStatus::Pending, status::refund_status);
+    let status = raw.map_or(RefundStatus::Pending, codes::refund_status);
     let at = response_time(value);
     Ok(Refund {
         provider: PROVIDER.to_owned(),
@@ -187,4 +190,37 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
     fn notification_ack(&self) -> http::Response<Bytes> {
         paybridge_core::notification_ack(NOTIFICATION_ACK, "text/plain")
     }
+}
+
+/// The unified form of a verified payment notification.
+pub fn unified_notification(value: &PaymentNotification) -> Result<Notification, Error> {
+    let body = &value.body;
+    let amount = match (body.order_amount, body.currency.as_deref()) {
+        (Some(minor), Some(code)) => Some(Money::new(
+            minor,
+            Currency::from_code(code)
+                .map_err(|e| Error::malformed(PROVIDER, None, e.to_string()))?,
+        )),
+        _ => None,
+    };
+    let raw = body.status;
+    Ok(Notification {
+        provider: PROVIDER.to_owned(),
+        event_name: None,
+        event: NotificationEvent::Payment {
+            payment: PaymentUpdate {
+                payment: body
+                    .partner_order_no
+                    .clone()
+                    .or_else(|| body.order_no.clone()),
+                order_ref: body.partner_order_no.clone(),
+                amount,
+                status: raw.map_or(
+                    paybridge_core::PaymentStatus::Pending,
+                    codes::payment_status,
+                ),
+                provider_status: raw.map(|s| s.to_string()),
+            },
+        },
+    })
 }

@@ -2,7 +2,7 @@
 
 use paybridge_core::Error;
 
-use crate::requests::PaymentCommon;
+use crate::wire::requests::PaymentCommon;
 
 /// A required text field: 1 to `max` characters, printable.
 pub fn field(name: &str, value: &str, max: usize) -> Result<(), Error> {

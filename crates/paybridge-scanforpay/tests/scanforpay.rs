@@ -8,6 +8,7 @@
     clippy::print_stderr
 )]
 
+use paybridge_core::Endpoint;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +20,7 @@ use paybridge_core::{
     RejectionClass, SequentialIdGenerator,
 };
 use paybridge_scanforpay::emulator as server;
-use paybridge_scanforpay::requests::*;
+use paybridge_scanforpay::wire::requests::*;
 use paybridge_scanforpay::{Codec, ScanForPayClient, ScanForPayConfig, verify_envelope};
 use paybridge_sign::SecretString;
 use paybridge_transport::test_util::{Failure, MockTransport, Scripted};
@@ -59,7 +60,7 @@ fn sha256sum(bytes: &[u8]) -> Option<String> {
 }
 
 fn golden<E: Endpoint>(body: &E, path: &str, expected_request: &str) {
-    let request = codec().encode(body, MSG_ID, now()).unwrap();
+    let request = codec().encode_with(body, MSG_ID, now()).unwrap();
     assert_eq!(request.method(), "POST");
     assert_eq!(request.uri().to_string(), format!("{BASE}{path}"));
     assert_eq!(
@@ -204,7 +205,10 @@ fn a_php_escaped_response_verifies_and_its_re_serialization_would_not() {
     ));
     // And the decoded message is the Chinese text.
     let response = http::Response::new(Bytes::from(body));
-    match codec().decode::<RefundBody>(&response).unwrap_err() {
+    match codec()
+        .decode_value::<paybridge_scanforpay::wire::responses::RefundResponse>(&response)
+        .unwrap_err()
+    {
         Error::Rejected {
             code,
             message,

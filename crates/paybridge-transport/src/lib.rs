@@ -10,6 +10,7 @@
 
 mod base_url;
 mod body;
+mod call;
 mod classify;
 mod config;
 mod hyper_transport;
@@ -23,12 +24,13 @@ mod url_policy;
 pub mod test_util;
 
 pub use base_url::BaseUrl;
+pub use call::{Caller, RetryRules};
 pub use config::{CryptoBackend, Roots, TransportConfig, certificates_from_pem};
 pub use hyper_transport::HyperTransport;
 pub use redact::{Redactor, SensitiveValues};
 pub use retry::{
-    Attempt, FullJitter, History, Idempotency, Jitter, NoJitter, RetryPolicy, retry,
-    retry_recorded, send_with_retry,
+    Action, Attempt, FullJitter, History, Idempotency, Jitter, NoJitter, RetryPolicy, retry,
+    retry_by_action, retry_recorded, send_with_retry,
 };
 pub use rustls::pki_types::CertificateDer;
 pub use setup::{AccountSettings, ProviderSetup, SecretLoader, example_body};

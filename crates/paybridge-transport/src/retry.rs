@@ -258,6 +258,46 @@ where
 pub async fn retry_recorded<T, F, Fut>(
     policy: &RetryPolicy,
     retryable: impl Fn(&Result<T, Error>) -> bool,
+    attempt: F,
+) -> (Result<T, Error>, History)
+where
+    F: FnMut(Attempt) -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    retry_by_action(
+        policy,
+        |result| {
+            if retryable(result) {
+                Action::Retry
+            } else {
+                Action::Stop
+            }
+        },
+        attempt,
+    )
+    .await
+}
+
+/// What to do after an attempt: the answer each provider's `codes.rs` gives for its errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Final: return this outcome.
+    Stop,
+    /// Try again after the policy's backoff.
+    Retry,
+    /// Try again, not before this long (a provider's `Retry-After`, a rate limit's window);
+    /// if that would pass the deadline, stop instead.
+    RetryAfter(Duration),
+}
+
+/// The retry engine under every provider call: runs `attempt` until `decide` says
+/// [`Action::Stop`], the policy's attempts run out, or its deadline passes. Between attempts it
+/// sleeps the policy's capped, jittered backoff, or at least what [`Action::RetryAfter`] asks.
+/// Time is tokio's, so tests drive it with a paused clock (`tokio::time::pause`) and assert
+/// every delay exactly.
+pub async fn retry_by_action<T, F, Fut>(
+    policy: &RetryPolicy,
+    decide: impl Fn(&Result<T, Error>) -> Action,
     mut attempt: F,
 ) -> (Result<T, Error>, History)
 where
@@ -278,11 +318,15 @@ where
             }),
         };
         history.record(&result);
-        if number >= policy.max_attempts || !retryable(&result) {
+        let action = decide(&result);
+        if number >= policy.max_attempts || action == Action::Stop {
             return (result, history);
         }
         let backoff = policy.backoff(number);
-        let delay = policy.jitter.delay(backoff).min(backoff);
+        let delay = match action {
+            Action::RetryAfter(wait) => wait.max(policy.jitter.delay(backoff).min(backoff)),
+            _ => policy.jitter.delay(backoff).min(backoff),
+        };
         if start.elapsed() + delay >= policy.deadline {
             return (result, history);
         }

@@ -1,6 +1,6 @@
 //! The `data` objects BluePay answers with. Every field is optional and unknown fields are
 //! ignored, so a new field or a missing one never breaks parsing; status values are kept as the
-//! raw strings BluePay sent (see [`crate::status`] for their meaning).
+//! raw strings BluePay sent (see [`crate::codes`] for their meaning).
 
 use serde::{Deserialize, Serialize};
 

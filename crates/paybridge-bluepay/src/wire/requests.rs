@@ -3,18 +3,9 @@
 //! Fields are declared in the order BluePay's documentation lists them; `param` is written as
 //! RFC 8785 canonical JSON, so declaration order never reaches the wire. Amounts are satang.
 //! Every `param` also carries `timestamp`, which is not a field here: the codec stamps it from
-//! the client's clock at each attempt ([`crate::Codec::encode`]), so no caller writes one.
+//! the client's clock at each attempt ([`crate::Codec::encode_at`]), so no caller writes one.
 
 use serde::{Deserialize, Serialize};
-
-use crate::responses::{
-    BalanceData, PayoutCheckData, PayoutTransferData, QrCreateData, QrPayment, RefundData,
-    RefundPayment, WebPayCreateData, WebPayDetail,
-};
-
-/// A BluePay call: its `param` type, its path and the type of its `data` (the one endpoint
-/// trait every provider crate shares).
-pub use paybridge_core::Endpoint;
 
 /// 5.1 Refund.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,12 +24,6 @@ pub struct RefundParam {
     pub refund_callback_url: String,
 }
 
-impl Endpoint for RefundParam {
-    const PATH: &'static str = "/open-api/payment/refund";
-    type Response = RefundData;
-    const APPLIES: bool = true;
-}
-
 /// 5.2 Get refund payments: by payment or by refund.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -49,11 +34,6 @@ pub struct RefundPaymentsParam {
     /// …or this refund.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_transaction_id: Option<String>,
-}
-
-impl Endpoint for RefundPaymentsParam {
-    const PATH: &'static str = "/open-api/refund/payments";
-    type Response = Vec<RefundPayment>;
 }
 
 /// 3.1 QR code create.
@@ -86,12 +66,6 @@ pub struct QrCreateParam {
     pub expire_seconds: Option<u32>,
 }
 
-impl Endpoint for QrCreateParam {
-    const PATH: &'static str = "/open-api/qr/generate";
-    type Response = QrCreateData;
-    const APPLIES: bool = true;
-}
-
 /// 3.3 QR code payment list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -102,11 +76,6 @@ pub struct QrPaymentListParam {
     pub start_date: String,
     /// `yyyy-MM-dd`.
     pub end_date: String,
-}
-
-impl Endpoint for QrPaymentListParam {
-    const PATH: &'static str = "/open-api/qr/paymentList";
-    type Response = Vec<QrPayment>;
 }
 
 /// 4.1 WebPay create.
@@ -146,23 +115,12 @@ pub struct WebPayCreateParam {
     pub wp_appid: Option<String>,
 }
 
-impl Endpoint for WebPayCreateParam {
-    const PATH: &'static str = "/open-api/webpay/generate";
-    type Response = WebPayCreateData;
-    const APPLIES: bool = true;
-}
-
 /// 4.2 WebPay status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebPayDetailParam {
     /// The merchant's order id.
     pub mch_order_id: String,
-}
-
-impl Endpoint for WebPayDetailParam {
-    const PATH: &'static str = "/open-api/webpay/detail";
-    type Response = WebPayDetail;
 }
 
 /// 2.1 Create payout.
@@ -205,12 +163,6 @@ pub struct PayoutTransferParam {
     pub remark: Option<String>,
 }
 
-impl Endpoint for PayoutTransferParam {
-    const PATH: &'static str = "/open-api/disbursement/transfer";
-    type Response = PayoutTransferData;
-    const APPLIES: bool = true;
-}
-
 /// 2.2 Check payout.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -219,43 +171,7 @@ pub struct PayoutCheckParam {
     pub mch_order_id: String,
 }
 
-impl Endpoint for PayoutCheckParam {
-    const PATH: &'static str = "/open-api/disbursement/check";
-    type Response = PayoutCheckData;
-}
-
 /// 1.1 Balance inquiry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BalanceParam {}
-
-impl Endpoint for BalanceParam {
-    const PATH: &'static str = "/open-api/account/balance";
-    type Response = BalanceData;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Which calls apply something decides whether a refusal after a lost attempt may be
-    /// reported: refunds, payouts and payment pages do; look-ups and the balance only read.
-    #[test]
-    fn the_calls_that_apply_something_say_so() {
-        const APPLYING: [bool; 4] = [
-            RefundParam::APPLIES,
-            QrCreateParam::APPLIES,
-            WebPayCreateParam::APPLIES,
-            PayoutTransferParam::APPLIES,
-        ];
-        const READING: [bool; 5] = [
-            RefundPaymentsParam::APPLIES,
-            QrPaymentListParam::APPLIES,
-            WebPayDetailParam::APPLIES,
-            PayoutCheckParam::APPLIES,
-            BalanceParam::APPLIES,
-        ];
-        assert!(APPLYING.iter().all(|a| *a));
-        assert!(READING.iter().all(|a| !*a));
-    }
-}

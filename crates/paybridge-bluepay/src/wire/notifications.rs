@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::responses::{CodeValue, PayoutCheckData, WebPayDetail};
+use crate::wire::responses::{CodeValue, PayoutCheckData, WebPayDetail};
+
+/// What BluePay expects back from a notification handler.
+pub const NOTIFICATION_ACK: &str = r#"{"code":10000,"message":"Success"}"#;
 
 /// The refund notification (`payment.refund.success`, `.failed`, `.cancel`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

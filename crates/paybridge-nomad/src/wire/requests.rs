@@ -39,7 +39,7 @@ pub struct CreateRefundRequest {
 }
 
 /// `GET /refund/{merchant}` query.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct QueryRefund {
     /// The merchant's refund number (required).
     pub refund_order_ref: String,
@@ -131,10 +131,20 @@ pub struct CreatePaymentRequest {
 }
 
 /// `GET /payment/{merchant}` query.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct QueryPayment {
     /// The merchant's order number.
     pub order_ref: Option<String>,
+    /// `wechatpay` or `alipay`.
+    pub payment_method: Option<String>,
+}
+
+/// `POST /payment/close/{merchant}/{order_ref}?payment_method=…`: closes an unpaid payment.
+/// Its fields travel in the path and query; it has no body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClosePayment {
+    /// The merchant's order number.
+    pub order_ref: String,
     /// `wechatpay` or `alipay`.
     pub payment_method: Option<String>,
 }

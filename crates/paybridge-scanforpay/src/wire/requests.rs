@@ -5,12 +5,6 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::responses::{PayQueryResponse, PayUrlResponse, QrResponse, RefundResponse};
-
-/// A ScanForPay call (the one endpoint trait every provider crate shares); its response body
-/// also carries a `code` ([`crate::responses::Coded`]).
-pub use paybridge_core::Endpoint;
-
 /// The request header. Fields are declared in canonical (sorted) order, so writing the header
 /// never needs a reorder; they borrow, so building one allocates nothing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,12 +58,6 @@ pub struct RefundBody {
     pub terminal_no: Option<String>,
 }
 
-impl Endpoint for RefundBody {
-    const PATH: &'static str = "/api/common/refund";
-    type Response = RefundResponse;
-    const APPLIES: bool = true;
-}
-
 /// `/api/common/payQuery`: a payment's state (`orderNo` wins over `partnerOrderNo`). Declared
 /// in wire (canonical) order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,11 +71,6 @@ pub struct PayQueryBody {
     pub partner_order_no: Option<String>,
     /// Store (≤ 15).
     pub store_no: String,
-}
-
-impl Endpoint for PayQueryBody {
-    const PATH: &'static str = "/api/common/payQuery";
-    type Response = PayQueryResponse;
 }
 
 /// Fields every payment creation carries.
@@ -125,12 +108,6 @@ pub struct BarcodePayBody {
     pub barcode: String,
 }
 
-impl Endpoint for BarcodePayBody {
-    const PATH: &'static str = "/api/offline/pay";
-    type Response = PayQueryResponse;
-    const APPLIES: bool = true;
-}
-
 /// `/api/offline/create`: a dynamic QR code the customer scans.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DynamicQrBody {
@@ -142,12 +119,6 @@ pub struct DynamicQrBody {
     /// Expiry.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub it_b_pay: Option<String>,
-}
-
-impl Endpoint for DynamicQrBody {
-    const PATH: &'static str = "/api/offline/create";
-    type Response = QrResponse;
-    const APPLIES: bool = true;
 }
 
 /// `/api/offline/qrcode` (hosted QR page) and `/api/online/create` (website redirect).
@@ -177,22 +148,10 @@ pub struct HostedPageBody {
 #[serde(transparent)]
 pub struct HostedQrBody(pub HostedPageBody);
 
-impl Endpoint for HostedQrBody {
-    const PATH: &'static str = "/api/offline/qrcode";
-    type Response = PayUrlResponse;
-    const APPLIES: bool = true;
-}
-
 /// The website redirect call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct WebsiteRedirectBody(pub HostedPageBody);
-
-impl Endpoint for WebsiteRedirectBody {
-    const PATH: &'static str = "/api/online/create";
-    type Response = PayUrlResponse;
-    const APPLIES: bool = true;
-}
 
 /// `/api/jspay/create`: an H5 page inside the wallet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,31 +165,4 @@ pub struct JsapiBody {
     /// Where the customer returns.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub return_url: Option<String>,
-}
-
-impl Endpoint for JsapiBody {
-    const PATH: &'static str = "/api/jspay/create";
-    type Response = PayUrlResponse;
-    const APPLIES: bool = true;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Which calls apply something decides whether a refusal after a lost attempt may be
-    /// reported: every call but the payment query moves money or creates an order.
-    #[test]
-    fn only_the_payment_query_only_reads() {
-        const APPLYING: [bool; 6] = [
-            RefundBody::APPLIES,
-            BarcodePayBody::APPLIES,
-            DynamicQrBody::APPLIES,
-            HostedQrBody::APPLIES,
-            WebsiteRedirectBody::APPLIES,
-            JsapiBody::APPLIES,
-        ];
-        assert!(APPLYING.iter().all(|a| *a));
-        const { assert!(!PayQueryBody::APPLIES) };
-    }
 }

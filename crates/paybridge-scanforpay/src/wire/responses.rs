@@ -1,5 +1,5 @@
 //! Response bodies (and the notification body). Unknown fields are ignored; `code` and `status`
-//! are kept as numbers, mapped by [`crate::codes`] and [`crate::status`].
+//! are kept as numbers, mapped by [`crate::codes`] and [`crate::codes`].
 
 use serde::{Deserialize, Serialize};
 
