@@ -240,7 +240,13 @@ pub fn decode_response<T: DeserializeOwned>(
             return Err(Error::malformed(PROVIDER, http_status, why));
         }
     };
-    let code = envelope.code.unwrap_or_default();
+    let Some(code) = envelope.code else {
+        return Err(Error::malformed(
+            PROVIDER,
+            http_status,
+            "answer without `code`",
+        ));
+    };
     if code != codes::SUCCESS {
         let row = codes::classify(code);
         let (class, meaning) = (row.class, row.meaning);

@@ -584,14 +584,15 @@ struct ResponseBody<'a, T: Serialize> {
     data: Option<&'a T>,
 }
 
-/// A response body: `{"code", "message", "data"}`.
+/// A response body: `{"code", "message", "data"}`. Should `data` fail to serialize, the answer
+/// is BluePay's 21000 "server error" — an honest failure, never an empty body.
 pub fn response_body<T: Serialize>(code: i64, message: &str, data: Option<&T>) -> Vec<u8> {
     serde_json::to_vec(&ResponseBody {
         code,
         message,
         data,
     })
-    .unwrap_or_default()
+    .unwrap_or_else(|_| br#"{"code":21000,"message":"server error"}"#.to_vec())
 }
 
 #[derive(Serialize)]
@@ -606,7 +607,8 @@ pub fn notification_body(
     platform_key: &RsaPrivateKey,
 ) -> Result<Vec<u8>, paybridge_sign::SignatureError> {
     let sign = platform_key.sign_base64(param.as_bytes())?;
-    Ok(serde_json::to_vec(&NotificationBody { param, sign: &sign }).unwrap_or_default())
+    serde_json::to_vec(&NotificationBody { param, sign: &sign })
+        .map_err(|_| paybridge_sign::SignatureError::BadEncoding)
 }
 
 /// BluePay's side, for one merchant app.

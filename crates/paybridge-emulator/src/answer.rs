@@ -10,7 +10,10 @@ pub type Answer = http::Response<Full<Bytes>>;
 
 /// A JSON answer with `status`.
 pub fn json<T: Serialize>(status: u16, value: &T) -> Answer {
-    let body = serde_json::to_vec(value).unwrap_or_default();
+    let Ok(body) = serde_json::to_vec(value) else {
+        // An honest server error, never an empty body under the status asked for.
+        return bytes(500, "text/plain", b"the answer could not be written".to_vec());
+    };
     let mut answer = http::Response::new(Full::new(Bytes::from(body)));
     *answer.status_mut() =
         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);

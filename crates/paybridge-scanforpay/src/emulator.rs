@@ -358,9 +358,13 @@ pub fn verify_request<'a>(body: &'a [u8], key: &[u8]) -> Result<VerifiedRequest<
     Ok(VerifiedRequest { raw: raw.get() })
 }
 
-/// A response (or notification) envelope: `value` serialized as the `response`, signed.
+/// A response (or notification) envelope: `value` serialized as the `response`, signed. Should
+/// `value` fail to serialize, the signed answer is code 21 "state unknown, query again" — an
+/// honest failure, never an empty response.
 pub fn response_envelope<T: Serialize>(value: &T, key: &[u8]) -> Vec<u8> {
-    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    let bytes = serde_json::to_vec(value).unwrap_or_else(|_| {
+        br#"{"header":{},"body":{"code":21,"msg":"state unknown, query again"}}"#.to_vec()
+    });
     signed_envelope(&bytes, key)
 }
 

@@ -380,7 +380,10 @@ impl RsaPublicKey {
         // oversized input takes the general path.
         let mut buffer = [0u8; 1024];
         match base64::engine::general_purpose::STANDARD.decode_slice(signature_b64, &mut buffer) {
-            Ok(len) => self.verify(message, buffer.get(..len).unwrap_or_default()),
+            Ok(len) => self.verify(
+                message,
+                buffer.get(..len).ok_or(SignatureError::BadEncoding)?,
+            ),
             Err(_) => {
                 let signature =
                     crate::base64_decode(signature_b64).map_err(|_| SignatureError::BadEncoding)?;

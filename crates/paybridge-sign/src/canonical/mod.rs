@@ -58,6 +58,8 @@ pub enum CanonicalErrorKind {
     Custom(String),
     /// Writing the output failed.
     Io(String),
+    /// A broken invariant of the writer (a bug): the document is refused, never written short.
+    Internal(&'static str),
 }
 
 impl CanonicalError {
@@ -128,6 +130,9 @@ impl fmt::Display for CanonicalError {
             CanonicalErrorKind::TooLarge => f.write_str("document too large"),
             CanonicalErrorKind::Custom(m) => f.write_str(m),
             CanonicalErrorKind::Io(m) => write!(f, "writing canonical JSON failed: {m}"),
+            CanonicalErrorKind::Internal(what) => {
+                write!(f, "canonical JSON writer invariant broken ({what}); nothing was written")
+            }
         }
     }
 }

@@ -72,7 +72,7 @@ impl Parser<'_> {
             Some(b'[') => self.array(w, depth + 1),
             Some(b'"') => {
                 self.string()?;
-                write_str(&mut w.out, &self.string);
+                write_str(&mut w.out, &self.string)?;
                 Ok(())
             }
             Some(b't') => self.literal(w, b"true"),
@@ -111,7 +111,7 @@ impl Parser<'_> {
             }
             self.string()?;
             let key = w.arena_key(&self.string)?;
-            let member = w.begin_member(&frame, key);
+            let member = w.begin_member(&frame, key)?;
             self.skip_whitespace();
             self.expect(b':', "expected ':' after an object key")?;
             self.skip_whitespace();

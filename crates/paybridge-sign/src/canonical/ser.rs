@@ -95,12 +95,10 @@ impl<'a> ser::Serializer for &'a mut CanonicalSerializer {
         write_f64(&mut self.writer.out, v)
     }
     fn serialize_char(self, v: char) -> Result<(), CanonicalError> {
-        write_str(&mut self.writer.out, v.encode_utf8(&mut [0; 4]));
-        Ok(())
+        write_str(&mut self.writer.out, v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, v: &str) -> Result<(), CanonicalError> {
-        write_str(&mut self.writer.out, v);
-        Ok(())
+        write_str(&mut self.writer.out, v)
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), CanonicalError> {
         // As serde_json does: an array of numbers.
@@ -146,7 +144,7 @@ impl<'a> ser::Serializer for &'a mut CanonicalSerializer {
         value: &T,
     ) -> Result<(), CanonicalError> {
         let mut frame = self.writer.begin_object();
-        let member = self.writer.begin_member(&frame, Key::Static(variant));
+        let member = self.writer.begin_member(&frame, Key::Static(variant))?;
         value.serialize(&mut *self)?;
         self.writer.end_member(&mut frame, member)?;
         self.writer.end_object(frame)
@@ -176,7 +174,7 @@ impl<'a> ser::Serializer for &'a mut CanonicalSerializer {
         _len: usize,
     ) -> Result<VariantSeq<'a>, CanonicalError> {
         let frame = self.writer.begin_object();
-        let member = self.writer.begin_member(&frame, Key::Static(variant));
+        let member = self.writer.begin_member(&frame, Key::Static(variant))?;
         self.writer.out.push(b'[');
         Ok(VariantSeq {
             seq: Seq {
@@ -220,7 +218,7 @@ impl<'a> ser::Serializer for &'a mut CanonicalSerializer {
         len: usize,
     ) -> Result<VariantObject<'a>, CanonicalError> {
         let outer = self.writer.begin_object();
-        let member = self.writer.begin_member(&outer, Key::Static(variant));
+        let member = self.writer.begin_member(&outer, Key::Static(variant))?;
         let inner = ser::Serializer::serialize_map(&mut *self, Some(len))?;
         Ok(VariantObject {
             inner,
@@ -336,7 +334,7 @@ impl Object<'_> {
             value.serialize(MapKeySerializer { arena: &mut text })?;
             return super::parse::canonicalize_into(&mut self.ser.writer, text.as_bytes());
         }
-        let member = self.ser.writer.begin_member(&self.frame, Key::Static(key));
+        let member = self.ser.writer.begin_member(&self.frame, Key::Static(key))?;
         value.serialize(&mut *self.ser)?;
         self.ser.writer.end_member(&mut self.frame, member)
     }
@@ -359,7 +357,7 @@ impl ser::SerializeMap for Object<'_> {
             arena: writer.arena_mut(),
         })?;
         let key = writer.arena_key_since(mark)?;
-        self.pending_key = Some(writer.begin_member(&self.frame, key));
+        self.pending_key = Some(writer.begin_member(&self.frame, key)?);
         Ok(())
     }
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), CanonicalError> {

@@ -9,7 +9,7 @@
 
 use std::cmp::Ordering;
 
-use super::CanonicalError;
+use super::{CanonicalError, CanonicalErrorKind};
 
 /// The largest integer an IEEE double holds exactly; RFC 8785 numbers are doubles, so typed
 /// integers beyond it would be rounded — for money, silently wrong.
@@ -199,7 +199,11 @@ impl Writer {
 
     /// Writes the separator and `key` and returns the member to finish once its value is written.
     #[inline]
-    pub(crate) fn begin_member(&mut self, frame: &ObjectFrame, key: Key) -> MemberStart {
+    pub(crate) fn begin_member(
+        &mut self,
+        frame: &ObjectFrame,
+        key: Key,
+    ) -> Result<MemberStart, CanonicalError> {
         if self.out.len() > frame.body_start {
             self.out.push(b',');
         }
@@ -207,11 +211,13 @@ impl Writer {
         let Writer { out, arena, .. } = self;
         let text = match key {
             Key::Static(s) => s,
-            Key::Arena { start, end } => arena.get(start as usize..end as usize).unwrap_or(""),
+            Key::Arena { start, end } => arena
+                .get(start as usize..end as usize)
+                .ok_or_else(|| internal("arena key"))?,
         };
-        write_str(out, text);
+        write_str(out, text)?;
         out.push(b':');
-        MemberStart { key, start }
+        Ok(MemberStart { key, start })
     }
 
     /// Records the member just written, noting whether keys are still in order.
@@ -260,7 +266,9 @@ impl Writer {
             scratch,
             orders,
         } = self;
-        let object_members = members.get_mut(frame.members_start..).unwrap_or_default();
+        let object_members = members
+            .get_mut(frame.members_start..)
+            .ok_or_else(|| internal("object members"))?;
         let static_key = |m: &Member| match m.key {
             Key::Static(s) => Some((s.as_ptr() as usize, s.len())),
             Key::Arena { .. } => None,
@@ -344,7 +352,7 @@ impl Writer {
         let base = first_moved.start;
         let runs = SortedRuns {
             members: object_members,
-            rest: order.get(in_place..).unwrap_or_default(),
+            rest: order.get(in_place..).ok_or_else(|| internal("member order"))?,
         };
         if base <= (out.len() - base) / 4 {
             // Little precedes the moved members (the root object, typically): write the prefix
@@ -352,18 +360,18 @@ impl Writer {
             // copied once instead of out and back.
             scratch.clear();
             scratch.reserve(out.len() + SMALL_COPY);
-            scratch.extend_from_slice(out.get(..base).unwrap_or_default());
+            scratch.extend_from_slice(out.get(..base).ok_or_else(|| internal("object start"))?);
             out.extend_from_slice(&[0; SMALL_COPY]);
             for (n, (start, end)) in runs.enumerate() {
                 if n > 0 {
                     scratch.push(b',');
                 }
-                append(scratch, out, start, end);
+                append(scratch, out, start, end)?;
             }
             std::mem::swap(out, scratch);
         } else {
             scratch.clear();
-            scratch.extend_from_slice(out.get(base..).unwrap_or_default());
+            scratch.extend_from_slice(out.get(base..).ok_or_else(|| internal("object body"))?);
             // Padding so that short runs can be copied as one fixed-size block (see below).
             scratch.extend_from_slice(&[0; SMALL_COPY]);
             out.reserve(SMALL_COPY);
@@ -372,7 +380,7 @@ impl Writer {
                 if n > 0 {
                     out.push(b',');
                 }
-                append(out, scratch, start - base, end - base);
+                append(out, scratch, start - base, end - base)?;
             }
         }
         Ok(())
@@ -412,8 +420,13 @@ const SMALL_COPY: usize = 32;
 /// Appends `scratch[start..end]` to `out`; `scratch` has `SMALL_COPY` bytes of padding past any
 /// run, so the fixed-size read stays in bounds.
 #[inline]
-fn append(out: &mut Vec<u8>, scratch: &[u8], start: usize, end: usize) {
-    let len = end - start;
+fn append(
+    out: &mut Vec<u8>,
+    scratch: &[u8],
+    start: usize,
+    end: usize,
+) -> Result<(), CanonicalError> {
+    let len = end.saturating_sub(start);
     if len <= SMALL_COPY
         && let Some(block) = scratch.get(start..start + SMALL_COPY)
         && let Ok(block) = <&[u8; SMALL_COPY]>::try_from(block)
@@ -422,8 +435,15 @@ fn append(out: &mut Vec<u8>, scratch: &[u8], start: usize, end: usize) {
         out.extend_from_slice(block);
         out.truncate(keep);
     } else {
-        out.extend_from_slice(scratch.get(start..end).unwrap_or_default());
+        out.extend_from_slice(scratch.get(start..end).ok_or_else(|| internal("member run"))?);
     }
+    Ok(())
+}
+
+/// A broken invariant of the writer: the document is refused rather than signed short.
+#[cold]
+fn internal(what: &'static str) -> CanonicalError {
+    CanonicalError::new(CanonicalErrorKind::Internal(what))
 }
 
 /// Orders two strings by their UTF-16 code units, as RFC 8785 §3.2.3 requires.
@@ -497,32 +517,36 @@ fn word_needs_escape(word: u64) -> bool {
 ///
 /// Runs that need no escape are found eight bytes at a time and copied whole.
 #[inline]
-pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+///
+/// # Errors
+/// Only on a broken invariant ([`CanonicalErrorKind::Internal`]): never a short string.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), CanonicalError> {
     let bytes = s.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut clean_from = 0;
     let chunks = bytes.chunks_exact(8);
-    let tail_start = bytes.len() - chunks.remainder().len();
+    let remainder = chunks.remainder();
+    let tail_start = bytes.len() - remainder.len();
     for (n, chunk) in chunks.enumerate() {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         if word_needs_escape(u64::from_le_bytes(word)) {
             for (offset, &byte) in chunk.iter().enumerate() {
-                escape_byte(out, bytes, &mut clean_from, n * 8 + offset, byte);
+                escape_byte(out, bytes, &mut clean_from, n * 8 + offset, byte)?;
             }
         }
     }
-    for (offset, &byte) in bytes
-        .get(tail_start..)
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
-        escape_byte(out, bytes, &mut clean_from, tail_start + offset, byte);
+    for (offset, &byte) in remainder.iter().enumerate() {
+        escape_byte(out, bytes, &mut clean_from, tail_start + offset, byte)?;
     }
-    out.extend_from_slice(bytes.get(clean_from..).unwrap_or_default());
+    out.extend_from_slice(
+        bytes
+            .get(clean_from..)
+            .ok_or_else(|| internal("string tail"))?,
+    );
     out.push(b'"');
+    Ok(())
 }
 
 /// If `byte` (at index `i` of `bytes`) needs an escape, flushes the clean run before it and
@@ -532,11 +556,18 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     clippy::indexing_slicing,
     reason = "a u8 index into a 256-entry table cannot be out of range"
 )]
-fn escape_byte(out: &mut Vec<u8>, bytes: &[u8], clean_from: &mut usize, i: usize, byte: u8) {
+fn escape_byte(
+    out: &mut Vec<u8>,
+    bytes: &[u8],
+    clean_from: &mut usize,
+    i: usize,
+    byte: u8,
+) -> Result<(), CanonicalError> {
     let escape = ESCAPE[usize::from(byte)];
     if escape != 0 {
-        write_escape(out, bytes, clean_from, i, byte, escape);
+        write_escape(out, bytes, clean_from, i, byte, escape)?;
     }
+    Ok(())
 }
 
 /// The rare part of [`escape_byte`], kept out of line so the scanning loop stays small.
@@ -549,8 +580,12 @@ fn write_escape(
     i: usize,
     byte: u8,
     escape: u8,
-) {
-    out.extend_from_slice(bytes.get(*clean_from..i).unwrap_or_default());
+) -> Result<(), CanonicalError> {
+    out.extend_from_slice(
+        bytes
+            .get(*clean_from..i)
+            .ok_or_else(|| internal("string run"))?,
+    );
     if escape == b'u' {
         let hi = HEX.get(usize::from(byte >> 4)).copied().unwrap_or(b'0');
         let lo = HEX.get(usize::from(byte & 0xF)).copied().unwrap_or(b'0');
@@ -559,6 +594,7 @@ fn write_escape(
         out.extend_from_slice(&[b'\\', escape]);
     }
     *clean_from = i + 1;
+    Ok(())
 }
 
 /// Writes a double the way ECMAScript's `Number.prototype.toString` does (RFC 8785 §3.2.2.3).
@@ -627,7 +663,7 @@ mod tests {
     #[test]
     fn escapes_like_the_rfc() {
         let mut out = Vec::new();
-        write_str(&mut out, "\u{20ac}$\u{f}\nA'B\"\\/\u{7f}\u{8}\t\u{c}\r");
+        write_str(&mut out, "\u{20ac}$\u{f}\nA'B\"\\/\u{7f}\u{8}\t\u{c}\r").unwrap();
         assert_eq!(
             out,
             "\"€$\\u000f\\nA'B\\\"\\\\/\u{7f}\\b\\t\\f\\r\"".as_bytes()
@@ -668,7 +704,7 @@ mod tests {
         fn string_escaping_matches_serde_json(s in "[\\u{0}-\\u{24}\"\\\\/a-z\u{7f}\u{80}\u{e9}\u{20ac}\u{1f602}]{0,40}") {
             // serde_json's compact escaping is exactly RFC 8785's for strings.
             let mut out = Vec::new();
-            write_str(&mut out, &s);
+            write_str(&mut out, &s).unwrap();
             prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&s).unwrap());
         }
 
