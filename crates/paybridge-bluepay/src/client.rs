@@ -61,9 +61,15 @@ impl<T> BluePayClient<T> {
         })
     }
 
-    /// Uses `clock` for every `timestamp` (tests, replays).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> BluePayClient<T> {
+    /// Uses `clock` for every attempt's `timestamp` and `ids` for its nonce (BluePay signs no
+    /// nonce; the same sources serve every provider's client) — tests and replays.
+    pub fn with_sources(
+        mut self,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> BluePayClient<T> {
         self.clock = clock;
+        self.ids = ids;
         self
     }
 

@@ -15,14 +15,13 @@ mod money;
 mod provider;
 mod provider_id;
 mod refund;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
 mod time;
 pub mod validate;
 
 pub use ack::notification_ack;
-pub use clock::{
-    Clock, FixedClock, FixedIdGenerator, IdGenerator, RandomIdGenerator, SequentialIdGenerator,
-    SystemClock,
-};
+pub use clock::{Clock, IdGenerator, RandomIdGenerator, SystemClock};
 pub use endpoint::{Codec, Endpoint, EndpointInfo, Method, Stamp};
 pub use error::{
     CodeMeaning, Delivery, Disposition, Error, RejectionClass, Result, TransportErrorKind, excerpt,

@@ -12,7 +12,11 @@ pub type Answer = http::Response<Full<Bytes>>;
 pub fn json<T: Serialize>(status: u16, value: &T) -> Answer {
     let Ok(body) = serde_json::to_vec(value) else {
         // An honest server error, never an empty body under the status asked for.
-        return bytes(500, "text/plain", b"the answer could not be written".to_vec());
+        return bytes(
+            500,
+            "text/plain",
+            b"the answer could not be written".to_vec(),
+        );
     };
     let mut answer = http::Response::new(Full::new(Bytes::from(body)));
     *answer.status_mut() =

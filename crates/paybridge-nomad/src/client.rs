@@ -60,6 +60,18 @@ impl<T> NomadClient<T> {
         })
     }
 
+    /// Uses `clock` and `ids` to stamp attempts (the broker signs neither; the same sources
+    /// serve every provider's client) — tests and replays.
+    pub fn with_sources(
+        mut self,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> NomadClient<T> {
+        self.clock = clock;
+        self.ids = ids;
+        self
+    }
+
     /// The codec, for building or reading messages without sending them.
     pub fn codec(&self) -> &Codec {
         &self.codec

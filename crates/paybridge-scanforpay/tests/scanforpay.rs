@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use paybridge_core::test_util::{FixedClock, FixedIdGenerator, SequentialIdGenerator};
 use paybridge_core::{
-    Currency, Error, FixedClock, FixedIdGenerator, MerchantRefundId, Money, NotificationEvent,
-    PaymentRef, PaymentStatus, RefundLookup, RefundProvider, RefundRequest, RefundStatus,
-    RejectionClass, SequentialIdGenerator,
+    Currency, Error, MerchantRefundId, Money, NotificationEvent, PaymentRef, PaymentStatus,
+    RefundLookup, RefundProvider, RefundRequest, RefundStatus, RejectionClass,
 };
 use paybridge_scanforpay::emulator as server;
 use paybridge_scanforpay::wire::requests::*;

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use paybridge::bluepay::{BluePayClient, BluePayConfig};
-use paybridge::core::{FixedClock, SequentialIdGenerator};
+use paybridge::core::test_util::{FixedClock, SequentialIdGenerator};
 use paybridge::nomad::{NomadClient, NomadConfig};
 use paybridge::scanforpay::{ScanForPayClient, ScanForPayConfig};
 use paybridge::sign::{RsaPrivateKey, RsaPublicKey, SecretString, sha256_keyed_hex};
@@ -214,7 +214,10 @@ fn client(which: Which, mock: MockTransport) -> Box<dyn RefundProvider> {
                 mock,
             )
             .unwrap()
-            .with_clock(Arc::new(FixedClock::new(1_722_415_059))),
+            .with_sources(
+                Arc::new(FixedClock::new(1_722_415_059)),
+                Arc::new(SequentialIdGenerator::starting_at(1)),
+            ),
         ),
         Which::Nomad => Box::new(
             NomadClient::new(

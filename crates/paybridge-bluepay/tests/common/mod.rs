@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use paybridge_bluepay::{BluePayClient, BluePayConfig};
-use paybridge_core::FixedClock;
+use paybridge_core::test_util::{FixedClock, SequentialIdGenerator};
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
 use paybridge_transport::test_util::MockTransport;
 use paybridge_transport::{NoJitter, RetryPolicy};
@@ -62,9 +62,10 @@ pub fn client(transport: MockTransport) -> BluePayClient<MockTransport> {
         refund_callback_url: Some("https://merchant.test/bluepay/refunds".into()),
         retry: fast_retry(),
     };
-    BluePayClient::new(config, transport)
-        .unwrap()
-        .with_clock(Arc::new(FixedClock::new(NOW)))
+    BluePayClient::new(config, transport).unwrap().with_sources(
+        Arc::new(FixedClock::new(NOW)),
+        Arc::new(SequentialIdGenerator::starting_at(1)),
+    )
 }
 
 pub fn openssl() -> bool {

@@ -131,7 +131,10 @@ impl fmt::Display for CanonicalError {
             CanonicalErrorKind::Custom(m) => f.write_str(m),
             CanonicalErrorKind::Io(m) => write!(f, "writing canonical JSON failed: {m}"),
             CanonicalErrorKind::Internal(what) => {
-                write!(f, "canonical JSON writer invariant broken ({what}); nothing was written")
+                write!(
+                    f,
+                    "canonical JSON writer invariant broken ({what}); nothing was written"
+                )
             }
         }
     }

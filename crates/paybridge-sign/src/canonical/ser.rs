@@ -334,7 +334,10 @@ impl Object<'_> {
             value.serialize(MapKeySerializer { arena: &mut text })?;
             return super::parse::canonicalize_into(&mut self.ser.writer, text.as_bytes());
         }
-        let member = self.ser.writer.begin_member(&self.frame, Key::Static(key))?;
+        let member = self
+            .ser
+            .writer
+            .begin_member(&self.frame, Key::Static(key))?;
         value.serialize(&mut *self.ser)?;
         self.ser.writer.end_member(&mut self.frame, member)
     }

@@ -352,7 +352,9 @@ impl Writer {
         let base = first_moved.start;
         let runs = SortedRuns {
             members: object_members,
-            rest: order.get(in_place..).ok_or_else(|| internal("member order"))?,
+            rest: order
+                .get(in_place..)
+                .ok_or_else(|| internal("member order"))?,
         };
         if base <= (out.len() - base) / 4 {
             // Little precedes the moved members (the root object, typically): write the prefix
@@ -435,7 +437,11 @@ fn append(
         out.extend_from_slice(block);
         out.truncate(keep);
     } else {
-        out.extend_from_slice(scratch.get(start..end).ok_or_else(|| internal("member run"))?);
+        out.extend_from_slice(
+            scratch
+                .get(start..end)
+                .ok_or_else(|| internal("member run"))?,
+        );
     }
     Ok(())
 }
