@@ -53,7 +53,7 @@ impl From<&RefundRequest> for RefundLookup {
 /// error that may have been delivered) rather than guessing, and checks the provider's answer
 /// against the request.
 #[async_trait]
-pub trait RefundProvider: Send + Sync {
+pub trait RefundProvider: Send + Sync + std::fmt::Debug {
     /// The provider's short name (`"bluepay"`, `"nomad"`, `"scanforpay"`).
     fn name(&self) -> &'static str;
 

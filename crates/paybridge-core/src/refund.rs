@@ -15,7 +15,7 @@ pub const MAX_URL_LEN: usize = 200;
 /// A request to refund (part of) a payment, validated at construction: a positive amount, a total
 /// (when given) in the same currency and not below the amount, bounded free-text fields.
 ///
-/// Which of `payment`, `order_ref` and `total` a provider needs differs (see INTERFACES.md); the
+/// Which of `payment`, `order_ref` and `total` a provider needs differs (see the interface specification, `design/INTERFACES.md` in the shared design folder); the
 /// provider crate reports a missing one as [`Error::InvalidRequest`] naming the field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RefundRequestFields")]
@@ -242,7 +242,7 @@ impl RefundStatus {
     }
 }
 
-/// A refund as a provider reports it, in the unified JSON form of INTERFACES.md.
+/// A refund as a provider reports it, in the unified JSON form of the interface specification.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refund {
     /// The provider's name (`"bluepay"`, `"nomad"`, `"scanforpay"`).

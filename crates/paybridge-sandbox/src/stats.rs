@@ -26,7 +26,7 @@ pub struct StatsSnapshot {
     pub requests: u64,
     /// Refunds recorded in the ledger.
     pub refunds_applied: u64,
-    /// Refund requests that repeated a known refund id (kept for INTERFACES.md; the same count
+    /// Refund requests that repeated a known refund id (kept for the interface specification; the same count
     /// as `resends`).
     pub duplicates: u64,
     /// Refund requests that repeated a known refund id: each was answered as the provider

@@ -21,6 +21,8 @@ mod transport;
 mod url_policy;
 
 #[cfg(feature = "test-util")]
+mod conformance;
+#[cfg(feature = "test-util")]
 pub mod test_util;
 
 pub use base_url::BaseUrl;
