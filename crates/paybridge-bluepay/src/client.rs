@@ -4,8 +4,8 @@ use paybridge_core::Endpoint;
 use std::fmt;
 use std::sync::Arc;
 
-use paybridge_core::{Clock, Currency, Error, IdGenerator, Money, RandomIdGenerator, SystemClock};
-use paybridge_transport::{Caller, RetryPolicy, Transport};
+use paybridge_core::{Clock, Currency, Error, IdGenerator, Money};
+use paybridge_transport::{Connection, Transport};
 
 use crate::codec::Codec;
 use crate::config::BluePayConfig;
@@ -22,18 +22,14 @@ use crate::wire::responses::{
 /// A BluePay merchant client. Every call validates its input first (nothing is sent on bad
 /// input), signs `param` with the merchant key, and retries only with the same merchant ids.
 pub struct BluePayClient<T> {
-    codec: Codec,
-    transport: T,
-    clock: Arc<dyn Clock>,
-    ids: Arc<dyn IdGenerator>,
-    retry: RetryPolicy,
+    connection: Connection<Codec, T>,
     pub(crate) refund_callback_url: Option<String>,
 }
 
 impl<T> fmt::Debug for BluePayClient<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BluePayClient")
-            .field("codec", &self.codec)
+            .field("codec", self.connection.codec())
             .finish_non_exhaustive()
     }
 }
@@ -47,41 +43,41 @@ impl<T> BluePayClient<T> {
             })?;
         }
         Ok(BluePayClient {
-            codec: Codec::new(
-                &config.base_url,
-                &config.app_id,
-                config.merchant_key,
-                config.platform_key,
-            )?,
-            transport,
-            clock: Arc::new(SystemClock),
-            ids: Arc::new(RandomIdGenerator::new()),
-            retry: config.retry,
+            connection: Connection::new(
+                Codec::new(
+                    &config.base_url,
+                    &config.app_id,
+                    config.merchant_key,
+                    config.platform_key,
+                )?,
+                transport,
+                config.retry,
+                crate::codes::RETRY_RULES,
+            ),
             refund_callback_url: config.refund_callback_url,
         })
     }
 
-    /// Uses `clock` for every attempt's `timestamp` and `ids` for its nonce (BluePay signs no
-    /// nonce; the same sources serve every provider's client) — tests and replays.
+    /// Uses `clock` for every attempt's `timestamp` (and `ids` for its nonce, which BluePay does not
+    /// sign) — tests and replays.
     pub fn with_sources(
         mut self,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> BluePayClient<T> {
-        self.clock = clock;
-        self.ids = ids;
+        self.connection.set_sources(clock, ids);
         self
     }
 
     /// The codec, for building or reading messages without sending them.
     pub fn codec(&self) -> &Codec {
-        &self.codec
+        self.connection.codec()
     }
 
     /// The transport this client sends through: to share its pooled connections with other
     /// clients, or to inspect a scripted test double.
     pub fn transport(&self) -> &T {
-        &self.transport
+        self.connection.transport()
     }
 }
 
@@ -99,17 +95,7 @@ impl<T: Transport> BluePayClient<T> {
     where
         Codec: paybridge_core::Codec<E>,
     {
-        Caller {
-            codec: &self.codec,
-            transport: &self.transport,
-            policy: &self.retry,
-            clock: &self.clock,
-            ids: &self.ids,
-            rules: crate::codes::RETRY_RULES,
-            sensitive: None,
-        }
-        .call(&param)
-        .await
+        self.connection.call(&param).await
     }
 
     /// 5.1 Refund (the endpoint itself; [`paybridge_core::RefundProvider::refund`] adds the
@@ -296,7 +282,7 @@ mod tests {
             merchant_key: RsaPrivateKey::from_bytes(&pem).unwrap(),
             platform_key: RsaPublicKey::from_bytes(&public).unwrap(),
             refund_callback_url: None,
-            retry: RetryPolicy::default(),
+            retry: paybridge_transport::RetryPolicy::default(),
         };
         let shown = format!("{config:?}");
         let pem = String::from_utf8(pem).unwrap();

@@ -4,8 +4,8 @@ use std::fmt;
 
 use std::sync::Arc;
 
-use paybridge_core::{Clock, Endpoint, Error, IdGenerator, RandomIdGenerator, SystemClock};
-use paybridge_transport::{Caller, RetryPolicy, Transport};
+use paybridge_core::{Clock, Endpoint, Error, IdGenerator};
+use paybridge_transport::{Connection, Transport};
 
 use crate::codec::Codec;
 use crate::config::NomadConfig;
@@ -19,11 +19,7 @@ use crate::wire::responses::{
 
 /// A broker client. Input is validated before anything is sent.
 pub struct NomadClient<T> {
-    codec: Codec,
-    transport: T,
-    clock: Arc<dyn Clock>,
-    ids: Arc<dyn IdGenerator>,
-    retry: RetryPolicy,
+    connection: Connection<Codec, T>,
     pub(crate) payment_method: Option<String>,
     pub(crate) notify_url: Option<String>,
 }
@@ -31,7 +27,7 @@ pub struct NomadClient<T> {
 impl<T> fmt::Debug for NomadClient<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NomadClient")
-            .field("codec", &self.codec)
+            .field("codec", self.connection.codec())
             .finish_non_exhaustive()
     }
 }
@@ -50,37 +46,36 @@ impl<T> NomadClient<T> {
             })?;
         }
         Ok(NomadClient {
-            codec: Codec::new(&config.base_url, &config.merchant, config.api_key)?,
-            transport,
-            clock: Arc::new(SystemClock),
-            ids: Arc::new(RandomIdGenerator::new()),
-            retry: config.retry,
+            connection: Connection::new(
+                Codec::new(&config.base_url, &config.merchant, config.api_key)?,
+                transport,
+                config.retry,
+                crate::codes::RETRY_RULES,
+            ),
             payment_method: config.payment_method,
             notify_url: config.notify_url,
         })
     }
 
-    /// Uses `clock` and `ids` to stamp attempts (the broker signs neither; the same sources
-    /// serve every provider's client) — tests and replays.
+    /// Uses `clock` and `ids` to stamp attempts (the broker signs neither) — tests and replays.
     pub fn with_sources(
         mut self,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> NomadClient<T> {
-        self.clock = clock;
-        self.ids = ids;
+        self.connection.set_sources(clock, ids);
         self
     }
 
     /// The codec, for building or reading messages without sending them.
     pub fn codec(&self) -> &Codec {
-        &self.codec
+        self.connection.codec()
     }
 
     /// The transport this client sends through: to share its pooled connections with other
     /// clients, or to inspect a scripted test double.
     pub fn transport(&self) -> &T {
-        &self.transport
+        self.connection.transport()
     }
 }
 
@@ -94,17 +89,7 @@ impl<T: Transport> NomadClient<T> {
     /// # Errors
     /// The last attempt's error, settled as above.
     pub async fn call<E: Endpoint>(&self, call: &E) -> Result<E::Response, Error> {
-        Caller {
-            codec: &self.codec,
-            transport: &self.transport,
-            policy: &self.retry,
-            clock: &self.clock,
-            ids: &self.ids,
-            rules: crate::codes::RETRY_RULES,
-            sensitive: None,
-        }
-        .call(call)
-        .await
+        self.connection.call(call).await
     }
 
     /// Creates a refund. Checks ids, amounts (`0 < refundAmount ≤ totalAmount`), currency (CNY)

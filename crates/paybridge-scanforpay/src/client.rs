@@ -4,9 +4,8 @@ use paybridge_core::Endpoint;
 use std::fmt;
 use std::sync::Arc;
 
-use paybridge_core::{Clock, Error, IdGenerator, RandomIdGenerator, SystemClock};
-use paybridge_sign::SecretString;
-use paybridge_transport::{Caller, RetryPolicy, SensitiveValues, Transport};
+use paybridge_core::{Clock, Error, IdGenerator};
+use paybridge_transport::{Connection, SensitiveValues, Transport};
 
 use crate::codec::Codec;
 use crate::config::ScanForPayConfig;
@@ -21,19 +20,14 @@ use crate::wire::responses::{
 
 /// A ScanForPay client.
 pub struct ScanForPayClient<T> {
-    codec: Codec,
-    transport: T,
-    clock: Arc<dyn Clock>,
-    ids: Arc<dyn IdGenerator>,
-    retry: RetryPolicy,
-    sign_key: SecretString,
+    connection: Connection<Codec, T>,
     pub(crate) store_no: String,
 }
 
 impl<T> fmt::Debug for ScanForPayClient<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScanForPayClient")
-            .field("codec", &self.codec)
+            .field("codec", self.connection.codec())
             .finish_non_exhaustive()
     }
 }
@@ -45,40 +39,40 @@ impl<T> ScanForPayClient<T> {
             reason: e.to_string(),
         })?;
         Ok(ScanForPayClient {
-            codec: Codec::new(
-                &config.base_url,
-                &config.partner_no,
-                config.sign_key.clone(),
-            )?,
-            transport,
-            clock: Arc::new(SystemClock),
-            ids: Arc::new(RandomIdGenerator::new()),
-            retry: config.retry,
-            sign_key: config.sign_key,
+            connection: Connection::new(
+                Codec::new(
+                    &config.base_url,
+                    &config.partner_no,
+                    config.sign_key.clone(),
+                )?,
+                transport,
+                config.retry,
+                crate::codes::RETRY_RULES,
+            )
+            .masking(SensitiveValues::new([config.sign_key.expose()])),
             store_no: config.store_no,
         })
     }
 
-    /// Uses `clock` for `reqTime` and `ids` for `reqMsgId` (tests, replays).
+    /// Uses `clock` for `reqTime` and `ids` for `reqMsgId` — tests and replays.
     pub fn with_sources(
         mut self,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> ScanForPayClient<T> {
-        self.clock = clock;
-        self.ids = ids;
+        self.connection.set_sources(clock, ids);
         self
     }
 
-    /// The codec, for building or verifying messages without sending them.
+    /// The codec, for building or reading messages without sending them.
     pub fn codec(&self) -> &Codec {
-        &self.codec
+        self.connection.codec()
     }
 
     /// The transport this client sends through: to share its pooled connections with other
     /// clients, or to inspect a scripted test double.
     pub fn transport(&self) -> &T {
-        &self.transport
+        self.connection.transport()
     }
 }
 
@@ -96,17 +90,7 @@ impl<T: Transport> ScanForPayClient<T> {
     where
         Codec: paybridge_core::Codec<E>,
     {
-        Caller {
-            codec: &self.codec,
-            transport: &self.transport,
-            policy: &self.retry,
-            clock: &self.clock,
-            ids: &self.ids,
-            rules: crate::codes::RETRY_RULES,
-            sensitive: Some(SensitiveValues::new([self.sign_key.expose()])),
-        }
-        .call(body)
-        .await
+        self.connection.call(body).await
     }
 
     /// Refunds (part of) a payment (the endpoint itself; [`paybridge_core::RefundProvider::refund`]

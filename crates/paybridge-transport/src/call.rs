@@ -3,10 +3,13 @@
 //! `codes.rs` say what the outcome means for a retry — with the `Retry-After` a server sent
 //! honoured, and a refusal after an attempt that may have been applied reported as unknown.
 
+use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use paybridge_core::{Clock, Codec, Endpoint, Error, IdGenerator, Stamp};
+use paybridge_core::{
+    Clock, Codec, Endpoint, Error, IdGenerator, RandomIdGenerator, Stamp, SystemClock,
+};
 
 use crate::retry::{Action, RetryPolicy, retry_by_action};
 use crate::{SensitiveValues, Transport};
@@ -47,22 +50,65 @@ fn never(_: &Error) -> bool {
     false
 }
 
-/// What every call of one account shares: how it is encoded and sent, retried, and stamped.
-pub struct Caller<'a, C, T> {
-    /// The provider's codec.
-    pub codec: &'a C,
-    /// Where requests go.
-    pub transport: &'a T,
-    /// Attempts, backoff, deadline.
-    pub policy: &'a RetryPolicy,
-    /// The time each attempt is stamped with.
-    pub clock: &'a Arc<dyn Clock>,
-    /// The nonce each attempt is stamped with.
-    pub ids: &'a Arc<dyn IdGenerator>,
-    /// How the provider's errors steer retries.
-    pub rules: RetryRules,
-    /// Values to mask in whatever the transport logs (a key that travels in a header).
-    pub sensitive: Option<SensitiveValues>,
+/// What every provider client holds: its codec, where it sends, how it retries, and the sources
+/// that stamp each attempt. A client is this plus the provider's own defaults (a callback URL, a
+/// store number); its calls are [`Connection::call`].
+pub struct Connection<C, T> {
+    codec: C,
+    transport: T,
+    policy: RetryPolicy,
+    rules: RetryRules,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    sensitive: Option<SensitiveValues>,
+}
+
+impl<C: fmt::Debug, T> fmt::Debug for Connection<C, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("codec", &self.codec)
+            .field("provider", &self.rules.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C, T> Connection<C, T> {
+    /// A connection stamping attempts with the system clock and random nonces.
+    pub fn new(codec: C, transport: T, policy: RetryPolicy, rules: RetryRules) -> Connection<C, T> {
+        Connection {
+            codec,
+            transport,
+            policy,
+            rules,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(RandomIdGenerator::new()),
+            sensitive: None,
+        }
+    }
+
+    /// Masks `values` in whatever the transport logs for this connection's requests (a secret
+    /// that travels in a request, or that a server may echo back).
+    #[must_use]
+    pub fn masking(mut self, values: SensitiveValues) -> Connection<C, T> {
+        self.sensitive = Some(values);
+        self
+    }
+
+    /// Stamps attempts from `clock` and `ids` (tests and replays).
+    pub fn set_sources(&mut self, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) {
+        self.clock = clock;
+        self.ids = ids;
+    }
+
+    /// The codec, for building or reading messages without sending them.
+    pub fn codec(&self) -> &C {
+        &self.codec
+    }
+
+    /// The transport: to share its pooled connections, or to inspect a scripted test double.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
 }
 
 /// The longest `Retry-After` honoured: a server asking for more is answered by stopping (the
@@ -82,7 +128,7 @@ fn retry_after(response: &http::Response<bytes::Bytes>) -> Option<Duration> {
     Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
 }
 
-impl<C, T> Caller<'_, C, T>
+impl<C, T> Connection<C, T>
 where
     T: Transport,
 {
@@ -100,7 +146,7 @@ where
         // The `Retry-After` of the latest answer, read by the decision that follows it.
         let waited: Mutex<Option<Duration>> = Mutex::new(None);
         let (result, history) = retry_by_action(
-            self.policy,
+            &self.policy,
             |result: &Result<E::Response, Error>| {
                 let Err(error) = result else {
                     return Action::Stop;

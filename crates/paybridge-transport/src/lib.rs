@@ -26,7 +26,7 @@ mod conformance;
 pub mod test_util;
 
 pub use base_url::BaseUrl;
-pub use call::{Caller, RetryRules};
+pub use call::{Connection, RetryRules};
 pub use config::{CryptoBackend, Roots, TransportConfig, certificates_from_pem};
 pub use hyper_transport::HyperTransport;
 pub use redact::{Redactor, SensitiveValues};
