@@ -152,8 +152,9 @@ impl Codec {
         let sign = self
             .merchant_key
             .sign_base64(param.as_bytes())
-            .map_err(|e| Error::Config {
-                reason: format!("signing failed: {e}"),
+            .map_err(|e| Error::Signing {
+                provider: PROVIDER,
+                source: paybridge_core::ErrorSource::new(e),
             })?;
         Ok((param, sign))
     }
@@ -256,7 +257,7 @@ pub fn decode_response<T: DeserializeOwned>(
             .unwrap_or_else(|| meaning.to_owned());
         return Err(Error::Rejected {
             provider: PROVIDER,
-            code: code.to_string(),
+            code: code.into(),
             message,
             class,
         });

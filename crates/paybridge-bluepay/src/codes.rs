@@ -89,7 +89,7 @@ pub const RETRY_RULES: paybridge_transport::RetryRules = paybridge_transport::Re
 
 fn is_duplicate_refund_id(error: &paybridge_core::Error) -> bool {
     matches!(error, paybridge_core::Error::Rejected { code, .. }
-        if code.parse() == Ok(DUPLICATE_REFUND_ID))
+        if *code == DUPLICATE_REFUND_ID)
 }
 
 // Status words → unified statuses.

@@ -80,8 +80,9 @@ impl fmt::Debug for BluePaySettings {
 
 impl BluePaySettings {
     fn keys(&self) -> Result<(RsaPrivateKey, RsaPublicKey), Error> {
-        let key_error = |what: &str, e: paybridge_sign::KeyError| Error::Config {
-            reason: format!("[{}] {what}: {e}", self.account),
+        let key_error = |what: &str, e: paybridge_sign::KeyError| Error::Key {
+            key: format!("[{}] {what}", self.account),
+            source: paybridge_core::ErrorSource::new(e),
         };
         Ok((
             RsaPrivateKey::from_bytes(self.private_key.expose().as_bytes())

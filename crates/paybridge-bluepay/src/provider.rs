@@ -253,7 +253,7 @@ impl<T: Transport> RefundProvider for BluePayClient<T> {
                 })
                 .map_err(|e| e.unknown_if_maybe_applied(PROVIDER)),
             Err(Error::Rejected { code, message, .. })
-                if code == codes::DUPLICATE_REFUND_ID.to_string() =>
+                if code == codes::DUPLICATE_REFUND_ID =>
             {
                 // The id was used before — by an earlier attempt of this very refund, typically.
                 // Return that refund if it is this one; never make a second. If the look-up
@@ -280,7 +280,7 @@ impl<T: Transport> RefundProvider for BluePayClient<T> {
                 }
             }
             Err(Error::Rejected { code, message, .. })
-                if code == codes::REFUND_PROCESSING.to_string() =>
+                if code == codes::REFUND_PROCESSING =>
             {
                 // "Refund processing" is how BluePay answers a repeat of a pending refund — or a
                 // new refund while another of the payment is pending. The payment's refunds say

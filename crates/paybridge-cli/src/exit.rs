@@ -37,7 +37,10 @@ impl From<Error> for Failure {
         let code = match &error {
             // Before anything else: an ambiguous refusal is an unknown outcome.
             _ if error.outcome_unknown() => 4,
-            Error::InvalidRequest { .. } | Error::Config { .. } => 2,
+            Error::InvalidRequest { .. }
+            | Error::Config { .. }
+            | Error::Key { .. }
+            | Error::Signing { .. } => 2,
             Error::Rejected { .. } | Error::RefundNotFound { .. } => 3,
             Error::Verification { .. } => 5,
             _ => 4,

@@ -138,6 +138,109 @@ impl RejectionClass {
     }
 }
 
+/// A provider's own code for an answer, as it wrote it (`"21402"`, `"35"`, `"422"`,
+/// `"FREQUENCY_LIMITED"`): compared as a code, never parsed ad hoc at each use.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ProviderCode(String);
+
+impl ProviderCode {
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The code as a number, for providers whose codes are numbers.
+    pub fn as_i64(&self) -> Option<i64> {
+        self.0.parse().ok()
+    }
+}
+
+impl fmt::Debug for ProviderCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for ProviderCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<i64> for ProviderCode {
+    fn from(code: i64) -> ProviderCode {
+        ProviderCode(code.to_string())
+    }
+}
+
+impl From<u16> for ProviderCode {
+    fn from(status: u16) -> ProviderCode {
+        ProviderCode(status.to_string())
+    }
+}
+
+impl From<&str> for ProviderCode {
+    fn from(code: &str) -> ProviderCode {
+        ProviderCode(code.to_owned())
+    }
+}
+
+impl From<String> for ProviderCode {
+    fn from(code: String) -> ProviderCode {
+        ProviderCode(code)
+    }
+}
+
+impl PartialEq<str> for ProviderCode {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for ProviderCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<i64> for ProviderCode {
+    fn eq(&self, other: &i64) -> bool {
+        self.as_i64() == Some(*other)
+    }
+}
+
+/// The underlying error of an [`Error`] (a key the backend refused, a signing failure), kept
+/// for [`std::error::Error::source`]. Two are equal when they read the same.
+#[derive(Clone)]
+pub struct ErrorSource(std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl ErrorSource {
+    /// Keeps `error` as a source.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> ErrorSource {
+        ErrorSource(std::sync::Arc::new(error))
+    }
+}
+
+impl fmt::Debug for ErrorSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for ErrorSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl PartialEq for ErrorSource {
+    fn eq(&self, other: &ErrorSource) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for ErrorSource {}
+
 /// Everything that can go wrong between a merchant's call and a provider's answer.
 ///
 /// Messages never contain secrets: keys are never formatted into them, and provider text is kept
@@ -152,10 +255,24 @@ pub enum Error {
         /// Why, in words.
         reason: String,
     },
-    /// The configuration (keys, URLs, credentials) is unusable; nothing was sent.
+    /// The configuration (URLs, settings, credentials) is unusable; nothing was sent.
     Config {
         /// Why, in words.
         reason: String,
+    },
+    /// A key could not be used (malformed, refused by the crypto backend); nothing was sent.
+    Key {
+        /// Which key (`"[bluepay] private key"`).
+        key: String,
+        /// Why, from the key reader or the crypto backend.
+        source: ErrorSource,
+    },
+    /// Signing a request failed; nothing was sent.
+    Signing {
+        /// The provider whose request it was.
+        provider: &'static str,
+        /// Why, from the crypto backend.
+        source: ErrorSource,
     },
     /// The request did not complete at the transport level.
     Transport {
@@ -170,8 +287,8 @@ pub enum Error {
     Rejected {
         /// The provider's name (`"bluepay"`).
         provider: &'static str,
-        /// The provider's own code, as text (`"21402"`, `"35"`, `"422"`).
-        code: String,
+        /// The provider's own code (`"21402"`, `"35"`, `"422"`).
+        code: ProviderCode,
         /// The provider's message.
         message: String,
         /// How the code is to be handled.
@@ -309,7 +426,10 @@ impl Error {
     /// Whether the request certainly never reached a provider (nothing was sent).
     pub fn nothing_sent(&self) -> bool {
         match self {
-            Error::InvalidRequest { .. } | Error::Config { .. } => true,
+            Error::InvalidRequest { .. }
+            | Error::Config { .. }
+            | Error::Key { .. }
+            | Error::Signing { .. } => true,
             Error::Transport { delivery, .. } => *delivery == Delivery::NotSent,
             _ => false,
         }
@@ -321,6 +441,8 @@ impl Error {
         match self {
             Error::InvalidRequest { .. } => "invalid_request",
             Error::Config { .. } => "config",
+            Error::Key { .. } => "key",
+            Error::Signing { .. } => "signing",
             Error::Transport { .. } => "transport",
             Error::Rejected { .. } => "rejected",
             Error::Verification { .. } => "verification",
@@ -340,6 +462,12 @@ impl fmt::Display for Error {
             }
             Error::Config { reason } => {
                 write!(f, "configuration error: {reason} (nothing was sent)")
+            }
+            Error::Key { key, source } => {
+                write!(f, "{key} cannot be used: {source} (nothing was sent)")
+            }
+            Error::Signing { provider, source } => {
+                write!(f, "signing the {provider} request failed: {source} (nothing was sent)")
             }
             Error::Transport {
                 kind,
@@ -399,7 +527,14 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Key { source, .. } | Error::Signing { source, .. } => Some(&*source.0),
+            _ => None,
+        }
+    }
+}
 
 /// A short, printable excerpt of a body for an error message: control characters dropped, at
 /// most `max_chars` characters, an ellipsis where it was cut. Provider answers end up in error
@@ -596,5 +731,29 @@ mod tests {
                 .to_string()
                 .contains("may have reached")
         );
+    }
+
+    #[test]
+    fn provider_codes_compare_as_codes_and_key_errors_keep_their_source() {
+        let code = ProviderCode::from(21_407_i64);
+        assert!(code == 21_407 && code == "21407" && code.as_i64() == Some(21_407));
+        assert_eq!(ProviderCode::from("FREQUENCY_LIMITED").as_i64(), None);
+        #[derive(Debug)]
+        struct Refused;
+        impl fmt::Display for Refused {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the backend refused the key")
+            }
+        }
+        impl std::error::Error for Refused {}
+        let error = Error::Key {
+            key: "[bluepay] private key".into(),
+            source: ErrorSource::new(Refused),
+        };
+        let source = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("the backend refused the key"));
+        assert!(error.nothing_sent() && !error.may_have_applied());
+        assert_eq!(error.kind_name(), "key");
+        assert!(error.to_string().contains("[bluepay] private key cannot be used"));
     }
 }

@@ -24,7 +24,8 @@ pub use ack::notification_ack;
 pub use clock::{Clock, IdGenerator, RandomIdGenerator, SystemClock};
 pub use endpoint::{Codec, Endpoint, EndpointInfo, Method, Stamp};
 pub use error::{
-    CodeMeaning, Delivery, Disposition, Error, RejectionClass, Result, TransportErrorKind, excerpt,
+    CodeMeaning, Delivery, Disposition, Error, ErrorSource, ProviderCode, RejectionClass, Result,
+    TransportErrorKind, excerpt,
 };
 pub use ids::{IdError, IdErrorKind, MerchantRefundId, OrderRef, PaymentRef, ProviderRefundId};
 pub use money::{Currency, Money, MoneyError, UnknownCurrency};

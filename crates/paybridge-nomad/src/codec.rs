@@ -270,7 +270,7 @@ pub fn decode_response<T: DeserializeOwned>(
     }
     Err(Error::Rejected {
         provider: PROVIDER,
-        code: status.as_u16().to_string(),
+        code: status.as_u16().into(),
         message: format!("{}: {detail}", row.meaning),
         class: row.class,
     })

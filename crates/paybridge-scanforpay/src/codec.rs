@@ -210,7 +210,7 @@ impl Codec {
                     .to_owned();
                 Err(Error::Rejected {
                     provider: PROVIDER,
-                    code: code.to_string(),
+                    code: code.into(),
                     message,
                     class,
                 })

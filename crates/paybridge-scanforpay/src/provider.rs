@@ -104,7 +104,7 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
         let value = match self.create_refund(&body).await {
             Ok(value) => value,
             Err(Error::Rejected { code, message, .. })
-                if code == codes::DUPLICATE_ORDER.to_string() =>
+                if code == codes::DUPLICATE_ORDER =>
             {
                 return Err(Error::Rejected {
                     provider: PROVIDER,
