@@ -252,9 +252,7 @@ impl<T: Transport> RefundProvider for BluePayClient<T> {
                     Ok(refund)
                 })
                 .map_err(|e| e.unknown_if_maybe_applied(PROVIDER)),
-            Err(Error::Rejected { code, message, .. })
-                if code == codes::DUPLICATE_REFUND_ID =>
-            {
+            Err(Error::Rejected { code, message, .. }) if code == codes::DUPLICATE_REFUND_ID => {
                 // The id was used before — by an earlier attempt of this very refund, typically.
                 // Return that refund if it is this one; never make a second. If the look-up
                 // fails, BluePay still said the id holds a refund: the outcome is unknown.
@@ -279,9 +277,7 @@ impl<T: Transport> RefundProvider for BluePayClient<T> {
                     }),
                 }
             }
-            Err(Error::Rejected { code, message, .. })
-                if code == codes::REFUND_PROCESSING =>
-            {
+            Err(Error::Rejected { code, message, .. }) if code == codes::REFUND_PROCESSING => {
                 // "Refund processing" is how BluePay answers a repeat of a pending refund — or a
                 // new refund while another of the payment is pending. The payment's refunds say
                 // which: ours is returned as it stands; if it is not there, nothing was applied

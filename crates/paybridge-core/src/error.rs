@@ -467,7 +467,10 @@ impl fmt::Display for Error {
                 write!(f, "{key} cannot be used: {source} (nothing was sent)")
             }
             Error::Signing { provider, source } => {
-                write!(f, "signing the {provider} request failed: {source} (nothing was sent)")
+                write!(
+                    f,
+                    "signing the {provider} request failed: {source} (nothing was sent)"
+                )
             }
             Error::Transport {
                 kind,
@@ -754,6 +757,10 @@ mod tests {
         assert_eq!(source.as_deref(), Some("the backend refused the key"));
         assert!(error.nothing_sent() && !error.may_have_applied());
         assert_eq!(error.kind_name(), "key");
-        assert!(error.to_string().contains("[bluepay] private key cannot be used"));
+        assert!(
+            error
+                .to_string()
+                .contains("[bluepay] private key cannot be used")
+        );
     }
 }

@@ -103,9 +103,7 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
         };
         let value = match self.create_refund(&body).await {
             Ok(value) => value,
-            Err(Error::Rejected { code, message, .. })
-                if code == codes::DUPLICATE_ORDER =>
-            {
+            Err(Error::Rejected { code, message, .. }) if code == codes::DUPLICATE_ORDER => {
                 return Err(Error::Rejected {
                     provider: PROVIDER,
                     code,

@@ -8,20 +8,11 @@ use rustls::pki_types::pem::PemObject;
 
 use crate::Redactor;
 
-/// Which rustls crypto provider the client uses. It is handed to the client's TLS config
-/// directly; nothing is installed as a process default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum CryptoBackend {
-    /// *ring* (feature `ring`, the default).
-    #[cfg(feature = "ring")]
-    #[cfg_attr(feature = "ring", default)]
-    Ring,
-    /// AWS-LC (feature `aws-lc-rs`).
-    #[cfg(feature = "aws-lc-rs")]
-    #[cfg_attr(not(feature = "ring"), default)]
-    AwsLc,
-}
+/// Which crypto implementation TLS uses: the same type that chooses how keys sign and verify
+/// ([`paybridge_sign::Backend`]), so one setting names one backend everywhere. Its rustls
+/// provider is handed to the client's TLS config directly; nothing is installed as a process
+/// default.
+pub use paybridge_sign::Backend as CryptoBackend;
 
 /// Trust anchors for server certificates. Certificate checking cannot be turned off; only what
 /// is trusted can be chosen.

@@ -56,12 +56,22 @@ impl fmt::Debug for HyperTransport {
     }
 }
 
-fn crypto_provider(backend: CryptoBackend) -> Arc<rustls::crypto::CryptoProvider> {
+fn crypto_provider(backend: CryptoBackend) -> Result<Arc<rustls::crypto::CryptoProvider>, Error> {
+    #[allow(
+        unreachable_patterns,
+        reason = "signing may have a backend TLS was built without"
+    )]
     match backend {
         #[cfg(feature = "ring")]
-        CryptoBackend::Ring => Arc::new(rustls::crypto::ring::default_provider()),
+        CryptoBackend::Ring => Ok(Arc::new(rustls::crypto::ring::default_provider())),
         #[cfg(feature = "aws-lc-rs")]
-        CryptoBackend::AwsLc => Arc::new(rustls::crypto::aws_lc_rs::default_provider()),
+        CryptoBackend::AwsLc => Ok(Arc::new(rustls::crypto::aws_lc_rs::default_provider())),
+        other => Err(Error::Config {
+            reason: format!(
+                "the transport was built without the {} crypto backend (enable its cargo feature)",
+                other.name()
+            ),
+        }),
     }
 }
 
@@ -87,7 +97,7 @@ fn tls_config(config: &TransportConfig) -> Result<ClientConfig, Error> {
             reason: "no trusted root certificates configured".into(),
         });
     }
-    ClientConfig::builder_with_provider(crypto_provider(config.crypto))
+    ClientConfig::builder_with_provider(crypto_provider(config.crypto)?)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Config {
             reason: format!("TLS setup failed: {e}"),
