@@ -220,6 +220,7 @@ pub async fn run(config: &SoakConfig) -> Result<Report, Error> {
         deadline: config.deadline,
         initial_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(500),
+        ..ReliablePolicy::default()
     });
     let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
     let started = Instant::now();

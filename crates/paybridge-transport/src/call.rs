@@ -184,3 +184,35 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(header: Option<&str>) -> http::Response<bytes::Bytes> {
+        let mut builder = http::Response::builder().status(503);
+        if let Some(value) = header {
+            builder = builder.header(http::header::RETRY_AFTER, value);
+        }
+        builder.body(bytes::Bytes::new()).unwrap()
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_capped_and_dates_are_not_trusted() {
+        assert_eq!(
+            retry_after(&answer(Some("7"))),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_after(&answer(Some(" 3 "))),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(retry_after(&answer(Some("86400"))), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            retry_after(&answer(Some("Wed, 21 Oct 2026 07:28:00 GMT"))),
+            None
+        );
+        assert_eq!(retry_after(&answer(Some("-1"))), None);
+        assert_eq!(retry_after(&answer(None)), None);
+    }
+}

@@ -31,8 +31,8 @@ pub use config::{CryptoBackend, Roots, TransportConfig, certificates_from_pem};
 pub use hyper_transport::HyperTransport;
 pub use redact::{Redactor, SensitiveValues};
 pub use retry::{
-    Action, Attempt, FullJitter, History, Idempotency, Jitter, NoJitter, RetryPolicy, retry,
-    retry_by_action, retry_recorded, send_with_retry,
+    Action, Attempt, Budget, FullJitter, History, Idempotency, Jitter, NoJitter, RetryPolicy,
+    retry, retry_by_action, retry_recorded, send_with_retry,
 };
 pub use rustls::pki_types::CertificateDer;
 pub use setup::{AccountSettings, ProviderSetup, SecretLoader, example_body};

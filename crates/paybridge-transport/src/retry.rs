@@ -290,6 +290,59 @@ pub enum Action {
     RetryAfter(Duration),
 }
 
+/// One budget — a deadline and a number of attempts — shared by every provider call made inside
+/// [`Budget::spend_within`], however those calls nest: a caller that runs its own rounds (the
+/// reliable refund: send, look up, send again) and the retries inside each call draw on the
+/// same time and the same attempts, so nothing multiplies.
+#[derive(Debug)]
+pub struct Budget {
+    deadline: Instant,
+    attempts: AtomicU64,
+}
+
+tokio::task_local! {
+    static BUDGET: Arc<Budget>;
+}
+
+impl Budget {
+    /// `attempts` HTTP attempts in all, none starting or running after `within` from now.
+    pub fn new(within: Duration, attempts: u32) -> Arc<Budget> {
+        Arc::new(Budget {
+            deadline: Instant::now() + within,
+            attempts: AtomicU64::new(u64::from(attempts)),
+        })
+    }
+
+    /// Runs `future` with this budget governing every retry engine inside it.
+    pub async fn spend_within<F: Future>(self: &Arc<Budget>, future: F) -> F::Output {
+        BUDGET.scope(Arc::clone(self), future).await
+    }
+
+    /// The budget governing the current task, if any.
+    pub fn current() -> Option<Arc<Budget>> {
+        BUDGET.try_with(Arc::clone).ok()
+    }
+
+    /// When the budget's time runs out.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Attempts left.
+    pub fn attempts_left(&self) -> u64 {
+        self.attempts.load(Ordering::SeqCst)
+    }
+
+    /// Takes one attempt, if one is left and there is time.
+    fn take(&self) -> bool {
+        Instant::now() < self.deadline
+            && self
+                .attempts
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+    }
+}
+
 /// The retry engine under every provider call: runs `attempt` until `decide` says
 /// [`Action::Stop`], the policy's attempts run out, or its deadline passes. Between attempts it
 /// sleeps the policy's capped, jittered backoff, or at least what [`Action::RetryAfter`] asks.
@@ -305,10 +358,26 @@ where
     Fut: Future<Output = Result<T, Error>>,
 {
     let start = Instant::now();
+    let budget = Budget::current();
+    // The policy's deadline, or the enclosing budget's if that comes first.
+    let deadline = budget.as_ref().map_or(start + policy.deadline, |b| {
+        b.deadline().min(start + policy.deadline)
+    });
     let mut history = History::default();
     let mut number = 1;
     loop {
-        let remaining = policy.deadline.saturating_sub(start.elapsed());
+        if number == 1
+            && let Some(budget) = &budget
+            && !budget.take()
+        {
+            let spent = Error::Transport {
+                kind: TransportErrorKind::ResponseTimeout,
+                delivery: Delivery::NotSent,
+                message: "the call's budget of time and attempts is spent; nothing was sent".into(),
+            };
+            return (Err(spent), history);
+        }
+        let remaining = deadline.saturating_duration_since(Instant::now());
         let result = match tokio::time::timeout(remaining, attempt(Attempt(number))).await {
             Ok(result) => result,
             Err(_) => Err(Error::Transport {
@@ -327,7 +396,13 @@ where
             Action::RetryAfter(wait) => wait.max(policy.jitter.delay(backoff).min(backoff)),
             _ => policy.jitter.delay(backoff).min(backoff),
         };
-        if start.elapsed() + delay >= policy.deadline {
+        if Instant::now() + delay >= deadline {
+            return (result, history);
+        }
+        // The next attempt comes out of the shared budget; with none left, this outcome stands.
+        if let Some(budget) = &budget
+            && !budget.take()
+        {
             return (result, history);
         }
         match &result {
@@ -475,5 +550,69 @@ mod tests {
             assert!(j.delay(Duration::from_millis(10)) <= Duration::from_millis(10));
         }
         assert_eq!(j.delay(Duration::ZERO), Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn nested_engines_share_one_budget_of_attempts_and_time() {
+        let budget = Budget::new(Duration::from_secs(10), 5);
+        let attempts = AtomicU64::new(0);
+        let always_lost = |_: Attempt| {
+            attempts.fetch_add(1, Ordering::SeqCst);
+            async { Err::<(), Error>(lost()) }
+        };
+        let (first, second) = budget
+            .spend_within(async {
+                // Two calls, each of whose own policy would try four times.
+                let first = retry_recorded(&quick(4), |_| true, always_lost).await;
+                let second = retry_recorded(&quick(4), |_| true, always_lost).await;
+                (first, second)
+            })
+            .await;
+        assert_eq!(
+            attempts.load(Ordering::SeqCst),
+            5,
+            "one budget, not two policies"
+        );
+        assert_eq!(first.1.attempts(), 4);
+        assert_eq!(second.1.attempts(), 1);
+        // The last attempt's outcome stands; a call the budget cannot start sends nothing.
+        assert!(second.0.unwrap_err().outcome_unknown());
+        let third = budget
+            .spend_within(retry_recorded(&quick(4), |_| true, always_lost))
+            .await;
+        assert!(third.0.unwrap_err().nothing_sent());
+        assert_eq!(attempts.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_retry_after_is_waited_and_one_past_the_deadline_stops() {
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(10),
+            deadline: Duration::from_secs(30),
+            jitter: Arc::new(NoJitter),
+            ..RetryPolicy::default()
+        };
+        let started = Instant::now();
+        let (_, history) = retry_by_action(
+            &policy,
+            |_: &Result<(), Error>| Action::RetryAfter(Duration::from_secs(7)),
+            |_| async { Err::<(), Error>(lost()) },
+        )
+        .await;
+        assert_eq!(history.attempts(), 3);
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(14),
+            "7 s before each retry"
+        );
+        let (_, history) = retry_by_action(
+            &policy,
+            |_: &Result<(), Error>| Action::RetryAfter(Duration::from_secs(60)),
+            |_| async { Err::<(), Error>(lost()) },
+        )
+        .await;
+        assert_eq!(history.attempts(), 1, "a wait past the deadline stops");
     }
 }

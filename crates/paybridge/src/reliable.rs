@@ -1,10 +1,15 @@
 //! The reliable refund: send; on a retryable failure or an unknown outcome, resolve with a status
-//! query and retry with the *same* refund id; stop at a deadline and report what is known —
-//! including "still unknown" — never a guess.
+//! query and retry with the *same* refund id; stop when the budget is spent and report what is
+//! known — including "still unknown" — never a guess.
+//!
+//! One budget governs everything: a [`paybridge_transport::Budget`] of time and HTTP attempts,
+//! shared by these rounds and by every retry inside each provider call, so the account's own
+//! retry policy cannot multiply the attempts or outlast the deadline.
 
 use std::time::Duration;
 
 use paybridge_core::{Error, Refund, RefundLookup, RefundProvider, RefundRequest};
+use paybridge_transport::Budget;
 use tokio::time::Instant;
 
 /// How long and how often [`reliable_refund`] tries.
@@ -12,6 +17,9 @@ use tokio::time::Instant;
 pub struct ReliablePolicy {
     /// Give up (reporting what is known) after this long.
     pub deadline: Duration,
+    /// HTTP attempts in all — refunds, their retries and look-ups together. One is always kept
+    /// for the look-up that settles the outcome.
+    pub max_attempts: u32,
     /// The first pause between rounds; doubles, capped by `max_backoff`.
     pub initial_backoff: Duration,
     /// The longest pause.
@@ -22,6 +30,7 @@ impl Default for ReliablePolicy {
     fn default() -> ReliablePolicy {
         ReliablePolicy {
             deadline: Duration::from_secs(60),
+            max_attempts: 16,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(2),
         }
@@ -144,7 +153,20 @@ async fn run(
     policy: &ReliablePolicy,
     sent_before: bool,
 ) -> RefundOutcome {
-    let deadline = Instant::now() + policy.deadline;
+    let budget = Budget::new(policy.deadline, policy.max_attempts.max(1));
+    budget
+        .spend_within(rounds(provider, request, policy, sent_before, &budget))
+        .await
+}
+
+async fn rounds(
+    provider: &dyn RefundProvider,
+    request: &RefundRequest,
+    policy: &ReliablePolicy,
+    sent_before: bool,
+    budget: &Budget,
+) -> RefundOutcome {
+    let deadline = budget.deadline();
     let lookup = RefundLookup::from(request);
     let mut backoff = policy.initial_backoff;
     // Whether any attempt (of this call, or of an earlier run) may have been applied without a
@@ -185,7 +207,9 @@ async fn run(
         // applied, the last answer proves nothing by itself (the earlier attempt may be why the
         // provider refuses): only a look-up can.
         let refused = !error.may_have_applied() && !error.is_retryable();
-        if refused || Instant::now() + backoff >= deadline {
+        // One attempt stays in hand for the look-up that settles an uncertain end.
+        let spent = budget.attempts_left() <= 1;
+        if refused || spent || Instant::now() + backoff >= deadline {
             if !maybe_applied {
                 return definite(error);
             }

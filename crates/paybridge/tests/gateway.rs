@@ -111,6 +111,7 @@ async fn reliable_refunds_under_faults_are_never_doubled_or_lost() {
         deadline: Duration::from_secs(20),
         initial_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),
+        ..ReliablePolicy::default()
     };
     let mut reported = Vec::new();
     for provider in ProviderId::ALL {

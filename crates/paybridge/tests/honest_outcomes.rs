@@ -281,6 +281,7 @@ fn check(which: Which, events: Vec<Event>) -> Result<(), TestCaseError> {
         deadline: Duration::from_millis(300),
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(2),
+        ..ReliablePolicy::default()
     };
     let outcome = runtime.block_on(reliable_refund(provider.as_ref(), &request(which), &policy));
     let consumed = consumed.lock().unwrap().clone();
