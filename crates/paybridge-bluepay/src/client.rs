@@ -36,6 +36,10 @@ impl<T> fmt::Debug for BluePayClient<T> {
 
 impl<T> BluePayClient<T> {
     /// A client sending through `transport`, with the system clock.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the base URL, a key or a default (callback URL, store number,
+    /// payment method) is refused.
     pub fn new(config: BluePayConfig, transport: T) -> Result<BluePayClient<T>, Error> {
         if let Some(url) = &config.refund_callback_url {
             validate::url("refund_callback_url", url).map_err(|e| Error::Config {
@@ -91,6 +95,12 @@ impl<T: Transport> BluePayClient<T> {
     /// For a call that applies something ([`Endpoint::APPLIES`]), an error after an attempt
     /// that may have been applied is reported as [`Error::OutcomeUnknown`], never as a refusal:
     /// the earlier attempt may be why BluePay refuses.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn call<E: Endpoint>(&self, param: E) -> Result<E::Response, Error>
     where
         Codec: paybridge_core::Codec<E>,
@@ -100,6 +110,12 @@ impl<T: Transport> BluePayClient<T> {
 
     /// 5.1 Refund (the endpoint itself; [`paybridge_core::RefundProvider::refund`] adds the
     /// 21407 look-up and the unified model). Validates the id (1–32), amount (> 0) and callback URL first.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn create_refund(&self, param: RefundParam) -> Result<RefundData, Error> {
         validate::order_id("mchRefundOrderId", &param.mch_refund_order_id)?;
         validate::order_id("originalTransactionId", &param.original_transaction_id)?;
@@ -112,6 +128,12 @@ impl<T: Transport> BluePayClient<T> {
     }
 
     /// 5.2 Every refund of a payment.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn refund_payments(
         &self,
         original_transaction_id: &str,
@@ -125,6 +147,12 @@ impl<T: Transport> BluePayClient<T> {
     }
 
     /// 5.2 One refund by BluePay's refund id.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn refund_by_transaction(
         &self,
         refund_transaction_id: &str,
@@ -138,6 +166,12 @@ impl<T: Transport> BluePayClient<T> {
     }
 
     /// 3.1 Creates a QR code.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn qr_create(&self, param: QrCreateParam) -> Result<QrCreateData, Error> {
         validate::text("channelCode", &param.channel_code, 64)?;
         validate::order_id("mchOrderId", &param.mch_order_id)?;
@@ -158,6 +192,12 @@ impl<T: Transport> BluePayClient<T> {
     }
 
     /// 3.3 Payments made on a QR code between two dates.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn qr_payment_list(
         &self,
         param: QrPaymentListParam,
@@ -169,6 +209,12 @@ impl<T: Transport> BluePayClient<T> {
     }
 
     /// 4.1 Creates a WebPay payment page.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn webpay_create(&self, param: WebPayCreateParam) -> Result<WebPayCreateData, Error> {
         validate::text("channelCode", &param.channel_code, 64)?;
         validate::order_id("mchOrderId", &param.mch_order_id)?;
@@ -197,6 +243,12 @@ impl<T: Transport> BluePayClient<T> {
     }
 
     /// 4.2 A WebPay payment's status.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn webpay_detail(&self, mch_order_id: &str) -> Result<WebPayDetail, Error> {
         validate::order_id("mchOrderId", mch_order_id)?;
         self.call(WebPayDetailParam {
@@ -206,6 +258,12 @@ impl<T: Transport> BluePayClient<T> {
     }
 
     /// 2.1 Creates a payout.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn payout_transfer(
         &self,
         param: PayoutTransferParam,
@@ -235,6 +293,12 @@ impl<T: Transport> BluePayClient<T> {
     }
 
     /// 2.2 A payout's status.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn payout_check(&self, mch_order_id: &str) -> Result<PayoutCheckData, Error> {
         validate::order_id("mchOrderId", mch_order_id)?;
         self.call(PayoutCheckParam {
@@ -244,6 +308,12 @@ impl<T: Transport> BluePayClient<T> {
     }
 
     /// 1.1 The account balance, parsed exactly from BluePay's decimal text.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn balance(&self) -> Result<Money, Error> {
         let data = self.call(BalanceParam {}).await?;
         let text = data.balance.ok_or_else(|| Error::MalformedResponse {

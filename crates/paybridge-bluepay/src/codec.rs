@@ -116,6 +116,10 @@ impl fmt::Debug for Codec {
 impl Codec {
     /// A codec for the merchant `app_id` at `base_url` (e.g. `https://api.bluepay.asia`), signing
     /// with `merchant_key` and verifying notifications with BluePay's `platform_key`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the base URL is refused or an account setting is empty or not
+    /// printable.
     pub fn new(
         base_url: &str,
         app_id: &str,
@@ -193,6 +197,11 @@ impl Codec {
 
     /// Verifies a notification body with the platform key over the `param` string exactly as
     /// received, then parses it.
+    ///
+    /// # Errors
+    /// [`Error::Verification`] when the signature does not verify over the bytes received;
+    /// [`Error::MalformedResponse`] when they are not the provider's message; [`Error::Rejected`]
+    /// with the provider's code for a refusal.
     pub fn verify_notification(&self, body: &[u8]) -> Result<BluePayNotification, Error> {
         verify_notification(&self.platform_key, body)
     }
@@ -211,6 +220,11 @@ impl<E: Endpoint> paybridge_core::Codec<E> for Codec {
 }
 
 /// Decodes a BluePay response body given its HTTP status.
+///
+/// # Errors
+/// [`Error::Verification`] when the signature does not verify over the bytes received;
+/// [`Error::MalformedResponse`] when they are not the provider's message; [`Error::Rejected`]
+/// with the provider's code for a refusal.
 pub fn decode_response<T: DeserializeOwned>(
     status: http::StatusCode,
     body: &[u8],
@@ -271,6 +285,11 @@ pub fn decode_response<T: DeserializeOwned>(
 }
 
 /// Verifies and parses a notification body with BluePay's platform key.
+///
+/// # Errors
+/// [`Error::Verification`] when the signature does not verify over the bytes received;
+/// [`Error::MalformedResponse`] when they are not the provider's message; [`Error::Rejected`]
+/// with the provider's code for a refusal.
 pub fn verify_notification(
     platform_key: &RsaPublicKey,
     body: &[u8],
@@ -299,6 +318,11 @@ pub fn verify_notification(
 
 /// Parses a notification's `param` text by its `eventName` — for a server that has verified the
 /// signature itself; everyone else should call [`verify_notification`].
+///
+/// # Errors
+/// [`Error::Verification`] when the signature does not verify over the bytes received;
+/// [`Error::MalformedResponse`] when they are not the provider's message; [`Error::Rejected`]
+/// with the provider's code for a refusal.
 pub fn parse_event(param: &str) -> Result<BluePayNotification, Error> {
     let bad = |e: serde_json::Error| {
         Error::malformed(

@@ -561,6 +561,9 @@ struct Envelope {
 
 /// Checks a merchant request envelope: well-formed (else 21002), signed over `param` with the
 /// merchant's key (else 21001). The app id is returned for the caller to check (21003).
+///
+/// # Errors
+/// The code the provider would refuse the request with.
 pub fn verify_request(
     body: &[u8],
     merchant_key: &RsaPublicKey,
@@ -602,6 +605,9 @@ struct NotificationBody<'a> {
 }
 
 /// A notification body: `param` (the event as JSON text) signed with the platform key.
+///
+/// # Errors
+/// The platform key cannot sign.
 pub fn notification_body(
     param: &str,
     platform_key: &RsaPrivateKey,

@@ -103,6 +103,10 @@ fn refund_from_event(event: &RefundEvent) -> Result<Refund, Error> {
 }
 
 /// The unified form of a verified BluePay notification.
+///
+/// # Errors
+/// [`Error::MalformedResponse`] when the notification holds a currency or value paybridge
+/// cannot read.
 pub fn unified_notification(notification: &BluePayNotification) -> Result<Notification, Error> {
     let payment_update = |transaction_id: &Option<String>,
                           order: &Option<String>,
@@ -159,6 +163,12 @@ pub fn unified_notification(notification: &BluePayNotification) -> Result<Notifi
 
 impl<T: Transport> BluePayClient<T> {
     /// The refund with merchant id `refund_id` on payment `payment`, if BluePay has it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn find_refund(
         &self,
         payment: &str,

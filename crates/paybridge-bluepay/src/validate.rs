@@ -7,6 +7,9 @@ pub const MAX_ORDER_ID_LEN: usize = 32;
 
 /// A merchant id (`mchRefundOrderId`, `mchOrderId`, `idempotencyId`): 1–32 characters, printable
 /// ASCII (BluePay echoes ids into URLs and reports).
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn order_id(field: &str, value: &str) -> Result<(), Error> {
     let len = value.chars().count();
     if len == 0 || len > MAX_ORDER_ID_LEN {
@@ -26,6 +29,9 @@ pub fn order_id(field: &str, value: &str) -> Result<(), Error> {
 
 /// An amount: positive, in THB (satang). BluePay sends no currency, so any other currency is an
 /// error rather than a silent reinterpretation.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn thb_amount(field: &str, amount: Money) -> Result<i64, Error> {
     if amount.currency != Currency::Thb {
         return Err(Error::invalid(
@@ -37,6 +43,9 @@ pub fn thb_amount(field: &str, amount: Money) -> Result<i64, Error> {
 }
 
 /// A positive satang amount.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn positive(field: &str, minor: i64) -> Result<i64, Error> {
     if minor <= 0 {
         return Err(Error::invalid(
@@ -50,11 +59,17 @@ pub fn positive(field: &str, minor: i64) -> Result<i64, Error> {
 pub use paybridge_core::validate::one_of;
 
 /// An absolute `http` or `https` URL with a host.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn url(field: &str, value: &str) -> Result<(), Error> {
     paybridge_core::validate::http_url(field, value)
 }
 
 /// A Thai mobile number: `0`, then `6`, `8` or `9`, then eight digits.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn thai_mobile(field: &str, value: &str) -> Result<(), Error> {
     let bytes = value.as_bytes();
     let ok = bytes.len() == 10
@@ -72,6 +87,9 @@ pub fn thai_mobile(field: &str, value: &str) -> Result<(), Error> {
 }
 
 /// `expireSeconds`: 30–3600.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn expire_seconds(value: Option<u32>) -> Result<(), Error> {
     match value {
         Some(s) if !(30..=3600).contains(&s) => Err(Error::invalid(
@@ -83,6 +101,9 @@ pub fn expire_seconds(value: Option<u32>) -> Result<(), Error> {
 }
 
 /// A `yyyy-MM-dd` date.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn date(field: &str, value: &str) -> Result<(), Error> {
     let probe = format!("{value} 00:00:00");
     paybridge_core::Timestamp::parse_local(&probe, 0)
@@ -91,6 +112,9 @@ pub fn date(field: &str, value: &str) -> Result<(), Error> {
 }
 
 /// A free-text field with a length limit and no control characters.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn text(field: &str, value: &str, max: usize) -> Result<(), Error> {
     let len = value.chars().count();
     if len > max {

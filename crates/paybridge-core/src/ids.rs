@@ -94,6 +94,9 @@ macro_rules! bounded_id {
 
             /// Validates and wraps `value`: non-empty, at most [`Self::MAX_LEN`] characters, no
             /// control characters.
+            ///
+            /// # Errors
+            /// [`IdError`] when the value is empty, longer than the limit, or holds control characters.
             pub fn new(value: impl Into<String>) -> Result<Self, IdError> {
                 let value = value.into();
                 check_id($words, &value, Self::MAX_LEN)?;

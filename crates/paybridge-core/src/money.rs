@@ -95,6 +95,9 @@ impl Currency {
     }
 
     /// Looks a currency up by its ISO code (case-sensitive, upper case as ISO writes it).
+    ///
+    /// # Errors
+    /// [`UnknownCurrency`] for a code paybridge does not know.
     pub fn from_code(code: &str) -> Result<Currency, UnknownCurrency> {
         Currency::ALL
             .into_iter()
@@ -229,6 +232,10 @@ impl Money {
     /// Parses decimal text exactly: `"12.34"` THB is 1234, `"12.345"` THB and `"1.5"` JPY are
     /// errors. Trailing zeros past the exponent are exact and accepted (`"1.0"` JPY is 1). A leading
     /// `-` is allowed; `+`, exponents, spaces, thousands separators, `".5"` and `"5."` are not.
+    ///
+    /// # Errors
+    /// [`MoneyError`] when the text is not an exact decimal in the currency's minor unit, or
+    /// is out of range.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, MoneyError> {
         let not_decimal = || MoneyError::NotADecimal {
             input: truncate_for_message(text),
@@ -284,6 +291,9 @@ impl Money {
     }
 
     /// `self + other`, refusing overflow and mixed currencies.
+    ///
+    /// # Errors
+    /// [`MoneyError`] when the currencies differ or the sum overflows.
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
         let minor = self
@@ -297,6 +307,9 @@ impl Money {
     }
 
     /// `self - other`, refusing overflow and mixed currencies.
+    ///
+    /// # Errors
+    /// [`MoneyError`] when the currencies differ or the difference overflows.
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(other)?;
         let minor = self

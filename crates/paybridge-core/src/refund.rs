@@ -144,6 +144,9 @@ impl RefundRequestBuilder {
     }
 
     /// Checks the request and returns it, or says which field is wrong.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] naming the field that is missing or invalid.
     pub fn build(self) -> Result<RefundRequest, Error> {
         if !self.amount.is_positive() {
             return Err(Error::invalid(

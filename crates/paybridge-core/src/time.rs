@@ -75,6 +75,9 @@ impl Timestamp {
 
     /// Parses RFC 3339 (`2021-11-02T17:03:38+08:00`, `…Z`, fractional seconds accepted and
     /// dropped; a space is accepted in place of `T`).
+    ///
+    /// # Errors
+    /// [`TimestampError`] when the text is not in that form or names an impossible time.
     pub fn parse_rfc3339(text: &str) -> Result<Timestamp, TimestampError> {
         let err = || TimestampError {
             input: text.chars().take(40).collect(),
@@ -105,6 +108,9 @@ impl Timestamp {
 
     /// Parses a wall-clock time without a zone (`yyyy-MM-dd HH:mm:ss`, as BluePay writes Bangkok
     /// time) as a time at `offset_minutes` east of UTC.
+    ///
+    /// # Errors
+    /// [`TimestampError`] when the text is not in that form or names an impossible time.
     pub fn parse_local(text: &str, offset_minutes: i16) -> Result<Timestamp, TimestampError> {
         let err = || TimestampError {
             input: text.chars().take(40).collect(),

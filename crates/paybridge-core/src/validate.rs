@@ -3,6 +3,9 @@
 use crate::Error;
 
 /// An absolute `http` or `https` URL with a non-empty host.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule.
 pub fn http_url(field: &str, value: &str) -> Result<(), Error> {
     let uri: http::Uri = value
         .parse()
@@ -14,6 +17,9 @@ pub fn http_url(field: &str, value: &str) -> Result<(), Error> {
 }
 
 /// One of a fixed set of words.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule.
 pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> Result<(), Error> {
     if allowed.contains(&value) {
         Ok(())

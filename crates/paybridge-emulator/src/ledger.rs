@@ -219,6 +219,9 @@ impl Ledger {
     }
 
     /// Records a paid payment. `payment` and `order_ref` must be new for the provider.
+    ///
+    /// # Errors
+    /// The payment already recorded under that reference.
     pub fn add_payment(&self, payment: Payment) -> Result<Payment, Payment> {
         let mut state = self.lock();
         let key = (payment.provider, payment.payment.clone());
@@ -294,6 +297,9 @@ impl Ledger {
 
     /// Applies a refund: a repeated id is recorded as another attempt of the refund it names and
     /// reported, never applied twice; the cap is enforced.
+    ///
+    /// # Errors
+    /// The [`Refusal`] the provider's rules give; nothing is recorded.
     pub fn apply(&self, request: NewRefund) -> Result<Applied, Refusal> {
         let mut state = self.lock();
         if let Some(&(p, r)) = state

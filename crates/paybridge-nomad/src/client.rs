@@ -34,6 +34,10 @@ impl<T> fmt::Debug for NomadClient<T> {
 
 impl<T> NomadClient<T> {
     /// A client sending through `transport`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the base URL, a key or a default (callback URL, store number,
+    /// payment method) is refused.
     pub fn new(config: NomadConfig, transport: T) -> Result<NomadClient<T>, Error> {
         if let Some(method) = &config.payment_method {
             validate::payment_method(method).map_err(|e| Error::Config {
@@ -94,12 +98,24 @@ impl<T: Transport> NomadClient<T> {
 
     /// Creates a refund. Checks ids, amounts (`0 < refundAmount ≤ totalAmount`), currency (CNY)
     /// and enumerated fields first.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn create_refund(&self, body: &CreateRefundRequest) -> Result<RefundResponse, Error> {
         validate::refund(body)?;
         self.call(body).await
     }
 
     /// Looks a refund up by the merchant's refund number.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn query_refund(&self, query: &QueryRefund) -> Result<RefundResponse, Error> {
         validate::id("refund_order_ref", &query.refund_order_ref)?;
         if let Some(order_ref) = &query.order_ref {
@@ -109,6 +125,12 @@ impl<T: Transport> NomadClient<T> {
     }
 
     /// Creates a payment (currency CNY or GBP).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn create_payment(
         &self,
         body: &CreatePaymentRequest,
@@ -118,6 +140,12 @@ impl<T: Transport> NomadClient<T> {
     }
 
     /// Looks a payment up.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn query_payment(&self, query: &QueryPayment) -> Result<QueryPaymentResponse, Error> {
         match &query.order_ref {
             Some(order_ref) => validate::id("order_ref", order_ref)?,
@@ -132,6 +160,12 @@ impl<T: Transport> NomadClient<T> {
     }
 
     /// Closes an unpaid payment.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn close_payment(
         &self,
         order_ref: &str,

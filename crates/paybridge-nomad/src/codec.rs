@@ -74,6 +74,10 @@ pub fn percent_encode(text: &str) -> String {
 impl Codec {
     /// A codec for `merchant` (the account name at the payment company, e.g. `wechat.sh_smk`) at
     /// `base_url` (e.g. `https://nomad.samarkand-global.cn/broker/v1`).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the base URL is refused or an account setting is empty or not
+    /// printable.
     pub fn new(base_url: &str, merchant: &str, api_key: SecretString) -> Result<Codec, Error> {
         let base_url = BaseUrl::from_config("nomad", base_url)?;
         if merchant.is_empty() || merchant.chars().any(char::is_control) {
@@ -228,6 +232,11 @@ impl<E: Endpoint> paybridge_core::Codec<E> for Codec {
 }
 
 /// Decodes a broker response from its status and body.
+///
+/// # Errors
+/// [`Error::Verification`] when the signature does not verify over the bytes received;
+/// [`Error::MalformedResponse`] when they are not the provider's message; [`Error::Rejected`]
+/// with the provider's code for a refusal.
 pub fn decode_response<T: DeserializeOwned>(
     status: http::StatusCode,
     body: &[u8],

@@ -8,6 +8,9 @@ use crate::wire::requests::{CreatePaymentRequest, CreateRefundRequest};
 pub const MAX_ID_LEN: usize = 64;
 
 /// A merchant id: 1–64 printable ASCII characters.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn id(field: &str, value: &str) -> Result<(), Error> {
     let len = value.chars().count();
     if len == 0 || len > MAX_ID_LEN {
@@ -26,6 +29,9 @@ pub fn id(field: &str, value: &str) -> Result<(), Error> {
 }
 
 /// `wechatpay` or `alipay`.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn payment_method(value: &str) -> Result<(), Error> {
     one_of("paymentMethod", value, &["wechatpay", "alipay"])
 }
@@ -33,11 +39,17 @@ pub fn payment_method(value: &str) -> Result<(), Error> {
 pub use paybridge_core::validate::one_of;
 
 /// An absolute http(s) URL.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn url(field: &str, value: &str) -> Result<(), Error> {
     paybridge_core::validate::http_url(field, value)
 }
 
 /// A create-refund body.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn refund(body: &CreateRefundRequest) -> Result<(), Error> {
     id("orderRef", &body.order_ref)?;
     id("refundOrderRef", &body.refund_order_ref)?;
@@ -96,6 +108,9 @@ pub fn refund(body: &CreateRefundRequest) -> Result<(), Error> {
 }
 
 /// A create-payment body.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn payment(body: &CreatePaymentRequest) -> Result<(), Error> {
     payment_method(&body.payment_method)?;
     one_of(

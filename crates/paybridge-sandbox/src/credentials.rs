@@ -29,6 +29,9 @@ impl fmt::Debug for KeyPair {
 
 impl KeyPair {
     /// A new 2048-bit pair from the operating system's randomness.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when key generation fails.
     pub fn generate() -> Result<KeyPair, Error> {
         let fail = |e: &dyn fmt::Display| Error::Config {
             reason: format!("RSA key generation failed: {e}"),
@@ -44,6 +47,9 @@ impl KeyPair {
     }
 
     /// A pair from PEM text.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a PEM is not a key paybridge reads.
     pub fn from_pem(private_pem: &str, public_pem: &str) -> Result<KeyPair, Error> {
         let config = |e: paybridge_sign::KeyError| Error::Config {
             reason: e.to_string(),
@@ -101,6 +107,9 @@ fn random_hex(bytes: usize) -> String {
 
 impl Credentials {
     /// Fresh credentials: two RSA key pairs, random app id and secrets.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when key generation fails.
     pub fn generate() -> Result<Credentials, Error> {
         Ok(Credentials {
             bluepay_app_id: random_hex(16),
@@ -116,6 +125,9 @@ impl Credentials {
 
     /// Writes `paybridge.toml` at `path` pointing every provider at `base_url` (the sandbox's
     /// `http://127.0.0.1:PORT`), with the keys and secrets in files beside it — never inline.
+    ///
+    /// # Errors
+    /// The file, or a key file beside it, cannot be written.
     pub fn write_config(&self, path: &Path, base_url: &str) -> std::io::Result<()> {
         let dir = path
             .parent()

@@ -111,6 +111,10 @@ pub struct Sandbox;
 
 impl Sandbox {
     /// Starts a sandbox and returns once it is listening.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the address is not loopback (unless allowed) or cannot be bound,
+    /// or keys cannot be generated.
     pub async fn start(config: SandboxConfig) -> Result<SandboxHandle, Error> {
         server::start(config).await
     }
@@ -169,6 +173,9 @@ impl SandboxHandle {
     }
 
     /// Creates a paid payment, as `POST /_sandbox/payments` does.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a non-positive amount or a currency the provider does not take.
     pub fn create_payment(
         &self,
         provider: ProviderId,
@@ -181,6 +188,9 @@ impl SandboxHandle {
     /// Writes a `paybridge.toml` (and key files beside it) pointing at this sandbox, with
     /// default notification URLs at its own sink (`/_sandbox/notifications/{provider}`), so
     /// every command works with it as written.
+    ///
+    /// # Errors
+    /// The file, or a key file beside it, cannot be written.
     pub fn write_config(&self, path: &std::path::Path) -> std::io::Result<()> {
         self.shared
             .credentials

@@ -34,6 +34,10 @@ impl<T> fmt::Debug for ScanForPayClient<T> {
 
 impl<T> ScanForPayClient<T> {
     /// A client sending through `transport`, with the system clock and random message ids.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the base URL, a key or a default (callback URL, store number,
+    /// payment method) is refused.
     pub fn new(config: ScanForPayConfig, transport: T) -> Result<ScanForPayClient<T>, Error> {
         validate::field("store_no", &config.store_no, 15).map_err(|e| Error::Config {
             reason: e.to_string(),
@@ -86,6 +90,12 @@ impl<T: Transport> ScanForPayClient<T> {
     /// For a call that applies something ([`Endpoint::APPLIES`]), an error after an attempt
     /// that may have been applied comes back as [`Error::OutcomeUnknown`], never as a refusal:
     /// ScanForPay answers a repeat of a refund that exhausted the payment with code 35.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn call<E: Endpoint>(&self, body: &E) -> Result<E::Response, Error>
     where
         Codec: paybridge_core::Codec<E>,
@@ -95,6 +105,12 @@ impl<T: Transport> ScanForPayClient<T> {
 
     /// Refunds (part of) a payment (the endpoint itself; [`paybridge_core::RefundProvider::refund`]
     /// adds the unified model and its checks).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn create_refund(
         &self,
         body: &RefundBody,
@@ -108,6 +124,12 @@ impl<T: Transport> ScanForPayClient<T> {
     }
 
     /// A payment's state by the merchant's order number (this client's store).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn pay_query(
         &self,
         partner_order_no: &str,
@@ -122,6 +144,12 @@ impl<T: Transport> ScanForPayClient<T> {
     }
 
     /// Charges the customer's payment code.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn barcode_pay(
         &self,
         body: &BarcodePayBody,
@@ -132,6 +160,12 @@ impl<T: Transport> ScanForPayClient<T> {
     }
 
     /// A dynamic QR code for the customer to scan.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn dynamic_qr(
         &self,
         body: &DynamicQrBody,
@@ -142,6 +176,12 @@ impl<T: Transport> ScanForPayClient<T> {
     }
 
     /// A hosted QR payment page.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn hosted_qr(
         &self,
         body: &HostedQrBody,
@@ -153,6 +193,12 @@ impl<T: Transport> ScanForPayClient<T> {
     }
 
     /// A website payment redirect.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn website_redirect(
         &self,
         body: &WebsiteRedirectBody,
@@ -164,6 +210,12 @@ impl<T: Transport> ScanForPayClient<T> {
     }
 
     /// An in-wallet H5 payment page.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before anything is sent when the input breaks the provider's rules;
+    /// otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied nothing, or
+    /// [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it by a look-up
+    /// under the same ids, never by a new one.
     pub async fn jsapi(&self, body: &JsapiBody) -> Result<ResponseValue<PayUrlResponse>, Error> {
         validate::common(&body.common)?;
         validate::wallet(&body.wallet, &["Wechat", "Alipay"])?;

@@ -57,6 +57,10 @@ impl fmt::Debug for Codec {
 impl Codec {
     /// A codec for `partner_no` at `base_url` (`https://pay.scanforpay.com`), signing with
     /// `sign_key`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the base URL is refused or an account setting is empty or not
+    /// printable.
     pub fn new(base_url: &str, partner_no: &str, sign_key: SecretString) -> Result<Codec, Error> {
         let base_url = BaseUrl::from_config("scanforpay", base_url)?;
         crate::validate::field("partner_no", partner_no, 15).map_err(|e| Error::Config {
@@ -82,6 +86,9 @@ impl Codec {
     /// Writes the envelope `{"request":…,"signature":"…"}` for `body` into `out`: the request
     /// value as canonical JSON, hashed as `sha256(bytes ‖ key)` right where it lies and so
     /// embedded exactly as signed.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the body cannot be written as canonical JSON.
     pub fn write_envelope<B: serde::Serialize + ?Sized>(
         &self,
         out: &mut Vec<u8>,
@@ -125,6 +132,9 @@ impl Codec {
     }
 
     /// The envelope for `body` (see [`Codec::write_envelope`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the body cannot be written as canonical JSON.
     pub fn envelope<B: serde::Serialize + ?Sized>(
         &self,
         body: &B,
@@ -138,6 +148,9 @@ impl Codec {
     }
 
     /// The signed envelope as an HTTP request for `body`, with the given message id and time.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the body cannot be written as canonical JSON.
     pub fn encode_with<E: Endpoint>(
         &self,
         body: &E,
@@ -155,6 +168,11 @@ impl Codec {
 
     /// Verifies a response over the raw `response` bytes and reads it: the body on code 1,
     /// an unknown outcome on code 21, the matching rejection otherwise.
+    ///
+    /// # Errors
+    /// [`Error::Verification`] when the signature does not verify over the bytes received;
+    /// [`Error::MalformedResponse`] when they are not the provider's message; [`Error::Rejected`]
+    /// with the provider's code for a refusal.
     pub fn decode_value<B: Coded + DeserializeOwned>(
         &self,
         response: &http::Response<Bytes>,
@@ -224,6 +242,11 @@ impl Codec {
     }
 
     /// Verifies a notification (a response envelope whose body has the payment-query fields).
+    ///
+    /// # Errors
+    /// [`Error::Verification`] when the signature does not verify over the bytes received;
+    /// [`Error::MalformedResponse`] when they are not the provider's message; [`Error::Rejected`]
+    /// with the provider's code for a refusal.
     pub fn verify_notification(
         &self,
         body: &[u8],
@@ -232,6 +255,11 @@ impl Codec {
     }
 
     /// The raw text of the `response` value, once its signature has been checked.
+    ///
+    /// # Errors
+    /// [`Error::Verification`] when the signature does not verify over the bytes received;
+    /// [`Error::MalformedResponse`] when they are not the provider's message; [`Error::Rejected`]
+    /// with the provider's code for a refusal.
     pub fn verified<'a>(&self, body: &'a [u8]) -> Result<&'a str, Error> {
         verify_envelope(body, self.sign_key.expose().as_bytes())
     }
@@ -264,6 +292,11 @@ where
 
 /// Locates the `response` value's bytes exactly as received and checks
 /// `sha256(bytes ‖ key)` against `signature` (hex, either case) in constant time.
+///
+/// # Errors
+/// [`Error::Verification`] when the signature does not verify over the bytes received;
+/// [`Error::MalformedResponse`] when they are not the provider's message; [`Error::Rejected`]
+/// with the provider's code for a refusal.
 pub fn verify_envelope<'a>(body: &'a [u8], key: &[u8]) -> Result<&'a str, Error> {
     let envelope: Envelope<'a> = serde_json::from_slice(body).map_err(|e| {
         Error::malformed(

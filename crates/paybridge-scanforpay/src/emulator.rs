@@ -348,6 +348,9 @@ struct Envelope<'a> {
 
 /// Checks a merchant envelope: JSON with a `request` (else code 6 / 4), signed over exactly the
 /// `request` bytes received (else code 8).
+///
+/// # Errors
+/// The code the provider would refuse the request with.
 pub fn verify_request<'a>(body: &'a [u8], key: &[u8]) -> Result<VerifiedRequest<'a>, i64> {
     let envelope: Envelope<'a> = serde_json::from_slice(body).map_err(|_| 6)?;
     let raw = envelope.request.ok_or(4)?;

@@ -191,6 +191,10 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
 }
 
 /// The unified form of a verified payment notification.
+///
+/// # Errors
+/// [`Error::MalformedResponse`] when the notification holds a currency or value paybridge
+/// cannot read.
 pub fn unified_notification(value: &PaymentNotification) -> Result<Notification, Error> {
     let body = &value.body;
     let amount = match (body.order_amount, body.currency.as_deref()) {

@@ -5,6 +5,9 @@ use paybridge_core::Error;
 use crate::wire::requests::PaymentCommon;
 
 /// A required text field: 1 to `max` characters, printable.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn field(name: &str, value: &str, max: usize) -> Result<(), Error> {
     // The usual case — short printable ASCII — in one pass over bytes.
     if !value.is_empty() && value.len() <= max && value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
@@ -24,11 +27,17 @@ pub fn field(name: &str, value: &str, max: usize) -> Result<(), Error> {
 }
 
 /// An optional text field.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn optional(name: &str, value: Option<&str>, max: usize) -> Result<(), Error> {
     value.map_or(Ok(()), |v| field(name, v, max))
 }
 
 /// An amount: positive, in the currency's minor unit.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn amount(name: &str, minor: i64) -> Result<(), Error> {
     if minor > 0 {
         Ok(())
@@ -41,6 +50,9 @@ pub fn amount(name: &str, minor: i64) -> Result<(), Error> {
 }
 
 /// `reqMsgId`: 1–32 printable ASCII characters.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn req_msg_id(value: &str) -> Result<(), Error> {
     field("reqMsgId", value, 32)?;
     if value.is_ascii() {
@@ -51,17 +63,26 @@ pub fn req_msg_id(value: &str) -> Result<(), Error> {
 }
 
 /// An absolute http(s) URL within `max` characters.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn url(name: &str, value: &str, max: usize) -> Result<(), Error> {
     field(name, value, max)?;
     paybridge_core::validate::http_url(name, value)
 }
 
 /// A wallet name.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn wallet(value: &str, allowed: &[&str]) -> Result<(), Error> {
     paybridge_core::validate::one_of("wallet", value, allowed)
 }
 
 /// The fields every payment creation carries.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming the field when the value breaks this rule; nothing is sent.
 pub fn common(c: &PaymentCommon) -> Result<(), Error> {
     field("storeNo", &c.store_no, 15)?;
     field("partnerOrderNo", &c.partner_order_no, 32)?;

@@ -33,6 +33,9 @@ pub fn base64_encode(bytes: &[u8]) -> String {
 }
 
 /// Decodes standard base64, ignoring ASCII whitespace (keys are often wrapped).
+///
+/// # Errors
+/// The text is not standard base64.
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     use base64::Engine as _;
     if !text.bytes().any(|b| b.is_ascii_whitespace()) {

@@ -109,11 +109,19 @@ impl fmt::Debug for RsaPrivateKey {
 impl RsaPrivateKey {
     /// Loads a private key from PEM (PKCS#8 or PKCS#1), base64 DER or raw DER, with the default
     /// backend.
+    ///
+    /// # Errors
+    /// [`KeyError`] when the input is not a key in a form paybridge reads, or the backend
+    /// refuses it.
     pub fn from_bytes(input: &[u8]) -> Result<RsaPrivateKey, KeyError> {
         RsaPrivateKey::from_bytes_with(Backend::default(), input)
     }
 
     /// Loads a private key with the given backend.
+    ///
+    /// # Errors
+    /// [`KeyError`] when the input is not a key in a form paybridge reads, or the backend
+    /// refuses it.
     pub fn from_bytes_with(backend: Backend, input: &[u8]) -> Result<RsaPrivateKey, KeyError> {
         let der = keys::read_private(input)?;
         let pair = load_pair(backend, &der)?;
@@ -121,6 +129,9 @@ impl RsaPrivateKey {
     }
 
     /// The same key under another backend.
+    ///
+    /// # Errors
+    /// [`KeyError`] when the other backend refuses the key.
     pub fn with_backend(&self, backend: Backend) -> Result<RsaPrivateKey, KeyError> {
         let der = PrivateDer {
             der: self.der.der.clone(),
@@ -184,6 +195,10 @@ impl RsaPrivateKey {
 
     /// Signs `message` with RSASSA-PKCS1-v1_5 / SHA-256 into `signature`, which must be
     /// [`Self::signature_len`] bytes long.
+    ///
+    /// # Errors
+    /// [`SignatureError`] when `signature` is not [`Self::signature_len`] bytes or the backend
+    /// fails to sign.
     pub fn sign_into(&self, message: &[u8], signature: &mut [u8]) -> Result<(), SignatureError> {
         match &self.pair {
             #[cfg(feature = "ring")]
@@ -207,6 +222,9 @@ impl RsaPrivateKey {
     }
 
     /// Signs `message`; the raw signature bytes.
+    ///
+    /// # Errors
+    /// [`SignatureError`] when the backend fails to sign.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignatureError> {
         let mut signature = vec![0u8; self.signature_len()];
         self.sign_into(message, &mut signature)?;
@@ -214,6 +232,9 @@ impl RsaPrivateKey {
     }
 
     /// Signs `message`; the signature in standard base64, as BluePay's `sign` field carries it.
+    ///
+    /// # Errors
+    /// [`SignatureError`] when the backend fails to sign.
     pub fn sign_base64(&self, message: &[u8]) -> Result<String, SignatureError> {
         Ok(crate::base64_encode(&self.sign(message)?))
     }
@@ -294,11 +315,19 @@ impl fmt::Debug for RsaPublicKey {
 impl RsaPublicKey {
     /// Loads a public key from PEM (SPKI or PKCS#1), base64 DER (BluePay's X.509 strings) or raw
     /// DER, with the default backend.
+    ///
+    /// # Errors
+    /// [`KeyError`] when the input is not a key in a form paybridge reads, or the backend
+    /// refuses it.
     pub fn from_bytes(input: &[u8]) -> Result<RsaPublicKey, KeyError> {
         RsaPublicKey::from_bytes_with(Backend::default(), input)
     }
 
     /// Loads a public key with the given backend.
+    ///
+    /// # Errors
+    /// [`KeyError`] when the input is not a key in a form paybridge reads, or the backend
+    /// refuses it.
     pub fn from_bytes_with(backend: Backend, input: &[u8]) -> Result<RsaPublicKey, KeyError> {
         let der = keys::read_public(input)?;
         Ok(RsaPublicKey {
@@ -351,6 +380,9 @@ impl RsaPublicKey {
     }
 
     /// Verifies an RSASSA-PKCS1-v1_5 / SHA-256 `signature` over exactly `message`.
+    ///
+    /// # Errors
+    /// [`SignatureError::Mismatch`] when the signature does not verify over exactly `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
         let ok = match self.backend {
             #[cfg(feature = "ring")]
@@ -374,6 +406,10 @@ impl RsaPublicKey {
     }
 
     /// Verifies a base64 signature (BluePay's `sign`).
+    ///
+    /// # Errors
+    /// [`SignatureError::BadEncoding`] when the signature is not base64;
+    /// [`SignatureError::Mismatch`] when it does not verify over exactly `message`.
     pub fn verify_base64(&self, message: &[u8], signature_b64: &str) -> Result<(), SignatureError> {
         use base64::Engine as _;
         // Signatures are at most 1024 bytes (8192-bit keys): decode onto the stack. Wrapped or

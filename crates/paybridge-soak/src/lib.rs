@@ -188,6 +188,9 @@ fn percentile(sorted: &[u128], p: usize) -> u128 {
 }
 
 /// Runs a soak and checks it against the ledger.
+///
+/// # Errors
+/// The sandbox cannot start, or the run cannot be set up.
 pub async fn run(config: &SoakConfig) -> Result<Report, Error> {
     let sandbox = Sandbox::start(SandboxConfig {
         refund_delay: Duration::ZERO,

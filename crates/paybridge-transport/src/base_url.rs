@@ -34,6 +34,10 @@ fn invalid(message: String) -> Error {
 impl BaseUrl {
     /// Parses `text` and checks it against the URL policy: absolute, `https` (or `http` to a
     /// loopback host), and with neither query nor fragment, since each call appends its own path.
+    ///
+    /// # Errors
+    /// [`Error::Transport`] (nothing sent) when the URL is not absolute, carries credentials, a
+    /// query or a fragment, breaks the URL policy, or cannot take the path.
     pub fn parse(text: &str) -> Result<BaseUrl, Error> {
         let after_scheme = text.split_once("://").map_or(text, |(_, rest)| rest);
         let authority = after_scheme
@@ -75,6 +79,10 @@ impl BaseUrl {
 
     /// [`BaseUrl::parse`] for a provider's configuration: a failure is an [`Error::Config`]
     /// naming that provider's `base_url` setting.
+    ///
+    /// # Errors
+    /// [`Error::Transport`] (nothing sent) when the URL is not absolute, carries credentials, a
+    /// query or a fragment, breaks the URL policy, or cannot take the path.
     pub fn from_config(provider: &str, text: &str) -> Result<BaseUrl, Error> {
         BaseUrl::parse(text).map_err(|error| {
             let why = match error {
@@ -93,6 +101,10 @@ impl BaseUrl {
     }
 
     /// The URI of `path_and_query` (which starts with `/`) under this base.
+    ///
+    /// # Errors
+    /// [`Error::Transport`] (nothing sent) when the URL is not absolute, carries credentials, a
+    /// query or a fragment, breaks the URL policy, or cannot take the path.
     pub fn join(&self, path_and_query: &str) -> Result<http::Uri, Error> {
         let path_and_query = if self.prefix.is_empty() {
             PathAndQuery::try_from(path_and_query)
@@ -104,6 +116,10 @@ impl BaseUrl {
 
     /// [`BaseUrl::join`] for a path known at compile time (an endpoint's constant): under a bare
     /// host the path is used where it lies, without copying.
+    ///
+    /// # Errors
+    /// [`Error::Transport`] (nothing sent) when the URL is not absolute, carries credentials, a
+    /// query or a fragment, breaks the URL policy, or cannot take the path.
     pub fn join_static(&self, path: &'static str) -> Result<http::Uri, Error> {
         if self.prefix.is_empty() {
             self.with_path(PathAndQuery::from_maybe_shared(Bytes::from_static(

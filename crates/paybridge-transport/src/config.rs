@@ -38,6 +38,9 @@ impl Default for Roots {
 
 impl Roots {
     /// Only the given PEM certificate(s) — for a private sandbox with its own CA.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the PEM holds no certificate, or one that cannot be read.
     pub fn only_pem(pem: &[u8]) -> Result<Roots, Error> {
         Ok(Roots {
             webpki: false,
@@ -48,6 +51,9 @@ impl Roots {
 }
 
 /// Reads every certificate in a PEM document.
+///
+/// # Errors
+/// [`Error::Config`] when the PEM holds no certificate, or one that cannot be read.
 pub fn certificates_from_pem(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, Error> {
     let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();
     let certs = certs.map_err(|e| Error::Config {
@@ -109,6 +115,9 @@ impl Default for TransportConfig {
 
 impl TransportConfig {
     /// Trusts the CA certificate(s) in `pem` in addition to the configured roots.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the PEM holds no certificate, or one that cannot be read.
     pub fn with_extra_ca_pem(mut self, pem: &[u8]) -> Result<TransportConfig, Error> {
         self.roots.extra.extend(certificates_from_pem(pem)?);
         Ok(self)

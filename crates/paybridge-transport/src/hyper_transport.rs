@@ -120,6 +120,9 @@ fn https<C>(tls: ClientConfig, http2: bool, inner: C) -> HttpsConnector<C> {
 
 impl HyperTransport {
     /// Builds a transport from `config`. Fails only on an unusable TLS setup (no roots, bad CA).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the TLS configuration cannot be built (roots, crypto backend, proxy).
     pub fn new(config: TransportConfig) -> Result<HyperTransport, Error> {
         if config.http2 && !cfg!(feature = "http2") {
             return Err(Error::Config {
@@ -173,6 +176,9 @@ impl HyperTransport {
 
     /// A transport with the default configuration (webpki roots, *ring* or the only compiled
     /// backend).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the TLS configuration cannot be built (roots, crypto backend, proxy).
     pub fn with_defaults() -> Result<HyperTransport, Error> {
         HyperTransport::new(TransportConfig::default())
     }

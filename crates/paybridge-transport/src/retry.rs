@@ -150,6 +150,9 @@ fn should_retry(
 /// no attempt starts or runs past the policy's deadline. The last outcome is returned as it was,
 /// so a possible delivery that could not be retried surfaces as such
 /// ([`Error::outcome_unknown`]).
+///
+/// # Errors
+/// The last attempt's error (see [`History::settle`] for calls that apply something).
 pub async fn send_with_retry<T: Transport + ?Sized>(
     transport: &T,
     request: http::Request<Bytes>,
@@ -205,12 +208,20 @@ impl History {
     /// never made, a bad request — becomes [`Error::OutcomeUnknown`], to be settled by a look-up
     /// under the same merchant id. Success, and errors that already say "may have been
     /// applied", pass unchanged.
+    ///
+    /// # Errors
+    /// [`Error::OutcomeUnknown`] in place of an error that would say nothing happened, after
+    /// an attempt that may have been applied; other errors as they were.
     pub fn settle<T>(&self, result: Result<T, Error>, provider: &'static str) -> Result<T, Error> {
         self.settle_keeping(result, provider, |_| false)
     }
 
     /// [`History::settle`], except that errors `keep` picks pass unchanged: answers the caller
     /// resolves itself (BluePay's "duplicate refund id", which it answers with a look-up).
+    ///
+    /// # Errors
+    /// [`Error::OutcomeUnknown`] in place of an error that would say nothing happened, after
+    /// an attempt that may have been applied; other errors as they were.
     pub fn settle_keeping<T>(
         &self,
         result: Result<T, Error>,
@@ -242,6 +253,9 @@ impl History {
 /// refund id — build and decode inside `attempt`, so one mechanism and one policy govern every
 /// retry paybridge makes. Calls that apply something use [`retry_recorded`] instead, whose
 /// [`History`] keeps an earlier possible delivery from being hidden by a later refusal.
+///
+/// # Errors
+/// The last attempt's error (see [`History::settle`] for calls that apply something).
 pub async fn retry<T, F, Fut>(
     policy: &RetryPolicy,
     retryable: impl Fn(&Result<T, Error>) -> bool,

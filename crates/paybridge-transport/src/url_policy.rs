@@ -26,6 +26,10 @@ pub fn is_loopback_host(host: &str) -> bool {
 
 /// Checks that `uri` is absolute, `https`, or `http` to a loopback host. No option relaxes this:
 /// a payment credential never travels in clear text off the machine.
+///
+/// # Errors
+/// [`Error::Transport`] (nothing sent) for plain `http` to a host other than loopback, or a
+/// URL without a host.
 pub fn check_url(uri: &http::Uri) -> Result<(), Error> {
     let invalid = |message: String| Error::Transport {
         kind: TransportErrorKind::InvalidUrl,

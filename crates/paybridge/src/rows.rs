@@ -18,6 +18,9 @@ pub const REQUIRED_COLUMNS: [&str; 3] = ["refund_id", "amount", "currency"];
 
 impl Columns {
     /// Reads a header row; refund_id, amount and currency are required.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] naming a missing or repeated column.
     pub fn from_header<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Columns, Error> {
         let index: HashMap<String, usize> = names
             .into_iter()
@@ -82,6 +85,9 @@ impl<'a> RequestFields<'a> {
     }
 
     /// Validates the fields into a request (empty optional fields count as absent).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] naming a missing or repeated column.
     pub fn to_request(&self) -> Result<RefundRequest, Error> {
         let currency = Currency::from_code(self.currency)
             .map_err(|e| Error::invalid("currency", e.to_string()))?;

@@ -149,6 +149,11 @@ impl serde::ser::Error for CanonicalError {
 }
 
 /// Serializes `value` as RFC 8785 canonical JSON.
+///
+/// # Errors
+/// [`CanonicalError`] when the value cannot be written as RFC 8785 JSON: a non-finite
+/// number, an integer beyond ±(2^53−1), a duplicate or non-string key, input that is not JSON,
+/// nesting beyond [`MAX_DEPTH`], or (for a writer) the writer failing.
 pub fn to_vec<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, CanonicalError> {
     let mut serializer = CanonicalSerializer::with_capacity(256);
     value.serialize(&mut serializer)?;
@@ -157,6 +162,11 @@ pub fn to_vec<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, CanonicalErro
 
 /// Appends `value`, as RFC 8785 canonical JSON, to the end of `out` — for envelopes that embed
 /// the canonical bytes after a prefix, without a second buffer and a copy.
+///
+/// # Errors
+/// [`CanonicalError`] when the value cannot be written as RFC 8785 JSON: a non-finite
+/// number, an integer beyond ±(2^53−1), a duplicate or non-string key, input that is not JSON,
+/// nesting beyond [`MAX_DEPTH`], or (for a writer) the writer failing.
 pub fn extend_vec<T: ?Sized + Serialize>(
     out: &mut Vec<u8>,
     value: &T,
@@ -171,6 +181,11 @@ pub fn extend_vec<T: ?Sized + Serialize>(
 ///
 /// The document is assembled in memory first (members are reordered before they are final), then
 /// written with one `write_all`.
+///
+/// # Errors
+/// [`CanonicalError`] when the value cannot be written as RFC 8785 JSON: a non-finite
+/// number, an integer beyond ±(2^53−1), a duplicate or non-string key, input that is not JSON,
+/// nesting beyond [`MAX_DEPTH`], or (for a writer) the writer failing.
 pub fn to_writer<W: std::io::Write, T: ?Sized + Serialize>(
     mut writer: W,
     value: &T,
@@ -182,6 +197,11 @@ pub fn to_writer<W: std::io::Write, T: ?Sized + Serialize>(
 }
 
 /// Serializes `value` as canonical JSON text.
+///
+/// # Errors
+/// [`CanonicalError`] when the value cannot be written as RFC 8785 JSON: a non-finite
+/// number, an integer beyond ±(2^53−1), a duplicate or non-string key, input that is not JSON,
+/// nesting beyond [`MAX_DEPTH`], or (for a writer) the writer failing.
 pub fn to_string<T: ?Sized + Serialize>(value: &T) -> Result<String, CanonicalError> {
     let bytes = to_vec(value)?;
     // The writer emits only valid UTF-8: strings come from &str and everything else is ASCII.
@@ -191,6 +211,11 @@ pub fn to_string<T: ?Sized + Serialize>(value: &T) -> Result<String, CanonicalEr
 /// Canonicalizes raw JSON text (RFC 8259, UTF-8). Numbers are read as IEEE doubles as the RFC
 /// says; duplicate keys, lone surrogates, trailing garbage and nesting beyond [`MAX_DEPTH`] are
 /// errors.
+///
+/// # Errors
+/// [`CanonicalError`] when the value cannot be written as RFC 8785 JSON: a non-finite
+/// number, an integer beyond ±(2^53−1), a duplicate or non-string key, input that is not JSON,
+/// nesting beyond [`MAX_DEPTH`], or (for a writer) the writer failing.
 pub fn canonicalize(input: &[u8]) -> Result<Vec<u8>, CanonicalError> {
     let mut writer = writer::Writer::with_capacity(input.len());
     parse::canonicalize_into(&mut writer, input)?;
