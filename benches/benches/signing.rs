@@ -84,13 +84,13 @@ fn scanforpay_sign(c: &mut Criterion) {
     )
     .unwrap();
     let fixture = scanforpay_refund();
-    let body = ScanForPayRefund {
-        partner_order_no: fixture.body.partner_order_no.clone(),
-        refund_no: fixture.body.refund_no.clone(),
-        order_amount: fixture.body.order_amount,
-        operator_id: Some(fixture.body.operator_id.clone()),
-        terminal_no: Some(fixture.body.terminal_no.clone()),
-    };
+    let mut body = ScanForPayRefund::new(
+        fixture.body.order_amount,
+        fixture.body.partner_order_no.clone(),
+        fixture.body.refund_no.clone(),
+    );
+    body.operator_id = Some(fixture.body.operator_id.clone());
+    body.terminal_no = Some(fixture.body.terminal_no.clone());
     let at = paybridge_core::Timestamp::from_unix(1_532_513_165).unwrap();
     // The production codec: typed request → canonical JSON written once → sha256(‖key) → hex →
     // the envelope with the bytes embedded unchanged (`encode_with` then wraps it in a request).
@@ -183,12 +183,15 @@ fn bluepay_verify(c: &mut Criterion) {
 /// The seed's refund as BluePay's wire type.
 fn bluepay_refund() -> RefundParam {
     let doc = small_document();
-    RefundParam {
-        original_transaction_id: doc.original_transaction_id,
-        mch_refund_order_id: doc.mch_refund_order_id,
-        refund_amount: doc.refund_amount,
-        refund_reason: Some(doc.refund_reason),
-        refund_callback_url: doc.refund_callback_url,
+    {
+        let mut value = RefundParam::new(
+            doc.original_transaction_id,
+            doc.mch_refund_order_id,
+            doc.refund_amount,
+            doc.refund_callback_url,
+        );
+        value.refund_reason = Some(doc.refund_reason);
+        value
     }
 }
 

@@ -9,12 +9,11 @@ fn main() {
         paybridge_sign::SecretString::new("0123456789abcdef0123456789abcdef"),
     )
     .unwrap();
-    let body = RefundBody {
-        partner_order_no: "p20180725180605466813".into(),
-        refund_no: "201807251800023".into(),
-        order_amount: 100,
-        operator_id: Some("211918".into()),
-        terminal_no: Some("123456".into()),
+    let body = {
+        let mut value = RefundBody::new(100, "p20180725180605466813", "201807251800023");
+        value.operator_id = Some("211918".into());
+        value.terminal_no = Some("123456".into());
+        value
     };
     let at = paybridge_core::Timestamp::from_unix(1_532_513_165).unwrap();
     let mut n = 0;

@@ -18,7 +18,7 @@ use paybridge_core::{
     Currency, MerchantRefundId, Money, PaymentRef, RefundLookup, RefundProvider, RefundRequest,
 };
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
-use paybridge_transport::{HyperTransport, RetryPolicy};
+use paybridge_transport::HyperTransport;
 
 fn env(name: &str) -> Result<String, Box<dyn Error>> {
     std::env::var(name).map_err(|_| format!("set {name}").into())
@@ -31,16 +31,18 @@ async fn main() -> Result<(), Box<dyn Error>> {
     else {
         return Err("usage: refund PAYMENT REFUND_ID AMOUNT (baht, e.g. 12.34)".into());
     };
-    let config = BluePayConfig {
-        base_url: env("BLUEPAY_BASE_URL")?,
-        app_id: env("BLUEPAY_APP_ID")?,
-        merchant_key: RsaPrivateKey::from_bytes(&std::fs::read(env("BLUEPAY_PRIVATE_KEY_FILE")?)?)?,
-        platform_key: RsaPublicKey::from_bytes(&std::fs::read(env("BLUEPAY_PLATFORM_KEY_FILE")?)?)?,
-        refund_callback_url: Some(
+    let config = {
+        let mut value = BluePayConfig::new(
+            env("BLUEPAY_BASE_URL")?,
+            env("BLUEPAY_APP_ID")?,
+            RsaPrivateKey::from_bytes(&std::fs::read(env("BLUEPAY_PRIVATE_KEY_FILE")?)?)?,
+            RsaPublicKey::from_bytes(&std::fs::read(env("BLUEPAY_PLATFORM_KEY_FILE")?)?)?,
+        );
+        value.refund_callback_url = Some(
             std::env::var("BLUEPAY_CALLBACK_URL")
                 .unwrap_or_else(|_| "http://127.0.0.1:9/bluepay".into()),
-        ),
-        retry: RetryPolicy::default(),
+        );
+        value
     };
     let client = BluePayClient::new(config, HyperTransport::with_defaults()?)?;
     let request = RefundRequest::builder(

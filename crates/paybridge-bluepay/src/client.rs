@@ -346,14 +346,12 @@ mod tests {
             "/tests/data/platform.pub.pem"
         ))
         .unwrap();
-        let config = BluePayConfig {
-            base_url: "https://api.bluepay.test".into(),
-            app_id: "app".into(),
-            merchant_key: RsaPrivateKey::from_bytes(&pem).unwrap(),
-            platform_key: RsaPublicKey::from_bytes(&public).unwrap(),
-            refund_callback_url: None,
-            retry: paybridge_transport::RetryPolicy::default(),
-        };
+        let config = BluePayConfig::new(
+            "https://api.bluepay.test",
+            "app",
+            RsaPrivateKey::from_bytes(&pem).unwrap(),
+            RsaPublicKey::from_bytes(&public).unwrap(),
+        );
         let shown = format!("{config:?}");
         let pem = String::from_utf8(pem).unwrap();
         for line in pem.lines().filter(|l| !l.starts_with("-----")) {

@@ -15,6 +15,7 @@ use crate::client::BluePayClient;
 use crate::codec::Codec;
 
 /// How to reach and authenticate to BluePay.
+#[non_exhaustive]
 pub struct BluePayConfig {
     /// The merchant API's base URL (`https://…`; `http://` only to loopback, e.g. the sandbox).
     pub base_url: String,
@@ -28,6 +29,26 @@ pub struct BluePayConfig {
     pub refund_callback_url: Option<String>,
     /// Transport-level retries (always with the same merchant ids).
     pub retry: RetryPolicy,
+}
+
+impl BluePayConfig {
+    /// The settings every account needs; the rest take their defaults (no default callback
+    /// or notification URL, the default retry policy) — set them on the value.
+    pub fn new(
+        base_url: impl Into<String>,
+        app_id: impl Into<String>,
+        merchant_key: RsaPrivateKey,
+        platform_key: RsaPublicKey,
+    ) -> BluePayConfig {
+        BluePayConfig {
+            base_url: base_url.into(),
+            app_id: app_id.into(),
+            merchant_key,
+            platform_key,
+            refund_callback_url: None,
+            retry: RetryPolicy::default(),
+        }
+    }
 }
 
 impl fmt::Debug for BluePayConfig {

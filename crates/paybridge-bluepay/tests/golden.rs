@@ -68,12 +68,15 @@ fn check<E: paybridge_core::Endpoint>(param: E, path: &str, expected_param: &str
 #[test]
 fn refund_matches_the_seed_fields_canonically() {
     check(
-        RefundParam {
-            original_transaction_id: "CU518563189147832780".into(),
-            mch_refund_order_id: "refund488455057142".into(),
-            refund_amount: 10_000,
-            refund_reason: Some("testRefund".into()),
-            refund_callback_url: "http://www.test.com".into(),
+        {
+            let mut value = RefundParam::new(
+                "CU518563189147832780",
+                "refund488455057142",
+                10_000,
+                "http://www.test.com",
+            );
+            value.refund_reason = Some("testRefund".into());
+            value
         },
         "/open-api/payment/refund",
         r#"{"mchRefundOrderId":"refund488455057142","originalTransactionId":"CU518563189147832780","refundAmount":10000,"refundCallbackUrl":"http://www.test.com","refundReason":"testRefund","timestamp":1722415059}"#,
@@ -83,9 +86,10 @@ fn refund_matches_the_seed_fields_canonically() {
 #[test]
 fn refund_payments() {
     check(
-        RefundPaymentsParam {
-            original_transaction_id: Some("CU518563189147832780".into()),
-            refund_transaction_id: None,
+        {
+            let mut value = RefundPaymentsParam::new();
+            value.original_transaction_id = Some("CU518563189147832780".into());
+            value
         },
         "/open-api/refund/payments",
         r#"{"originalTransactionId":"CU518563189147832780","timestamp":1722415059}"#,
@@ -95,26 +99,24 @@ fn refund_payments() {
 #[test]
 fn qr_create_and_payment_list() {
     check(
-        QrCreateParam {
-            channel_code: "TRUEMONEY_DYNAMIC_QR".into(),
-            mch_order_id: "order-42".into(),
-            amount: Some(12_345),
-            notify_url: "https://merchant.test/qr".into(),
-            customer_name: Some("สมชาย".into()),
-            email: None,
-            mobile: Some("0812345678".into()),
-            remark: Some("say \"hi\"".into()),
-            expire_seconds: Some(600),
+        {
+            let mut value = QrCreateParam::new(
+                "TRUEMONEY_DYNAMIC_QR",
+                "order-42",
+                "https://merchant.test/qr",
+            );
+            value.amount = Some(12_345);
+            value.customer_name = Some("สมชาย".into());
+            value.mobile = Some("0812345678".into());
+            value.remark = Some("say \"hi\"".into());
+            value.expire_seconds = Some(600);
+            value
         },
         "/open-api/qr/generate",
         r#"{"amount":12345,"channelCode":"TRUEMONEY_DYNAMIC_QR","customerName":"สมชาย","expireSeconds":600,"mchOrderId":"order-42","mobile":"0812345678","notifyUrl":"https://merchant.test/qr","remark":"say \"hi\"","timestamp":1722415059}"#,
     );
     check(
-        QrPaymentListParam {
-            mch_order_id: "order-42".into(),
-            start_date: "2024-07-01".into(),
-            end_date: "2024-07-31".into(),
-        },
+        QrPaymentListParam::new("order-42", "2024-07-01", "2024-07-31"),
         "/open-api/qr/paymentList",
         r#"{"endDate":"2024-07-31","mchOrderId":"order-42","startDate":"2024-07-01","timestamp":1722415059}"#,
     );
@@ -123,28 +125,25 @@ fn qr_create_and_payment_list() {
 #[test]
 fn webpay_create_and_detail() {
     check(
-        WebPayCreateParam {
-            channel_code: "WECHAT_URL".into(),
-            mch_order_id: "web-7".into(),
-            amount: 5_000,
-            notify_url: "https://merchant.test/webpay".into(),
-            redirect_url: "https://merchant.test/done".into(),
-            customer_name: "Somchai".into(),
-            email: "s@example.test".into(),
-            mobile: "0912345678".into(),
-            remark: None,
-            expire_seconds: None,
-            payer_client_ip: Some("203.0.113.9".into()),
-            wp_openid: None,
-            wp_appid: None,
+        {
+            let mut value = WebPayCreateParam::new(
+                "WECHAT_URL",
+                "web-7",
+                5_000,
+                "https://merchant.test/webpay",
+                "https://merchant.test/done",
+                "Somchai",
+                "s@example.test",
+                "0912345678",
+            );
+            value.payer_client_ip = Some("203.0.113.9".into());
+            value
         },
         "/open-api/webpay/generate",
         r#"{"amount":5000,"channelCode":"WECHAT_URL","customerName":"Somchai","email":"s@example.test","mchOrderId":"web-7","mobile":"0912345678","notifyUrl":"https://merchant.test/webpay","payerClientIp":"203.0.113.9","redirectUrl":"https://merchant.test/done","timestamp":1722415059}"#,
     );
     check(
-        WebPayDetailParam {
-            mch_order_id: "web-7".into(),
-        },
+        WebPayDetailParam::new("web-7"),
         "/open-api/webpay/detail",
         r#"{"mchOrderId":"web-7","timestamp":1722415059}"#,
     );
@@ -153,28 +152,19 @@ fn webpay_create_and_detail() {
 #[test]
 fn payout_transfer_check_and_balance() {
     check(
-        PayoutTransferParam {
-            mch_order_id: "payout-1".into(),
-            idempotency_id: "idem-1".into(),
-            amount: 100_000,
-            pay_method_code: "PROMPTPAY".into(),
-            transfer_code: None,
-            promptpay_account_type: Some("MSISDN".into()),
-            account_no: "0812345678".into(),
-            account_name: Some("Somchai J.".into()),
-            account_type: Some("INDIVIDUAL".into()),
-            account_tax_id: None,
-            mobile: None,
-            relationship: None,
-            remark: None,
+        {
+            let mut value =
+                PayoutTransferParam::new("payout-1", "idem-1", 100_000, "PROMPTPAY", "0812345678");
+            value.promptpay_account_type = Some("MSISDN".into());
+            value.account_name = Some("Somchai J.".into());
+            value.account_type = Some("INDIVIDUAL".into());
+            value
         },
         "/open-api/disbursement/transfer",
         r#"{"accountName":"Somchai J.","accountNo":"0812345678","accountType":"INDIVIDUAL","amount":100000,"idempotencyId":"idem-1","mchOrderId":"payout-1","payMethodCode":"PROMPTPAY","promptpayAccountType":"MSISDN","timestamp":1722415059}"#,
     );
     check(
-        PayoutCheckParam {
-            mch_order_id: "payout-1".into(),
-        },
+        PayoutCheckParam::new("payout-1"),
         "/open-api/disbursement/check",
         r#"{"mchOrderId":"payout-1","timestamp":1722415059}"#,
     );
@@ -187,13 +177,7 @@ fn payout_transfer_check_and_balance() {
 
 #[test]
 fn the_same_request_always_has_the_same_bytes() {
-    let param = RefundParam {
-        original_transaction_id: "CU1".into(),
-        mch_refund_order_id: "r1".into(),
-        refund_amount: 1,
-        refund_reason: None,
-        refund_callback_url: "https://m.test/cb".into(),
-    };
+    let param = RefundParam::new("CU1", "r1", 1, "https://m.test/cb");
     assert_eq!(
         codec().encode_at(&param, NOW).unwrap().body(),
         codec().encode_at(&param, NOW).unwrap().body()

@@ -352,13 +352,7 @@ async fn bad_input_sends_nothing() {
         );
     }
     let client = client(MockTransport::new());
-    let param = RefundParam {
-        original_transaction_id: "CU1".into(),
-        mch_refund_order_id: "r1".into(),
-        refund_amount: 1,
-        refund_reason: None,
-        refund_callback_url: "ftp://nope".into(),
-    };
+    let param = RefundParam::new("CU1", "r1", 1, "ftp://nope");
     assert!(matches!(
         client.create_refund(param).await.unwrap_err(),
         Error::InvalidRequest { .. }
@@ -399,12 +393,10 @@ proptest! {
         reason in proptest::option::of("\\PC{0,40}"),
         path in "[a-z0-9/]{0,20}",
     ) {
-        let param = RefundParam {
-            original_transaction_id: payment,
-            mch_refund_order_id: id,
-            refund_amount: amount,
-            refund_reason: reason,
-            refund_callback_url: format!("https://merchant.test/{path}"),
+        let param = {
+            let mut value = RefundParam::new(payment, id, amount, format!("https://merchant.test/{path}"));
+            value.refund_reason = reason;
+            value
         };
         let codec = paybridge_bluepay::Codec::new(BASE, APP_ID, merchant_key(), platform_public()).unwrap();
         let request = codec.encode_at(&param, NOW).unwrap();

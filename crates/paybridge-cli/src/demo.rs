@@ -279,18 +279,15 @@ async fn story(
                 let client = scanforpay_client(config)?;
                 let store_no = scanforpay_settings(config)?.store_no().to_owned();
                 let order = format!("demo{:08}", std::process::id());
-                let body = BarcodePayBody {
-                    common: PaymentCommon {
-                        store_no,
-                        partner_order_no: order.clone(),
-                        order_amount: amount,
-                        order_title: Some("Demo tea set".into()),
-                        operator_id: None,
-                        terminal_no: None,
-                        notify_url: Some(format!("{hooks}/scanforpay")),
+                let body = BarcodePayBody::new(
+                    {
+                        let mut value = PaymentCommon::new(store_no, order.clone(), amount);
+                        value.order_title = Some("Demo tea set".into());
+                        value.notify_url = Some(format!("{hooks}/scanforpay"));
+                        value
                     },
-                    barcode: "134567890123456789".into(),
-                };
+                    "134567890123456789",
+                );
                 client.barcode_pay(&body).await.map_err(|e| e.to_string())?;
                 sandbox
                     .ledger()

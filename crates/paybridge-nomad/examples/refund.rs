@@ -16,7 +16,7 @@ use paybridge_core::{
 };
 use paybridge_nomad::{NomadClient, NomadConfig};
 use paybridge_sign::SecretString;
-use paybridge_transport::{HyperTransport, RetryPolicy};
+use paybridge_transport::HyperTransport;
 
 fn env(name: &str) -> Result<String, Box<dyn Error>> {
     std::env::var(name).map_err(|_| format!("set {name}").into())
@@ -32,13 +32,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
             "usage: refund ORDER_REF REFUND_ID AMOUNT TOTAL (yuan, e.g. 1.00 10.00)".into(),
         );
     };
-    let config = NomadConfig {
-        base_url: env("NOMAD_BASE_URL")?,
-        merchant: env("NOMAD_MERCHANT")?,
-        api_key: SecretString::new(env("NOMAD_API_KEY")?),
-        payment_method: Some("wechatpay".into()),
-        notify_url: None,
-        retry: RetryPolicy::default(),
+    let config = {
+        let mut value = NomadConfig::new(
+            env("NOMAD_BASE_URL")?,
+            env("NOMAD_MERCHANT")?,
+            SecretString::new(env("NOMAD_API_KEY")?),
+        );
+        value.payment_method = Some("wechatpay".into());
+        value
     };
     let client = NomadClient::new(config, HyperTransport::with_defaults()?)?;
     let request = RefundRequest::builder(

@@ -14,6 +14,7 @@ use crate::client::NomadClient;
 use crate::codec::{API_KEY_HEADER, percent_encode};
 
 /// How to reach and authenticate to the broker.
+#[non_exhaustive]
 pub struct NomadConfig {
     /// `https://nomad.samarkand-global.cn/broker/v1` (or the sandbox's `http://127.0.0.1:…/nomad`).
     pub base_url: String,
@@ -27,6 +28,25 @@ pub struct NomadConfig {
     pub notify_url: Option<String>,
     /// Transport-level retries (always with the same `refundOrderRef`).
     pub retry: RetryPolicy,
+}
+
+impl NomadConfig {
+    /// The settings every account needs; the rest take their defaults (no default callback
+    /// or notification URL, the default retry policy) — set them on the value.
+    pub fn new(
+        base_url: impl Into<String>,
+        merchant: impl Into<String>,
+        api_key: SecretString,
+    ) -> NomadConfig {
+        NomadConfig {
+            base_url: base_url.into(),
+            merchant: merchant.into(),
+            api_key,
+            payment_method: None,
+            notify_url: None,
+            retry: RetryPolicy::default(),
+        }
+    }
 }
 
 impl fmt::Debug for NomadConfig {

@@ -34,20 +34,16 @@ fn codec() -> Codec {
 }
 
 fn config(base: &str) -> NomadConfig {
-    NomadConfig {
-        base_url: base.into(),
-        merchant: "wechat.sh_smk".into(),
-        api_key: SecretString::new(KEY),
-        payment_method: Some("wechatpay".into()),
-        notify_url: None,
-        retry: RetryPolicy {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(2),
-            jitter: Arc::new(NoJitter),
-            ..RetryPolicy::default()
-        },
-    }
+    let mut config = NomadConfig::new(base, "wechat.sh_smk", SecretString::new(KEY));
+    config.payment_method = Some("wechatpay".into());
+    config.retry = RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(2),
+        jitter: Arc::new(NoJitter),
+        ..RetryPolicy::default()
+    };
+    config
 }
 
 fn client(script: impl IntoIterator<Item = Scripted>) -> NomadClient<MockTransport> {
@@ -55,18 +51,16 @@ fn client(script: impl IntoIterator<Item = Scripted>) -> NomadClient<MockTranspo
 }
 
 fn seed_refund() -> CreateRefundRequest {
-    CreateRefundRequest {
-        payment_method: Some("wechatpay".into()),
-        transaction_id: Some("4200001148202111020556019250".into()),
-        order_ref: "test20220125001".into(),
-        refund_order_ref: "r001test20220125001".into(),
-        reason: Some("商品已售完".into()),
-        refund_amount: 10,
-        total_amount: 10,
-        currency: Some("CNY".into()),
-        notify_url: Some("https://www.weixin.qq.com".into()),
-        refund_account: Some("REFUND_SOURCE_SUB_MERCHANT".into()),
-        funds_account: Some("string".into()),
+    {
+        let mut value = CreateRefundRequest::new("test20220125001", "r001test20220125001", 10, 10);
+        value.payment_method = Some("wechatpay".into());
+        value.transaction_id = Some("4200001148202111020556019250".into());
+        value.reason = Some("商品已售完".into());
+        value.currency = Some("CNY".into());
+        value.notify_url = Some("https://www.weixin.qq.com".into());
+        value.refund_account = Some("REFUND_SOURCE_SUB_MERCHANT".into());
+        value.funds_account = Some("string".into());
+        value
     }
 }
 
@@ -101,11 +95,11 @@ fn create_refund_golden() {
 #[test]
 fn query_refund_golden_with_encoding() {
     let request = codec()
-        .encode_call(&QueryRefund {
-            refund_order_ref: "r 1/2".into(),
-            order_ref: Some("o&1".into()),
-            refund_id: None,
-            payment_method: Some("alipay".into()),
+        .encode_call(&{
+            let mut value = QueryRefund::new("r 1/2");
+            value.order_ref = Some("o&1".into());
+            value.payment_method = Some("alipay".into());
+            value
         })
         .unwrap();
     assert_eq!(request.method(), "GET");
@@ -132,32 +126,17 @@ fn merchant_is_percent_encoded_as_one_segment() {
 #[test]
 fn payment_calls_golden() {
     let create = codec()
-        .encode_call(&CreatePaymentRequest {
-            payment_method: "alipay".into(),
-            payment_type: "NATIVE".into(),
-            order_ref: "o-1".into(),
-            actual_amount: 1999,
-            currency: "GBP".into(),
-            total: None,
-            subsidy_amount: None,
-            cost_price: None,
-            invoice_id: None,
-            profit_sharing: Some(false),
-            products: Some(vec![Product {
+        .encode_call(&{
+            let mut value = CreatePaymentRequest::new("alipay", "NATIVE", "o-1", 1999, "GBP");
+            value.profit_sharing = Some(false);
+            value.products = Some(vec![Product {
                 name: Some("Tea".into()),
                 quantity: Some(2),
                 price: Some(999),
-            }]),
-            description: Some("tea".into()),
-            attach: None,
-            time_expire: None,
-            goods_tag: None,
-            payer_id: None,
-            merchant_payer_id: None,
-            notify_url: Some("https://m.test/n".into()),
-            success_url: None,
-            cancel_url: None,
-            sp_app_id: None,
+            }]);
+            value.description = Some("tea".into());
+            value.notify_url = Some("https://m.test/n".into());
+            value
         })
         .unwrap();
     assert_eq!(
@@ -170,9 +149,10 @@ fn payment_calls_golden() {
         r#"{"paymentMethod":"alipay","paymentType":"NATIVE","orderRef":"o-1","actualAmount":1999,"currency":"GBP","profitSharing":false,"products":[{"name":"Tea","quantity":2,"price":999}],"description":"tea","notifyUrl":"https://m.test/n"}"#
     );
     let query = codec()
-        .encode_call(&QueryPayment {
-            order_ref: Some("o-1".into()),
-            payment_method: None,
+        .encode_call(&{
+            let mut value = QueryPayment::new();
+            value.order_ref = Some("o-1".into());
+            value
         })
         .unwrap();
     assert_eq!(
@@ -181,9 +161,10 @@ fn payment_calls_golden() {
     );
     check_headers(&query, false);
     let close = codec()
-        .encode_call(&ClosePayment {
-            order_ref: "o-1".into(),
-            payment_method: Some("wechatpay".into()),
+        .encode_call(&{
+            let mut value = ClosePayment::new("o-1");
+            value.payment_method = Some("wechatpay".into());
+            value
         })
         .unwrap();
     assert_eq!(

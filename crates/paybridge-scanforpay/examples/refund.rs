@@ -17,7 +17,7 @@ use paybridge_core::{
 };
 use paybridge_scanforpay::{ScanForPayClient, ScanForPayConfig};
 use paybridge_sign::SecretString;
-use paybridge_transport::{HyperTransport, RetryPolicy};
+use paybridge_transport::HyperTransport;
 
 fn env(name: &str) -> Result<String, Box<dyn Error>> {
     std::env::var(name).map_err(|_| format!("set {name}").into())
@@ -31,13 +31,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
     else {
         return Err("usage: refund PARTNER_ORDER_NO REFUND_NO AMOUNT CURRENCY".into());
     };
-    let config = ScanForPayConfig {
-        base_url: env("SCANFORPAY_BASE_URL")?,
-        partner_no: env("SCANFORPAY_PARTNER_NO")?,
-        store_no: env("SCANFORPAY_STORE_NO")?,
-        sign_key: SecretString::new(env("SCANFORPAY_SIGN_KEY")?),
-        retry: RetryPolicy::default(),
-    };
+    let config = ScanForPayConfig::new(
+        env("SCANFORPAY_BASE_URL")?,
+        env("SCANFORPAY_PARTNER_NO")?,
+        env("SCANFORPAY_STORE_NO")?,
+        SecretString::new(env("SCANFORPAY_SIGN_KEY")?),
+    );
     let client = ScanForPayClient::new(config, HyperTransport::with_defaults()?)?;
     let currency = Currency::from_code(&currency)?;
     let request = RefundRequest::builder(

@@ -15,6 +15,7 @@ use crate::client::ScanForPayClient;
 use crate::codec::Codec;
 
 /// How to reach and authenticate to ScanForPay.
+#[non_exhaustive]
 pub struct ScanForPayConfig {
     /// `https://pay.scanforpay.com` (sandbox `https://dev-pay.scan4pay.com`).
     pub base_url: String,
@@ -27,6 +28,25 @@ pub struct ScanForPayConfig {
     /// Attempts and backoff; every attempt is re-signed with a fresh `reqMsgId` and the same
     /// `refundNo` / `partnerOrderNo`.
     pub retry: RetryPolicy,
+}
+
+impl ScanForPayConfig {
+    /// The settings every account needs; the rest take their defaults (no default callback
+    /// or notification URL, the default retry policy) — set them on the value.
+    pub fn new(
+        base_url: impl Into<String>,
+        partner_no: impl Into<String>,
+        store_no: impl Into<String>,
+        sign_key: SecretString,
+    ) -> ScanForPayConfig {
+        ScanForPayConfig {
+            base_url: base_url.into(),
+            partner_no: partner_no.into(),
+            store_no: store_no.into(),
+            sign_key,
+            retry: RetryPolicy::default(),
+        }
+    }
 }
 
 impl fmt::Debug for ScanForPayConfig {

@@ -83,25 +83,22 @@ fn golden<E: Endpoint>(body: &E, path: &str, expected_request: &str) {
 const HEADER: &str = r#"{"partnerNo":"10001","reqMsgId":"fd03f269318045758af08f6cf324fb0f","reqTime":"2018-07-25T18:06:05+08:00","signType":"SHA256","version":"1.0"}"#;
 
 fn common() -> PaymentCommon {
-    PaymentCommon {
-        store_no: "S01".into(),
-        partner_order_no: "p20180725180605466813".into(),
-        order_amount: 100,
-        order_title: Some("奶茶 \"large\"".into()),
-        operator_id: None,
-        terminal_no: Some("123456".into()),
-        notify_url: Some("https://m.test/sfp".into()),
+    {
+        let mut value = PaymentCommon::new("S01", "p20180725180605466813", 100);
+        value.order_title = Some("奶茶 \"large\"".into());
+        value.terminal_no = Some("123456".into());
+        value.notify_url = Some("https://m.test/sfp".into());
+        value
     }
 }
 
 #[test]
 fn golden_refund_matches_the_seed() {
-    let body = RefundBody {
-        partner_order_no: "p20180725180605466813".into(),
-        refund_no: "201807251800023".into(),
-        order_amount: 100,
-        operator_id: Some("211918".into()),
-        terminal_no: Some("123456".into()),
+    let body = {
+        let mut value = RefundBody::new(100, "p20180725180605466813", "201807251800023");
+        value.operator_id = Some("211918".into());
+        value.terminal_no = Some("123456".into());
+        value
     };
     golden(
         &body,
@@ -115,30 +112,27 @@ fn golden_refund_matches_the_seed() {
 #[test]
 fn golden_every_other_call() {
     golden(
-        &PayQueryBody {
-            store_no: "S01".into(),
-            partner_order_no: Some("p1".into()),
-            order_no: None,
+        &{
+            let mut value = PayQueryBody::new("S01");
+            value.partner_order_no = Some("p1".into());
+            value
         },
         "/api/common/payQuery",
         &format!(r#"{{"body":{{"partnerOrderNo":"p1","storeNo":"S01"}},"header":{HEADER}}}"#),
     );
     let common_json = r#""notifyUrl":"https://m.test/sfp","orderAmount":100,"orderTitle":"奶茶 \"large\"","partnerOrderNo":"p20180725180605466813","storeNo":"S01","terminalNo":"123456""#;
     golden(
-        &BarcodePayBody {
-            common: common(),
-            barcode: "134567890123456789".into(),
-        },
+        &BarcodePayBody::new(common(), "134567890123456789"),
         "/api/offline/pay",
         &format!(
             r#"{{"body":{{"barcode":"134567890123456789",{common_json}}},"header":{HEADER}}}"#
         ),
     );
     golden(
-        &DynamicQrBody {
-            common: common(),
-            wallet: "Wechat".into(),
-            it_b_pay: Some("5m".into()),
+        &{
+            let mut value = DynamicQrBody::new(common(), "Wechat");
+            value.it_b_pay = Some("5m".into());
+            value
         },
         "/api/offline/create",
         &format!(
@@ -146,13 +140,10 @@ fn golden_every_other_call() {
         ),
     );
     let hosted_json = r#""notifyUrl":"https://m.test/sfp","orderAmount":100,"orderTitle":"奶茶 \"large\"","partnerOrderNo":"p20180725180605466813","returnUrl":"https://m.test/back","storeNo":"S01","terminalNo":"123456""#;
-    let page = HostedPageBody {
-        common: common(),
-        wallet: "AlipayHK".into(),
-        currency: "HKD".into(),
-        goods_amount: None,
-        goods_extra_amount: None,
-        return_url: Some("https://m.test/back".into()),
+    let page = {
+        let mut value = HostedPageBody::new(common(), "AlipayHK", "HKD");
+        value.return_url = Some("https://m.test/back".into());
+        value
     };
     golden(
         &HostedQrBody(page.clone()),
@@ -169,11 +160,7 @@ fn golden_every_other_call() {
         ),
     );
     golden(
-        &JsapiBody {
-            common: common(),
-            wallet: "Alipay".into(),
-            return_url: None,
-        },
+        &JsapiBody::new(common(), "Alipay"),
         "/api/jspay/create",
         &format!(r#"{{"body":{{{common_json},"wallet":"Alipay"}},"header":{HEADER}}}"#),
     );
@@ -284,19 +271,15 @@ fn tampering_is_caught_and_typed() {
 // ---- the unified provider ----
 
 fn config() -> ScanForPayConfig {
-    ScanForPayConfig {
-        base_url: BASE.into(),
-        partner_no: "10001".into(),
-        store_no: "S01".into(),
-        sign_key: SecretString::new(KEY),
-        retry: RetryPolicy {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(2),
-            jitter: Arc::new(NoJitter),
-            ..RetryPolicy::default()
-        },
-    }
+    let mut config = ScanForPayConfig::new(BASE, "10001", "S01", SecretString::new(KEY));
+    config.retry = RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(2),
+        jitter: Arc::new(NoJitter),
+        ..RetryPolicy::default()
+    };
+    config
 }
 
 fn client(script: impl IntoIterator<Item = Scripted>) -> ScanForPayClient<MockTransport> {
@@ -545,13 +528,7 @@ async fn bad_input_sends_nothing_and_the_key_is_never_shown() {
         assert_eq!(c.transport().request_count(), 0);
     }
     let c = client([]);
-    let long = RefundBody {
-        partner_order_no: "p".repeat(33),
-        refund_no: "r".into(),
-        order_amount: 1,
-        operator_id: None,
-        terminal_no: None,
-    };
+    let long = RefundBody::new(1, "p".repeat(33), "r");
     assert!(c.create_refund(&long).await.is_err());
     assert_eq!(c.transport().request_count(), 0);
     for shown in [

@@ -197,19 +197,22 @@ fn client(which: Which, mock: MockTransport) -> Box<dyn RefundProvider> {
     match which {
         Which::BluePay => Box::new(
             BluePayClient::new(
-                BluePayConfig {
-                    base_url: "https://api.bluepay.test".into(),
-                    app_id: "app".into(),
-                    merchant_key: RsaPrivateKey::from_bytes(include_bytes!(
-                        "../../paybridge-bluepay/tests/data/merchant.pem"
-                    ))
-                    .unwrap(),
-                    platform_key: RsaPublicKey::from_bytes(include_bytes!(
-                        "../../paybridge-bluepay/tests/data/platform.pub.pem"
-                    ))
-                    .unwrap(),
-                    refund_callback_url: Some("https://merchant.test/hooks".into()),
-                    retry: retry(),
+                {
+                    let mut value = BluePayConfig::new(
+                        "https://api.bluepay.test",
+                        "app",
+                        RsaPrivateKey::from_bytes(include_bytes!(
+                            "../../paybridge-bluepay/tests/data/merchant.pem"
+                        ))
+                        .unwrap(),
+                        RsaPublicKey::from_bytes(include_bytes!(
+                            "../../paybridge-bluepay/tests/data/platform.pub.pem"
+                        ))
+                        .unwrap(),
+                    );
+                    value.refund_callback_url = Some("https://merchant.test/hooks".into());
+                    value.retry = retry();
+                    value
                 },
                 mock,
             )
@@ -221,13 +224,14 @@ fn client(which: Which, mock: MockTransport) -> Box<dyn RefundProvider> {
         ),
         Which::Nomad => Box::new(
             NomadClient::new(
-                NomadConfig {
-                    base_url: "https://nomad.test/broker/v1".into(),
-                    merchant: "wechat.test".into(),
-                    api_key: SecretString::new("nmd_key_for_tests"),
-                    payment_method: None,
-                    notify_url: None,
-                    retry: retry(),
+                {
+                    let mut value = NomadConfig::new(
+                        "https://nomad.test/broker/v1",
+                        "wechat.test",
+                        SecretString::new("nmd_key_for_tests"),
+                    );
+                    value.retry = retry();
+                    value
                 },
                 mock,
             )
@@ -235,12 +239,15 @@ fn client(which: Which, mock: MockTransport) -> Box<dyn RefundProvider> {
         ),
         Which::ScanForPay => Box::new(
             ScanForPayClient::new(
-                ScanForPayConfig {
-                    base_url: "https://pay.scanforpay.test".into(),
-                    partner_no: "10001".into(),
-                    store_no: "S001".into(),
-                    sign_key: SecretString::new(SIGN_KEY),
-                    retry: retry(),
+                {
+                    let mut value = ScanForPayConfig::new(
+                        "https://pay.scanforpay.test",
+                        "10001",
+                        "S001",
+                        SecretString::new(SIGN_KEY),
+                    );
+                    value.retry = retry();
+                    value
                 },
                 mock,
             )

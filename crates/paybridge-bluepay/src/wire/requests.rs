@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// 5.1 Refund.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct RefundParam {
     /// BluePay's id of the payment refunded.
     pub original_transaction_id: String,
@@ -24,9 +25,30 @@ pub struct RefundParam {
     pub refund_callback_url: String,
 }
 
+impl RefundParam {
+    /// A `RefundParam` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(
+        original_transaction_id: impl Into<String>,
+        mch_refund_order_id: impl Into<String>,
+        refund_amount: i64,
+        refund_callback_url: impl Into<String>,
+    ) -> RefundParam {
+        RefundParam {
+            original_transaction_id: original_transaction_id.into(),
+            mch_refund_order_id: mch_refund_order_id.into(),
+            refund_amount,
+            refund_callback_url: refund_callback_url.into(),
+            refund_reason: None,
+        }
+    }
+}
+
 /// 5.2 Get refund payments: by payment or by refund.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct RefundPaymentsParam {
     /// Every refund of this payment…
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -36,9 +58,22 @@ pub struct RefundPaymentsParam {
     pub refund_transaction_id: Option<String>,
 }
 
+impl RefundPaymentsParam {
+    /// A `RefundPaymentsParam` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new() -> RefundPaymentsParam {
+        RefundPaymentsParam {
+            original_transaction_id: None,
+            refund_transaction_id: None,
+        }
+    }
+}
+
 /// 3.1 QR code create.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct QrCreateParam {
     /// `TRUEMONEY_DYNAMIC_QR`, `WECHAT_DYNAMIC_QR`, `THAI_QR`…
     pub channel_code: String,
@@ -66,9 +101,33 @@ pub struct QrCreateParam {
     pub expire_seconds: Option<u32>,
 }
 
+impl QrCreateParam {
+    /// A `QrCreateParam` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(
+        channel_code: impl Into<String>,
+        mch_order_id: impl Into<String>,
+        notify_url: impl Into<String>,
+    ) -> QrCreateParam {
+        QrCreateParam {
+            channel_code: channel_code.into(),
+            mch_order_id: mch_order_id.into(),
+            notify_url: notify_url.into(),
+            amount: None,
+            customer_name: None,
+            email: None,
+            mobile: None,
+            remark: None,
+            expire_seconds: None,
+        }
+    }
+}
+
 /// 3.3 QR code payment list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct QrPaymentListParam {
     /// The merchant's order id.
     pub mch_order_id: String,
@@ -78,9 +137,27 @@ pub struct QrPaymentListParam {
     pub end_date: String,
 }
 
+impl QrPaymentListParam {
+    /// A `QrPaymentListParam` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(
+        mch_order_id: impl Into<String>,
+        start_date: impl Into<String>,
+        end_date: impl Into<String>,
+    ) -> QrPaymentListParam {
+        QrPaymentListParam {
+            mch_order_id: mch_order_id.into(),
+            start_date: start_date.into(),
+            end_date: end_date.into(),
+        }
+    }
+}
+
 /// 4.1 WebPay create.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct WebPayCreateParam {
     /// `TRUEMONEY_URL`, `WECHAT_URL`, `WECHAT_JS_URL`…
     pub channel_code: String,
@@ -115,17 +192,62 @@ pub struct WebPayCreateParam {
     pub wp_appid: Option<String>,
 }
 
+impl WebPayCreateParam {
+    /// A `WebPayCreateParam` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(
+        channel_code: impl Into<String>,
+        mch_order_id: impl Into<String>,
+        amount: i64,
+        notify_url: impl Into<String>,
+        redirect_url: impl Into<String>,
+        customer_name: impl Into<String>,
+        email: impl Into<String>,
+        mobile: impl Into<String>,
+    ) -> WebPayCreateParam {
+        WebPayCreateParam {
+            channel_code: channel_code.into(),
+            mch_order_id: mch_order_id.into(),
+            amount,
+            notify_url: notify_url.into(),
+            redirect_url: redirect_url.into(),
+            customer_name: customer_name.into(),
+            email: email.into(),
+            mobile: mobile.into(),
+            remark: None,
+            expire_seconds: None,
+            payer_client_ip: None,
+            wp_openid: None,
+            wp_appid: None,
+        }
+    }
+}
+
 /// 4.2 WebPay status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct WebPayDetailParam {
     /// The merchant's order id.
     pub mch_order_id: String,
 }
 
+impl WebPayDetailParam {
+    /// A `WebPayDetailParam` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(mch_order_id: impl Into<String>) -> WebPayDetailParam {
+        WebPayDetailParam {
+            mch_order_id: mch_order_id.into(),
+        }
+    }
+}
+
 /// 2.1 Create payout.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PayoutTransferParam {
     /// The merchant's order id.
     pub mch_order_id: String,
@@ -163,12 +285,53 @@ pub struct PayoutTransferParam {
     pub remark: Option<String>,
 }
 
+impl PayoutTransferParam {
+    /// A `PayoutTransferParam` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(
+        mch_order_id: impl Into<String>,
+        idempotency_id: impl Into<String>,
+        amount: i64,
+        pay_method_code: impl Into<String>,
+        account_no: impl Into<String>,
+    ) -> PayoutTransferParam {
+        PayoutTransferParam {
+            mch_order_id: mch_order_id.into(),
+            idempotency_id: idempotency_id.into(),
+            amount,
+            pay_method_code: pay_method_code.into(),
+            account_no: account_no.into(),
+            transfer_code: None,
+            promptpay_account_type: None,
+            account_name: None,
+            account_type: None,
+            account_tax_id: None,
+            mobile: None,
+            relationship: None,
+            remark: None,
+        }
+    }
+}
+
 /// 2.2 Check payout.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PayoutCheckParam {
     /// The merchant's order id.
     pub mch_order_id: String,
+}
+
+impl PayoutCheckParam {
+    /// A `PayoutCheckParam` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(mch_order_id: impl Into<String>) -> PayoutCheckParam {
+        PayoutCheckParam {
+            mch_order_id: mch_order_id.into(),
+        }
+    }
 }
 
 /// 1.1 Balance inquiry.

@@ -54,13 +54,11 @@ pub fn fast_retry() -> RetryPolicy {
 }
 
 pub fn client(transport: MockTransport) -> BluePayClient<MockTransport> {
-    let config = BluePayConfig {
-        base_url: BASE.into(),
-        app_id: APP_ID.into(),
-        merchant_key: merchant_key(),
-        platform_key: platform_public(),
-        refund_callback_url: Some("https://merchant.test/bluepay/refunds".into()),
-        retry: fast_retry(),
+    let config = {
+        let mut value = BluePayConfig::new(BASE, APP_ID, merchant_key(), platform_public());
+        value.refund_callback_url = Some("https://merchant.test/bluepay/refunds".into());
+        value.retry = fast_retry();
+        value
     };
     BluePayClient::new(config, transport).unwrap().with_sources(
         Arc::new(FixedClock::new(NOW)),

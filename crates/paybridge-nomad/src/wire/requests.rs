@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// `POST /refund/{merchant}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CreateRefundRequest {
     /// `wechatpay` or `alipay`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -38,8 +39,35 @@ pub struct CreateRefundRequest {
     pub funds_account: Option<String>,
 }
 
+impl CreateRefundRequest {
+    /// A `CreateRefundRequest` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(
+        order_ref: impl Into<String>,
+        refund_order_ref: impl Into<String>,
+        refund_amount: i64,
+        total_amount: i64,
+    ) -> CreateRefundRequest {
+        CreateRefundRequest {
+            order_ref: order_ref.into(),
+            refund_order_ref: refund_order_ref.into(),
+            refund_amount,
+            total_amount,
+            payment_method: None,
+            transaction_id: None,
+            reason: None,
+            currency: None,
+            notify_url: None,
+            refund_account: None,
+            funds_account: None,
+        }
+    }
+}
+
 /// `GET /refund/{merchant}` query.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct QueryRefund {
     /// The merchant's refund number (required).
     pub refund_order_ref: String,
@@ -49,6 +77,20 @@ pub struct QueryRefund {
     pub refund_id: Option<String>,
     /// `wechatpay` or `alipay`.
     pub payment_method: Option<String>,
+}
+
+impl QueryRefund {
+    /// A `QueryRefund` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(refund_order_ref: impl Into<String>) -> QueryRefund {
+        QueryRefund {
+            refund_order_ref: refund_order_ref.into(),
+            order_ref: None,
+            refund_id: None,
+            payment_method: None,
+        }
+    }
 }
 
 /// A product line of a payment.
@@ -69,6 +111,7 @@ pub struct Product {
 /// `POST /payment/{merchant}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CreatePaymentRequest {
     /// `wechatpay` or `alipay`.
     pub payment_method: String,
@@ -130,8 +173,46 @@ pub struct CreatePaymentRequest {
     pub sp_app_id: Option<String>,
 }
 
+impl CreatePaymentRequest {
+    /// A `CreatePaymentRequest` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(
+        payment_method: impl Into<String>,
+        payment_type: impl Into<String>,
+        order_ref: impl Into<String>,
+        actual_amount: i64,
+        currency: impl Into<String>,
+    ) -> CreatePaymentRequest {
+        CreatePaymentRequest {
+            payment_method: payment_method.into(),
+            payment_type: payment_type.into(),
+            order_ref: order_ref.into(),
+            actual_amount,
+            currency: currency.into(),
+            total: None,
+            subsidy_amount: None,
+            cost_price: None,
+            invoice_id: None,
+            profit_sharing: None,
+            products: None,
+            description: None,
+            attach: None,
+            time_expire: None,
+            goods_tag: None,
+            payer_id: None,
+            merchant_payer_id: None,
+            notify_url: None,
+            success_url: None,
+            cancel_url: None,
+            sp_app_id: None,
+        }
+    }
+}
+
 /// `GET /payment/{merchant}` query.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Default)]
+#[non_exhaustive]
 pub struct QueryPayment {
     /// The merchant's order number.
     pub order_ref: Option<String>,
@@ -139,12 +220,37 @@ pub struct QueryPayment {
     pub payment_method: Option<String>,
 }
 
+impl QueryPayment {
+    /// A `QueryPayment` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new() -> QueryPayment {
+        QueryPayment {
+            order_ref: None,
+            payment_method: None,
+        }
+    }
+}
+
 /// `POST /payment/close/{merchant}/{order_ref}?payment_method=…`: closes an unpaid payment.
 /// Its fields travel in the path and query; it has no body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ClosePayment {
     /// The merchant's order number.
     pub order_ref: String,
     /// `wechatpay` or `alipay`.
     pub payment_method: Option<String>,
+}
+
+impl ClosePayment {
+    /// A `ClosePayment` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(order_ref: impl Into<String>) -> ClosePayment {
+        ClosePayment {
+            order_ref: order_ref.into(),
+            payment_method: None,
+        }
+    }
 }

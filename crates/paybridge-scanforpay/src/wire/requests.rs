@@ -43,6 +43,7 @@ pub struct RequestValue<'a, B> {
 /// body is on every refund's hot path.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct RefundBody {
     /// Operator (≤ 20).
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -58,10 +59,30 @@ pub struct RefundBody {
     pub terminal_no: Option<String>,
 }
 
+impl RefundBody {
+    /// A `RefundBody` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(
+        order_amount: i64,
+        partner_order_no: impl Into<String>,
+        refund_no: impl Into<String>,
+    ) -> RefundBody {
+        RefundBody {
+            order_amount,
+            partner_order_no: partner_order_no.into(),
+            refund_no: refund_no.into(),
+            operator_id: None,
+            terminal_no: None,
+        }
+    }
+}
+
 /// `/api/common/payQuery`: a payment's state (`orderNo` wins over `partnerOrderNo`). Declared
 /// in wire (canonical) order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PayQueryBody {
     /// ScanForPay's order number.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -73,9 +94,23 @@ pub struct PayQueryBody {
     pub store_no: String,
 }
 
+impl PayQueryBody {
+    /// A `PayQueryBody` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(store_no: impl Into<String>) -> PayQueryBody {
+        PayQueryBody {
+            store_no: store_no.into(),
+            order_no: None,
+            partner_order_no: None,
+        }
+    }
+}
+
 /// Fields every payment creation carries.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PaymentCommon {
     /// Store (≤ 15).
     pub store_no: String,
@@ -97,9 +132,31 @@ pub struct PaymentCommon {
     pub notify_url: Option<String>,
 }
 
+impl PaymentCommon {
+    /// A `PaymentCommon` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(
+        store_no: impl Into<String>,
+        partner_order_no: impl Into<String>,
+        order_amount: i64,
+    ) -> PaymentCommon {
+        PaymentCommon {
+            store_no: store_no.into(),
+            partner_order_no: partner_order_no.into(),
+            order_amount,
+            order_title: None,
+            operator_id: None,
+            terminal_no: None,
+            notify_url: None,
+        }
+    }
+}
+
 /// `/api/offline/pay`: the merchant scans the customer's code.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct BarcodePayBody {
     /// Common fields.
     #[serde(flatten)]
@@ -108,8 +165,21 @@ pub struct BarcodePayBody {
     pub barcode: String,
 }
 
+impl BarcodePayBody {
+    /// A `BarcodePayBody` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(common: PaymentCommon, barcode: impl Into<String>) -> BarcodePayBody {
+        BarcodePayBody {
+            common,
+            barcode: barcode.into(),
+        }
+    }
+}
+
 /// `/api/offline/create`: a dynamic QR code the customer scans.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DynamicQrBody {
     /// Common fields.
     #[serde(flatten)]
@@ -121,9 +191,23 @@ pub struct DynamicQrBody {
     pub it_b_pay: Option<String>,
 }
 
+impl DynamicQrBody {
+    /// A `DynamicQrBody` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(common: PaymentCommon, wallet: impl Into<String>) -> DynamicQrBody {
+        DynamicQrBody {
+            common,
+            wallet: wallet.into(),
+            it_b_pay: None,
+        }
+    }
+}
+
 /// `/api/offline/qrcode` (hosted QR page) and `/api/online/create` (website redirect).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct HostedPageBody {
     /// Common fields.
     #[serde(flatten)]
@@ -143,6 +227,26 @@ pub struct HostedPageBody {
     pub return_url: Option<String>,
 }
 
+impl HostedPageBody {
+    /// A `HostedPageBody` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(
+        common: PaymentCommon,
+        wallet: impl Into<String>,
+        currency: impl Into<String>,
+    ) -> HostedPageBody {
+        HostedPageBody {
+            common,
+            wallet: wallet.into(),
+            currency: currency.into(),
+            goods_amount: None,
+            goods_extra_amount: None,
+            return_url: None,
+        }
+    }
+}
+
 /// The hosted QR page call.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -156,6 +260,7 @@ pub struct WebsiteRedirectBody(pub HostedPageBody);
 /// `/api/jspay/create`: an H5 page inside the wallet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct JsapiBody {
     /// Common fields.
     #[serde(flatten)]
@@ -165,4 +270,17 @@ pub struct JsapiBody {
     /// Where the customer returns.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub return_url: Option<String>,
+}
+
+impl JsapiBody {
+    /// A `JsapiBody` with its required fields; the optional ones are unset (set them on the
+    /// value: the fields are public, and new ones may be added without breaking callers).
+    #[allow(clippy::too_many_arguments, reason = "one argument per required field")]
+    pub fn new(common: PaymentCommon, wallet: impl Into<String>) -> JsapiBody {
+        JsapiBody {
+            common,
+            wallet: wallet.into(),
+            return_url: None,
+        }
+    }
 }
