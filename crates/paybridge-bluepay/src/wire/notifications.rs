@@ -10,6 +10,7 @@ pub const NOTIFICATION_ACK: &str = r#"{"code":10000,"message":"Success"}"#;
 /// The refund notification (`payment.refund.success`, `.failed`, `.cancel`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct RefundEvent {
     /// The event name.
     pub event_name: String,
@@ -51,6 +52,7 @@ pub struct RefundEvent {
 /// The QR payment notification (`qrcode.payment.success` / `.failed`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct QrPaymentEvent {
     /// The event name.
     pub event_name: String,
@@ -89,6 +91,7 @@ pub struct QrPaymentEvent {
 /// A WebPay notification (`order.payment.success` / `.failed`): the WebPay status shape.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct WebPayEvent {
     /// The event name.
     pub event_name: String,
@@ -100,6 +103,7 @@ pub struct WebPayEvent {
 /// A payout notification (`disbursement.success` / `.failed`): the check-payout shape.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct PayoutEvent {
     /// The event name.
     pub event_name: String,

@@ -17,6 +17,7 @@ pub enum CodeValue {
 /// Data of a successful refund call.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct RefundData {
     /// The merchant's refund id, echoed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,6 +39,7 @@ pub struct RefundData {
 /// One refund in a *get refund payments* answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct RefundPayment {
     /// The merchant's refund id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,6 +76,7 @@ pub struct RefundPayment {
 /// Data of *QR code create*.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct QrCreateData {
     /// The merchant's order id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -116,6 +119,7 @@ pub struct QrCreateData {
 /// One payment in a *QR code payment list*.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct QrPayment {
     /// BluePay's transaction id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -143,6 +147,7 @@ pub struct QrPayment {
 /// Data of *WebPay create*.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct WebPayCreateData {
     /// The merchant's order id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -164,6 +169,7 @@ pub struct WebPayCreateData {
 /// Data of *WebPay status*, and the body of a WebPay notification.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct WebPayDetail {
     /// The merchant's order id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -206,6 +212,7 @@ pub struct WebPayDetail {
 /// Data of *create payout*.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct PayoutTransferData {
     /// The merchant's order id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -224,6 +231,7 @@ pub struct PayoutTransferData {
 /// Data of *check payout*, and the body of a payout notification.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct PayoutCheckData {
     /// The merchant's order id.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -257,6 +265,7 @@ pub struct PayoutCheckData {
 /// Data of *balance inquiry*.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct BalanceData {
     /// Baht as decimal text (`"10000.00"`); see [`crate::BluePayClient::balance`] for the exact
     /// `Money`.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// The answer to create refund and query refund.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct RefundResponse {
     /// Echoed code (the samples put 200 here even in errors: never trusted for success).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,6 +98,7 @@ pub struct RefundResponse {
 /// The answer to create payment.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct CreatePaymentResponse {
     /// Code.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -121,6 +123,7 @@ pub struct CreatePaymentResponse {
 /// The answer to query payment (`Timing` keeps its capital T on the wire).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct QueryPaymentResponse {
     /// The merchant's order number.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -175,6 +178,7 @@ pub struct QueryPaymentResponse {
 /// The answer to close payment.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct ClosePaymentResponse {
     /// Code.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -191,6 +195,7 @@ pub struct ClosePaymentResponse {
 /// the older `{field, msg}` (422) and `{errors}` (401).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct ErrorBody {
     /// Code (not meaningful: samples say 200).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// The response header. Samples write `reqMsgId` where the docs say `respMsgId`: both are read.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct ResponseHeader {
     /// `"1.0"`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -26,6 +27,7 @@ pub struct ResponseHeader {
 
 /// The `response` value: `{"header": …, "body": …}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResponseValue<B> {
     /// Header.
     #[serde(default)]
@@ -37,6 +39,7 @@ pub struct ResponseValue<B> {
 /// The refund answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct RefundResponse {
     /// 1 success; see [`crate::codes`].
     pub code: Option<i64>,
@@ -60,6 +63,7 @@ pub struct RefundResponse {
 /// The payment query answer (also barcode pay's, and the notification body).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct PayQueryResponse {
     /// 1 success.
     pub code: Option<i64>,
@@ -99,6 +103,7 @@ pub struct PayQueryResponse {
 /// the wild are all read.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct QrResponse {
     /// 1 success.
     pub code: Option<i64>,
@@ -118,6 +123,7 @@ pub struct QrResponse {
 /// The answer of the page-creating calls.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+#[non_exhaustive]
 pub struct PayUrlResponse {
     /// 1 success.
     pub code: Option<i64>,
