@@ -1,10 +1,11 @@
 //! What the sandbox lends every provider's emulator: its clock, the ledger, counting, settling
-//! and notification delivery.
+//! (a recorded refund made final now or after the configured delay, and the provider's
+//! notification — written by its emulator — delivered) and notification delivery.
 
 use std::sync::Arc;
 
 use paybridge_core::{ProviderId, Timestamp};
-use paybridge_emulator::{Counted, Delivery, Host, Ledger, Payment, RefundEntry};
+use paybridge_emulator::{Counted, Delivery, Host, Ledger, Payment, RefundEntry, RefundState};
 
 use crate::Shared;
 use crate::stats::Stats;
@@ -43,10 +44,41 @@ impl Host for SandboxHost {
     }
 
     fn settle(&self, provider: ProviderId, payment: Payment, entry: RefundEntry) {
-        crate::settle::settle(&self.0, provider, payment, entry);
+        settle(&self.0, provider, payment, entry);
     }
 
     fn deliver(&self, delivery: Delivery) {
         crate::notify::deliver(&self.0, delivery);
+    }
+}
+
+/// After a refund was recorded: make it final (now, or after the configured delay) and deliver
+/// the provider's notification.
+fn settle(shared: &Arc<Shared>, provider: ProviderId, payment: Payment, entry: RefundEntry) {
+    if entry.status != RefundState::Pending {
+        deliver(shared, provider, &payment, &entry);
+        return;
+    }
+    let shared = Arc::clone(shared);
+    tokio::spawn(async move {
+        tokio::time::sleep(shared.config.refund_delay).await;
+        let now = crate::now(&shared);
+        if let Some((payment, entry)) =
+            shared
+                .ledger
+                .finish(provider, &entry.refund_id, RefundState::Succeeded, now)
+        {
+            deliver(&shared, provider, &payment, &entry);
+        }
+    });
+}
+
+fn deliver(shared: &Arc<Shared>, provider: ProviderId, payment: &Payment, entry: &RefundEntry) {
+    let Some(emulator) = shared.emulator(provider) else {
+        return;
+    };
+    let host = SandboxHost(Arc::clone(shared));
+    if let Some(delivery) = emulator.refund_notification(&host, payment, entry) {
+        crate::notify::deliver(shared, delivery);
     }
 }

@@ -27,7 +27,6 @@ mod host;
 mod notify;
 mod quirks;
 mod server;
-mod settle;
 mod stats;
 
 use std::net::SocketAddr;
