@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use paybridge_benches::{
-    RefundNotificationParam, document_of_size, scanforpay_refund, small_document, test_key,
+    RefundNotificationParam, bluepay_refund, document_of_size, scanforpay_refund, small_document,
+    test_key,
 };
 use paybridge_bluepay::Codec;
-use paybridge_bluepay::wire::requests::RefundParam;
 use paybridge_scanforpay::Codec as ScanForPayCodec;
 use paybridge_scanforpay::wire::requests::RefundBody as ScanForPayRefund;
 use paybridge_sign::SecretString;
@@ -114,19 +114,7 @@ fn bluepay_verify(c: &mut Criterion) {
     let mut group = c.benchmark_group("bluepay_verify");
     let platform = RsaPrivateKey::from_bytes(&test_key("rsa2048.pkcs8.pem")).unwrap();
     let public = RsaPublicKey::from_bytes(&test_key("rsa2048.spki.pem")).unwrap();
-    let param = serde_json::to_string(&RefundNotificationParam {
-        event_name: "payment.refund.success".into(),
-        mch_refund_order_id: "refund488455057142".into(),
-        refund_transaction_id: "1818566685947728".into(),
-        original_transaction_id: "CU518563189147832780".into(),
-        refund_amount: 10_000,
-        fee_refunded: 0,
-        refund_status: "COMPLETE".into(),
-        refund_create_time: "2024-07-31 16:37:40".into(),
-        refund_return_time: "2024-07-31 16:38:02".into(),
-        refund_reason: "testRefund".into(),
-    })
-    .unwrap();
+    let param = serde_json::to_string(&RefundNotificationParam::sample()).unwrap();
     let sign = platform.sign_base64(param.as_bytes()).unwrap();
     let body = serde_json::to_vec(&serde_json::json!({"param": param, "sign": sign})).unwrap();
     let signature = platform.sign(param.as_bytes()).unwrap();
@@ -178,21 +166,6 @@ fn bluepay_verify(c: &mut Criterion) {
         })
     });
     group.finish();
-}
-
-/// The seed's refund as BluePay's wire type.
-fn bluepay_refund() -> RefundParam {
-    let doc = small_document();
-    {
-        let mut value = RefundParam::new(
-            doc.original_transaction_id,
-            doc.mch_refund_order_id,
-            doc.refund_amount,
-            doc.refund_callback_url,
-        );
-        value.refund_reason = Some(doc.refund_reason);
-        value
-    }
 }
 
 fn config() -> Criterion {

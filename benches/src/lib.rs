@@ -194,3 +194,34 @@ pub fn test_key(name: &str) -> Vec<u8> {
         .join(name);
     std::fs::read(&path).unwrap_or_default()
 }
+
+/// The seed's refund as BluePay's wire type (what the signing benchmarks sign).
+pub fn bluepay_refund() -> paybridge_bluepay::wire::requests::RefundParam {
+    let doc = small_document();
+    let mut value = paybridge_bluepay::wire::requests::RefundParam::new(
+        doc.original_transaction_id,
+        doc.mch_refund_order_id,
+        doc.refund_amount,
+        doc.refund_callback_url,
+    );
+    value.refund_reason = Some(doc.refund_reason);
+    value
+}
+
+impl RefundNotificationParam {
+    /// The refund notification the verifying benchmarks verify.
+    pub fn sample() -> RefundNotificationParam {
+        RefundNotificationParam {
+            event_name: "payment.refund.success".into(),
+            mch_refund_order_id: "refund488455057142".into(),
+            refund_transaction_id: "1818566685947728".into(),
+            original_transaction_id: "CU518563189147832780".into(),
+            refund_amount: 10_000,
+            fee_refunded: 0,
+            refund_status: "COMPLETE".into(),
+            refund_create_time: "2024-07-31 16:37:40".into(),
+            refund_return_time: "2024-07-31 16:38:02".into(),
+            refund_reason: "testRefund".into(),
+        }
+    }
+}
