@@ -350,6 +350,7 @@ impl Writer {
             return Ok(());
         };
         let base = first_moved.start;
+        let mut moved = 0;
         let runs = SortedRuns {
             members: object_members,
             rest: order
@@ -364,11 +365,12 @@ impl Writer {
             scratch.reserve(out.len() + SMALL_COPY);
             scratch.extend_from_slice(out.get(..base).ok_or_else(|| internal("object start"))?);
             out.extend_from_slice(&[0; SMALL_COPY]);
-            for (n, (start, end)) in runs.enumerate() {
+            for (n, (start, end, count)) in runs.enumerate() {
                 if n > 0 {
                     scratch.push(b',');
                 }
                 append(scratch, out, start, end)?;
+                moved += count;
             }
             std::mem::swap(out, scratch);
         } else {
@@ -378,12 +380,18 @@ impl Writer {
             scratch.extend_from_slice(&[0; SMALL_COPY]);
             out.reserve(SMALL_COPY);
             out.truncate(base);
-            for (n, (start, end)) in runs.enumerate() {
+            for (n, (start, end, count)) in runs.enumerate() {
                 if n > 0 {
                     out.push(b',');
                 }
                 append(out, scratch, start - base, end - base)?;
+                moved += count;
             }
+        }
+        // Every member that had to move was written: a run cut short would sign a document
+        // missing members, so it fails instead.
+        if moved != object_members.len() - in_place {
+            return Err(internal("members lost while sorting"));
         }
         Ok(())
     }
@@ -398,8 +406,9 @@ struct SortedRuns<'a> {
 }
 
 impl Iterator for SortedRuns<'_> {
-    type Item = (usize, usize);
-    fn next(&mut self) -> Option<(usize, usize)> {
+    /// A run's byte range and how many members it holds.
+    type Item = (usize, usize, usize);
+    fn next(&mut self) -> Option<(usize, usize, usize)> {
         let (&head, tail) = self.rest.split_first()?;
         let run = 1 + tail
             .iter()
@@ -410,7 +419,7 @@ impl Iterator for SortedRuns<'_> {
         self.rest = tail.get(run - 1..).unwrap_or_default();
         let from = self.members.get(usize::from(head))?;
         let to = self.members.get(usize::from(last))?;
-        Some((from.start, to.end))
+        Some((from.start, to.end, run))
     }
 }
 
