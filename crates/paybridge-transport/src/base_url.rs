@@ -31,6 +31,16 @@ fn invalid(message: String) -> Error {
     }
 }
 
+/// Whether the URL text carries credentials (`user@` or `user:password@` before the host), so
+/// that it is neither accepted nor shown.
+pub fn carries_credentials(text: &str) -> bool {
+    let after_scheme = text.split_once("://").map_or(text, |(_, rest)| rest);
+    after_scheme
+        .split(['/', '?', '#'])
+        .next()
+        .is_some_and(|authority| authority.contains('@'))
+}
+
 impl BaseUrl {
     /// Parses `text` and checks it against the URL policy: absolute, `https` (or `http` to a
     /// loopback host), and with neither query nor fragment, since each call appends its own path.
@@ -39,12 +49,7 @@ impl BaseUrl {
     /// [`Error::Transport`] (nothing sent) when the URL is not absolute, carries credentials, a
     /// query or a fragment, breaks the URL policy, or cannot take the path.
     pub fn parse(text: &str) -> Result<BaseUrl, Error> {
-        let after_scheme = text.split_once("://").map_or(text, |(_, rest)| rest);
-        let authority = after_scheme
-            .split(['/', '?', '#'])
-            .next()
-            .unwrap_or_default();
-        if authority.contains('@') {
+        if carries_credentials(text) {
             // A password in the URL would travel into every Debug and log line that shows it,
             // so it is refused without echoing the text.
             return Err(invalid(

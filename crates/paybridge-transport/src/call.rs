@@ -111,8 +111,9 @@ impl<C, T> Connection<C, T> {
     }
 }
 
-/// The longest `Retry-After` honoured: a server asking for more is answered by stopping (the
-/// outcome is then reported as it stands, and a later look-up settles it).
+/// The longest `Retry-After` honoured: a server asking for more is waited this long, and only
+/// if that still fits the call's deadline (otherwise the outcome is reported as it stands, and
+/// a later look-up settles it).
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 
 /// A `Retry-After` header's delay (delta-seconds; an HTTP date is not trusted to clocks).

@@ -437,7 +437,13 @@ impl Config {
                     .try_into()
                     .map_err(|e: toml::de::Error| section_error(&name, &e, text))?;
                 if let Some(base_url) = account.get("base_url").and_then(|v| v.as_str()) {
-                    tracing::info!(account = %name, %base_url, "provider base URL");
+                    // Logged before the URL is checked: one carrying credentials (refused when
+                    // the client is built) must not put them in the log on the way.
+                    if paybridge_transport::carries_credentials(base_url) {
+                        tracing::info!(account = %name, "provider base URL [carries credentials: not shown]");
+                    } else {
+                        tracing::info!(account = %name, %base_url, "provider base URL");
+                    }
                 }
                 let settings = load(toml::Value::Table(account), &name, &secrets, text)?;
                 config.accounts.push(Account {
