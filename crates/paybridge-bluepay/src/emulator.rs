@@ -288,6 +288,7 @@ fn paid(
     });
     if let Ok(body) = notification_body(&event.to_string(), &cx.this.platform_key) {
         cx.host.deliver(Delivery {
+            headers: Vec::new(),
             url: notify_url.to_owned(),
             body,
             content_type: "application/json",
@@ -514,6 +515,7 @@ fn refund_notification(cx: &Call<'_>, payment: &Payment, entry: &RefundEntry) ->
     });
     let body = notification_body(&param.to_string(), &cx.this.platform_key).ok()?;
     Some(Delivery {
+        headers: Vec::new(),
         url,
         body,
         content_type: "application/json",

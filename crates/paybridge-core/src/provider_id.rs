@@ -18,14 +18,17 @@ pub enum ProviderId {
     Nomad,
     /// ScanForPay (Hong Kong).
     ScanForPay,
+    /// WeChat Pay API v3, direct merchant.
+    WechatPay,
 }
 
 impl ProviderId {
     /// Every provider, in a fixed order.
-    pub const ALL: [ProviderId; 3] = [
+    pub const ALL: [ProviderId; 4] = [
         ProviderId::BluePay,
         ProviderId::Nomad,
         ProviderId::ScanForPay,
+        ProviderId::WechatPay,
     ];
 
     /// The lower-case name used in configuration, URLs, JSON and errors (`"bluepay"`).
@@ -34,6 +37,7 @@ impl ProviderId {
             ProviderId::BluePay => "bluepay",
             ProviderId::Nomad => "nomad",
             ProviderId::ScanForPay => "scanforpay",
+            ProviderId::WechatPay => "wechatpay",
         }
     }
 

@@ -409,6 +409,7 @@ fn refund_prefix(provider: ProviderId) -> &'static str {
         ProviderId::BluePay => "18",
         ProviderId::Nomad => "50300",
         ProviderId::ScanForPay => "RF",
+        ProviderId::WechatPay => "50300",
     }
 }
 

@@ -38,6 +38,8 @@ pub struct Delivery {
     pub body: Vec<u8>,
     /// Its content type.
     pub content_type: &'static str,
+    /// Headers beside it (WeChat Pay signs its notifications in `Wechatpay-*` headers).
+    pub headers: Vec<(&'static str, String)>,
     /// Whether a merchant's answer acknowledges it, the provider's way.
     pub acknowledged: fn(http::StatusCode, &[u8]) -> bool,
 }
@@ -48,6 +50,7 @@ impl fmt::Debug for Delivery {
             .field("url", &self.url)
             .field("bytes", &self.body.len())
             .field("content_type", &self.content_type)
+            .field("headers", &self.headers.len())
             .finish_non_exhaustive()
     }
 }

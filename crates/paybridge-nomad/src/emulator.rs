@@ -405,6 +405,7 @@ fn refund_notification(_: &Call<'_>, payment: &Payment, entry: &RefundEntry) -> 
     }))
     .ok()?;
     Some(Delivery {
+        headers: Vec::new(),
         url,
         body,
         content_type: "application/json",

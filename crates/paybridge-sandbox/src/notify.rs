@@ -50,9 +50,12 @@ pub(crate) fn deliver(shared: &Arc<Shared>, delivery: Delivery) {
                 tokio::time::sleep(backoff.min(Duration::from_secs(5))).await;
             }
             Stats::bump(&shared.stats.notifications_sent);
-            let request = http::Request::post(delivery.url.as_str())
-                .header(http::header::CONTENT_TYPE, delivery.content_type)
-                .body(Full::new(body.clone()));
+            let mut request = http::Request::post(delivery.url.as_str())
+                .header(http::header::CONTENT_TYPE, delivery.content_type);
+            for (name, value) in &delivery.headers {
+                request = request.header(*name, value.as_str());
+            }
+            let request = request.body(Full::new(body.clone()));
             let Ok(request) = request else { return };
             let call = shared.http.request(request);
             let Ok(Ok(response)) = tokio::time::timeout(Duration::from_secs(5), call).await else {

@@ -317,6 +317,7 @@ fn notify_payment(cx: &Call<'_>, payment: &Payment, wallet: &str, url: &str) {
     };
     let body = response_envelope(&value, cx.this.sign_key.expose().as_bytes());
     cx.host.deliver(Delivery {
+        headers: Vec::new(),
         url: url.to_owned(),
         body,
         content_type: "application/json",

@@ -17,6 +17,8 @@ pub(crate) const RSA_ENCRYPTION: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0
 pub(crate) struct Element<'a> {
     pub(crate) tag: u8,
     pub(crate) content: &'a [u8],
+    /// The whole element: tag, length and content.
+    pub(crate) raw: &'a [u8],
 }
 
 /// Reads consecutive elements from a byte slice.
@@ -35,6 +37,7 @@ impl<'a> Reader<'a> {
 
     /// The next element, or `None` if the bytes are not well-formed DER.
     pub(crate) fn next(&mut self) -> Option<Element<'a>> {
+        let start = self.rest;
         let (&tag, rest) = self.rest.split_first()?;
         let (&first_len, mut rest) = rest.split_first()?;
         let len = if first_len < 0x80 {
@@ -53,7 +56,8 @@ impl<'a> Reader<'a> {
         };
         let (content, after) = rest.split_at_checked(len)?;
         self.rest = after;
-        Some(Element { tag, content })
+        let raw = start.get(..start.len() - after.len())?;
+        Some(Element { tag, content, raw })
     }
 
     /// The next element if it has `tag`.

@@ -1,5 +1,5 @@
 //! Signing for paybridge: RFC 8785 canonical JSON, SHA256withRSA (RSASSA-PKCS1-v1_5) sign and
-//! verify, `sha256(message ‖ key)`, HMAC-SHA256, constant-time comparison, and key loading.
+//! verify, AES-256-GCM, just enough X.509 for provider certificates, `sha256(message ‖ key)`, HMAC-SHA256, constant-time comparison, and key loading.
 //!
 //! Two crypto backends sit behind cargo features — `ring` (default) and `aws-lc-rs` — and are
 //! chosen explicitly per key with [`Backend`], never through a process-global default. Both give
@@ -11,13 +11,16 @@
 #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
 compile_error!("paybridge-sign needs a crypto backend: enable the `ring` or `aws-lc-rs` feature");
 
+mod aead;
 pub mod canonical;
 mod der;
 mod digest;
 mod keys;
 mod rsa;
 mod secret;
+pub mod x509;
 
+pub use aead::{AES_256_KEY_LEN, AeadError, Aes256GcmKey, GCM_NONCE_LEN, GCM_TAG_LEN};
 pub use digest::{
     constant_time_eq, hex_lower, hmac_sha256, sha256, sha256_keyed_hex, sha256_keyed_hex_bytes,
     verify_sha256_keyed_hex,

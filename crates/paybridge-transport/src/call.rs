@@ -105,6 +105,12 @@ impl<C, T> Connection<C, T> {
         &self.codec
     }
 
+    /// The codec, to give it what it reads besides the answer (the clock a provider's
+    /// signature window is checked against).
+    pub fn codec_mut(&mut self) -> &mut C {
+        &mut self.codec
+    }
+
     /// The transport: to share its pooled connections, or to inspect a scripted test double.
     pub fn transport(&self) -> &T {
         &self.transport
@@ -155,6 +161,9 @@ where
                 let asked = waited.lock().unwrap_or_else(PoisonError::into_inner).take();
                 match ((self.rules.action)(error), asked) {
                     (Action::Retry, Some(wait)) => Action::RetryAfter(wait),
+                    // A provider's own backoff (a rate limit's window) and the server's
+                    // `Retry-After`: the longer of the two.
+                    (Action::RetryAfter(own), Some(wait)) => Action::RetryAfter(own.max(wait)),
                     (action, _) => action,
                 }
             },

@@ -4,7 +4,7 @@
 //! registry of [`ProviderSetup`]s.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use paybridge_core::{Error, ProviderId, RefundProvider};
@@ -29,6 +29,12 @@ pub trait SecretLoader {
         file: Option<&Path>,
         env: Option<&str>,
     ) -> Result<String, Error>;
+
+    /// Where a path the section names (a directory of certificates) is: relative paths start
+    /// where the program says (the config file's directory).
+    fn resolve(&self, path: &Path) -> PathBuf {
+        path.to_path_buf()
+    }
 }
 
 /// One account of a provider, its secrets loaded, as the program that read the file holds it:

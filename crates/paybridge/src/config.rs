@@ -268,7 +268,8 @@ fn valid_account_name(name: &str) -> bool {
 }
 
 /// The keys that would put a secret inline.
-const INLINE_SECRETS: [(&str, &str); 4] = [
+const INLINE_SECRETS: [(&str, &str); 5] = [
+    ("apiv3_key", "apiv3_key_file or apiv3_key_env"),
     ("private_key", "private_key_file or private_key_env"),
     ("api_key", "api_key_file or api_key_env"),
     ("sign_key", "sign_key_file or sign_key_env"),
@@ -321,6 +322,14 @@ impl SecretLoader for FileSecrets<'_> {
             (None, None) => Err(config_error(format!(
                 "[{account}] {name}_file or {name}_env is required"
             ))),
+        }
+    }
+
+    fn resolve(&self, path: &Path) -> std::path::PathBuf {
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.dir.join(path)
         }
     }
 }

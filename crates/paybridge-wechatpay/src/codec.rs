@@ -1,0 +1,586 @@
+//! The sans-I/O heart of the client. Requests: the body written once, the signing message
+//! `METHOD\nURI\nTIMESTAMP\nNONCE\nBODY\n` built over exactly the URI and bytes sent, signed
+//! SHA256withRSA into the `Authorization` header. Answers and notifications: verified over
+//! `TIMESTAMP\nNONCE\nBODY\n` with the raw body bytes as received and the key the
+//! `Wechatpay-Serial` header names, inside a 5-minute window — and only then parsed; a
+//! notification's resource is then decrypted with the APIv3 key. The only input besides bytes
+//! is the clock the window is checked against, injected.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use paybridge_core::{Clock, Endpoint, Error, Method, Stamp, SystemClock, Timestamp};
+use paybridge_sign::{Aes256GcmKey, RsaPrivateKey, SecretString};
+use paybridge_transport::BaseUrl;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::codes;
+use crate::platform_keys::PlatformKeys;
+use crate::wire::notifications::{RefundResource, WechatPayNotification};
+use crate::wire::responses::ErrorBody;
+
+/// The provider's name in errors and unified models.
+pub const PROVIDER: &str = paybridge_core::ProviderId::WechatPay.name();
+
+/// The `Authorization` scheme of API v3.
+pub const AUTHORIZATION_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
+
+/// How far a signed answer's or notification's `Wechatpay-Timestamp` may be from now.
+pub const MAX_SKEW_SECS: i64 = 5 * 60;
+
+/// The headers answers and notifications are signed in.
+const TIMESTAMP: &str = "wechatpay-timestamp";
+const NONCE: &str = "wechatpay-nonce";
+const SIGNATURE: &str = "wechatpay-signature";
+const SERIAL: &str = "wechatpay-serial";
+
+/// What WeChat Pay sends instead of a signature to see whether a merchant really verifies.
+const SIGNATURE_PROBE: &str = "WECHATPAY/SIGNTEST/";
+
+const USER_AGENT: &str = concat!("paybridge/", env!("CARGO_PKG_VERSION"), " (wechatpay)");
+
+/// The four `Wechatpay-*` headers of a signed answer or notification, borrowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignatureHeaders<'a> {
+    /// `Wechatpay-Timestamp`: Unix seconds, as text.
+    pub timestamp: &'a str,
+    /// `Wechatpay-Nonce`.
+    pub nonce: &'a str,
+    /// `Wechatpay-Signature`: base64.
+    pub signature: &'a str,
+    /// `Wechatpay-Serial`: the key that signed (`PUB_KEY_ID_…` or a certificate serial).
+    pub serial: &'a str,
+}
+
+impl<'a> SignatureHeaders<'a> {
+    /// The signature headers of `headers`: `None` when there are none at all.
+    ///
+    /// # Errors
+    /// [`Error::Verification`] when some are present and others missing or not text.
+    pub fn read(headers: &'a http::HeaderMap) -> Result<Option<SignatureHeaders<'a>>, Error> {
+        let get = |name: &str| headers.get(name).map(|v| v.to_str());
+        let parts = [get(TIMESTAMP), get(NONCE), get(SIGNATURE), get(SERIAL)];
+        if parts.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let unreadable = |name: &str| Error::Verification {
+            provider: PROVIDER,
+            reason: format!("the answer's {name} header is missing or not text"),
+        };
+        let [timestamp, nonce, signature, serial] = parts;
+        Ok(Some(SignatureHeaders {
+            timestamp: timestamp
+                .and_then(Result::ok)
+                .ok_or_else(|| unreadable("Wechatpay-Timestamp"))?,
+            nonce: nonce
+                .and_then(Result::ok)
+                .ok_or_else(|| unreadable("Wechatpay-Nonce"))?,
+            signature: signature
+                .and_then(Result::ok)
+                .ok_or_else(|| unreadable("Wechatpay-Signature"))?,
+            serial: serial
+                .and_then(Result::ok)
+                .ok_or_else(|| unreadable("Wechatpay-Serial"))?,
+        }))
+    }
+}
+
+/// The message a request's signature covers: `METHOD\nURI\nTIMESTAMP\nNONCE\nBODY\n`, `URI`
+/// the path and query exactly as sent, `BODY` the exact bytes sent (empty for a `GET`).
+pub fn signing_message(
+    method: &str,
+    uri: &str,
+    timestamp: i64,
+    nonce: &str,
+    body: &[u8],
+) -> Vec<u8> {
+    let mut time = itoa_buffer(timestamp);
+    let mut message =
+        Vec::with_capacity(method.len() + uri.len() + time.len() + nonce.len() + body.len() + 5);
+    for part in [
+        method.as_bytes(),
+        uri.as_bytes(),
+        time.as_mut_slice(),
+        nonce.as_bytes(),
+        body,
+    ] {
+        message.extend_from_slice(part);
+        message.push(b'\n');
+    }
+    message
+}
+
+/// The message an answer's or notification's signature covers: `TIMESTAMP\nNONCE\nBODY\n`,
+/// `BODY` the raw bytes as received.
+pub fn verification_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(timestamp.len() + nonce.len() + body.len() + 3);
+    for part in [timestamp.as_bytes(), nonce.as_bytes(), body] {
+        message.extend_from_slice(part);
+        message.push(b'\n');
+    }
+    message
+}
+
+fn itoa_buffer(value: i64) -> Vec<u8> {
+    value.to_string().into_bytes()
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters: a value is one segment.
+fn percent_encode(text: &str, out: &mut String) {
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+}
+
+/// A notification envelope, borrowed where it can be: only what is kept is copied.
+#[derive(Deserialize)]
+struct EnvelopeRef<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    create_time: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    event_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    summary: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    resource: Option<ResourceRef<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ResourceRef<'a> {
+    #[serde(borrow)]
+    algorithm: Cow<'a, str>,
+    #[serde(borrow)]
+    ciphertext: Cow<'a, str>,
+    #[serde(borrow)]
+    nonce: Cow<'a, str>,
+    #[serde(borrow, default)]
+    associated_data: Option<Cow<'a, str>>,
+}
+
+/// Encodes requests and decodes answers and notifications for one merchant.
+pub struct Codec {
+    base_url: BaseUrl,
+    mchid: String,
+    merchant_serial_no: String,
+    merchant_key: RsaPrivateKey,
+    platform_keys: PlatformKeys,
+    apiv3_key: Aes256GcmKey,
+    clock: Arc<dyn Clock>,
+}
+
+impl fmt::Debug for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Codec")
+            .field("base_url", &self.base_url)
+            .field("mchid", &self.mchid)
+            .field("merchant_serial_no", &self.merchant_serial_no)
+            .field("merchant_key", &self.merchant_key)
+            .field("platform_keys", &self.platform_keys)
+            .field("apiv3_key", &self.apiv3_key)
+            .finish_non_exhaustive()
+    }
+}
+
+fn config(reason: impl Into<String>) -> Error {
+    Error::Config {
+        reason: reason.into(),
+    }
+}
+
+impl Codec {
+    /// A codec for merchant `mchid` at `base_url` (`https://api.mch.weixin.qq.com`), signing
+    /// with `merchant_key` (whose certificate's serial is `merchant_serial_no`), verifying with
+    /// `platform_keys` and decrypting notifications with the 32-byte `apiv3_key`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the base URL is refused, the merchant id or serial is not what
+    /// WeChat Pay issues, or the APIv3 key is not 32 bytes.
+    pub fn new(
+        base_url: &str,
+        mchid: &str,
+        merchant_serial_no: &str,
+        merchant_key: RsaPrivateKey,
+        platform_keys: PlatformKeys,
+        apiv3_key: &SecretString,
+    ) -> Result<Codec, Error> {
+        let base_url = BaseUrl::from_config("wechatpay", base_url)?;
+        crate::validate::mchid(mchid).map_err(|e| config(e.to_string()))?;
+        if merchant_serial_no.is_empty()
+            || merchant_serial_no.len() > 64
+            || !merchant_serial_no.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(config(
+                "wechatpay merchant_serial_no must be the merchant certificate's serial in hex",
+            ));
+        }
+        let apiv3_key =
+            Aes256GcmKey::new_with(merchant_key.backend(), apiv3_key.expose().as_bytes())
+                .map_err(|e| config(format!("the wechatpay APIv3 key: {e}")))?;
+        Ok(Codec {
+            base_url,
+            mchid: mchid.to_owned(),
+            merchant_serial_no: merchant_serial_no.to_owned(),
+            merchant_key,
+            platform_keys,
+            apiv3_key,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Checks the signature window against `clock` (tests and replays).
+    pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        self.clock = clock;
+    }
+
+    /// The merchant id.
+    pub fn mchid(&self) -> &str {
+        &self.mchid
+    }
+
+    /// WeChat Pay's keys this codec verifies with.
+    pub fn platform_keys(&self) -> &PlatformKeys {
+        &self.platform_keys
+    }
+
+    /// The `Authorization` header value for one request: `METHOD`, the path and query `uri`
+    /// exactly as sent, the attempt's `timestamp` and `nonce`, and the exact `body` bytes.
+    ///
+    /// # Errors
+    /// [`Error::Signing`] when the key cannot sign.
+    pub fn authorization(
+        &self,
+        method: &str,
+        uri: &str,
+        timestamp: i64,
+        nonce: &str,
+        body: &[u8],
+    ) -> Result<String, Error> {
+        let message = signing_message(method, uri, timestamp, nonce, body);
+        let signature = self
+            .merchant_key
+            .sign_base64(&message)
+            .map_err(|e| Error::Signing {
+                provider: PROVIDER,
+                source: paybridge_core::ErrorSource::new(e),
+            })?;
+        Ok(format!(
+            "{AUTHORIZATION_SCHEME} mchid=\"{}\",nonce_str=\"{nonce}\",timestamp=\"{timestamp}\",serial_no=\"{}\",signature=\"{signature}\"",
+            self.mchid, self.merchant_serial_no
+        ))
+    }
+
+    /// The signed request for `request`, stamped with `timestamp` (Unix seconds) and `nonce`
+    /// (the client takes them from its clock and id source at every attempt).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the request cannot be written or a path value is
+    /// missing; [`Error::Signing`] when the key cannot sign; [`Error::Transport`] (nothing sent)
+    /// when the URL cannot take the path.
+    pub fn encode_with<E: Endpoint>(
+        &self,
+        request: &E,
+        timestamp: i64,
+        nonce: &str,
+    ) -> Result<http::Request<Bytes>, Error> {
+        if nonce.is_empty() || nonce.len() > 32 || !nonce.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            return Err(Error::invalid("nonce_str", "1-32 letters and digits"));
+        }
+        let mut path = String::with_capacity(E::PATH.len() + 32);
+        let mut rest = E::PATH;
+        while let Some(open) = rest.find('{') {
+            let (before, after) = rest.split_at(open);
+            path.push_str(before);
+            let close = after
+                .find('}')
+                .ok_or_else(|| Error::invalid("path", E::PATH))?;
+            let name = after.get(1..close).unwrap_or_default();
+            let value = request
+                .path_value(name)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| Error::invalid(name.to_owned(), "required"))?;
+            percent_encode(value, &mut path);
+            rest = after.get(close + 1..).unwrap_or_default();
+        }
+        path.push_str(rest);
+        let query: Vec<String> = request
+            .query()
+            .into_iter()
+            .filter_map(|(name, value)| {
+                value.map(|v| {
+                    let mut pair = format!("{name}=");
+                    percent_encode(v, &mut pair);
+                    pair
+                })
+            })
+            .collect();
+        if !query.is_empty() {
+            path.push('?');
+            path.push_str(&query.join("&"));
+        }
+        let uri = self.base_url.join(&path)?;
+        let body = match E::METHOD {
+            Method::Post => {
+                serde_json::to_vec(request).map_err(|e| Error::invalid("body", e.to_string()))?
+            }
+            Method::Get => Vec::new(),
+        };
+        let signed_uri = uri
+            .path_and_query()
+            .map_or("/", http::uri::PathAndQuery::as_str);
+        let authorization =
+            self.authorization(E::METHOD.as_str(), signed_uri, timestamp, nonce, &body)?;
+        let now = Timestamp::from_unix(timestamp).unwrap_or_else(|| self.clock.now());
+        let mut builder = http::Request::builder()
+            .method(E::METHOD.as_http())
+            .uri(uri)
+            .header(http::header::ACCEPT, "application/json")
+            .header(http::header::USER_AGENT, USER_AGENT)
+            .header(http::header::AUTHORIZATION, authorization)
+            .header("Wechatpay-Serial", self.platform_keys.serial_to_send(now));
+        if E::METHOD == Method::Post {
+            builder = builder.header(http::header::CONTENT_TYPE, "application/json");
+        }
+        builder.body(Bytes::from(body)).map_err(|e| Error::Config {
+            reason: format!("bad wechatpay request: {e}"),
+        })
+    }
+
+    /// Verifies a signed answer or notification: its timestamp within [`MAX_SKEW_SECS`] of
+    /// `now`, its serial a configured key, its signature over `TIMESTAMP\nNONCE\nBODY\n` with
+    /// the raw body as received.
+    ///
+    /// # Errors
+    /// [`Error::Verification`] saying which of these failed.
+    pub fn verify_at(
+        &self,
+        signed: &SignatureHeaders<'_>,
+        body: &[u8],
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let fail = |reason: String| Error::Verification {
+            provider: PROVIDER,
+            reason,
+        };
+        if signed.signature.starts_with(SIGNATURE_PROBE) {
+            return Err(fail(
+                "a WeChat Pay signature probe (WECHATPAY/SIGNTEST/): not a real message".into(),
+            ));
+        }
+        let timestamp: i64 = signed
+            .timestamp
+            .trim()
+            .parse()
+            .map_err(|_| fail("Wechatpay-Timestamp is not Unix seconds".into()))?;
+        if (now.unix_seconds() - timestamp).abs() > MAX_SKEW_SECS {
+            return Err(fail(format!(
+                "Wechatpay-Timestamp {timestamp} is more than 5 minutes from now ({})",
+                now.unix_seconds()
+            )));
+        }
+        let key = self.platform_keys.key_for(signed.serial, now)?;
+        let message = verification_message(signed.timestamp, signed.nonce, body);
+        key.verify_base64(&message, signed.signature)
+            .map_err(|e| fail(format!("Wechatpay-Signature over the body received: {e}")))
+    }
+
+    /// Reads an answer: on 2xx the body, once its signature verified (an unsigned or
+    /// unverifiable 2xx is [`Error::Verification`]: for a refund, an unknown outcome); on
+    /// 4xx/5xx the rejection its `code` says (verified too when it is signed).
+    ///
+    /// # Errors
+    /// [`Error::Verification`], [`Error::MalformedResponse`], [`Error::Rejected`] with the
+    /// code's class, or [`Error::OutcomeUnknown`] for a 5xx without WeChat Pay's answer.
+    pub fn decode_answer<T: DeserializeOwned>(
+        &self,
+        response: &http::Response<Bytes>,
+    ) -> Result<T, Error> {
+        let status = response.status();
+        let body = response.body();
+        let http_status = Some(status.as_u16());
+        let signed = SignatureHeaders::read(response.headers())?;
+        if status.is_success() {
+            let signed = signed.ok_or_else(|| Error::Verification {
+                provider: PROVIDER,
+                reason: format!("HTTP {status} without the Wechatpay-* signature headers"),
+            })?;
+            self.verify_at(&signed, body, self.clock.now())?;
+            return serde_json::from_slice(body).map_err(|e| {
+                Error::malformed(PROVIDER, http_status, format!("unexpected answer: {e}"))
+            });
+        }
+        let error = serde_json::from_slice::<ErrorBody>(body)
+            .ok()
+            .and_then(|b| Some((b.code.filter(|c| !c.is_empty())?, b.message)));
+        let Some((code, message)) = error else {
+            if status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS {
+                return Err(Error::OutcomeUnknown {
+                    provider: PROVIDER,
+                    reason: format!(
+                        "HTTP {status} without a WeChat Pay answer: {}",
+                        paybridge_core::excerpt(body, 120)
+                    ),
+                });
+            }
+            return Err(Error::malformed(
+                PROVIDER,
+                http_status,
+                format!(
+                    "HTTP {status} without an error code: {}",
+                    paybridge_core::excerpt(body, 120)
+                ),
+            ));
+        };
+        // A signed refusal must verify; an unsigned one is read as the official SDKs read it
+        // (TLS authenticated the host).
+        if let Some(signed) = signed {
+            self.verify_at(&signed, body, self.clock.now())?;
+        }
+        let row = codes::classify(&code);
+        Err(Error::Rejected {
+            provider: PROVIDER,
+            code: code.into(),
+            message: message
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| row.meaning.to_owned()),
+            class: row.class,
+        })
+    }
+
+    /// Verifies a notification over its raw body and headers, then decrypts its resource.
+    ///
+    /// # Errors
+    /// [`Error::Verification`] when it is unsigned, outside the window, signed by an unknown
+    /// key, does not verify, or its resource does not decrypt with the APIv3 key;
+    /// [`Error::MalformedResponse`] when it is not WeChat Pay's notification.
+    pub fn verify_notification(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<WechatPayNotification, Error> {
+        self.verify_notification_at(headers, body, self.clock.now())
+    }
+
+    /// [`Codec::verify_notification`] at `now`.
+    ///
+    /// # Errors
+    /// As [`Codec::verify_notification`].
+    pub fn verify_notification_at(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+        now: Timestamp,
+    ) -> Result<WechatPayNotification, Error> {
+        let signed = SignatureHeaders::read(headers)?.ok_or_else(|| Error::Verification {
+            provider: PROVIDER,
+            reason: "the notification has no Wechatpay-* signature headers".into(),
+        })?;
+        self.verify_at(&signed, body, now)?;
+        let malformed = |why: String| Error::malformed(PROVIDER, None, why);
+        let envelope: EnvelopeRef<'_> = serde_json::from_slice(body)
+            .map_err(|e| malformed(format!("not a WeChat Pay notification: {e}")))?;
+        let missing = |field: &str| malformed(format!("notification without `{field}`"));
+        let resource = envelope.resource.ok_or_else(|| missing("resource"))?;
+        if resource.algorithm != "AEAD_AES_256_GCM" {
+            return Err(malformed(format!(
+                "resource algorithm {:?} is not AEAD_AES_256_GCM",
+                paybridge_core::excerpt(resource.algorithm.as_bytes(), 40)
+            )));
+        }
+        let refund = self.decrypt(
+            &resource.ciphertext,
+            &resource.nonce,
+            resource.associated_data.as_deref().unwrap_or(""),
+        )?;
+        Ok(WechatPayNotification {
+            id: envelope.id.ok_or_else(|| missing("id"))?.into_owned(),
+            event_type: envelope
+                .event_type
+                .ok_or_else(|| missing("event_type"))?
+                .into_owned(),
+            create_time: envelope.create_time.map(Cow::into_owned),
+            summary: envelope.summary.map(Cow::into_owned),
+            refund,
+        })
+    }
+
+    /// Decrypts a notification resource (base64 ciphertext with its tag, the nonce and the
+    /// associated data as text) and reads the refund inside.
+    ///
+    /// # Errors
+    /// [`Error::Verification`] when it does not decrypt under the APIv3 key;
+    /// [`Error::MalformedResponse`] when the plaintext is not a refund.
+    pub fn decrypt(
+        &self,
+        ciphertext_b64: &str,
+        nonce: &str,
+        associated_data: &str,
+    ) -> Result<RefundResource, Error> {
+        let mut buffer = paybridge_sign::base64_decode(ciphertext_b64)
+            .map_err(|_| Error::malformed(PROVIDER, None, "resource ciphertext is not base64"))?;
+        let plain = self
+            .apiv3_key
+            .open_in_place(nonce.as_bytes(), associated_data.as_bytes(), &mut buffer)
+            .map_err(|e| Error::Verification {
+                provider: PROVIDER,
+                reason: format!("the notification resource: {e}"),
+            })?;
+        serde_json::from_slice(plain).map_err(|e| {
+            Error::malformed(
+                PROVIDER,
+                None,
+                format!("decrypted resource is not a refund: {e}"),
+            )
+        })
+    }
+}
+
+impl<E: Endpoint> paybridge_core::Codec<E> for Codec {
+    /// The signed request, its `timestamp` and `nonce_str` the attempt's.
+    fn encode(&self, request: &E, stamp: &Stamp) -> Result<http::Request<Bytes>, Error> {
+        self.encode_with(request, stamp.at.unix_seconds(), &stamp.nonce)
+    }
+
+    fn decode(&self, response: &http::Response<Bytes>) -> Result<E::Response, Error> {
+        self.decode_answer(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_signing_string() {
+        assert_eq!(
+            signing_message(
+                "GET",
+                "/v3/certificates",
+                1_554_208_460,
+                "593BEC0C930BF1AFEB40B4A08C8FB242",
+                b""
+            ),
+            b"GET\n/v3/certificates\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n"
+        );
+        assert_eq!(
+            verification_message("1554209980", "c5ac7061fccab6bf3e254dcf98995b8c", b"{}"),
+            b"1554209980\nc5ac7061fccab6bf3e254dcf98995b8c\n{}\n"
+        );
+    }
+
+    #[test]
+    fn segments_are_percent_encoded() {
+        let mut out = String::new();
+        percent_encode("a/b c?é", &mut out);
+        assert_eq!(out, "a%2Fb%20c%3F%C3%A9");
+    }
+}

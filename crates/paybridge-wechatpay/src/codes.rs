@@ -1,0 +1,148 @@
+//! Every WeChat Pay error code the refund calls document: how it is handled, what it says about
+//! the request that drew it (refused, retry the same `out_refund_no`, or ambiguous: see
+//! [`Disposition`]), and its meaning. Then the status words, and how errors steer retries.
+
+use std::time::Duration;
+
+use paybridge_core::{CodeMeaning, Disposition, Error, RefundStatus, RejectionClass};
+use paybridge_transport::Action;
+
+/// A system error: WeChat Pay says to retry with the same `out_refund_no`.
+pub const SYSTEM_ERROR: &str = "SYSTEM_ERROR";
+/// Too many calls (HTTP 429): retry later.
+pub const FREQUENCY_LIMITED: &str = "FREQUENCY_LIMITED";
+/// The query found no refund under this `out_refund_no` (or the payment does not exist).
+pub const RESOURCE_NOT_EXISTS: &str = "RESOURCE_NOT_EXISTS";
+
+/// How long to wait after `FREQUENCY_LIMITED` before the same call is tried again, unless the
+/// answer's `Retry-After` asks for longer. WeChat Pay's limits are per second.
+pub const FREQUENCY_LIMITED_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The meaning and handling of an error code.
+///
+/// `SYSTEM_ERROR` is ambiguous: it does not say whether the refund was recorded before the
+/// error, and WeChat Pay's documented way to learn is to send the refund again under the same
+/// `out_refund_no` (a repeat refunds once), which the client's retry loop does; a look-up
+/// settles it after that. A code we do not know is ambiguous too — never a refusal.
+pub fn classify(code: &str) -> CodeMeaning {
+    use RejectionClass::{Ambiguous, Authentication, CallerError, ProviderState, Retryable};
+    let (class, meaning) = match code {
+        SYSTEM_ERROR => (Ambiguous, "system error; retry with the same out_refund_no"),
+        FREQUENCY_LIMITED => (Retryable, "frequency limited; retry later"),
+        "NOT_ENOUGH" => (ProviderState, "insufficient balance for the refund"),
+        "USER_ACCOUNT_ABNORMAL" => (ProviderState, "the payer's account is abnormal"),
+        "PARAM_ERROR" => (CallerError, "parameter error"),
+        "INVALID_REQUEST" => (
+            ProviderState,
+            "the request does not fit the payment's state or rules",
+        ),
+        "MCH_NOT_EXISTS" => (CallerError, "merchant id does not exist"),
+        RESOURCE_NOT_EXISTS => (CallerError, "no such order or refund"),
+        "SIGN_ERROR" => (Authentication, "signature error"),
+        "NO_AUTH" => (Authentication, "not authorized for this call"),
+        _ => (Ambiguous, "unknown code"),
+    };
+    CodeMeaning::new(class, meaning)
+}
+
+/// What `code` says about the request that drew it.
+pub fn disposition(code: &str) -> Disposition {
+    classify(code).disposition()
+}
+
+/// How WeChat Pay's errors steer retries. Both calls are keyed by the merchant's
+/// `out_refund_no` (a repeat refunds once) or only read, so a repeat is harmless, and sending
+/// the same refund again is WeChat Pay's documented answer to `SYSTEM_ERROR`: besides what is
+/// retryable, an ambiguous answer or a lost one is tried again, re-signed with a fresh
+/// timestamp and nonce. `FREQUENCY_LIMITED` waits [`FREQUENCY_LIMITED_BACKOFF`] at least.
+pub const RETRY_RULES: paybridge_transport::RetryRules = paybridge_transport::RetryRules {
+    action: retry_action,
+    ..paybridge_transport::RetryRules::keyed(crate::PROVIDER)
+};
+
+fn retry_action(error: &Error) -> Action {
+    match error {
+        Error::Rejected { code, .. } if *code == FREQUENCY_LIMITED => {
+            Action::RetryAfter(FREQUENCY_LIMITED_BACKOFF)
+        }
+        error if error.is_retryable() || error.outcome_unknown() => Action::Retry,
+        _ => Action::Stop,
+    }
+}
+
+/// A refund `status` (query) or `refund_status` (notification): SUCCESS → succeeded,
+/// PROCESSING → pending, CLOSED → cancelled, ABNORMAL → requires attention; anything else
+/// pending (the raw word is kept beside it).
+pub fn refund_status(raw: &str) -> RefundStatus {
+    match raw {
+        "SUCCESS" => RefundStatus::Succeeded,
+        "CLOSED" => RefundStatus::Cancelled,
+        "ABNORMAL" => RefundStatus::RequiresAttention,
+        _ => RefundStatus::Pending,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every documented code, with the disposition we give it: a test per code.
+    const TABLE: &[(&str, &str)] = &[
+        ("SYSTEM_ERROR", "ambiguous"),
+        ("FREQUENCY_LIMITED", "retry_same_id"),
+        ("NOT_ENOUGH", "refused"),
+        ("USER_ACCOUNT_ABNORMAL", "refused"),
+        ("PARAM_ERROR", "refused"),
+        ("INVALID_REQUEST", "refused"),
+        ("MCH_NOT_EXISTS", "refused"),
+        ("RESOURCE_NOT_EXISTS", "refused"),
+        ("SIGN_ERROR", "refused"),
+        ("NO_AUTH", "refused"),
+    ];
+
+    #[test]
+    fn every_documented_code_has_its_disposition() {
+        for &(code, disposition) in TABLE {
+            let row = classify(code);
+            assert_eq!(row.disposition().as_str(), disposition, "{code}");
+            assert_ne!(row.meaning, "unknown code", "{code}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_code_is_ambiguous_never_a_refusal() {
+        for code in ["", "ORDER_NOT_EXIST", "system_error", "BIZERR_NEED_RETRY"] {
+            assert_eq!(disposition(code), Disposition::Ambiguous, "{code}");
+        }
+    }
+
+    #[test]
+    fn statuses_map_as_decided() {
+        assert_eq!(refund_status("SUCCESS"), RefundStatus::Succeeded);
+        assert_eq!(refund_status("PROCESSING"), RefundStatus::Pending);
+        assert_eq!(refund_status("CLOSED"), RefundStatus::Cancelled);
+        assert_eq!(refund_status("ABNORMAL"), RefundStatus::RequiresAttention);
+        for other in ["", "success", "REFUNDCLOSE", "FAIL"] {
+            assert_eq!(refund_status(other), RefundStatus::Pending, "{other:?}");
+        }
+    }
+
+    #[test]
+    fn frequency_limits_wait_system_errors_retry_and_refusals_stop() {
+        let rejected = |code: &str| Error::Rejected {
+            provider: crate::PROVIDER,
+            code: code.into(),
+            message: String::new(),
+            class: classify(code).class,
+        };
+        assert_eq!(
+            retry_action(&rejected(FREQUENCY_LIMITED)),
+            Action::RetryAfter(FREQUENCY_LIMITED_BACKOFF)
+        );
+        assert_eq!(retry_action(&rejected(SYSTEM_ERROR)), Action::Retry);
+        assert_eq!(retry_action(&rejected("SOMETHING_NEW")), Action::Retry);
+        for code in ["PARAM_ERROR", "NOT_ENOUGH", "SIGN_ERROR", "INVALID_REQUEST"] {
+            assert_eq!(retry_action(&rejected(code)), Action::Stop, "{code}");
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! WeChat Pay API v3 (direct merchant) for paybridge: refunds, refund queries and refund
+//! notifications.
+//!
+//! Every request is signed: SHA256withRSA with the merchant's key over
+//! `METHOD\nURI\nTIMESTAMP\nNONCE\nBODY\n`, sent as the `Authorization:
+//! WECHATPAY2-SHA256-RSA2048 …` header, a fresh timestamp and nonce at every attempt under the
+//! same `out_refund_no`. Every answer and notification is verified over its raw body and the
+//! four `Wechatpay-*` headers with WeChat Pay's key — a configured public key (`PUB_KEY_ID_…`)
+//! or the platform certificate its serial names — and refused outside a 5-minute window.
+//! Notifications carry the refund AES-256-GCM-encrypted under the merchant's APIv3 key.
+//!
+//! - [`Codec`]: sans-I/O encoding and decoding (test, fuzz and benchmark it on bytes).
+//! - [`WechatPayClient`]: one async method per call over any [`paybridge_transport::Transport`],
+//!   and the unified [`paybridge_core::RefundProvider`].
+//!
+//! The crate has the anatomy every provider crate shares (`docs/provider.md`): [`config`],
+//! [`wire`], [`endpoints`], the codec, [`codes`], the client, the unified provider,
+//! [`validate`], and — with feature `emulator` — WeChat Pay's own side for paybridge's sandbox.
+//! WeChat Pay's keys (public key or platform certificates) are [`PlatformKeys`].
+#![forbid(unsafe_code)]
+
+mod client;
+mod codec;
+pub mod codes;
+pub mod config;
+#[cfg(feature = "emulator")]
+pub mod emulator;
+pub mod endpoints;
+mod platform_keys;
+mod provider;
+pub mod validate;
+pub mod wire;
+
+pub use client::WechatPayClient;
+pub use codec::{
+    AUTHORIZATION_SCHEME, Codec, MAX_SKEW_SECS, PROVIDER, SignatureHeaders, signing_message,
+    verification_message,
+};
+pub use config::{WechatPayConfig, WechatPaySettings};
+pub use platform_keys::{PUBLIC_KEY_ID_PREFIX, PlatformKeys};
+pub use provider::unified_notification;
+pub use wire::notifications::{NOTIFICATION_ACK, WechatPayNotification};

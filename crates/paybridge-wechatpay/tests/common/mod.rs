@@ -1,0 +1,255 @@
+//! Shared fixtures: test keys, an in-process WeChat Pay (the crate's emulator around a small
+//! host), a client wired to it, openssl helpers.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use bytes::Bytes;
+use paybridge_core::test_util::{FixedClock, SequentialIdGenerator};
+use paybridge_core::{Clock, Currency, ProviderId, Timestamp};
+use paybridge_emulator::{Counted, Delivery, Emulator, Host, Ledger, Payment, RefundEntry};
+use paybridge_sign::{RsaPrivateKey, RsaPublicKey, SecretString};
+use paybridge_transport::test_util::{MockTransport, Scripted};
+use paybridge_transport::{NoJitter, RetryPolicy};
+use paybridge_wechatpay::emulator::WechatPayEmulator;
+use paybridge_wechatpay::{PlatformKeys, WechatPayClient, WechatPayConfig};
+
+pub const MCHID: &str = "1900000109";
+pub const MERCHANT_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+pub const PUBLIC_KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
+pub const APIV3_KEY: &str = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
+pub const NOW: i64 = 1_796_300_000;
+pub const BASE: &str = "https://api.mch.weixin.test";
+pub const TRANSACTION: &str = "4200000000000000000000000001";
+pub const ORDER: &str = "wxorder00000001";
+
+pub fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+pub fn merchant_key() -> RsaPrivateKey {
+    RsaPrivateKey::from_bytes(&std::fs::read(data("merchant.pem")).unwrap()).unwrap()
+}
+pub fn merchant_public() -> RsaPublicKey {
+    RsaPublicKey::from_bytes(&std::fs::read(data("merchant.pub.pem")).unwrap()).unwrap()
+}
+pub fn platform_key() -> RsaPrivateKey {
+    RsaPrivateKey::from_bytes(&std::fs::read(data("platform.pem")).unwrap()).unwrap()
+}
+pub fn platform_public() -> RsaPublicKey {
+    RsaPublicKey::from_bytes(&std::fs::read(data("platform.pub.pem")).unwrap()).unwrap()
+}
+
+pub fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(2),
+        jitter: Arc::new(NoJitter),
+        ..RetryPolicy::default()
+    }
+}
+
+/// The sandbox's part, in miniature: a clock, the ledger, counts, and the refunds settled.
+pub struct TestHost {
+    pub clock: FixedClock,
+    pub ledger: Ledger,
+    pub settled: Mutex<Vec<(Payment, RefundEntry)>>,
+    pub applied: AtomicU64,
+    pub resends: AtomicU64,
+    pub rejected: AtomicU64,
+}
+
+impl TestHost {
+    pub fn new() -> TestHost {
+        let host = TestHost {
+            clock: FixedClock::new(NOW),
+            ledger: Ledger::default(),
+            settled: Mutex::default(),
+            applied: AtomicU64::new(0),
+            resends: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+        };
+        host.ledger
+            .add_payment(Payment::new(
+                ProviderId::WechatPay,
+                TRANSACTION.into(),
+                ORDER.into(),
+                10_000,
+                Currency::Cny,
+                Timestamp::from_unix(NOW - 60).unwrap(),
+            ))
+            .unwrap();
+        host
+    }
+}
+
+impl Host for TestHost {
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+    fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+    fn base_url(&self) -> &str {
+        BASE
+    }
+    fn settles_at_once(&self) -> bool {
+        true
+    }
+    fn timestamp_window_secs(&self) -> i64 {
+        300
+    }
+    fn count(&self, event: Counted) {
+        let counter = match event {
+            Counted::RefundApplied => &self.applied,
+            Counted::Resend => &self.resends,
+            _ => &self.rejected,
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+    }
+    fn settle(&self, _provider: ProviderId, payment: Payment, entry: RefundEntry) {
+        self.settled.lock().unwrap().push((payment, entry));
+    }
+    fn deliver(&self, _delivery: Delivery) {}
+}
+
+pub fn emulator(serial: &str, quirk: bool) -> WechatPayEmulator {
+    WechatPayEmulator::new(
+        MCHID,
+        MERCHANT_SERIAL,
+        merchant_public(),
+        platform_key(),
+        serial,
+        APIV3_KEY.as_bytes(),
+        quirk,
+    )
+    .unwrap()
+}
+
+fn body_bytes(answer: paybridge_emulator::Answer) -> (http::response::Parts, Bytes) {
+    let (parts, mut body) = answer.into_parts();
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut out = Vec::new();
+    loop {
+        match http_body::Body::poll_frame(Pin::new(&mut body), &mut cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    out.extend_from_slice(&data);
+                }
+            }
+            Poll::Ready(None) => break,
+            other => panic!("the emulator's answer did not come at once: {other:?}"),
+        }
+    }
+    (parts, Bytes::from(out))
+}
+
+/// Answers a request the way the emulator does, as an HTTP response.
+pub fn answer(
+    emulator: &WechatPayEmulator,
+    host: &TestHost,
+    request: &http::Request<Bytes>,
+) -> Scripted {
+    let mut parts = http::Request::builder()
+        .method(request.method().clone())
+        .uri(request.uri().clone())
+        .body(())
+        .unwrap()
+        .into_parts()
+        .0;
+    parts.headers = request.headers().clone();
+    let (parts_out, body) =
+        body_bytes(emulator.handle(host, &parts, request.uri().path(), request.body()));
+    Scripted::Respond {
+        status: parts_out.status,
+        headers: parts_out.headers,
+        body,
+    }
+}
+
+pub fn config(keys: PlatformKeys) -> WechatPayConfig {
+    let mut config = WechatPayConfig::new(
+        BASE,
+        MCHID,
+        MERCHANT_SERIAL,
+        merchant_key(),
+        keys,
+        SecretString::new(APIV3_KEY),
+    );
+    config.notify_url = Some("https://merchant.test/wechatpay/refunds".into());
+    config.retry = fast_retry();
+    config
+}
+
+pub fn public_key_mode() -> PlatformKeys {
+    PlatformKeys::public_key(PUBLIC_KEY_ID, platform_public()).unwrap()
+}
+
+pub fn client(keys: PlatformKeys, transport: MockTransport) -> WechatPayClient<MockTransport> {
+    client_at(keys, transport, NOW)
+}
+
+pub fn client_at(
+    keys: PlatformKeys,
+    transport: MockTransport,
+    now: i64,
+) -> WechatPayClient<MockTransport> {
+    WechatPayClient::new(config(keys), transport)
+        .unwrap()
+        .with_sources(
+            Arc::new(FixedClock::new(now)),
+            Arc::new(SequentialIdGenerator::starting_at(1)),
+        )
+}
+
+/// A client whose every request is answered by `emulator` in `host`.
+pub fn wired(
+    keys: PlatformKeys,
+    emulator: Arc<WechatPayEmulator>,
+    host: Arc<TestHost>,
+) -> WechatPayClient<MockTransport> {
+    client(
+        keys,
+        MockTransport::with_handler(move |request| answer(&emulator, &host, request)),
+    )
+}
+
+pub fn openssl() -> bool {
+    Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Whether interop tests must run (CI sets `PAYBRIDGE_REQUIRE_INTEROP=1`): then a missing tool
+/// fails the test instead of skipping it.
+pub fn interop_required() -> bool {
+    std::env::var("PAYBRIDGE_REQUIRE_INTEROP").is_ok_and(|v| v == "1")
+}
+
+pub fn temp_dir(tag: &str) -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "pb-wechatpay-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
