@@ -80,3 +80,14 @@ put("csv_row", "good", "refund_id,amount,currency,payment\nr1,12.34,THB,CU1\nr2,
 put("csv_row", "reordered", "currency,payment,refund_id,amount,total,order_ref\nCNY,,r1,1.00,10.00,o1\n")
 put("csv_row", "bad", 'refund_id,amount,currency\nr1,1.005,THB\n,1,THB\n"unterminated,1,THB\n')
 print("seeds written to", corpus)
+
+# WeChat Pay: the harness signs (and, for notifications, encrypts) what the mode byte asks for.
+wx_refund = '{"refund_id":"50000000382019052709732678859","out_refund_no":"1217752501201407033233368018","transaction_id":"1217752501201407033233368018","out_trade_no":"1217752501201407033233368018","channel":"ORIGINAL","user_received_account":"招商银行信用卡0403","success_time":"2020-12-01T16:18:12+08:00","create_time":"2020-12-01T16:18:12+08:00","status":"SUCCESS","funds_account":"UNSETTLED","amount":{"total":100,"refund":100,"payer_total":90,"payer_refund":90,"settlement_refund":100,"settlement_total":100,"discount_refund":10,"currency":"CNY"}}'
+put("wechatpay_response", "signed_ok", b"\x00\x01" + wx_refund.encode())
+put("wechatpay_response", "signed_system_error", b"\x06\x01" + '{"code":"SYSTEM_ERROR","message":"系统错误"}'.encode())
+put("wechatpay_response", "unsigned_error", b"\x03\x00\n\n" + b'{"code":"SIGN_ERROR","message":"bad"}')
+put("wechatpay_response", "forged", b"\x00\x00Wechatpay-Timestamp: 1796300000\nWechatpay-Nonce: n\nWechatpay-Signature: AAAA\nWechatpay-Serial: PUB_KEY_ID_0114232134912410000000000000\n\n" + wx_refund.encode())
+wx_plain = '{"mchid":"1900000100","transaction_id":"1008450740201411110005820873","out_trade_no":"20150806125346","refund_id":"50200207182018070300011301001","out_refund_no":"7752501201407033233368018","refund_status":"SUCCESS","success_time":"2018-06-08T10:34:56+08:00","user_received_account":"招商银行信用卡0403","amount":{"total":999,"refund":999,"payer_total":999,"payer_refund":999}}'
+put("wechatpay_notification", "plaintext", b"\x02" + wx_plain.encode())
+put("wechatpay_notification", "envelope", b"\x01" + b'{"id":"EV-2018022511223320873","create_time":"2015-05-20T13:29:35+08:00","resource_type":"encrypt-resource","event_type":"REFUND.SUCCESS","summary":"\xe9\x80\x80\xe6\xac\xbe\xe6\x88\x90\xe5\x8a\x9f","resource":{"original_type":"refund","algorithm":"AEAD_AES_256_GCM","ciphertext":"ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI=","associated_data":"refund","nonce":"uluk4a9R25RW"}}')
+put("wechatpay_notification", "headers", b"\x00Wechatpay-Timestamp: 1796300000\nWechatpay-Nonce: n\nWechatpay-Signature: WECHATPAY/SIGNTEST/abc\nWechatpay-Serial: PUB_KEY_ID_0114232134912410000000000000\n\n{}")

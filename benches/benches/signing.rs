@@ -168,6 +168,74 @@ fn bluepay_verify(c: &mut Criterion) {
     group.finish();
 }
 
+/// WeChat Pay: a refund request signed into its `Authorization` header against the bare sign
+/// of the same message; a notification verified over its raw body and decrypted against the
+/// bare verify plus the bare AES-GCM open.
+fn wechatpay(c: &mut Criterion) {
+    use paybridge_benches::wechatpay as fixtures;
+    let mut group = c.benchmark_group("wechatpay");
+    for (label, backend) in [("ring", Backend::Ring), ("aws_lc", Backend::AwsLc)] {
+        let codec = fixtures::codec(backend);
+        let refund = fixtures::refund();
+        group.bench_function(BenchmarkId::new("sign_pipeline", label), |b| {
+            b.iter(|| {
+                codec
+                    .encode_with(
+                        black_box(&refund),
+                        1_554_208_460,
+                        "593BEC0C930BF1AFEB40B4A08C8FB242",
+                    )
+                    .unwrap()
+            })
+        });
+        let (key, public) = fixtures::keys(backend);
+        let message = paybridge_wechatpay::signing_message(
+            "POST",
+            "/v3/refund/domestic/refunds",
+            1_554_208_460,
+            "593BEC0C930BF1AFEB40B4A08C8FB242",
+            &serde_json::to_vec(&refund).unwrap(),
+        );
+        let mut signature = vec![0u8; key.signature_len()];
+        group.bench_function(BenchmarkId::new("sign_primitive", label), |b| {
+            b.iter(|| key.sign_into(black_box(&message), &mut signature).unwrap())
+        });
+        let notification = fixtures::notification(backend);
+        let now = paybridge_core::Timestamp::from_unix(fixtures::NOW).unwrap();
+        group.bench_function(BenchmarkId::new("notify_pipeline", label), |b| {
+            b.iter(|| {
+                codec
+                    .verify_notification_at(
+                        black_box(&notification.headers),
+                        black_box(&notification.body),
+                        now,
+                    )
+                    .unwrap()
+            })
+        });
+        let aead = paybridge_sign::Aes256GcmKey::new_with(backend, fixtures::APIV3_KEY.as_bytes())
+            .unwrap();
+        let mut buffer = notification.sealed.clone();
+        group.bench_function(BenchmarkId::new("notify_primitive", label), |b| {
+            b.iter(|| {
+                public
+                    .verify(
+                        black_box(&notification.message),
+                        black_box(&notification.signature),
+                    )
+                    .unwrap();
+                buffer.copy_from_slice(&notification.sealed);
+                black_box(
+                    aead.open_in_place(fixtures::NONCE.as_bytes(), b"refund", &mut buffer)
+                        .unwrap()
+                        .len(),
+                );
+            })
+        });
+    }
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(700))
@@ -178,6 +246,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = canonical_json, bluepay_sign, scanforpay_sign, bluepay_verify
+    targets = canonical_json, bluepay_sign, scanforpay_sign, bluepay_verify, wechatpay
 }
 criterion_main!(benches);

@@ -225,3 +225,134 @@ impl RefundNotificationParam {
         }
     }
 }
+
+/// WeChat Pay's fixtures: a codec in public-key mode over the test keys, the refund it signs,
+/// and a notification signed and encrypted the way WeChat Pay writes them.
+#[allow(
+    clippy::panic,
+    reason = "fixtures for benchmarks: a fixture that cannot be built ends the run, loudly"
+)]
+pub mod wechatpay {
+    use paybridge_sign::{Aes256GcmKey, Backend, RsaPrivateKey, RsaPublicKey, SecretString};
+    use paybridge_wechatpay::wire::requests::CreateRefundRequest;
+    use paybridge_wechatpay::{Codec, PlatformKeys, verification_message};
+
+    use super::test_key;
+
+    /// The APIv3 key (a test key).
+    pub const APIV3_KEY: &str = "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb";
+    /// When the notification was signed (and is verified).
+    pub const NOW: i64 = 1_796_300_000;
+    /// The public key's id.
+    pub const KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
+    /// The notification's resource nonce.
+    pub const NONCE: &str = "fdasflkja484";
+
+    /// The merchant's and WeChat Pay's keys (the same test pair: it only changes who signs).
+    pub fn keys(backend: Backend) -> (RsaPrivateKey, RsaPublicKey) {
+        (
+            RsaPrivateKey::from_bytes_with(backend, &test_key("rsa2048.pkcs8.pem"))
+                .unwrap_or_else(|e| panic!("{e}")),
+            RsaPublicKey::from_bytes_with(backend, &test_key("rsa2048.spki.pem"))
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+    }
+
+    /// The production codec.
+    pub fn codec(backend: Backend) -> Codec {
+        let (private, public) = keys(backend);
+        Codec::new(
+            "https://api.mch.weixin.qq.com",
+            "1900000109",
+            "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+            private,
+            PlatformKeys::public_key(KEY_ID, public).unwrap_or_else(|e| panic!("{e}")),
+            &SecretString::new(APIV3_KEY),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The documented example refund.
+    pub fn refund() -> CreateRefundRequest {
+        let mut refund = CreateRefundRequest::by_transaction_id(
+            "1217752501201407033233368018",
+            "1217752501201407033233368018",
+            888,
+            888,
+        );
+        refund.reason = Some("商品已售完".into());
+        refund.notify_url = Some("https://weixin.qq.com".into());
+        refund
+    }
+
+    /// The documented refund notification's plaintext.
+    pub const PLAINTEXT: &str = r#"{"mchid":"1900000100","transaction_id":"1008450740201411110005820873","out_trade_no":"20150806125346","refund_id":"50200207182018070300011301001","out_refund_no":"7752501201407033233368018","refund_status":"SUCCESS","success_time":"2018-06-08T10:34:56+08:00","user_received_account":"招商银行信用卡0403","amount":{"total":999,"refund":999,"payer_total":999,"payer_refund":999}}"#;
+
+    /// A notification as WeChat Pay posts it: its headers (timestamp, nonce, signature, serial)
+    /// and its body, the resource sealed under the APIv3 key; plus, for the bare baseline, the
+    /// verification message, the raw signature and the sealed bytes.
+    pub struct Notification {
+        /// The `Wechatpay-*` headers.
+        pub headers: http::HeaderMap,
+        /// The body.
+        pub body: Vec<u8>,
+        /// `TIMESTAMP\nNONCE\nBODY\n`.
+        pub message: Vec<u8>,
+        /// The signature's bytes.
+        pub signature: Vec<u8>,
+        /// The resource's ciphertext with its tag.
+        pub sealed: Vec<u8>,
+    }
+
+    /// The notification, signed with `backend`'s key.
+    pub fn notification(backend: Backend) -> Notification {
+        let (private, _) = keys(backend);
+        let key = Aes256GcmKey::new(APIV3_KEY.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let sealed = key
+            .seal(NONCE.as_bytes(), b"refund", PLAINTEXT.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let body = serde_json::to_vec(&serde_json::json!({
+            "id": "EV-2018022511223320873",
+            "create_time": "2018-06-08T10:34:56+08:00",
+            "resource_type": "encrypt-resource",
+            "event_type": "REFUND.SUCCESS",
+            "summary": "退款成功",
+            "resource": {
+                "original_type": "refund",
+                "algorithm": "AEAD_AES_256_GCM",
+                "ciphertext": paybridge_sign::base64_encode(&sealed),
+                "associated_data": "refund",
+                "nonce": NONCE,
+            }
+        }))
+        .unwrap_or_default();
+        let timestamp = NOW.to_string();
+        let message = verification_message(&timestamp, "c5ac7061fccab6bf3e254dcf98995b8c", &body);
+        let signature = private.sign(&message).unwrap_or_else(|e| panic!("{e}"));
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in [
+            ("wechatpay-timestamp", timestamp),
+            (
+                "wechatpay-nonce",
+                "c5ac7061fccab6bf3e254dcf98995b8c".to_owned(),
+            ),
+            (
+                "wechatpay-signature",
+                paybridge_sign::base64_encode(&signature),
+            ),
+            ("wechatpay-serial", KEY_ID.to_owned()),
+        ] {
+            headers.insert(
+                name,
+                http::HeaderValue::from_str(&value).unwrap_or_else(|e| panic!("{e}")),
+            );
+        }
+        Notification {
+            headers,
+            body,
+            message,
+            signature,
+            sealed,
+        }
+    }
+}

@@ -73,6 +73,14 @@ pub(crate) fn cargo(step: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(
     }
 }
 
+/// The provider crates: each builds, and is depended on, alone.
+const PROVIDER_CRATES: [&str; 4] = [
+    "paybridge-bluepay",
+    "paybridge-nomad",
+    "paybridge-scanforpay",
+    "paybridge-wechatpay",
+];
+
 fn lint() -> Result<(), String> {
     cargo("format", &["fmt", "--all", "--", "--check"], &[])?;
     cargo(
@@ -112,7 +120,7 @@ fn lint() -> Result<(), String> {
     }
     // The facade with one provider at a time: a merchant using one provider builds, lints and
     // passes the facade's tests without the others.
-    for feature in ["bluepay", "nomad", "scanforpay"] {
+    for feature in PROVIDER_CRATES.map(|c| c.trim_start_matches("paybridge-")) {
         let alone = ["--no-default-features", "--features", feature];
         cargo(
             &format!("facade with {feature} only"),
@@ -129,6 +137,28 @@ fn lint() -> Result<(), String> {
             &[&["test", "-p", "paybridge"][..], &alone].concat(),
             &[],
         )?;
+    }
+    // Each provider crate stands alone: a merchant who depends on one gets no other.
+    for krate in PROVIDER_CRATES {
+        let output = std::process::Command::new(env!("CARGO"))
+            .args(["tree", "-p", krate, "-e", "normal", "--prefix", "none"])
+            .output()
+            .map_err(|e| format!("cargo tree -p {krate}: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "cargo tree -p {krate}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let tree = String::from_utf8_lossy(&output.stdout);
+        if let Some(other) = PROVIDER_CRATES.iter().find(|other| {
+            **other != krate && tree.lines().any(|l| l.starts_with(&format!("{other} ")))
+        }) {
+            return Err(format!(
+                "{krate} depends on {other}: provider crates must stand alone"
+            ));
+        }
+        eprintln!("==> {krate} stands alone (cargo tree shows no other provider)");
     }
     eprintln!("\nxtask lint: all checks passed");
     Ok(())

@@ -1,12 +1,20 @@
-//! `rate OPERATION BACKEND SECONDS`: how many times per second one core runs OPERATION —
-//! `sign-pipeline` (BluePay's codec: typed refund → canonical JSON → RSA → base64 → envelope
-//! request), `sign-primitive` (the bare RSA sign of the same bytes), `verify-pipeline` (a raw
-//! notification body verified over its `param` and parsed), `verify-primitive` (the bare
-//! verify), `verify-short` (a verify over 32 bytes, like `openssl speed`'s input) — on `ring`
-//! or `aws_lc`.
+//! `rate OPERATION BACKEND SECONDS`: how many times per second one core runs OPERATION on
+//! `ring` or `aws_lc`. `rate pair A B BACKEND SECONDS`: A and B in alternating batches of 16 for
+//! SECONDS in all, printing both rates — the two sides of a ratio measured in the same
+//! milliseconds, so a neighbour's load falls on both alike.
 //!
-//! `cargo xtask bench` runs pairs of these in alternating rounds, so a neighbour's load falls on
-//! both sides of a ratio alike; criterion's sequential windows drifted by more than the 3% and
+//! Operations: `sign-pipeline` (BluePay's codec: typed refund → canonical JSON → RSA → base64 →
+//! envelope request), `sign-primitive` (the bare RSA sign of the same bytes), `verify-pipeline`
+//! (a raw notification body verified over its `param` and parsed), `verify-primitive` (the bare
+//! verify), `verify-short` (a verify over 32 bytes, like `openssl speed`'s input),
+//! `wechatpay-sign-pipeline` (a WeChat Pay refund request signed into its `Authorization`
+//! header), `wechatpay-sign-primitive` (the bare sign of the same message),
+//! `wechatpay-notify-open` (a notification verified over its raw body and headers and its
+//! resource decrypted), `wechatpay-notify-pipeline` (the same, and the refund inside read into
+//! its typed form) and `wechatpay-notify-primitive` (the bare verify of the same
+//! message plus the bare AES-256-GCM open of the same ciphertext).
+//!
+//! `cargo xtask bench` runs these; criterion's sequential windows drifted by more than the 3% and
 //! 10% goals on this shared machine.
 #![allow(
     clippy::print_stdout,
@@ -20,12 +28,14 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use paybridge_benches::{RefundNotificationParam, bluepay_refund, test_key};
+use paybridge_benches::{RefundNotificationParam, bluepay_refund, test_key, wechatpay};
 use paybridge_bluepay::Codec;
 use paybridge_sign::{Backend, RsaPrivateKey, RsaPublicKey, canonical};
 
+type Operation = Box<dyn FnMut()>;
+
 /// Runs `op` for `seconds`, in batches of 16, and returns runs per second.
-fn rate(seconds: f64, mut op: impl FnMut()) -> f64 {
+fn rate(seconds: f64, op: &mut Operation) -> f64 {
     let budget = Duration::from_secs_f64(seconds);
     let started = Instant::now();
     let mut count = 0u32;
@@ -38,35 +48,51 @@ fn rate(seconds: f64, mut op: impl FnMut()) -> f64 {
     f64::from(count) / started.elapsed().as_secs_f64()
 }
 
-fn main() {
-    let mut args = std::env::args().skip(1);
-    let operation = args.next().unwrap_or_default();
-    let backend = match args.next().as_deref() {
-        Some("ring") => Backend::Ring,
-        Some("aws_lc") => Backend::AwsLc,
-        other => panic!("usage: rate OPERATION ring|aws_lc SECONDS (got {other:?})"),
-    };
-    let seconds: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(1.0);
+/// Runs `a` and `b` in alternating batches of 16 for `seconds` in all; each one's runs per
+/// second of its own time.
+fn pair(seconds: f64, a: &mut Operation, b: &mut Operation) -> (f64, f64) {
+    let budget = Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let (mut time_a, mut time_b) = (Duration::ZERO, Duration::ZERO);
+    let mut batches = 0u32;
+    while started.elapsed() < budget {
+        let t = Instant::now();
+        for _ in 0..16 {
+            a();
+        }
+        time_a += t.elapsed();
+        let t = Instant::now();
+        for _ in 0..16 {
+            b();
+        }
+        time_b += t.elapsed();
+        batches += 1;
+    }
+    let runs = f64::from(batches * 16);
+    (runs / time_a.as_secs_f64(), runs / time_b.as_secs_f64())
+}
+
+fn operation(name: &str, backend: Backend) -> Operation {
     let private = RsaPrivateKey::from_bytes_with(backend, &test_key("rsa2048.pkcs8.pem")).unwrap();
     let public = RsaPublicKey::from_bytes_with(backend, &test_key("rsa2048.spki.pem")).unwrap();
-    let per_second = match operation.as_str() {
+    match name {
         "sign-pipeline" => {
             let codec = Codec::new(
                 "https://api.bluepay.test",
                 "733b887a4a784708bb369524db5b6ded",
-                RsaPrivateKey::from_bytes_with(backend, &test_key("rsa2048.pkcs8.pem")).unwrap(),
-                public.clone(),
+                private,
+                public,
             )
             .unwrap();
             let refund = bluepay_refund();
-            rate(seconds, || {
+            Box::new(move || {
                 black_box(codec.encode_at(black_box(&refund), 1_722_415_059).unwrap());
             })
         }
         "sign-primitive" => {
             let param = canonical::to_vec(&bluepay_refund()).unwrap();
             let mut signature = vec![0u8; private.signature_len()];
-            rate(seconds, || {
+            Box::new(move || {
                 private
                     .sign_into(black_box(&param), &mut signature)
                     .unwrap();
@@ -78,14 +104,14 @@ fn main() {
             let signature = private.sign(param.as_bytes()).unwrap();
             let body =
                 serde_json::to_vec(&serde_json::json!({"param": param, "sign": sign})).unwrap();
-            if operation == "verify-pipeline" {
-                rate(seconds, || {
+            if name == "verify-pipeline" {
+                Box::new(move || {
                     black_box(
                         paybridge_bluepay::verify_notification(&public, black_box(&body)).unwrap(),
                     );
                 })
             } else {
-                rate(seconds, || {
+                Box::new(move || {
                     public
                         .verify(black_box(param.as_bytes()), black_box(&signature))
                         .unwrap();
@@ -95,13 +121,129 @@ fn main() {
         "verify-short" => {
             let message = [7u8; 32];
             let signature = private.sign(&message).unwrap();
-            rate(seconds, || {
+            Box::new(move || {
                 public
                     .verify(black_box(&message), black_box(&signature))
                     .unwrap();
             })
         }
+        "wechatpay-sign-pipeline" => {
+            let codec = wechatpay::codec(backend);
+            let refund = wechatpay::refund();
+            Box::new(move || {
+                black_box(
+                    codec
+                        .encode_with(
+                            black_box(&refund),
+                            1_554_208_460,
+                            "593BEC0C930BF1AFEB40B4A08C8FB242",
+                        )
+                        .unwrap(),
+                );
+            })
+        }
+        "wechatpay-sign-primitive" => {
+            // The bare RSA sign of the very message the pipeline signs.
+            let body = serde_json::to_vec(&wechatpay::refund()).unwrap();
+            let message = paybridge_wechatpay::signing_message(
+                "POST",
+                "/v3/refund/domestic/refunds",
+                1_554_208_460,
+                "593BEC0C930BF1AFEB40B4A08C8FB242",
+                &body,
+            );
+            let mut signature = vec![0u8; private.signature_len()];
+            Box::new(move || {
+                private
+                    .sign_into(black_box(&message), &mut signature)
+                    .unwrap();
+            })
+        }
+        "wechatpay-notify-open" => {
+            let notification = wechatpay::notification(backend);
+            let codec = wechatpay::codec(backend);
+            let now = paybridge_core::Timestamp::from_unix(wechatpay::NOW).unwrap();
+            Box::new(move || {
+                black_box(
+                    codec
+                        .open_notification_at(
+                            black_box(&notification.headers),
+                            black_box(&notification.body),
+                            now,
+                        )
+                        .unwrap(),
+                );
+            })
+        }
+        "wechatpay-notify-pipeline" => {
+            let notification = wechatpay::notification(backend);
+            let codec = wechatpay::codec(backend);
+            let now = paybridge_core::Timestamp::from_unix(wechatpay::NOW).unwrap();
+            Box::new(move || {
+                black_box(
+                    codec
+                        .verify_notification_at(
+                            black_box(&notification.headers),
+                            black_box(&notification.body),
+                            now,
+                        )
+                        .unwrap(),
+                );
+            })
+        }
+        "wechatpay-notify-primitive" => {
+            // The bare verify of the same message plus the bare AES-GCM open of the same
+            // ciphertext (into a copy, as any open of a received buffer needs).
+            let notification = wechatpay::notification(backend);
+            let key =
+                paybridge_sign::Aes256GcmKey::new_with(backend, wechatpay::APIV3_KEY.as_bytes())
+                    .unwrap();
+            let mut buffer = notification.sealed.clone();
+            Box::new(move || {
+                public
+                    .verify(
+                        black_box(&notification.message),
+                        black_box(&notification.signature),
+                    )
+                    .unwrap();
+                buffer.copy_from_slice(&notification.sealed);
+                black_box(
+                    key.open_in_place(wechatpay::NONCE.as_bytes(), b"refund", &mut buffer)
+                        .unwrap()
+                        .len(),
+                );
+            })
+        }
         other => panic!("unknown operation {other:?}"),
-    };
-    println!("{per_second:.1}");
+    }
+}
+
+fn backend(name: Option<&str>) -> Backend {
+    match name {
+        Some("ring") => Backend::Ring,
+        Some("aws_lc") => Backend::AwsLc,
+        other => panic!(
+            "usage: rate OPERATION ring|aws_lc SECONDS | rate pair A B ring|aws_lc SECONDS (got {other:?})"
+        ),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).map(String::as_str);
+    if arg(0) == Some("pair") {
+        let backend = backend(arg(3));
+        let seconds: f64 = arg(4).and_then(|s| s.parse().ok()).unwrap_or(1.0);
+        let mut a = operation(arg(1).unwrap_or_default(), backend);
+        let mut b = operation(arg(2).unwrap_or_default(), backend);
+        // Warm both up before measuring.
+        pair(0.2, &mut a, &mut b);
+        let (rate_a, rate_b) = pair(seconds, &mut a, &mut b);
+        println!("{rate_a:.1} {rate_b:.1}");
+    } else {
+        let backend = backend(arg(1));
+        let seconds: f64 = arg(2).and_then(|s| s.parse().ok()).unwrap_or(1.0);
+        let mut op = operation(arg(0).unwrap_or_default(), backend);
+        println!("{:.1}", rate(seconds, &mut op));
+    }
 }

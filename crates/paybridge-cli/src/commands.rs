@@ -38,7 +38,7 @@ pub(crate) struct SandboxArgs {
     #[arg(long, default_value_t = 200)]
     refund_delay_ms: u64,
     /// Ambiguous answers real providers give, comma-separated: bluepay-processing,
-    /// scanforpay-exhausted, nomad-null-amounts, or all.
+    /// scanforpay-exhausted, nomad-null-amounts, wechatpay-system-error, or all.
     #[arg(long, default_value = "")]
     quirks: String,
 }
@@ -46,7 +46,7 @@ pub(crate) struct SandboxArgs {
 /// `paybridge refund` options.
 #[derive(Args, Debug)]
 pub(crate) struct RefundArgs {
-    /// bluepay, nomad or scanforpay.
+    /// bluepay, nomad, scanforpay or wechatpay.
     #[arg(long)]
     pub(crate) provider: String,
     /// The provider's payment reference (bluepay: originalTransactionId; nomad: transactionId;
@@ -79,7 +79,7 @@ pub(crate) struct RefundArgs {
 /// `paybridge refund-status` options.
 #[derive(Args, Debug)]
 pub(crate) struct StatusArgs {
-    /// bluepay, nomad or scanforpay.
+    /// bluepay, nomad, scanforpay or wechatpay.
     #[arg(long)]
     provider: String,
     /// Your refund id.
@@ -102,17 +102,89 @@ pub(crate) struct StatusArgs {
 /// `paybridge notification verify` options.
 #[derive(Args, Debug)]
 pub(crate) struct VerifyArgs {
-    /// bluepay, nomad or scanforpay.
+    /// bluepay, nomad, scanforpay or wechatpay (or an account, `wechatpay.cn-main`).
     #[arg(long)]
     provider: String,
-    /// The raw notification body (standard input by default).
+    /// A header the notification came with, `'Name: value'` (repeat it): WeChat Pay signs its
+    /// notifications in `Wechatpay-Timestamp`, `-Nonce`, `-Signature` and `-Serial`.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// The input is the whole HTTP request as received (request line, headers, blank line,
+    /// body), not just the body.
+    #[arg(long)]
+    raw_http: bool,
+    /// The raw notification body, or with --raw-http the raw request (standard input by default).
     file: Option<PathBuf>,
+}
+
+/// A `Name: value` header line.
+fn header_line(line: &str) -> Result<(http::HeaderName, http::HeaderValue), Failure> {
+    let (name, value) = line
+        .split_once(':')
+        .ok_or_else(|| Failure::input(format!("header {line:?} is not `Name: value`")))?;
+    let name = http::HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| Failure::input(format!("{:?} is not a header name", name.trim())))?;
+    let value = http::HeaderValue::from_str(value.trim())
+        .map_err(|_| Failure::input(format!("the value of {name} is not a header value")))?;
+    Ok((name, value))
+}
+
+/// Splits a raw HTTP/1.1 request into its headers and its body, exactly as received (the body
+/// is what the signature covers: never re-encoded).
+pub(crate) fn parse_raw_http(raw: &[u8]) -> Result<(http::HeaderMap, Bytes), Failure> {
+    let (head, body) = match raw.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(end) => (raw.get(..end), raw.get(end + 4..)),
+        None => match raw.windows(2).position(|w| w == b"\n\n") {
+            Some(end) => (raw.get(..end), raw.get(end + 2..)),
+            None => (None, None),
+        },
+    };
+    let (Some(head), Some(body)) = (head, body) else {
+        return Err(Failure::input(
+            "not an HTTP request: no blank line between the headers and the body",
+        ));
+    };
+    let head = std::str::from_utf8(head)
+        .map_err(|_| Failure::input("the request's headers are not text"))?;
+    let mut headers = http::HeaderMap::new();
+    for (i, line) in head.lines().map(|l| l.trim_end_matches('\r')).enumerate() {
+        if i == 0 && line.contains(" HTTP/") {
+            continue;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        let (name, value) = header_line(line)?;
+        headers.append(name, value);
+    }
+    if headers
+        .get(http::header::TRANSFER_ENCODING)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"))
+    {
+        return Err(Failure::input(
+            "a chunked request body is not read here: save the body as received and pass its headers with --header",
+        ));
+    }
+    let body = match headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        Some(length) => body.get(..length).ok_or_else(|| {
+            Failure::input(format!(
+                "Content-Length says {length} bytes, the body has {}",
+                body.len()
+            ))
+        })?,
+        None => body,
+    };
+    Ok((headers, Bytes::copy_from_slice(body)))
 }
 
 /// `paybridge sign` options.
 #[derive(Args, Debug)]
 pub(crate) struct SignArgs {
-    /// bluepay, nomad or scanforpay.
+    /// bluepay, nomad, scanforpay or wechatpay.
     #[arg(long)]
     provider: String,
     /// The request body as JSON (standard input by default).
@@ -255,11 +327,21 @@ pub(crate) async fn refund_status(config: Option<&Path>, args: StatusArgs) -> Re
 
 pub(crate) async fn verify(config: Option<&Path>, args: VerifyArgs) -> Result<(), Failure> {
     known_provider(&args.provider)?;
-    let body = read_input(args.file.as_deref())?;
+    let input = read_input(args.file.as_deref())?;
+    let (mut headers, body) = if args.raw_http {
+        parse_raw_http(&input)?
+    } else {
+        (http::HeaderMap::new(), Bytes::from(input))
+    };
+    for line in &args.headers {
+        let (name, value) = header_line(line)?;
+        headers.insert(name, value);
+    }
     let gateway = load_gateway(config)?;
-    let request = http::Request::post("/notification")
-        .body(Bytes::from(body))
+    let mut request = http::Request::post("/notification")
+        .body(body)
         .map_err(|e| Failure::input(e.to_string()))?;
+    *request.headers_mut() = headers;
     let notification = gateway
         .provider(&args.provider)?
         .verify_notification(&request)

@@ -264,6 +264,7 @@ async fn story(
         ProviderId::BluePay => (Currency::Thb, 100_000),
         ProviderId::Nomad => (Currency::Cny, 8_800),
         ProviderId::ScanForPay => (Currency::Hkd, 25_000),
+        ProviderId::WechatPay => (Currency::Cny, 12_800),
     };
     let mut story = Story {
         provider: provider.name(),

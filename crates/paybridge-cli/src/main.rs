@@ -1,4 +1,4 @@
-//! `paybridge`: refunds across BluePay, Nomad and ScanForPay from the command line.
+//! `paybridge`: refunds across BluePay, Nomad, ScanForPay and WeChat Pay from the command line.
 #![forbid(unsafe_code)]
 
 mod batch;
@@ -12,7 +12,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Refunds across Asian payment providers: BluePay, Nomad (WeChat Pay / Alipay), ScanForPay.
+/// Refunds across Asian payment providers: BluePay, Nomad (WeChat Pay / Alipay), ScanForPay,
+/// WeChat Pay.
 ///
 /// JSON goes to stdout, messages to stderr (RUST_LOG sets how much is logged; no level ever
 /// prints a secret). Exit codes: 0 ok; 2 bad input or config (nothing was sent); 3 the provider

@@ -42,7 +42,13 @@ async fn demo_runs_and_succeeds() {
     assert!(output.status.success(), "demo failed:\n{stderr}");
     let summary = &json_lines(&output)[0];
     assert_eq!(summary["ok"], true);
-    assert_eq!(summary["providers"].as_array().unwrap().len(), 3);
+    let providers: Vec<&str> = summary["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["provider"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(providers, ["bluepay", "nomad", "scanforpay", "wechatpay"]);
     assert!(
         stderr.contains("notification") && !stderr.contains("FAIL"),
         "{stderr}"
@@ -317,6 +323,125 @@ async fn canonicalize_sign_and_notification_verify() {
     )
     .await;
     assert_eq!(bad.status.code(), Some(5));
+    // A WeChat Pay notification is signed in its headers: given with --header, or as the raw
+    // HTTP request it came in (--raw-http), it verifies and decrypts; its body alone does not.
+    let creds = sb.credentials();
+    let wechatpay = paybridge::wechatpay::emulator::WechatPayEmulator::new(
+        creds.wechatpay_mchid.clone(),
+        creds.wechatpay_merchant_serial.clone(),
+        creds.wechatpay_merchant.public.clone(),
+        paybridge::sign::RsaPrivateKey::from_bytes(
+            creds.wechatpay_platform.private_pem().as_bytes(),
+        )
+        .unwrap(),
+        creds.wechatpay_public_key_id.clone(),
+        creds.wechatpay_apiv3_key.expose().as_bytes(),
+        false,
+    )
+    .unwrap();
+    let resource = serde_json::from_value(serde_json::json!({
+        "mchid": creds.wechatpay_mchid, "out_trade_no": "wxorder1",
+        "transaction_id": "4200000000000000000000000001", "out_refund_no": "r-wx-1",
+        "refund_id": "50300000000001", "refund_status": "SUCCESS",
+        "user_received_account": "支付用户零钱",
+        "amount": {"total": 1000, "refund": 300, "payer_total": 1000, "payer_refund": 300}
+    }))
+    .unwrap();
+    let now = paybridge::core::Clock::now(&paybridge::core::SystemClock);
+    let (body, headers) = wechatpay
+        .notification(now, "REFUND.SUCCESS", &resource)
+        .unwrap();
+    let mut verify = args(&[
+        "--config",
+        &c,
+        "notification",
+        "verify",
+        "--provider",
+        "wechatpay",
+    ]);
+    for (name, value) in &headers {
+        verify.push("--header".into());
+        verify.push(format!("{name}: {value}"));
+    }
+    let ok = run(verify.clone(), Some(body.clone())).await;
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let parsed = &json_lines(&ok)[0];
+    assert_eq!(parsed["refund"]["refund_id"], "r-wx-1");
+    assert_eq!(parsed["refund"]["amount"]["minor"], 300);
+    assert_eq!(parsed["refund"]["status"], "succeeded");
+    let mut raw = format!(
+        "POST /hooks/wechatpay HTTP/1.1\r\nHost: merchant.test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    )
+    .into_bytes();
+    for (name, value) in &headers {
+        raw.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
+    }
+    raw.extend_from_slice(b"\r\n");
+    raw.extend_from_slice(&body);
+    let raw_file = temp("wechatpay-raw").join("notification.http");
+    std::fs::write(&raw_file, &raw).unwrap();
+    let from_file = run(
+        args(&[
+            "--config",
+            &c,
+            "notification",
+            "verify",
+            "--provider",
+            "wechatpay",
+            "--raw-http",
+            raw_file.to_str().unwrap(),
+        ]),
+        None,
+    )
+    .await;
+    assert!(
+        from_file.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_file.stderr)
+    );
+    assert_eq!(json_lines(&from_file)[0]["refund"]["refund_id"], "r-wx-1");
+    let mut tampered = body.clone();
+    let last = tampered.len() - 2;
+    tampered[last] ^= 1;
+    assert_eq!(run(verify, Some(tampered)).await.status.code(), Some(5));
+    let unsigned = run(
+        args(&[
+            "--config",
+            &c,
+            "notification",
+            "verify",
+            "--provider",
+            "wechatpay",
+        ]),
+        Some(body),
+    )
+    .await;
+    assert_eq!(
+        unsigned.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&unsigned.stderr)
+    );
+    let no_blank_line = run(
+        args(&[
+            "--config",
+            &c,
+            "notification",
+            "verify",
+            "--provider",
+            "wechatpay",
+            "--raw-http",
+        ]),
+        Some(b"POST / HTTP/1.1\r\nHost: x".to_vec()),
+    )
+    .await;
+    assert_eq!(no_blank_line.status.code(), Some(2));
+
     // A body that is not a notification at all is bad input (2), for every provider — never a
     // "transport failure" (4).
     for (provider, body) in [

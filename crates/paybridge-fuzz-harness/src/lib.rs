@@ -19,6 +19,7 @@ use paybridge::nomad;
 use paybridge::rows::{Columns, RequestFields};
 use paybridge::scanforpay;
 use paybridge::sign::{RsaPrivateKey, RsaPublicKey, SecretString, canonical};
+use paybridge::wechatpay;
 
 /// A fuzz target's body.
 pub type Target = fn(&[u8]);
@@ -32,6 +33,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("nomad_response", nomad_response),
     ("scanforpay_response", scanforpay_response),
     ("scanforpay_notification", scanforpay_notification),
+    ("wechatpay_response", wechatpay_response),
+    ("wechatpay_notification", wechatpay_notification),
     ("money_parse", money_parse),
     ("key_pem", key_pem),
     ("csv_row", csv_row),
@@ -189,6 +192,161 @@ pub fn scanforpay_response(data: &[u8]) {
 pub fn scanforpay_notification(data: &[u8]) {
     if let Ok(value) = scanforpay_codec().verify_notification(data) {
         let _ = scanforpay::unified_notification(&value);
+    }
+}
+
+/// WeChat Pay's APIv3 key for the notification target (a test key; it protects nothing).
+pub const WECHATPAY_APIV3_KEY: &str = "fuzz-harness-apiv3-key-012345678";
+/// The WeChat Pay public-key id the harness's codec trusts.
+pub const WECHATPAY_KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000";
+/// The time every WeChat Pay input is signed at and verified against.
+pub const WECHATPAY_NOW: i64 = 1_796_300_000;
+
+#[derive(Debug)]
+struct FixedNow;
+
+impl paybridge::core::Clock for FixedNow {
+    fn now(&self) -> paybridge::core::Timestamp {
+        paybridge::core::Timestamp::from_unix(WECHATPAY_NOW).expect("in range")
+    }
+}
+
+fn wechatpay_codec() -> &'static wechatpay::Codec {
+    static CODEC: OnceLock<wechatpay::Codec> = OnceLock::new();
+    CODEC.get_or_init(|| {
+        let mut codec = wechatpay::Codec::new(
+            "https://api.mch.weixin.qq.com",
+            "1900000109",
+            "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+            platform_private(),
+            wechatpay::PlatformKeys::public_key(WECHATPAY_KEY_ID, platform_public().clone())
+                .expect("a valid id"),
+            &SecretString::new(WECHATPAY_APIV3_KEY),
+        )
+        .expect("valid");
+        codec.set_clock(std::sync::Arc::new(FixedNow));
+        codec
+    })
+}
+
+/// The `Wechatpay-*` headers of `body`, signed with the harness's platform key.
+pub fn wechatpay_signed_headers(body: &[u8]) -> http::HeaderMap {
+    let timestamp = WECHATPAY_NOW.to_string();
+    let nonce = "fuzznonce";
+    let signature = platform_private()
+        .sign_base64(&wechatpay::verification_message(&timestamp, nonce, body))
+        .expect("the test key signs");
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in [
+        ("wechatpay-timestamp", timestamp.as_str()),
+        ("wechatpay-nonce", nonce),
+        ("wechatpay-signature", signature.as_str()),
+        ("wechatpay-serial", WECHATPAY_KEY_ID),
+    ] {
+        headers.insert(
+            name,
+            http::HeaderValue::from_str(value).expect("header text"),
+        );
+    }
+    headers
+}
+
+/// Headers written as `Name: value` lines, then a blank line, then the body.
+fn headers_and_body(data: &[u8]) -> (http::HeaderMap, &[u8]) {
+    let split = data.windows(2).position(|w| w == b"\n\n");
+    let (head, body) = match split {
+        Some(at) => (
+            data.get(..at).unwrap_or_default(),
+            data.get(at + 2..).unwrap_or_default(),
+        ),
+        None => (&b""[..], data),
+    };
+    let mut headers = http::HeaderMap::new();
+    for line in head.split(|b| *b == b'\n') {
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            continue;
+        };
+        let (name, value) = line.split_at(colon);
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name),
+            http::HeaderValue::from_bytes(value.get(1..).unwrap_or_default().trim_ascii()),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    (headers, body)
+}
+
+/// WeChat Pay answers: the first byte picks the HTTP status; the second says whether the
+/// harness signs the body (bit 0: the parser behind verification is reached) or the input
+/// carries its own headers (`Name: value` lines, a blank line, the body). Nothing panics, and
+/// nothing decodes as a success unless its status is 2xx and its signature verified.
+pub fn wechatpay_response(data: &[u8]) {
+    let (status, rest) = status_and_body(data);
+    let (mode, rest) = rest.split_first().unwrap_or((&0, rest));
+    let (headers, body) = if mode & 1 == 1 {
+        (wechatpay_signed_headers(rest), rest)
+    } else {
+        headers_and_body(rest)
+    };
+    let mut response = http::Response::new(Bytes::copy_from_slice(body));
+    *response.status_mut() = status;
+    *response.headers_mut() = headers.clone();
+    let decoded =
+        wechatpay_codec().decode_answer::<wechatpay::wire::responses::RefundResponse>(&response);
+    if decoded.is_ok() {
+        assert!(status.is_success(), "a {status} decoded as a success");
+        let signed = wechatpay::SignatureHeaders::read(&headers)
+            .expect("readable")
+            .expect("signed");
+        wechatpay_codec()
+            .verify_at(
+                &signed,
+                body,
+                paybridge::core::Timestamp::from_unix(WECHATPAY_NOW).expect("in range"),
+            )
+            .expect("a success verified over the bytes received");
+    }
+}
+
+/// WeChat Pay notifications. The first byte picks how the rest is used: bit 0 — the rest is
+/// the envelope, signed by the harness; bit 1 — the rest is the *plaintext* of the resource,
+/// encrypted with the APIv3 key into a signed envelope (so the refund reader is reached);
+/// neither — headers and body as in [`wechatpay_response`]. Nothing panics; whatever verifies
+/// reads as a unified notification or a typed error.
+pub fn wechatpay_notification(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let (headers, body): (http::HeaderMap, Vec<u8>) = if mode & 2 == 2 {
+        let key =
+            paybridge::sign::Aes256GcmKey::new(WECHATPAY_APIV3_KEY.as_bytes()).expect("32 bytes");
+        let sealed = key.seal(b"fuzznonce123", b"refund", rest).expect("seals");
+        let body = serde_json::to_vec(&serde_json::json!({
+            "id": "EV-fuzz",
+            "create_time": "2026-12-03T10:00:00+08:00",
+            "event_type": "REFUND.SUCCESS",
+            "resource_type": "encrypt-resource",
+            "summary": "退款成功",
+            "resource": {
+                "algorithm": "AEAD_AES_256_GCM",
+                "ciphertext": paybridge::sign::base64_encode(&sealed),
+                "nonce": "fuzznonce123",
+                "associated_data": "refund",
+                "original_type": "refund"
+            }
+        }))
+        .expect("writes");
+        (wechatpay_signed_headers(&body), body)
+    } else if mode & 1 == 1 {
+        (wechatpay_signed_headers(rest), rest.to_vec())
+    } else {
+        let (headers, body) = headers_and_body(rest);
+        (headers, body.to_vec())
+    };
+    let now = paybridge::core::Timestamp::from_unix(WECHATPAY_NOW).expect("in range");
+    if let Ok(notification) = wechatpay_codec().verify_notification_at(&headers, &body, now) {
+        let _ = wechatpay::unified_notification(&notification);
     }
 }
 

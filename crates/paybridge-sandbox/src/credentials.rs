@@ -92,6 +92,23 @@ pub struct Credentials {
     pub scanforpay_store_no: String,
     /// ScanForPay sign key.
     pub scanforpay_sign_key: SecretString,
+    /// WeChat Pay merchant id.
+    pub wechatpay_mchid: String,
+    /// The serial of the WeChat Pay merchant's API certificate.
+    pub wechatpay_merchant_serial: String,
+    /// The WeChat Pay merchant's key pair: the client signs, the sandbox verifies.
+    pub wechatpay_merchant: KeyPair,
+    /// WeChat Pay's platform pair: the sandbox signs answers and notifications.
+    pub wechatpay_platform: KeyPair,
+    /// The id of WeChat Pay's public key (public-key mode).
+    pub wechatpay_public_key_id: String,
+    /// WeChat Pay's platform certificate over the platform key (certificate mode), DER.
+    pub wechatpay_platform_certificate: Vec<u8>,
+    /// The merchant's APIv3 key (32 characters) that encrypts notifications.
+    pub wechatpay_apiv3_key: SecretString,
+    /// Run WeChat Pay in platform-certificate mode (answers name the certificate's serial; the
+    /// written config names a certificate directory) instead of public-key mode.
+    pub wechatpay_certificate_mode: bool,
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -111,10 +128,60 @@ impl Credentials {
     /// # Errors
     /// [`Error::Config`] when key generation fails.
     pub fn generate() -> Result<Credentials, Error> {
+        // Four 2048-bit keys: two at a time, on two threads.
+        let (pairs, more) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| (KeyPair::generate(), KeyPair::generate()));
+            let here = (KeyPair::generate(), KeyPair::generate());
+            (here, other.join())
+        });
+        let (bluepay_merchant, bluepay_platform) = pairs;
+        let (wechatpay_merchant, wechatpay_platform) = more.map_err(|_| Error::Config {
+            reason: "RSA key generation stopped".into(),
+        })?;
+        let wechatpay_platform = wechatpay_platform?;
+        let serial = random_hex(20).to_uppercase();
+        let serial_bytes: Vec<u8> = (0..serial.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(serial.get(i..i + 2)?, 16).ok())
+            .collect();
+        let now = paybridge_core::Clock::now(&paybridge_core::SystemClock);
+        let at = |offset: i64| {
+            paybridge_core::Timestamp::from_unix(now.unix_seconds() + offset).unwrap_or(now)
+        };
+        let certificate = paybridge_sign::x509::issue(
+            &paybridge_sign::x509::CertificateSpec {
+                serial: &serial_bytes,
+                subject: &[
+                    ("C", "CN"),
+                    ("O", "Tenpay.com"),
+                    ("CN", "Tenpay.com sign (sandbox)"),
+                ],
+                issuer: &[
+                    ("C", "CN"),
+                    ("O", "Tenpay.com"),
+                    ("CN", "Tenpay.com Root CA (sandbox)"),
+                ],
+                not_before: at(-86_400),
+                not_after: at(5 * 365 * 86_400),
+            },
+            &wechatpay_platform.public,
+            &wechatpay_platform.private,
+        )
+        .map_err(|e| Error::Config {
+            reason: format!("the sandbox's WeChat Pay platform certificate: {e}"),
+        })?;
         Ok(Credentials {
+            wechatpay_mchid: "1900000109".into(),
+            wechatpay_merchant_serial: random_hex(20).to_uppercase(),
+            wechatpay_merchant: wechatpay_merchant?,
+            wechatpay_platform,
+            wechatpay_public_key_id: format!("PUB_KEY_ID_{}", random_hex(16).to_uppercase()),
+            wechatpay_platform_certificate: certificate,
+            wechatpay_apiv3_key: SecretString::new(random_hex(16)),
+            wechatpay_certificate_mode: false,
             bluepay_app_id: random_hex(16),
-            bluepay_merchant: KeyPair::generate()?,
-            bluepay_platform: KeyPair::generate()?,
+            bluepay_merchant: bluepay_merchant?,
+            bluepay_platform: bluepay_platform?,
             nomad_merchant: "wechat.sandbox_merchant".into(),
             nomad_api_key: SecretString::new(format!("nmd_sandbox_{}", random_hex(16))),
             scanforpay_partner_no: "10001".into(),
@@ -142,10 +209,33 @@ impl Credentials {
             ),
             ("nomad-api-key", self.nomad_api_key.expose()),
             ("scanforpay-sign-key", self.scanforpay_sign_key.expose()),
+            (
+                "wechatpay-merchant.pem",
+                self.wechatpay_merchant.private_pem(),
+            ),
+            ("wechatpay-apiv3-key", self.wechatpay_apiv3_key.expose()),
         ];
         for (name, content) in files {
             write_private(&dir.join(name), content)?;
         }
+        let wechatpay_keys = if self.wechatpay_certificate_mode {
+            let certs = dir.join("wechatpay-platform-certs");
+            std::fs::create_dir_all(&certs)?;
+            std::fs::write(
+                certs.join("platform.pem"),
+                paybridge_sign::x509::to_pem(&self.wechatpay_platform_certificate),
+            )?;
+            "platform_certificates_dir = \"wechatpay-platform-certs\"".to_owned()
+        } else {
+            write_private(
+                &dir.join("wechatpay-public-key.pem"),
+                self.wechatpay_platform.public_pem(),
+            )?;
+            format!(
+                "wechatpay_public_key_file = \"wechatpay-public-key.pem\"\nwechatpay_public_key_id = \"{}\"",
+                self.wechatpay_public_key_id
+            )
+        };
         let toml = format!(
             r#"# Written by `paybridge sandbox`: every provider points at the sandbox at {base_url}.
 # The keys and secrets live in the files beside this one; they are sandbox-only.
@@ -169,7 +259,18 @@ base_url = "{base_url}/scanforpay"
 partner_no = "{partner}"
 store_no = "{store}"
 sign_key_file = "scanforpay-sign-key"
+
+[wechatpay]
+base_url = "{base_url}/wechatpay"
+mchid = "{mchid}"
+merchant_serial_no = "{merchant_serial}"
+private_key_file = "wechatpay-merchant.pem"
+apiv3_key_file = "wechatpay-apiv3-key"
+{wechatpay_keys}
+notify_url = "{base_url}/_sandbox/notifications/wechatpay"
 "#,
+            mchid = self.wechatpay_mchid,
+            merchant_serial = self.wechatpay_merchant_serial,
             app_id = self.bluepay_app_id,
             merchant = self.nomad_merchant,
             partner = self.scanforpay_partner_no,

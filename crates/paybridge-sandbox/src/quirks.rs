@@ -14,6 +14,8 @@ pub struct Quirks {
     pub scanforpay_exhausted: bool,
     /// Nomad answers refunds (created, repeated and queried) with HTTP 200 and null amounts.
     pub nomad_null_amounts: bool,
+    /// WeChat Pay records a new refund, then answers HTTP 500 `SYSTEM_ERROR`.
+    pub wechatpay_system_error: bool,
 }
 
 /// A quirk name that is not one of [`Quirks::NAMES`].
@@ -35,10 +37,11 @@ impl std::error::Error for UnknownQuirk {}
 
 impl Quirks {
     /// Every quirk's name, as `--quirks` takes them.
-    pub const NAMES: [&'static str; 3] = [
+    pub const NAMES: [&'static str; 4] = [
         "bluepay-processing",
         "scanforpay-exhausted",
         "nomad-null-amounts",
+        "wechatpay-system-error",
     ];
 
     /// Every quirk on.
@@ -46,6 +49,7 @@ impl Quirks {
         bluepay_processing: true,
         scanforpay_exhausted: true,
         nomad_null_amounts: true,
+        wechatpay_system_error: true,
     };
 
     /// Parses a comma-separated list of names (`all` for every quirk, empty for none).
@@ -60,6 +64,7 @@ impl Quirks {
                 "bluepay-processing" => quirks.bluepay_processing = true,
                 "scanforpay-exhausted" => quirks.scanforpay_exhausted = true,
                 "nomad-null-amounts" => quirks.nomad_null_amounts = true,
+                "wechatpay-system-error" => quirks.wechatpay_system_error = true,
                 other => return Err(UnknownQuirk(other.to_owned())),
             }
         }

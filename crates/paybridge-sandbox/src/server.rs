@@ -129,7 +129,7 @@ async fn handle(
         return Ok(bytes(
             404,
             "text/plain",
-            b"no such provider; use /bluepay, /nomad or /scanforpay".to_vec(),
+            b"no such provider; use /bluepay, /nomad, /scanforpay or /wechatpay".to_vec(),
         ));
     };
     Stats::bump(&shared.stats.requests);
@@ -188,5 +188,39 @@ fn emulators(credentials: &Credentials, quirks: Quirks) -> Result<Vec<Arc<dyn Em
             credentials.scanforpay_sign_key.clone(),
             quirks.scanforpay_exhausted,
         )),
+        Arc::new(wechatpay_emulator(credentials, quirks)?),
     ])
+}
+
+fn wechatpay_emulator(
+    credentials: &Credentials,
+    quirks: Quirks,
+) -> Result<paybridge_wechatpay::emulator::WechatPayEmulator, Error> {
+    let platform_key = paybridge_sign::RsaPrivateKey::from_bytes(
+        credentials.wechatpay_platform.private_pem().as_bytes(),
+    )
+    .map_err(|e| Error::Config {
+        reason: format!("the sandbox's WeChat Pay platform key: {e}"),
+    })?;
+    let serial = if credentials.wechatpay_certificate_mode {
+        paybridge_sign::x509::Certificate::from_der(&credentials.wechatpay_platform_certificate)
+            .map_err(|e| Error::Config {
+                reason: format!("the sandbox's WeChat Pay platform certificate: {e}"),
+            })?
+            .serial_hex()
+    } else {
+        credentials.wechatpay_public_key_id.clone()
+    };
+    paybridge_wechatpay::emulator::WechatPayEmulator::new(
+        credentials.wechatpay_mchid.clone(),
+        credentials.wechatpay_merchant_serial.clone(),
+        credentials.wechatpay_merchant.public.clone(),
+        platform_key,
+        serial,
+        credentials.wechatpay_apiv3_key.expose().as_bytes(),
+        quirks.wechatpay_system_error,
+    )
+    .map_err(|e| Error::Config {
+        reason: format!("the sandbox's WeChat Pay APIv3 key: {e}"),
+    })
 }

@@ -438,7 +438,7 @@ async fn concurrent_refunds_never_pass_the_payment() {
 async fn webhook(
     acknowledge_from: usize,
     ack: &'static str,
-) -> (String, Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+) -> (String, Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
@@ -465,7 +465,7 @@ async fn webhook(
                         let body = text[end + 4..end + 4 + cl].to_vec();
                         let count = {
                             let mut r = seen.lock().unwrap();
-                            r.push(body);
+                            r.push((String::from_utf8_lossy(&text[..end]).into_owned(), body));
                             r.len()
                         };
                         let (status, reply) = if count >= acknowledge_from {
@@ -507,7 +507,12 @@ async fn notifications_verify_with_the_clients_own_verifier_and_are_redelivered_
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let bodies = received.lock().unwrap().clone();
+    let bodies: Vec<Vec<u8>> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, body)| body.clone())
+        .collect();
     assert_eq!(bodies.len(), 2, "refused once, redelivered, acknowledged");
     assert_eq!(
         bodies[0], bodies[1],
@@ -521,6 +526,92 @@ async fn notifications_verify_with_the_clients_own_verifier_and_are_redelivered_
         Some("payment.refund.success")
     );
     assert_eq!(sb.stats().notifications_acknowledged, 1);
+}
+
+#[tokio::test]
+async fn wechatpay_notifications_are_encrypted_signed_in_headers_and_redelivered_until_acked() {
+    let sb = sandbox(SandboxConfig {
+        notify_backoff: Duration::from_millis(20),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let client = raw_client();
+    let (url, received) = webhook(3, "").await;
+    let payment = sb
+        .create_payment(ProviderId::WechatPay, 800, Currency::Cny)
+        .unwrap();
+    let body = format!(
+        r#"{{"transaction_id":"{}","out_refund_no":"wxn-1","notify_url":"{url}","amount":{{"refund":800,"total":800,"currency":"CNY"}}}}"#,
+        payment.payment
+    );
+    let (status, answer) = wechatpay(
+        &sb,
+        &client,
+        "POST",
+        "/v3/refund/domestic/refunds",
+        &body,
+        |_, _, _| {},
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    for _ in 0..200 {
+        if sb.stats().notifications_acknowledged >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let deliveries = received.lock().unwrap().clone();
+    assert_eq!(
+        deliveries.len(),
+        3,
+        "refused twice, redelivered, acknowledged"
+    );
+    assert!(
+        deliveries.iter().all(|d| d.1 == deliveries[0].1),
+        "the same notification each time"
+    );
+    // The client's own verifier, with the headers as they arrived.
+    let (head, body) = &deliveries[0];
+    let mut headers = http::HeaderMap::new();
+    for line in head.lines().skip(1) {
+        if let Some((name, value)) = line.split_once(':')
+            && name.to_ascii_lowercase().starts_with("wechatpay-")
+        {
+            headers.insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(value.trim()).unwrap(),
+            );
+        }
+    }
+    assert_eq!(headers.len(), 4, "{head}");
+    let creds = sb.credentials();
+    let codec = paybridge_wechatpay::Codec::new(
+        &sb.provider_url(ProviderId::WechatPay),
+        &creds.wechatpay_mchid,
+        &creds.wechatpay_merchant_serial,
+        paybridge_sign::RsaPrivateKey::from_bytes(
+            creds.wechatpay_merchant.private_pem().as_bytes(),
+        )
+        .unwrap(),
+        paybridge_wechatpay::PlatformKeys::public_key(
+            creds.wechatpay_public_key_id.clone(),
+            creds.wechatpay_platform.public.clone(),
+        )
+        .unwrap(),
+        &creds.wechatpay_apiv3_key,
+    )
+    .unwrap();
+    let notification = codec.verify_notification(&headers, body).unwrap();
+    assert_eq!(notification.event_type, "REFUND.SUCCESS");
+    assert_eq!(notification.refund.out_refund_no.as_deref(), Some("wxn-1"));
+    assert_eq!(
+        notification.refund.amount.as_ref().and_then(|a| a.refund),
+        Some(800)
+    );
+    assert!(
+        !String::from_utf8_lossy(body).contains("wxn-1"),
+        "the refund travels encrypted"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -586,5 +677,194 @@ async fn faults_of_every_kind_happen_and_the_ledger_matches_the_stats() {
         recorded,
         200 - kinds.drop_before_apply - kinds.server_error,
         "exactly the calls that got past the faults"
+    );
+}
+
+// ---- WeChat Pay ----
+
+/// A request to the emulated WeChat Pay, its `Authorization` signed here with the primitives.
+async fn wechatpay(
+    sb: &SandboxHandle,
+    client: &Raw,
+    method: &str,
+    path: &str,
+    body: &str,
+    tweak: impl Fn(&mut String, &mut i64, &mut Vec<u8>),
+) -> (u16, Value) {
+    let creds = sb.credentials();
+    let url = format!("{}{path}", sb.provider_url(ProviderId::WechatPay));
+    let uri: http::Uri = url.parse().unwrap();
+    let mut mchid = creds.wechatpay_mchid.clone();
+    let mut timestamp = now();
+    let nonce = "593BEC0C930BF1AFEB40B4A08C8FB242";
+    let mut message = paybridge_wechatpay::signing_message(
+        method,
+        uri.path_and_query().unwrap().as_str(),
+        timestamp,
+        nonce,
+        body.as_bytes(),
+    );
+    tweak(&mut mchid, &mut timestamp, &mut message);
+    let signature = creds
+        .wechatpay_merchant
+        .private
+        .sign_base64(&message)
+        .unwrap();
+    let authorization = format!(
+        r#"WECHATPAY2-SHA256-RSA2048 mchid="{mchid}",nonce_str="{nonce}",timestamp="{timestamp}",serial_no="{}",signature="{signature}""#,
+        creds.wechatpay_merchant_serial
+    );
+    let request = http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .header("authorization", authorization)
+        .body(Full::new(Bytes::from(body.to_owned())))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    // Every answer is signed by WeChat Pay's key over TIMESTAMP\nNONCE\nBODY\n as received.
+    let header = |name: &str| headers[name].to_str().unwrap().to_owned();
+    assert_eq!(header("wechatpay-serial"), creds.wechatpay_public_key_id);
+    creds
+        .wechatpay_platform
+        .public
+        .verify_base64(
+            &paybridge_wechatpay::verification_message(
+                &header("wechatpay-timestamp"),
+                &header("wechatpay-nonce"),
+                &bytes,
+            ),
+            &header("wechatpay-signature"),
+        )
+        .expect("the answer is signed by the platform key");
+    (status, serde_json::from_slice(&bytes).unwrap())
+}
+
+#[tokio::test]
+async fn wechatpay_answers_in_wechatpays_words() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let client = raw_client();
+    let payment = sb
+        .create_payment(ProviderId::WechatPay, 1_000, Currency::Cny)
+        .unwrap();
+    let refund = |id: &str, amount: i64, total: i64| {
+        format!(
+            r#"{{"transaction_id":"{}","out_refund_no":"{id}","amount":{{"refund":{amount},"total":{total},"currency":"CNY"}}}}"#,
+            payment.payment
+        )
+    };
+    let path = "/v3/refund/domestic/refunds";
+    let none = |_: &mut String, _: &mut i64, _: &mut Vec<u8>| {};
+
+    let (status, first) = wechatpay(
+        &sb,
+        &client,
+        "POST",
+        path,
+        &refund("wx-1", 600, 1_000),
+        none,
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["status"], "SUCCESS");
+    assert_eq!(first["amount"]["refund"], 600);
+    assert_eq!(first["out_refund_no"], "wx-1");
+    // A repeat of the out_refund_no refunds once and answers with the same refund.
+    let (status, again) = wechatpay(
+        &sb,
+        &client,
+        "POST",
+        path,
+        &refund("wx-1", 600, 1_000),
+        none,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(again["refund_id"], first["refund_id"]);
+    let entry = sb.ledger().refund(ProviderId::WechatPay, "wx-1").unwrap().1;
+    assert_eq!(entry.attempts, 2);
+    // More than is left, a total that is not the payment's, an unknown payment.
+    let (status, over) = wechatpay(
+        &sb,
+        &client,
+        "POST",
+        path,
+        &refund("wx-2", 401, 1_000),
+        none,
+    )
+    .await;
+    assert_eq!(
+        (status, over["code"].as_str()),
+        (400, Some("INVALID_REQUEST")),
+        "{over}"
+    );
+    let (status, total) =
+        wechatpay(&sb, &client, "POST", path, &refund("wx-3", 1, 999), none).await;
+    assert_eq!(
+        (status, total["code"].as_str()),
+        (400, Some("PARAM_ERROR")),
+        "{total}"
+    );
+    // Signed over other bytes, by another merchant, or too long ago.
+    let (status, bad) = wechatpay(
+        &sb,
+        &client,
+        "POST",
+        path,
+        &refund("wx-4", 1, 1_000),
+        |_, _, m| {
+            m.push(b' ');
+        },
+    )
+    .await;
+    assert_eq!(
+        (status, bad["code"].as_str()),
+        (401, Some("SIGN_ERROR")),
+        "{bad}"
+    );
+    let (status, other) = wechatpay(
+        &sb,
+        &client,
+        "POST",
+        path,
+        &refund("wx-4", 1, 1_000),
+        |id, _, _| {
+            *id = "1230000109".into();
+        },
+    )
+    .await;
+    assert_eq!(
+        (status, other["code"].as_str()),
+        (400, Some("MCH_NOT_EXISTS")),
+        "{other}"
+    );
+    let (status, stale) = wechatpay(
+        &sb,
+        &client,
+        "POST",
+        path,
+        &refund("wx-4", 1, 1_000),
+        |_, t, _| {
+            *t -= 3_600;
+        },
+    )
+    .await;
+    assert_eq!(
+        (status, stale["code"].as_str()),
+        (401, Some("SIGN_ERROR")),
+        "{stale}"
+    );
+    assert!(sb.ledger().refund(ProviderId::WechatPay, "wx-4").is_none());
+    // The query, by the out_refund_no in the path.
+    let (status, found) = wechatpay(&sb, &client, "GET", &format!("{path}/wx-1"), "", none).await;
+    assert_eq!(status, 200);
+    assert_eq!(found["refund_id"], first["refund_id"]);
+    let (status, missing) = wechatpay(&sb, &client, "GET", &format!("{path}/nope"), "", none).await;
+    assert_eq!(
+        (status, missing["code"].as_str()),
+        (404, Some("RESOURCE_NOT_EXISTS"))
     );
 }

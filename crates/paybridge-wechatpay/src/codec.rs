@@ -31,11 +31,12 @@ pub const AUTHORIZATION_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 /// How far a signed answer's or notification's `Wechatpay-Timestamp` may be from now.
 pub const MAX_SKEW_SECS: i64 = 5 * 60;
 
-/// The headers answers and notifications are signed in.
-const TIMESTAMP: &str = "wechatpay-timestamp";
-const NONCE: &str = "wechatpay-nonce";
-const SIGNATURE: &str = "wechatpay-signature";
-const SERIAL: &str = "wechatpay-serial";
+/// The headers answers and notifications are signed in (names made once: a lookup by a
+/// `&str` would parse the name at every call).
+const TIMESTAMP: http::HeaderName = http::HeaderName::from_static("wechatpay-timestamp");
+const NONCE: http::HeaderName = http::HeaderName::from_static("wechatpay-nonce");
+const SIGNATURE: http::HeaderName = http::HeaderName::from_static("wechatpay-signature");
+const SERIAL: http::HeaderName = http::HeaderName::from_static("wechatpay-serial");
 
 /// What WeChat Pay sends instead of a signature to see whether a merchant really verifies.
 const SIGNATURE_PROBE: &str = "WECHATPAY/SIGNTEST/";
@@ -61,8 +62,8 @@ impl<'a> SignatureHeaders<'a> {
     /// # Errors
     /// [`Error::Verification`] when some are present and others missing or not text.
     pub fn read(headers: &'a http::HeaderMap) -> Result<Option<SignatureHeaders<'a>>, Error> {
-        let get = |name: &str| headers.get(name).map(|v| v.to_str());
-        let parts = [get(TIMESTAMP), get(NONCE), get(SIGNATURE), get(SERIAL)];
+        let get = |name: &http::HeaderName| headers.get(name).map(|v| v.to_str());
+        let parts = [get(&TIMESTAMP), get(&NONCE), get(&SIGNATURE), get(&SERIAL)];
         if parts.iter().all(Option::is_none) {
             return Ok(None);
         }
@@ -124,6 +125,19 @@ pub fn verification_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8
     message
 }
 
+/// Standard base64 into a buffer of the exact size; wrapped text takes the tolerant path.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let mut buffer = vec![0u8; text.len() / 4 * 3 + 3];
+    match base64::engine::general_purpose::STANDARD.decode_slice(text, &mut buffer) {
+        Ok(len) => {
+            buffer.truncate(len);
+            Some(buffer)
+        }
+        Err(_) => paybridge_sign::base64_decode(text).ok(),
+    }
+}
+
 fn itoa_buffer(value: i64) -> Vec<u8> {
     value.to_string().into_bytes()
 }
@@ -139,17 +153,16 @@ fn percent_encode(text: &str, out: &mut String) {
     }
 }
 
-/// A notification envelope, borrowed where it can be: only what is kept is copied.
+/// A notification envelope. The resource's fields are borrowed from the body (serde borrows a
+/// bare `Cow<str>` field, copying only text with escapes); what the notification keeps is owned.
 #[derive(Deserialize)]
 struct EnvelopeRef<'a> {
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    create_time: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    event_type: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    summary: Option<Cow<'a, str>>,
+    id: Option<String>,
+    #[serde(default)]
+    create_time: Option<String>,
+    event_type: Option<String>,
+    #[serde(default)]
+    summary: Option<String>,
     #[serde(borrow)]
     resource: Option<ResourceRef<'a>>,
 }
@@ -163,7 +176,7 @@ struct ResourceRef<'a> {
     #[serde(borrow)]
     nonce: Cow<'a, str>,
     #[serde(borrow, default)]
-    associated_data: Option<Cow<'a, str>>,
+    associated_data: Cow<'a, str>,
 }
 
 /// Encodes requests and decodes answers and notifications for one merchant.
@@ -480,6 +493,35 @@ impl Codec {
         body: &[u8],
         now: Timestamp,
     ) -> Result<WechatPayNotification, Error> {
+        let opened = self.open_notification_at(headers, body, now)?;
+        let refund = serde_json::from_slice(&opened.plaintext).map_err(|e| {
+            Error::malformed(
+                PROVIDER,
+                None,
+                format!("decrypted resource is not a refund: {e}"),
+            )
+        })?;
+        Ok(WechatPayNotification {
+            id: opened.id,
+            event_type: opened.event_type,
+            create_time: opened.create_time,
+            summary: opened.summary,
+            refund,
+        })
+    }
+
+    /// Verifies a notification over its raw body and headers and decrypts its resource,
+    /// without reading the plaintext: for a merchant who keeps the refund exactly as WeChat Pay
+    /// wrote it, or reads fields paybridge does not model.
+    ///
+    /// # Errors
+    /// As [`Codec::verify_notification`], but for reading the refund.
+    pub fn open_notification_at(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+        now: Timestamp,
+    ) -> Result<OpenedNotification, Error> {
         let signed = SignatureHeaders::read(headers)?.ok_or_else(|| Error::Verification {
             provider: PROVIDER,
             reason: "the notification has no Wechatpay-* signature headers".into(),
@@ -496,20 +538,17 @@ impl Codec {
                 paybridge_core::excerpt(resource.algorithm.as_bytes(), 40)
             )));
         }
-        let refund = self.decrypt(
+        let plaintext = self.open(
             &resource.ciphertext,
             &resource.nonce,
-            resource.associated_data.as_deref().unwrap_or(""),
+            &resource.associated_data,
         )?;
-        Ok(WechatPayNotification {
-            id: envelope.id.ok_or_else(|| missing("id"))?.into_owned(),
-            event_type: envelope
-                .event_type
-                .ok_or_else(|| missing("event_type"))?
-                .into_owned(),
-            create_time: envelope.create_time.map(Cow::into_owned),
-            summary: envelope.summary.map(Cow::into_owned),
-            refund,
+        Ok(OpenedNotification {
+            id: envelope.id.ok_or_else(|| missing("id"))?,
+            event_type: envelope.event_type.ok_or_else(|| missing("event_type"))?,
+            create_time: envelope.create_time,
+            summary: envelope.summary,
+            plaintext,
         })
     }
 
@@ -525,16 +564,8 @@ impl Codec {
         nonce: &str,
         associated_data: &str,
     ) -> Result<RefundResource, Error> {
-        let mut buffer = paybridge_sign::base64_decode(ciphertext_b64)
-            .map_err(|_| Error::malformed(PROVIDER, None, "resource ciphertext is not base64"))?;
-        let plain = self
-            .apiv3_key
-            .open_in_place(nonce.as_bytes(), associated_data.as_bytes(), &mut buffer)
-            .map_err(|e| Error::Verification {
-                provider: PROVIDER,
-                reason: format!("the notification resource: {e}"),
-            })?;
-        serde_json::from_slice(plain).map_err(|e| {
+        let plain = self.open(ciphertext_b64, nonce, associated_data)?;
+        serde_json::from_slice(&plain).map_err(|e| {
             Error::malformed(
                 PROVIDER,
                 None,
@@ -542,6 +573,44 @@ impl Codec {
             )
         })
     }
+
+    /// The plaintext of a resource, authenticated.
+    fn open(
+        &self,
+        ciphertext_b64: &str,
+        nonce: &str,
+        associated_data: &str,
+    ) -> Result<Vec<u8>, Error> {
+        let mut buffer = decode_base64(ciphertext_b64)
+            .ok_or_else(|| Error::malformed(PROVIDER, None, "resource ciphertext is not base64"))?;
+        let len = self
+            .apiv3_key
+            .open_in_place(nonce.as_bytes(), associated_data.as_bytes(), &mut buffer)
+            .map_err(|e| Error::Verification {
+                provider: PROVIDER,
+                reason: format!("the notification resource: {e}"),
+            })?
+            .len();
+        buffer.truncate(len);
+        Ok(buffer)
+    }
+}
+
+/// A notification verified and decrypted, its refund not yet read
+/// ([`Codec::open_notification_at`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OpenedNotification {
+    /// The notification's id (the same on every redelivery).
+    pub id: String,
+    /// `REFUND.SUCCESS`, `REFUND.ABNORMAL` or `REFUND.CLOSED`.
+    pub event_type: String,
+    /// When it was created.
+    pub create_time: Option<String>,
+    /// In words.
+    pub summary: Option<String>,
+    /// The decrypted resource, exactly as WeChat Pay wrote it (JSON).
+    pub plaintext: Vec<u8>,
 }
 
 impl<E: Endpoint> paybridge_core::Codec<E> for Codec {

@@ -33,8 +33,8 @@ pub mod wire;
 
 pub use client::WechatPayClient;
 pub use codec::{
-    AUTHORIZATION_SCHEME, Codec, MAX_SKEW_SECS, PROVIDER, SignatureHeaders, signing_message,
-    verification_message,
+    AUTHORIZATION_SCHEME, Codec, MAX_SKEW_SECS, OpenedNotification, PROVIDER, SignatureHeaders,
+    signing_message, verification_message,
 };
 pub use config::{WechatPayConfig, WechatPaySettings};
 pub use platform_keys::{PUBLIC_KEY_ID_PREFIX, PlatformKeys};

@@ -51,6 +51,11 @@ pub(crate) const REGISTRY: &[(ProviderId, Loader)] = &[
         ProviderId::ScanForPay,
         loader::<paybridge_scanforpay::ScanForPaySettings>,
     ),
+    #[cfg(feature = "wechatpay")]
+    (
+        ProviderId::WechatPay,
+        loader::<paybridge_wechatpay::WechatPaySettings>,
+    ),
 ];
 
 /// `retry = { max_attempts = 3, initial_backoff_ms = 100, max_backoff_ms = 2000, deadline_ms = 30000 }`

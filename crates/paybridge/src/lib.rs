@@ -1,7 +1,8 @@
 //! paybridge: refunds (and the rest of the payment lifecycle) across Asian payment providers.
 //!
 //! This facade re-exports the core types, the signing and transport crates, and each provider
-//! crate behind its cargo feature (`bluepay`, `nomad`, `scanforpay`, all on by default). It adds
+//! crate behind its cargo feature (`bluepay`, `nomad`, `scanforpay`, `wechatpay`, all on by
+//! default). It adds
 //! what a program needs to use several providers at once: [`Config`] (`paybridge.toml`, secrets
 //! from the environment or files), a [`Gateway`] holding providers by name, and
 //! [`reliable_refund`], which never pays twice and never reports a guess.
@@ -37,6 +38,8 @@ pub use paybridge_bluepay as bluepay;
 pub use paybridge_nomad as nomad;
 #[cfg(feature = "scanforpay")]
 pub use paybridge_scanforpay as scanforpay;
+#[cfg(feature = "wechatpay")]
+pub use paybridge_wechatpay as wechatpay;
 
 /// The README's examples, compiled (and where they need no network, run) as doctests, so they
 /// stay true.
@@ -45,6 +48,7 @@ pub use paybridge_scanforpay as scanforpay;
     doctest,
     feature = "bluepay",
     feature = "nomad",
-    feature = "scanforpay"
+    feature = "scanforpay",
+    feature = "wechatpay"
 ))]
 pub struct ReadmeDoctests;

@@ -1,7 +1,12 @@
 //! The gateway against the sandbox, configured from the `paybridge.toml` the sandbox writes:
 //! every provider refunds for real, and reliable refunds under injected faults never pay twice
 //! and never lose a refund.
-#![cfg(all(feature = "bluepay", feature = "nomad", feature = "scanforpay"))]
+#![cfg(all(
+    feature = "bluepay",
+    feature = "nomad",
+    feature = "scanforpay",
+    feature = "wechatpay"
+))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -41,6 +46,7 @@ fn request(sb: &SandboxHandle, provider: ProviderId, id: &str, amount: i64) -> R
         ProviderId::BluePay => Currency::Thb,
         ProviderId::Nomad => Currency::Cny,
         ProviderId::ScanForPay => Currency::Hkd,
+        ProviderId::WechatPay => Currency::Cny,
     };
     let payment = sb.create_payment(provider, 10_000, currency).unwrap();
     RefundRequest::builder(
@@ -63,7 +69,7 @@ async fn every_provider_refunds_through_the_gateway() {
     .await
     .unwrap();
     let gw = gateway(&sb, "plain", 5_000).await;
-    assert_eq!(gw.names(), ["bluepay", "nomad", "scanforpay"]);
+    assert_eq!(gw.names(), ["bluepay", "nomad", "scanforpay", "wechatpay"]);
     for provider in ProviderId::ALL {
         let req = request(&sb, provider, "refund-1", 2_500);
         let refund = gw
@@ -255,7 +261,8 @@ async fn two_accounts_of_one_provider_refund_independently() {
             "bluepay.th-events",
             "bluepay.th-main",
             "nomad",
-            "scanforpay"
+            "scanforpay",
+            "wechatpay"
         ]
     );
     let main = gateway.provider("bluepay.th-main").unwrap();
@@ -305,4 +312,79 @@ async fn two_accounts_of_one_provider_refund_independently() {
         .unwrap()
         .with(std::sync::Arc::clone(events));
     assert!(twice.is_err());
+}
+
+/// WeChat Pay in platform-certificate mode: the sandbox names its certificate's serial, the
+/// config a directory of certificates, and the same refund and look-up work; a certificate the
+/// merchant does not hold makes the answer unverifiable — reported unknown, never refused.
+#[tokio::test]
+async fn wechatpay_in_platform_certificate_mode() {
+    let mut credentials = paybridge_sandbox::Credentials::generate().unwrap();
+    credentials.wechatpay_certificate_mode = true;
+    let sb = Sandbox::start(SandboxConfig {
+        refund_delay: Duration::ZERO,
+        credentials: Some(credentials),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = temp_dir("wechatpay-certs");
+    let path = dir.join("paybridge.toml");
+    sb.write_config(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("platform_certificates_dir = \"wechatpay-platform-certs\""),
+        "{text}"
+    );
+    assert!(!text.contains("wechatpay_public_key_id"), "{text}");
+    let gw = Gateway::from_config(&Config::load(&path).unwrap()).unwrap();
+    let req = request(&sb, ProviderId::WechatPay, "cert-1", 2_500);
+    let refund = gw
+        .provider("wechatpay")
+        .unwrap()
+        .refund(&req)
+        .await
+        .unwrap();
+    assert_eq!(refund.amount.minor, 2_500);
+    let found = gw
+        .provider("wechatpay")
+        .unwrap()
+        .refund_status(&paybridge::RefundLookup::from(&req))
+        .await
+        .unwrap();
+    assert_eq!(found.provider_refund_id, refund.provider_refund_id);
+
+    // Rotated away: the directory holds only a certificate of another serial.
+    let certs = dir.join("wechatpay-platform-certs");
+    let other = paybridge::sign::x509::issue(
+        &paybridge::sign::x509::CertificateSpec {
+            serial: &[0x01, 0x02, 0x03],
+            subject: &[("CN", "Tenpay.com sign")],
+            issuer: &[("CN", "Tenpay.com Root CA")],
+            not_before: paybridge::core::Timestamp::from_unix(0).unwrap(),
+            not_after: paybridge::core::Timestamp::from_unix(4_000_000_000).unwrap(),
+        },
+        &sb.credentials().wechatpay_platform.public,
+        &sb.credentials().wechatpay_platform.private,
+    )
+    .unwrap();
+    std::fs::write(
+        certs.join("platform.pem"),
+        paybridge::sign::x509::to_pem(&other),
+    )
+    .unwrap();
+    let gw = Gateway::from_config(&Config::load(&path).unwrap()).unwrap();
+    let req = request(&sb, ProviderId::WechatPay, "cert-2", 100);
+    let error = gw
+        .provider("wechatpay")
+        .unwrap()
+        .refund(&req)
+        .await
+        .unwrap_err();
+    assert!(error.outcome_unknown(), "{error}");
+    assert!(
+        sb.ledger()
+            .refund(ProviderId::WechatPay, "cert-2")
+            .is_some()
+    );
 }
