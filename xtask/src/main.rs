@@ -74,11 +74,12 @@ pub(crate) fn cargo(step: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(
 }
 
 /// The provider crates: each builds, and is depended on, alone.
-const PROVIDER_CRATES: [&str; 4] = [
+const PROVIDER_CRATES: [&str; 5] = [
     "paybridge-bluepay",
     "paybridge-nomad",
     "paybridge-scanforpay",
     "paybridge-wechatpay",
+    "paybridge-alipay",
 ];
 
 fn lint() -> Result<(), String> {

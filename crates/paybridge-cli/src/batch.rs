@@ -26,7 +26,7 @@ pub(crate) struct BatchArgs {
     /// The CSV file: a header row, then one refund per row. Columns in any order: refund_id,
     /// amount, currency always; payment, order_ref, total, reason as the provider needs.
     file: PathBuf,
-    /// bluepay, nomad, scanforpay or wechatpay.
+    /// bluepay, nomad, scanforpay, wechatpay or alipay.
     #[arg(long)]
     provider: String,
     /// Refunds in flight at once.
@@ -44,7 +44,7 @@ pub(crate) struct BatchArgs {
 /// `paybridge reconcile` options.
 #[derive(Args, Debug)]
 pub(crate) struct ReconcileArgs {
-    /// bluepay, nomad, scanforpay or wechatpay.
+    /// bluepay, nomad, scanforpay, wechatpay or alipay.
     #[arg(long)]
     provider: String,
     /// The batch store (default: the one *.journal file in the current directory).

@@ -38,7 +38,8 @@ pub(crate) struct SandboxArgs {
     #[arg(long, default_value_t = 200)]
     refund_delay_ms: u64,
     /// Ambiguous answers real providers give, comma-separated: bluepay-processing,
-    /// scanforpay-exhausted, nomad-null-amounts, wechatpay-system-error, or all.
+    /// scanforpay-exhausted, nomad-null-amounts, wechatpay-system-error, alipay-system-error,
+    /// or all.
     #[arg(long, default_value = "")]
     quirks: String,
 }
@@ -46,7 +47,7 @@ pub(crate) struct SandboxArgs {
 /// `paybridge refund` options.
 #[derive(Args, Debug)]
 pub(crate) struct RefundArgs {
-    /// bluepay, nomad, scanforpay or wechatpay.
+    /// bluepay, nomad, scanforpay, wechatpay or alipay.
     #[arg(long)]
     pub(crate) provider: String,
     /// The provider's payment reference (bluepay: originalTransactionId; nomad: transactionId;
@@ -79,7 +80,7 @@ pub(crate) struct RefundArgs {
 /// `paybridge refund-status` options.
 #[derive(Args, Debug)]
 pub(crate) struct StatusArgs {
-    /// bluepay, nomad, scanforpay or wechatpay.
+    /// bluepay, nomad, scanforpay, wechatpay or alipay.
     #[arg(long)]
     provider: String,
     /// Your refund id.
@@ -102,7 +103,7 @@ pub(crate) struct StatusArgs {
 /// `paybridge notification verify` options.
 #[derive(Args, Debug)]
 pub(crate) struct VerifyArgs {
-    /// bluepay, nomad, scanforpay or wechatpay (or an account, `wechatpay.cn-main`).
+    /// bluepay, nomad, scanforpay, wechatpay or alipay (or an account, `wechatpay.cn-main`).
     #[arg(long)]
     provider: String,
     /// A header the notification came with, `'Name: value'` (repeat it): WeChat Pay signs its
@@ -184,7 +185,7 @@ pub(crate) fn parse_raw_http(raw: &[u8]) -> Result<(http::HeaderMap, Bytes), Fai
 /// `paybridge sign` options.
 #[derive(Args, Debug)]
 pub(crate) struct SignArgs {
-    /// bluepay, nomad, scanforpay or wechatpay.
+    /// bluepay, nomad, scanforpay, wechatpay or alipay.
     #[arg(long)]
     provider: String,
     /// The request body as JSON (standard input by default).

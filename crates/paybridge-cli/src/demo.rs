@@ -265,6 +265,7 @@ async fn story(
         ProviderId::Nomad => (Currency::Cny, 8_800),
         ProviderId::ScanForPay => (Currency::Hkd, 25_000),
         ProviderId::WechatPay => (Currency::Cny, 12_800),
+        ProviderId::Alipay => (Currency::Cny, 66_600),
     };
     let mut story = Story {
         provider: provider.name(),

@@ -48,7 +48,10 @@ async fn demo_runs_and_succeeds() {
         .iter()
         .map(|p| p["provider"].as_str().unwrap_or_default())
         .collect();
-    assert_eq!(providers, ["bluepay", "nomad", "scanforpay", "wechatpay"]);
+    assert_eq!(
+        providers,
+        ["bluepay", "nomad", "scanforpay", "wechatpay", "alipay"]
+    );
     assert!(
         stderr.contains("notification") && !stderr.contains("FAIL"),
         "{stderr}"

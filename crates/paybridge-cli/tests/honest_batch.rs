@@ -53,7 +53,7 @@ fn currency(provider: ProviderId) -> paybridge::Currency {
         ProviderId::BluePay => paybridge::Currency::Thb,
         ProviderId::Nomad => paybridge::Currency::Cny,
         ProviderId::ScanForPay => paybridge::Currency::Hkd,
-        ProviderId::WechatPay => paybridge::Currency::Cny,
+        ProviderId::WechatPay | ProviderId::Alipay => paybridge::Currency::Cny,
     }
 }
 

@@ -20,15 +20,18 @@ pub enum ProviderId {
     ScanForPay,
     /// WeChat Pay API v3, direct merchant.
     WechatPay,
+    /// Alipay Open Platform, direct merchant.
+    Alipay,
 }
 
 impl ProviderId {
     /// Every provider, in a fixed order.
-    pub const ALL: [ProviderId; 4] = [
+    pub const ALL: [ProviderId; 5] = [
         ProviderId::BluePay,
         ProviderId::Nomad,
         ProviderId::ScanForPay,
         ProviderId::WechatPay,
+        ProviderId::Alipay,
     ];
 
     /// The lower-case name used in configuration, URLs, JSON and errors (`"bluepay"`).
@@ -38,6 +41,7 @@ impl ProviderId {
             ProviderId::Nomad => "nomad",
             ProviderId::ScanForPay => "scanforpay",
             ProviderId::WechatPay => "wechatpay",
+            ProviderId::Alipay => "alipay",
         }
     }
 

@@ -410,6 +410,7 @@ fn refund_prefix(provider: ProviderId) -> &'static str {
         ProviderId::Nomad => "50300",
         ProviderId::ScanForPay => "RF",
         ProviderId::WechatPay => "50300",
+        ProviderId::Alipay => "2026",
     }
 }
 

@@ -11,6 +11,8 @@
 
 mod answer;
 pub mod ledger;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 
 use std::fmt;
 

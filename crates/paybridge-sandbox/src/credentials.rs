@@ -109,6 +109,19 @@ pub struct Credentials {
     /// Run WeChat Pay in platform-certificate mode (answers name the certificate's serial; the
     /// written config names a certificate directory) instead of public-key mode.
     pub wechatpay_certificate_mode: bool,
+    /// Alipay app id.
+    pub alipay_app_id: String,
+    /// The Alipay app's key pair: the client signs, the sandbox verifies.
+    pub alipay_app: KeyPair,
+    /// Alipay's own pair: the sandbox signs replies and notifications.
+    pub alipay_platform: KeyPair,
+    /// Certificate mode's certificates (DER), issued by a sandbox root: the app's, Alipay's, and
+    /// the root.
+    pub alipay_certificates: [Vec<u8>; 3],
+    /// Run Alipay in certificate mode (requests name `app_cert_sn` and `alipay_root_cert_sn`,
+    /// replies `alipay_cert_sn`; the written config names the three certificate files) instead
+    /// of key mode.
+    pub alipay_certificate_mode: bool,
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -128,16 +141,28 @@ impl Credentials {
     /// # Errors
     /// [`Error::Config`] when key generation fails.
     pub fn generate() -> Result<Credentials, Error> {
-        // Four 2048-bit keys: two at a time, on two threads.
+        // Six 2048-bit keys, three on each of two threads.
         let (pairs, more) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| (KeyPair::generate(), KeyPair::generate()));
-            let here = (KeyPair::generate(), KeyPair::generate());
+            let other = scope.spawn(|| {
+                (
+                    KeyPair::generate(),
+                    KeyPair::generate(),
+                    KeyPair::generate(),
+                )
+            });
+            let here = (
+                KeyPair::generate(),
+                KeyPair::generate(),
+                KeyPair::generate(),
+            );
             (here, other.join())
         });
-        let (bluepay_merchant, bluepay_platform) = pairs;
-        let (wechatpay_merchant, wechatpay_platform) = more.map_err(|_| Error::Config {
-            reason: "RSA key generation stopped".into(),
-        })?;
+        let (bluepay_merchant, bluepay_platform, alipay_app) = pairs;
+        let (wechatpay_merchant, wechatpay_platform, alipay_platform) =
+            more.map_err(|_| Error::Config {
+                reason: "RSA key generation stopped".into(),
+            })?;
+        let (alipay_app, alipay_platform) = (alipay_app?, alipay_platform?);
         let wechatpay_platform = wechatpay_platform?;
         let serial = random_hex(20).to_uppercase();
         let serial_bytes: Vec<u8> = (0..serial.len())
@@ -170,7 +195,18 @@ impl Credentials {
         .map_err(|e| Error::Config {
             reason: format!("the sandbox's WeChat Pay platform certificate: {e}"),
         })?;
+        let alipay_certificates = alipay_certificates(
+            &alipay_app,
+            &alipay_platform,
+            at(-86_400),
+            at(5 * 365 * 86_400),
+        )?;
         Ok(Credentials {
+            alipay_app_id: "2021000000000001".into(),
+            alipay_app,
+            alipay_platform,
+            alipay_certificates,
+            alipay_certificate_mode: false,
             wechatpay_mchid: "1900000109".into(),
             wechatpay_merchant_serial: random_hex(20).to_uppercase(),
             wechatpay_merchant: wechatpay_merchant?,
@@ -214,10 +250,28 @@ impl Credentials {
                 self.wechatpay_merchant.private_pem(),
             ),
             ("wechatpay-apiv3-key", self.wechatpay_apiv3_key.expose()),
+            ("alipay-app.pem", self.alipay_app.private_pem()),
         ];
         for (name, content) in files {
             write_private(&dir.join(name), content)?;
         }
+        let alipay_keys = if self.alipay_certificate_mode {
+            let [app, alipay, root] = &self.alipay_certificates;
+            for (name, der) in [
+                ("alipay-app-cert.crt", app),
+                ("alipay-cert.crt", alipay),
+                ("alipay-root-cert.crt", root),
+            ] {
+                std::fs::write(dir.join(name), paybridge_sign::x509::to_pem(der))?;
+            }
+            "app_cert_file = \"alipay-app-cert.crt\"\nalipay_cert_file = \"alipay-cert.crt\"\nalipay_root_cert_file = \"alipay-root-cert.crt\"".to_owned()
+        } else {
+            write_private(
+                &dir.join("alipay-public-key.pem"),
+                self.alipay_platform.public_pem(),
+            )?;
+            "alipay_public_key_file = \"alipay-public-key.pem\"".to_owned()
+        };
         let wechatpay_keys = if self.wechatpay_certificate_mode {
             let certs = dir.join("wechatpay-platform-certs");
             std::fs::create_dir_all(&certs)?;
@@ -268,7 +322,15 @@ private_key_file = "wechatpay-merchant.pem"
 apiv3_key_file = "wechatpay-apiv3-key"
 {wechatpay_keys}
 notify_url = "{base_url}/_sandbox/notifications/wechatpay"
+
+[alipay]
+base_url = "{base_url}/alipay"
+app_id = "{alipay_app_id}"
+private_key_file = "alipay-app.pem"
+{alipay_keys}
+notify_url = "{base_url}/_sandbox/notifications/alipay"
 "#,
+            alipay_app_id = self.alipay_app_id,
             mchid = self.wechatpay_mchid,
             merchant_serial = self.wechatpay_merchant_serial,
             app_id = self.bluepay_app_id,
@@ -278,6 +340,77 @@ notify_url = "{base_url}/_sandbox/notifications/wechatpay"
         );
         write_private(path, &toml)
     }
+}
+
+/// Alipay's certificate mode in the sandbox: a root (self-signed with Alipay's key) issuing the
+/// app's certificate and Alipay's own, as Alipay's open platform hands them out.
+fn alipay_certificates(
+    app: &KeyPair,
+    alipay: &KeyPair,
+    not_before: paybridge_core::Timestamp,
+    not_after: paybridge_core::Timestamp,
+) -> Result<[Vec<u8>; 3], Error> {
+    use paybridge_sign::x509::{CertificateSpec, issue};
+    let root_name: &[(&str, &str)] = &[
+        ("C", "CN"),
+        ("O", "Ant Financial"),
+        ("OU", "Certification Authority"),
+        ("CN", "Ant Financial Certification Authority R1 (sandbox)"),
+    ];
+    let ca_name: &[(&str, &str)] = &[
+        ("C", "CN"),
+        ("O", "Ant Financial"),
+        ("OU", "Certification Authority"),
+        (
+            "CN",
+            "Ant Financial Certification Authority Class 1 R1 (sandbox)",
+        ),
+    ];
+    let fail = |e: paybridge_sign::x509::CertificateError| Error::Config {
+        reason: format!("the sandbox's Alipay certificates: {e}"),
+    };
+    let spec = |serial: &'static [u8], subject, issuer| CertificateSpec {
+        serial,
+        subject,
+        issuer,
+        not_before,
+        not_after,
+    };
+    let root = issue(
+        &spec(&[0x01, 0x5B, 0x2E], root_name, root_name),
+        &alipay.public,
+        &alipay.private,
+    )
+    .map_err(fail)?;
+    let app_cert = issue(
+        &spec(
+            &[0x20, 0x21, 0x00, 0x01],
+            &[
+                ("C", "CN"),
+                ("O", "paybridge sandbox"),
+                ("CN", "2021000000000001"),
+            ],
+            ca_name,
+        ),
+        &app.public,
+        &alipay.private,
+    )
+    .map_err(fail)?;
+    let alipay_cert = issue(
+        &spec(
+            &[0x20, 0x21, 0x00, 0x02],
+            &[
+                ("C", "CN"),
+                ("O", "Ant Financial"),
+                ("CN", "支付宝(中国)网络技术有限公司"),
+            ],
+            ca_name,
+        ),
+        &alipay.public,
+        &alipay.private,
+    )
+    .map_err(fail)?;
+    Ok([app_cert, alipay_cert, root])
 }
 
 /// Writes a file readable by its owner only (it may hold a key).

@@ -1,6 +1,6 @@
-//! A loopback emulation of BluePay, Nomad, ScanForPay and WeChat Pay.
+//! A loopback emulation of BluePay, Nomad, ScanForPay, WeChat Pay and Alipay.
 //!
-//! One listener serves every provider under a prefix (`/bluepay`, `/nomad`, `/scanforpay`, `/wechatpay`).
+//! One listener serves every provider under a prefix (`/bluepay`, `/nomad`, `/scanforpay`, `/wechatpay`, `/alipay`).
 //! Each provider's behaviour lives in its own crate's `emulator` module (feature `emulator`),
 //! beside the wire types it answers with; this crate keeps what is provider-neutral — the
 //! listener and router, the shared ledger, settling, notification delivery, faults and the

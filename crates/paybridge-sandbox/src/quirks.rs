@@ -16,6 +16,8 @@ pub struct Quirks {
     pub nomad_null_amounts: bool,
     /// WeChat Pay records a new refund, then answers HTTP 500 `SYSTEM_ERROR`.
     pub wechatpay_system_error: bool,
+    /// Alipay records a new refund, then answers `40004 ACQ.SYSTEM_ERROR`.
+    pub alipay_system_error: bool,
 }
 
 /// A quirk name that is not one of [`Quirks::NAMES`].
@@ -37,11 +39,12 @@ impl std::error::Error for UnknownQuirk {}
 
 impl Quirks {
     /// Every quirk's name, as `--quirks` takes them.
-    pub const NAMES: [&'static str; 4] = [
+    pub const NAMES: [&'static str; 5] = [
         "bluepay-processing",
         "scanforpay-exhausted",
         "nomad-null-amounts",
         "wechatpay-system-error",
+        "alipay-system-error",
     ];
 
     /// Every quirk on.
@@ -50,6 +53,7 @@ impl Quirks {
         scanforpay_exhausted: true,
         nomad_null_amounts: true,
         wechatpay_system_error: true,
+        alipay_system_error: true,
     };
 
     /// Parses a comma-separated list of names (`all` for every quirk, empty for none).
@@ -65,6 +69,7 @@ impl Quirks {
                 "scanforpay-exhausted" => quirks.scanforpay_exhausted = true,
                 "nomad-null-amounts" => quirks.nomad_null_amounts = true,
                 "wechatpay-system-error" => quirks.wechatpay_system_error = true,
+                "alipay-system-error" => quirks.alipay_system_error = true,
                 other => return Err(UnknownQuirk(other.to_owned())),
             }
         }

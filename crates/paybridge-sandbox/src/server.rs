@@ -129,7 +129,7 @@ async fn handle(
         return Ok(bytes(
             404,
             "text/plain",
-            b"no such provider; use /bluepay, /nomad, /scanforpay or /wechatpay".to_vec(),
+            b"no such provider; use /bluepay, /nomad, /scanforpay, /wechatpay or /alipay".to_vec(),
         ));
     };
     Stats::bump(&shared.stats.requests);
@@ -189,7 +189,42 @@ fn emulators(credentials: &Credentials, quirks: Quirks) -> Result<Vec<Arc<dyn Em
             quirks.scanforpay_exhausted,
         )),
         Arc::new(wechatpay_emulator(credentials, quirks)?),
+        Arc::new(alipay_emulator(credentials, quirks)?),
     ])
+}
+
+fn alipay_emulator(
+    credentials: &Credentials,
+    quirks: Quirks,
+) -> Result<paybridge_alipay::emulator::AlipayEmulator, Error> {
+    let alipay_key = paybridge_sign::RsaPrivateKey::from_bytes(
+        credentials.alipay_platform.private_pem().as_bytes(),
+    )
+    .map_err(|e| Error::Config {
+        reason: format!("the sandbox's Alipay key: {e}"),
+    })?;
+    let certificates = if credentials.alipay_certificate_mode {
+        let read = |der: &[u8]| {
+            paybridge_sign::x509::Certificate::from_der(der).map_err(|e| Error::Config {
+                reason: format!("the sandbox's Alipay certificates: {e}"),
+            })
+        };
+        let [app, alipay, root] = &credentials.alipay_certificates;
+        Some(paybridge_alipay::emulator::CertificateSns {
+            app_cert_sn: paybridge_alipay::cert_sn(&read(app)?),
+            alipay_root_cert_sn: paybridge_alipay::root_cert_sn(&[read(root)?]),
+            alipay_cert_sn: paybridge_alipay::cert_sn(&read(alipay)?),
+        })
+    } else {
+        None
+    };
+    Ok(paybridge_alipay::emulator::AlipayEmulator::new(
+        credentials.alipay_app_id.clone(),
+        credentials.alipay_app.public.clone(),
+        alipay_key,
+        certificates,
+        quirks.alipay_system_error,
+    ))
 }
 
 fn wechatpay_emulator(

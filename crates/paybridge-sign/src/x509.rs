@@ -61,8 +61,23 @@ pub enum SignatureAlgorithm {
     Sha256WithRsa,
     /// sha1WithRSAEncryption.
     Sha1WithRsa,
+    /// Another PKCS#1 RSA signature (1.2.840.113549.1.1.*: MD5, SHA-384, SHA-512…).
+    OtherRsa,
     /// Anything else (ECDSA, SM2…).
     Other,
+}
+
+impl SignatureAlgorithm {
+    /// Whether it is an RSA (PKCS#1) signature — the test Alipay's SDK applies when it picks the
+    /// certificates of a root bundle whose SNs make `alipay_root_cert_sn`.
+    pub fn is_rsa(self) -> bool {
+        matches!(
+            self,
+            SignatureAlgorithm::Sha256WithRsa
+                | SignatureAlgorithm::Sha1WithRsa
+                | SignatureAlgorithm::OtherRsa
+        )
+    }
 }
 
 /// A parsed X.509 certificate.
@@ -158,6 +173,7 @@ impl Certificate {
         let signature_algorithm = match oid.content {
             SHA256_WITH_RSA => SignatureAlgorithm::Sha256WithRsa,
             SHA1_WITH_RSA => SignatureAlgorithm::Sha1WithRsa,
+            [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, _] => SignatureAlgorithm::OtherRsa,
             _ => SignatureAlgorithm::Other,
         };
         let mut fields = Reader::new(tbs.content);

@@ -136,7 +136,7 @@ fn currency(provider: ProviderId) -> Currency {
         ProviderId::BluePay => Currency::Thb,
         ProviderId::Nomad => Currency::Cny,
         ProviderId::ScanForPay => Currency::Hkd,
-        ProviderId::WechatPay => Currency::Cny,
+        ProviderId::WechatPay | ProviderId::Alipay => Currency::Cny,
     }
 }
 

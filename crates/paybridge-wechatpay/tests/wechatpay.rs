@@ -19,7 +19,7 @@ use paybridge_core::{
     Currency, Error, MerchantRefundId, Money, NotificationEvent, OrderRef, PaymentRef,
     RefundLookup, RefundProvider, RefundRequest, RefundStatus, Timestamp,
 };
-use paybridge_emulator::Emulator;
+use paybridge_emulator::{Counted, Emulator};
 use paybridge_sign::x509::{self, Certificate, CertificateSpec};
 use paybridge_transport::test_util::{MockTransport, Scripted};
 use paybridge_wechatpay::wire::requests::{CreateRefundRequest, QueryRefund};
@@ -171,7 +171,7 @@ fn openssl_verifies_the_request_signature() {
 
 #[tokio::test]
 async fn a_refund_round_trips_in_public_key_mode_and_its_notification_decrypts() {
-    let host = Arc::new(TestHost::new());
+    let host = Arc::new(common::host());
     let emulator = Arc::new(emulator(PUBLIC_KEY_ID, false));
     let client = wired(public_key_mode(), Arc::clone(&emulator), Arc::clone(&host));
 
@@ -184,8 +184,8 @@ async fn a_refund_round_trips_in_public_key_mode_and_its_notification_decrypts()
     // The same refund again: WeChat Pay refunds once and answers with the refund it holds.
     let again = client.refund(&request("r-1", 2_500)).await.unwrap();
     assert_eq!(again.provider_refund_id, refund.provider_refund_id);
-    assert_eq!(host.applied.load(Ordering::SeqCst), 1);
-    assert_eq!(host.resends.load(Ordering::SeqCst), 1);
+    assert_eq!(host.count_of(Counted::RefundApplied), 1);
+    assert_eq!(host.count_of(Counted::Resend), 1);
 
     let looked_up = client
         .refund_status(&RefundLookup::from(&request("r-1", 2_500)))
@@ -303,7 +303,7 @@ async fn certificate_mode_picks_the_certificate_by_serial_during_a_rotation() {
         "3344"
     );
     for serial in ["1122", "3344"] {
-        let host = Arc::new(TestHost::new());
+        let host = Arc::new(common::host());
         let client = wired(
             keys.clone(),
             Arc::new(emulator(serial, false)),
@@ -315,7 +315,7 @@ async fn certificate_mode_picks_the_certificate_by_serial_during_a_rotation() {
 
     // Signed by a certificate we do not have: a 2xx that cannot be verified is an unknown
     // outcome — the refund was taken — never a rejection.
-    let host = Arc::new(TestHost::new());
+    let host = Arc::new(common::host());
     let client = wired(
         keys.clone(),
         Arc::new(emulator("5566", false)),
@@ -324,7 +324,7 @@ async fn certificate_mode_picks_the_certificate_by_serial_during_a_rotation() {
     let error = client.refund(&request("rot-2", 100)).await.unwrap_err();
     assert!(matches!(error, Error::OutcomeUnknown { .. }), "{error}");
     assert!(error.to_string().contains("5566"), "{error}");
-    assert_eq!(host.applied.load(Ordering::SeqCst), 1);
+    assert_eq!(host.count_of(Counted::RefundApplied), 1);
 
     // The old certificate has expired: its signatures no longer verify.
     let expired = platform_certificate(&[0x77], &platform_public(), NOW - 86_400 * 400, NOW - 1);
@@ -332,7 +332,7 @@ async fn certificate_mode_picks_the_certificate_by_serial_during_a_rotation() {
     let client = wired(
         keys,
         Arc::new(emulator("77", false)),
-        Arc::new(TestHost::new()),
+        Arc::new(common::host()),
     );
     let error = client.refund(&request("rot-3", 100)).await.unwrap_err();
     assert!(error.to_string().contains("not valid now"), "{error}");
@@ -370,7 +370,7 @@ async fn certificates_load_from_a_directory() {
 
 #[tokio::test]
 async fn answers_more_than_five_minutes_off_do_not_verify() {
-    let host = Arc::new(TestHost::new());
+    let host = Arc::new(common::host());
     let emulator = Arc::new(emulator(PUBLIC_KEY_ID, false));
     // The client's clock runs 301 s ahead of WeChat Pay's; the request's own timestamp is still
     // inside the emulator's window, so the refund is taken and only the answer is refused.
@@ -383,7 +383,7 @@ async fn answers_more_than_five_minutes_off_do_not_verify() {
     assert!(error.to_string().contains("5 minutes"), "{error}");
 
     // 299 s is inside the window.
-    let host = Arc::new(TestHost::new());
+    let host = Arc::new(common::host());
     let emulator = Arc::new(common::emulator(PUBLIC_KEY_ID, false));
     let transport = MockTransport::with_handler(move |request| answer(&emulator, &host, request));
     let client = client_at(public_key_mode(), transport, NOW + 299);
@@ -392,7 +392,7 @@ async fn answers_more_than_five_minutes_off_do_not_verify() {
 
 #[tokio::test]
 async fn a_system_error_after_the_refund_was_taken_is_resent_under_the_same_id() {
-    let host = Arc::new(TestHost::new());
+    let host = Arc::new(common::host());
     let client = wired(
         public_key_mode(),
         Arc::new(emulator(PUBLIC_KEY_ID, true)),
@@ -400,7 +400,7 @@ async fn a_system_error_after_the_refund_was_taken_is_resent_under_the_same_id()
     );
     let refund = client.refund(&request("se-1", 700)).await.unwrap();
     assert_eq!(refund.amount.minor, 700);
-    assert_eq!(host.applied.load(Ordering::SeqCst), 1, "refunded once");
+    assert_eq!(host.count_of(Counted::RefundApplied), 1, "refunded once");
     let requests = client.transport().requests();
     assert_eq!(requests.len(), 2);
     let bodies: Vec<&[u8]> = requests.iter().map(|r| r.body().as_ref()).collect();
@@ -433,7 +433,7 @@ async fn system_errors_to_the_end_are_unknown_never_refused() {
 
 #[tokio::test(start_paused = true)]
 async fn frequency_limits_wait_at_least_a_second_then_resend_the_same_refund() {
-    let host = Arc::new(TestHost::new());
+    let host = Arc::new(common::host());
     let emulator = Arc::new(emulator(PUBLIC_KEY_ID, false));
     let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
     let counted = Arc::clone(&calls);
@@ -457,7 +457,7 @@ async fn frequency_limits_wait_at_least_a_second_then_resend_the_same_refund() {
 
 #[tokio::test]
 async fn refusals_are_refusals_when_nothing_was_applied() {
-    let host = Arc::new(TestHost::new());
+    let host = Arc::new(common::host());
     let client = wired(
         public_key_mode(),
         Arc::new(emulator(PUBLIC_KEY_ID, false)),
@@ -490,7 +490,7 @@ async fn refusals_are_refusals_when_nothing_was_applied() {
     }
     let error = client.refund(&request("p-50", 1)).await.unwrap_err();
     assert!(error.to_string().contains("50"), "{error}");
-    assert_eq!(host.applied.load(Ordering::SeqCst), 50);
+    assert_eq!(host.count_of(Counted::RefundApplied), 50);
     // By out_trade_no too.
     let by_order = RefundRequest::builder(
         MerchantRefundId::new("o-1").unwrap(),
@@ -515,7 +515,7 @@ async fn an_unsigned_or_contradicting_success_is_unknown() {
     assert!(matches!(error, Error::OutcomeUnknown { .. }), "{error}");
 
     // Signed, but for another amount: never a success, never a refusal.
-    let host = Arc::new(TestHost::new());
+    let host = Arc::new(common::host());
     let client = wired(
         public_key_mode(),
         Arc::new(emulator(PUBLIC_KEY_ID, false)),

@@ -56,6 +56,11 @@ pub(crate) const REGISTRY: &[(ProviderId, Loader)] = &[
         ProviderId::WechatPay,
         loader::<paybridge_wechatpay::WechatPaySettings>,
     ),
+    #[cfg(feature = "alipay")]
+    (
+        ProviderId::Alipay,
+        loader::<paybridge_alipay::AlipaySettings>,
+    ),
 ];
 
 /// `retry = { max_attempts = 3, initial_backoff_ms = 100, max_backoff_ms = 2000, deadline_ms = 30000 }`

@@ -1,8 +1,8 @@
 //! paybridge: refunds (and the rest of the payment lifecycle) across Asian payment providers.
 //!
 //! This facade re-exports the core types, the signing and transport crates, and each provider
-//! crate behind its cargo feature (`bluepay`, `nomad`, `scanforpay`, `wechatpay`, all on by
-//! default). It adds
+//! crate behind its cargo feature (`bluepay`, `nomad`, `scanforpay`, `wechatpay`, `alipay`, all
+//! on by default). It adds
 //! what a program needs to use several providers at once: [`Config`] (`paybridge.toml`, secrets
 //! from the environment or files), a [`Gateway`] holding providers by name, and
 //! [`reliable_refund`], which never pays twice and never reports a guess.
@@ -32,6 +32,8 @@ pub use paybridge_core::{
 pub use paybridge_sign as sign;
 pub use paybridge_transport as transport;
 
+#[cfg(feature = "alipay")]
+pub use paybridge_alipay as alipay;
 #[cfg(feature = "bluepay")]
 pub use paybridge_bluepay as bluepay;
 #[cfg(feature = "nomad")]
@@ -49,6 +51,7 @@ pub use paybridge_wechatpay as wechatpay;
     feature = "bluepay",
     feature = "nomad",
     feature = "scanforpay",
-    feature = "wechatpay"
+    feature = "wechatpay",
+    feature = "alipay"
 ))]
 pub struct ReadmeDoctests;

@@ -34,7 +34,7 @@ async fn each_compiled_provider_refunds() {
             ProviderId::BluePay => Currency::Thb,
             ProviderId::Nomad => Currency::Cny,
             ProviderId::ScanForPay => Currency::Hkd,
-            ProviderId::WechatPay => Currency::Cny,
+            ProviderId::WechatPay | ProviderId::Alipay => Currency::Cny,
         };
         let payment = sb.create_payment(provider, 1_000, currency).unwrap();
         let request = RefundRequest::builder(

@@ -5,7 +5,8 @@
     feature = "bluepay",
     feature = "nomad",
     feature = "scanforpay",
-    feature = "wechatpay"
+    feature = "wechatpay",
+    feature = "alipay"
 ))]
 #![allow(
     clippy::unwrap_used,
@@ -46,7 +47,7 @@ fn request(sb: &SandboxHandle, provider: ProviderId, id: &str, amount: i64) -> R
         ProviderId::BluePay => Currency::Thb,
         ProviderId::Nomad => Currency::Cny,
         ProviderId::ScanForPay => Currency::Hkd,
-        ProviderId::WechatPay => Currency::Cny,
+        ProviderId::WechatPay | ProviderId::Alipay => Currency::Cny,
     };
     let payment = sb.create_payment(provider, 10_000, currency).unwrap();
     RefundRequest::builder(
@@ -69,7 +70,10 @@ async fn every_provider_refunds_through_the_gateway() {
     .await
     .unwrap();
     let gw = gateway(&sb, "plain", 5_000).await;
-    assert_eq!(gw.names(), ["bluepay", "nomad", "scanforpay", "wechatpay"]);
+    assert_eq!(
+        gw.names(),
+        ["alipay", "bluepay", "nomad", "scanforpay", "wechatpay"]
+    );
     for provider in ProviderId::ALL {
         let req = request(&sb, provider, "refund-1", 2_500);
         let refund = gw
@@ -257,6 +261,7 @@ async fn two_accounts_of_one_provider_refund_independently() {
     assert_eq!(
         gateway.names(),
         [
+            "alipay",
             "bluepay.th-down",
             "bluepay.th-events",
             "bluepay.th-main",

@@ -10,17 +10,15 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::process::Command;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
 use paybridge_core::test_util::{FixedClock, SequentialIdGenerator};
-use paybridge_core::{Clock, Currency, ProviderId, Timestamp};
-use paybridge_emulator::{Counted, Delivery, Emulator, Host, Ledger, Payment, RefundEntry};
+use paybridge_core::{Currency, ProviderId, Timestamp};
+use paybridge_emulator::Payment;
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey, SecretString};
 use paybridge_transport::test_util::{MockTransport, Scripted};
 use paybridge_transport::{NoJitter, RetryPolicy};
@@ -65,68 +63,20 @@ pub fn fast_retry() -> RetryPolicy {
     }
 }
 
-/// The sandbox's part, in miniature: a clock, the ledger, counts, and the refunds settled.
-pub struct TestHost {
-    pub clock: FixedClock,
-    pub ledger: Ledger,
-    pub settled: Mutex<Vec<(Payment, RefundEntry)>>,
-    pub applied: AtomicU64,
-    pub resends: AtomicU64,
-    pub rejected: AtomicU64,
-}
+pub use paybridge_emulator::test_util::TestHost;
 
-impl TestHost {
-    pub fn new() -> TestHost {
-        let host = TestHost {
-            clock: FixedClock::new(NOW),
-            ledger: Ledger::default(),
-            settled: Mutex::default(),
-            applied: AtomicU64::new(0),
-            resends: AtomicU64::new(0),
-            rejected: AtomicU64::new(0),
-        };
-        host.ledger
-            .add_payment(Payment::new(
-                ProviderId::WechatPay,
-                TRANSACTION.into(),
-                ORDER.into(),
-                10_000,
-                Currency::Cny,
-                Timestamp::from_unix(NOW - 60).unwrap(),
-            ))
-            .unwrap();
-        host
-    }
-}
-
-impl Host for TestHost {
-    fn now(&self) -> Timestamp {
-        self.clock.now()
-    }
-    fn ledger(&self) -> &Ledger {
-        &self.ledger
-    }
-    fn base_url(&self) -> &str {
-        BASE
-    }
-    fn settles_at_once(&self) -> bool {
-        true
-    }
-    fn timestamp_window_secs(&self) -> i64 {
-        300
-    }
-    fn count(&self, event: Counted) {
-        let counter = match event {
-            Counted::RefundApplied => &self.applied,
-            Counted::Resend => &self.resends,
-            _ => &self.rejected,
-        };
-        counter.fetch_add(1, Ordering::SeqCst);
-    }
-    fn settle(&self, _provider: ProviderId, payment: Payment, entry: RefundEntry) {
-        self.settled.lock().unwrap().push((payment, entry));
-    }
-    fn deliver(&self, _delivery: Delivery) {}
+/// A host with the one paid payment the tests refund.
+pub fn host() -> TestHost {
+    let host = TestHost::new(NOW);
+    host.pay(Payment::new(
+        ProviderId::WechatPay,
+        TRANSACTION.into(),
+        ORDER.into(),
+        10_000,
+        Currency::Cny,
+        Timestamp::from_unix(NOW - 60).unwrap(),
+    ));
+    host
 }
 
 pub fn emulator(serial: &str, quirk: bool) -> WechatPayEmulator {
@@ -142,43 +92,17 @@ pub fn emulator(serial: &str, quirk: bool) -> WechatPayEmulator {
     .unwrap()
 }
 
-fn body_bytes(answer: paybridge_emulator::Answer) -> (http::response::Parts, Bytes) {
-    let (parts, mut body) = answer.into_parts();
-    let mut cx = Context::from_waker(Waker::noop());
-    let mut out = Vec::new();
-    loop {
-        match http_body::Body::poll_frame(Pin::new(&mut body), &mut cx) {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Ok(data) = frame.into_data() {
-                    out.extend_from_slice(&data);
-                }
-            }
-            Poll::Ready(None) => break,
-            other => panic!("the emulator's answer did not come at once: {other:?}"),
-        }
-    }
-    (parts, Bytes::from(out))
-}
-
 /// Answers a request the way the emulator does, as an HTTP response.
 pub fn answer(
     emulator: &WechatPayEmulator,
     host: &TestHost,
     request: &http::Request<Bytes>,
 ) -> Scripted {
-    let mut parts = http::Request::builder()
-        .method(request.method().clone())
-        .uri(request.uri().clone())
-        .body(())
-        .unwrap()
-        .into_parts()
-        .0;
-    parts.headers = request.headers().clone();
-    let (parts_out, body) =
-        body_bytes(emulator.handle(host, &parts, request.uri().path(), request.body()));
+    let (status, headers, body) =
+        paybridge_emulator::test_util::respond(emulator, host, request, "");
     Scripted::Respond {
-        status: parts_out.status,
-        headers: parts_out.headers,
+        status,
+        headers,
         body,
     }
 }

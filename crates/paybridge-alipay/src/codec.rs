@@ -1,0 +1,464 @@
+//! The sans-I/O heart of the client. Requests: every parameter but `sign`, empty ones dropped,
+//! sorted by key and joined `k=v&…` with the values raw (not URL-encoded) — that text is signed
+//! RSA2 (SHA256withRSA) — then the form is URL-encoded to be sent. Replies: the value of
+//! `<method>_response` (or `error_response`) is located in the raw text exactly as received
+//! ([`crate::extract`]) and verified over those bytes, escaped slashes included — never over
+//! a re-serialisation — and only then read. Notifications: the form decoded, `sign` and
+//! `sign_type` removed, the rest sorted and joined, verified.
+
+use std::fmt;
+
+use bytes::Bytes;
+use paybridge_core::{Endpoint, Error, Stamp, Timestamp};
+use paybridge_sign::RsaPrivateKey;
+use paybridge_transport::BaseUrl;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::codes;
+use crate::endpoints::method_of;
+use crate::extract::member_raw;
+use crate::keys::AlipayKeys;
+use crate::wire::notifications::AlipayNotification;
+use crate::wire::requests::{TradeRefund, TradeRefundQuery};
+use crate::wire::responses::Status;
+
+/// The provider's name in errors and unified models.
+pub const PROVIDER: &str = paybridge_core::ProviderId::Alipay.name();
+
+/// Beijing time, which Alipay's `timestamp` and times are written in.
+pub const SHANGHAI_OFFSET_MINUTES: i16 = 8 * 60;
+
+const FORM_CONTENT_TYPE: http::HeaderValue =
+    http::HeaderValue::from_static("application/x-www-form-urlencoded;charset=utf-8");
+
+/// A call paybridge makes to Alipay: an [`Endpoint`] whose request is the `biz_content`, plus
+/// the protocol parameters it may add (a `notify_url`).
+pub trait AlipayCall: Endpoint {
+    /// The `notify_url` common parameter for this call.
+    fn notify_url(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl AlipayCall for TradeRefund {
+    fn notify_url(&self) -> Option<&str> {
+        self.notify_url.as_deref()
+    }
+}
+impl AlipayCall for TradeRefundQuery {}
+
+/// The text Alipay signs: every parameter with a non-empty value, sorted by name (byte order),
+/// joined `name=value` with `&`, the values raw. The caller leaves `sign` out (and, for a
+/// notification, `sign_type`).
+pub fn sign_content<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut pairs: Vec<(&str, &str)> = params.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+    pairs.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let mut out = String::with_capacity(pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(name);
+        out.push('=');
+        out.push_str(value);
+    }
+    out
+}
+
+/// `application/x-www-form-urlencoded` as Java's `URLEncoder` writes it: letters, digits and
+/// `.-*_` as they are, space as `+`, every other byte of the UTF-8 as `%XX`.
+pub fn form_encode<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::new();
+    for (i, (name, value)) in params.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        for (j, text) in [name, value].into_iter().enumerate() {
+            if j == 1 {
+                out.push('=');
+            }
+            for byte in text.bytes() {
+                match byte {
+                    b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
+                        out.push(char::from(byte));
+                    }
+                    b' ' => out.push('+'),
+                    other => out.push_str(&format!("%{other:02X}")),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Decodes a form body into its parameters, in order (`+` is a space, `%XX` a byte; the
+/// result must be UTF-8).
+///
+/// # Errors
+/// [`Error::MalformedResponse`] when the body is not a form or not UTF-8.
+pub fn form_decode(body: &[u8]) -> Result<Vec<(String, String)>, Error> {
+    let bad = |why: &str| Error::malformed(PROVIDER, None, format!("not a form: {why}"));
+    let mut out = Vec::new();
+    for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let (name, value) = match pair.iter().position(|b| *b == b'=') {
+            Some(at) => (
+                pair.get(..at).unwrap_or_default(),
+                pair.get(at + 1..).unwrap_or_default(),
+            ),
+            None => (pair, &b""[..]),
+        };
+        let decode = |text: &[u8]| -> Result<String, Error> {
+            let mut bytes = Vec::with_capacity(text.len());
+            let mut i = 0;
+            while let Some(&b) = text.get(i) {
+                match b {
+                    b'+' => bytes.push(b' '),
+                    b'%' => {
+                        let hex = text
+                            .get(i + 1..i + 3)
+                            .and_then(|h| std::str::from_utf8(h).ok())
+                            .and_then(|h| u8::from_str_radix(h, 16).ok())
+                            .ok_or_else(|| bad("a bad %-escape"))?;
+                        bytes.push(hex);
+                        i += 2;
+                    }
+                    other => bytes.push(other),
+                }
+                i += 1;
+            }
+            String::from_utf8(bytes).map_err(|_| bad("not UTF-8"))
+        };
+        out.push((decode(name)?, decode(value)?));
+    }
+    Ok(out)
+}
+
+/// `yyyy-MM-dd HH:mm:ss` in Beijing time, as Alipay's `timestamp` is written.
+pub fn alipay_time(at: Timestamp) -> String {
+    let (y, mo, d, h, mi, s) = at
+        .with_offset(SHANGHAI_OFFSET_MINUTES)
+        .unwrap_or(at)
+        .local_fields();
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+}
+
+/// The reply's members besides the signed value: the signature (unescaped) and, in
+/// certificate mode, which Alipay certificate made it.
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    sign: Option<String>,
+    #[serde(default)]
+    alipay_cert_sn: Option<String>,
+}
+
+/// Encodes requests and decodes replies and notifications for one Alipay app.
+pub struct Codec {
+    base_url: BaseUrl,
+    app_id: String,
+    app_key: RsaPrivateKey,
+    keys: AlipayKeys,
+}
+
+impl fmt::Debug for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Codec")
+            .field("base_url", &self.base_url)
+            .field("app_id", &self.app_id)
+            .field("app_key", &self.app_key)
+            .field("keys", &self.keys)
+            .finish()
+    }
+}
+
+impl Codec {
+    /// A codec for the app `app_id` at `base_url` (the gateway's directory,
+    /// `https://openapi.alipay.com`), signing with `app_key` and verifying with `keys`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the base URL is refused or the app id is not Alipay's form.
+    pub fn new(
+        base_url: &str,
+        app_id: &str,
+        app_key: RsaPrivateKey,
+        keys: AlipayKeys,
+    ) -> Result<Codec, Error> {
+        let base_url = BaseUrl::from_config("alipay", base_url)?;
+        if app_id.is_empty() || app_id.len() > 32 || !app_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::Config {
+                reason: "alipay app_id must be the app's digits (at most 32)".into(),
+            });
+        }
+        Ok(Codec {
+            base_url,
+            app_id: app_id.to_owned(),
+            app_key,
+            keys,
+        })
+    }
+
+    /// The app id.
+    pub fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
+    /// Signs `content` (a [`sign_content`] text) with the app key: RSA2, base64.
+    ///
+    /// # Errors
+    /// [`Error::Signing`] when the key cannot sign.
+    pub fn sign(&self, content: &str) -> Result<String, Error> {
+        self.app_key
+            .sign_base64(content.as_bytes())
+            .map_err(|e| Error::Signing {
+                provider: PROVIDER,
+                source: paybridge_core::ErrorSource::new(e),
+            })
+    }
+
+    /// Every parameter of a call (`method`, the common ones, `biz_content`), signed: the
+    /// parameters in the order they are sent, `sign` last.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when `biz_content` cannot be written; [`Error::Signing`].
+    pub fn signed_params(
+        &self,
+        method: &str,
+        biz_content: &str,
+        notify_url: Option<&str>,
+        at: Timestamp,
+    ) -> Result<Vec<(&'static str, String)>, Error> {
+        let mut params: Vec<(&'static str, String)> = vec![
+            ("app_id", self.app_id.clone()),
+            ("method", method.to_owned()),
+            ("format", "JSON".into()),
+            ("charset", "utf-8".into()),
+            ("sign_type", "RSA2".into()),
+            ("timestamp", alipay_time(at)),
+            ("version", "1.0".into()),
+        ];
+        if let Some(url) = notify_url {
+            params.push(("notify_url", url.to_owned()));
+        }
+        if let Some((app_cert_sn, root_cert_sn)) = self.keys.request_sns() {
+            params.push(("app_cert_sn", app_cert_sn.to_owned()));
+            params.push(("alipay_root_cert_sn", root_cert_sn.to_owned()));
+        }
+        params.push(("biz_content", biz_content.to_owned()));
+        let content = sign_content(params.iter().map(|(k, v)| (*k, v.as_str())));
+        let sign = self.sign(&content)?;
+        params.push(("sign", sign));
+        Ok(params)
+    }
+
+    /// The signed request for `call` at `at`: posted to the gateway with `method` in the query
+    /// (as the official SDK sends it), every other parameter in the form body.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the call cannot be written; [`Error::Signing`];
+    /// [`Error::Transport`] (nothing sent) when the URL cannot take the path.
+    pub fn encode_at<E: AlipayCall>(
+        &self,
+        call: &E,
+        at: Timestamp,
+    ) -> Result<http::Request<Bytes>, Error> {
+        let method = method_of(E::PATH).ok_or_else(|| Error::invalid("method", E::PATH))?;
+        let biz_content = serde_json::to_string(call)
+            .map_err(|e| Error::invalid("biz_content", e.to_string()))?;
+        let params = self.signed_params(method, &biz_content, call.notify_url(), at)?;
+        let body = form_encode(
+            params
+                .iter()
+                .filter(|(k, _)| *k != "method")
+                .map(|(k, v)| (*k, v.as_str())),
+        );
+        Ok(paybridge_transport::post(
+            self.base_url.join_static(E::PATH)?,
+            FORM_CONTENT_TYPE,
+            Bytes::from(body),
+        ))
+    }
+
+    /// Reads a reply to `method`: the value of `<method>_response` (or `error_response`),
+    /// verified over its raw text; its `code` decides.
+    ///
+    /// # Errors
+    /// [`Error::Verification`] when the reply's signature does not verify over the value as
+    /// received (or a success is unsigned); [`Error::MalformedResponse`] when it is not Alipay's
+    /// reply; [`Error::Rejected`] with the `sub_code` (or `code`) and its class;
+    /// [`Error::OutcomeUnknown`] for a 5xx without Alipay's reply.
+    pub fn decode_reply<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        status: http::StatusCode,
+        body: &[u8],
+    ) -> Result<T, Error> {
+        let http_status = Some(status.as_u16());
+        let unreadable = |why: String| {
+            if status.is_server_error() {
+                Error::OutcomeUnknown {
+                    provider: PROVIDER,
+                    reason: format!(
+                        "HTTP {status} without an Alipay reply ({why}): {}",
+                        paybridge_core::excerpt(body, 120)
+                    ),
+                }
+            } else {
+                Error::malformed(PROVIDER, http_status, why)
+            }
+        };
+        let text = std::str::from_utf8(body).map_err(|_| unreadable("not UTF-8".into()))?;
+        let key = format!("{}_response", method.replace('.', "_"));
+        let raw = member_raw(text, &key)
+            .or_else(|| member_raw(text, "error_response"))
+            .ok_or_else(|| unreadable(format!("no `{key}` in the reply")))?;
+        let envelope: Envelope =
+            serde_json::from_str(text).map_err(|e| unreadable(format!("not JSON: {e}")))?;
+        let reply: Status =
+            serde_json::from_str(raw).map_err(|e| unreadable(format!("the reply value: {e}")))?;
+        let code = reply.code.as_deref().unwrap_or_default();
+        match envelope.sign.as_deref().filter(|s| !s.is_empty()) {
+            Some(sign) => self
+                .keys
+                .key_for(envelope.alipay_cert_sn.as_deref())?
+                .verify_base64(raw.as_bytes(), sign)
+                .map_err(|e| Error::Verification {
+                    provider: PROVIDER,
+                    reason: format!("the reply's sign over `{key}` as received: {e}"),
+                })?,
+            // The SDK reads an unsigned refusal as it is (TLS authenticated the host); a
+            // success must be signed.
+            None if code == codes::SUCCESS => {
+                return Err(Error::Verification {
+                    provider: PROVIDER,
+                    reason: "a successful reply without `sign`".into(),
+                });
+            }
+            None => {}
+        }
+        if code != codes::SUCCESS {
+            let row = codes::classify(code, reply.sub_code.as_deref());
+            let said = reply.sub_msg.or(reply.msg).filter(|m| !m.is_empty());
+            let message = match (said, reply.sub_code.as_deref().filter(|s| !s.is_empty())) {
+                (Some(said), Some(sub)) if code != codes::BUSINESS_FAILURE => {
+                    format!("{sub}: {said}")
+                }
+                (Some(said), _) => said,
+                (None, _) => row.meaning.to_owned(),
+            };
+            return Err(Error::Rejected {
+                provider: PROVIDER,
+                code: codes::rejection_code(code, reply.sub_code.as_deref()).into(),
+                message,
+                class: row.class,
+            });
+        }
+        serde_json::from_str(raw)
+            .map_err(|e| Error::malformed(PROVIDER, http_status, format!("unexpected reply: {e}")))
+    }
+
+    /// Verifies an async notification (the form body as received) and returns its parameters.
+    ///
+    /// # Errors
+    /// [`Error::Verification`] when it is unsigned or its signature does not verify;
+    /// [`Error::MalformedResponse`] when it is not a form.
+    pub fn verify_notification(&self, body: &[u8]) -> Result<AlipayNotification, Error> {
+        let params = form_decode(body)?;
+        let mut sign = None;
+        let mut kept = Vec::with_capacity(params.len());
+        for (name, value) in params {
+            match name.as_str() {
+                "sign" => sign = Some(value),
+                "sign_type" => {}
+                _ => kept.push((name, value)),
+            }
+        }
+        let sign = sign
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Error::Verification {
+                provider: PROVIDER,
+                reason: "the notification has no `sign`".into(),
+            })?;
+        let content = sign_content(kept.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let cert_sn = kept
+            .iter()
+            .find(|(k, _)| k == "alipay_cert_sn")
+            .map(|(_, v)| v.as_str());
+        self.keys
+            .key_for(cert_sn)?
+            .verify_base64(content.as_bytes(), &sign)
+            .map_err(|e| Error::Verification {
+                provider: PROVIDER,
+                reason: format!("the notification's sign: {e}"),
+            })?;
+        Ok(AlipayNotification { params: kept })
+    }
+}
+
+impl<E: AlipayCall> paybridge_core::Codec<E> for Codec {
+    /// The signed form, its `timestamp` the attempt's (Alipay takes no nonce).
+    fn encode(&self, call: &E, stamp: &Stamp) -> Result<http::Request<Bytes>, Error> {
+        self.encode_at(call, stamp.at)
+    }
+
+    fn decode(&self, response: &http::Response<Bytes>) -> Result<E::Response, Error> {
+        let method = method_of(E::PATH).unwrap_or_default();
+        self.decode_reply(method, response.status(), response.body())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_content_sorts_drops_empties_and_keeps_values_raw() {
+        assert_eq!(
+            sign_content([
+                ("timestamp", "2014-07-24 03:07:50"),
+                ("app_id", "2014072300007148"),
+                ("notify_url", ""),
+                (
+                    "biz_content",
+                    r#"{"refund_amount":"0.01","out_trade_no":"a&b=c"}"#
+                ),
+                ("method", "alipay.trade.refund"),
+            ]),
+            r#"app_id=2014072300007148&biz_content={"refund_amount":"0.01","out_trade_no":"a&b=c"}&method=alipay.trade.refund&timestamp=2014-07-24 03:07:50"#
+        );
+        // Byte order: upper case before lower, `_` after letters' upper case.
+        assert_eq!(
+            sign_content([("b", "1"), ("B", "2"), ("a_b", "3"), ("aB", "4")]),
+            "B=2&aB=4&a_b=3&b=1"
+        );
+    }
+
+    #[test]
+    fn forms_round_trip_the_java_way() {
+        let encoded = form_encode([
+            ("biz_content", r#"{"a":"支付 宝/+&="}"#),
+            ("x", "a*b-c.d_e"),
+        ]);
+        assert_eq!(
+            encoded,
+            "biz_content=%7B%22a%22%3A%22%E6%94%AF%E4%BB%98+%E5%AE%9D%2F%2B%26%3D%22%7D&x=a*b-c.d_e"
+        );
+        let decoded = form_decode(encoded.as_bytes()).unwrap();
+        assert_eq!(decoded[0].1, r#"{"a":"支付 宝/+&="}"#);
+        assert_eq!(decoded[1], ("x".into(), "a*b-c.d_e".into()));
+        assert!(form_decode(b"a=%G1").is_err());
+        assert!(form_decode(b"a=%FF").is_err());
+        assert_eq!(
+            form_decode(b"a&b=").unwrap(),
+            vec![("a".into(), String::new()), ("b".into(), String::new())]
+        );
+    }
+
+    #[test]
+    fn times_are_beijing_time() {
+        assert_eq!(
+            alipay_time(Timestamp::from_unix(1_406_142_470).unwrap()),
+            "2014-07-24 03:07:50"
+        );
+    }
+}

@@ -1,0 +1,44 @@
+//! Alipay Open Platform for paybridge: `alipay.trade.refund`, `alipay.trade.fastpay.refund.query`
+//! and async notifications.
+//!
+//! Every call is a form posted to the gateway: every parameter but `sign`, empty ones dropped,
+//! sorted and joined `k=v&…` with the values raw — that text signed RSA2 (SHA256withRSA) with
+//! the app's key. Every reply is verified over the raw text of its `…_response` value exactly
+//! as received (escaped slashes included), located by a scanner that respects strings and
+//! escapes, never by re-serialising. The refund always carries the merchant's refund id as
+//! `out_request_no`; a repeat answers `fund_change: "N"` and is looked up, never counted twice.
+//!
+//! - [`Codec`]: sans-I/O encoding and decoding (test, fuzz and benchmark it on bytes);
+//!   [`member_raw`] finds a reply's signed text.
+//! - [`AlipayClient`]: one async method per call over any [`paybridge_transport::Transport`],
+//!   and the unified [`paybridge_core::RefundProvider`].
+//!
+//! The crate has the anatomy every provider crate shares (`docs/provider.md`): [`config`],
+//! [`wire`], [`endpoints`], the codec, [`codes`], the client, the unified provider,
+//! [`validate`], and — with feature `emulator` — Alipay's own side for paybridge's sandbox.
+//! Alipay's keys (key or certificate mode, with the SNs Alipay defines) are [`AlipayKeys`].
+#![forbid(unsafe_code)]
+
+mod client;
+mod codec;
+pub mod codes;
+pub mod config;
+#[cfg(feature = "emulator")]
+pub mod emulator;
+pub mod endpoints;
+mod extract;
+mod keys;
+mod provider;
+pub mod validate;
+pub mod wire;
+
+pub use client::AlipayClient;
+pub use codec::{
+    AlipayCall, Codec, PROVIDER, SHANGHAI_OFFSET_MINUTES, alipay_time, form_decode, form_encode,
+    sign_content,
+};
+pub use config::{AlipayConfig, AlipaySettings};
+pub use extract::member_raw;
+pub use keys::{AlipayKeys, cert_sn, root_cert_sn};
+pub use provider::unified_notification;
+pub use wire::notifications::{AlipayNotification, NOTIFICATION_ACK};
