@@ -91,3 +91,16 @@ wx_plain = '{"mchid":"1900000100","transaction_id":"1008450740201411110005820873
 put("wechatpay_notification", "plaintext", b"\x02" + wx_plain.encode())
 put("wechatpay_notification", "envelope", b"\x01" + b'{"id":"EV-2018022511223320873","create_time":"2015-05-20T13:29:35+08:00","resource_type":"encrypt-resource","event_type":"REFUND.SUCCESS","summary":"\xe9\x80\x80\xe6\xac\xbe\xe6\x88\x90\xe5\x8a\x9f","resource":{"original_type":"refund","algorithm":"AEAD_AES_256_GCM","ciphertext":"ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI=","associated_data":"refund","nonce":"uluk4a9R25RW"}}')
 put("wechatpay_notification", "headers", b"\x00Wechatpay-Timestamp: 1796300000\nWechatpay-Nonce: n\nWechatpay-Signature: WECHATPAY/SIGNTEST/abc\nWechatpay-Serial: PUB_KEY_ID_0114232134912410000000000000\n\n{}")
+
+# Alipay: the harness signs the reply value it finds (mode bit 0), or the notification form.
+ali_ok = '{"alipay_trade_refund_response":{"code":"10000","msg":"Success","buyer_logon_id":"159****5620","fund_change":"Y","refund_fee":"88.88","store_name":"望湘园联洋店 \\/ Lianyang","trade_no":"2013112011001004330000121536","out_trade_no":"6823789339978248"},"sign":"ERITJKEIJKJHKKKKKKKHJEREEEEEEEEEEE"}'
+put("alipay_response", "signed_ok", b"\x00\x01" + ali_ok.encode())
+put("alipay_response", "as_received", b"\x00\x00" + ali_ok.encode())
+put("alipay_response", "business_failure", b"\x00\x01" + '{"alipay_trade_refund_response":{"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_NOT_EXIST","sub_msg":"交易不存在"},"sign":"x"}'.encode())
+put("alipay_response", "error_response", b"\x00\x00" + b'{"error_response":{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-signature"}}')
+put("alipay_response", "braces_in_strings", b"\x00\x01" + b'{"sign":"a}b","alipay_trade_refund_response":{"code":"10000","msg":"}\\"{\\\\","n":[1,{"a":"]"}],"fund_change":"Y"}}')
+put("alipay_response", "gateway_502", b"\x07\x00<html>502 Bad Gateway</html>")
+ali_form = "gmt_create=2015-11-27+15%3A45%3A58&charset=utf-8&seller_email=zhuzhanghu%40alitest.com&subject=%E6%B5%8B%E8%AF%95&notify_time=2015-11-27+15%3A46%3A00&notify_type=trade_status_sync&notify_id=ac05099524730693a8b330c5ecf72da9786&app_id=2015102700040153&trade_no=2013112011001004330000121536&out_trade_no=6823789339978248&out_biz_no=HZRF001&trade_status=TRADE_SUCCESS&total_amount=88.88&refund_fee=10.00&gmt_refund=2015-11-27+15%3A46%3A00.123&sign_type=RSA2&sign=x"
+put("alipay_notification", "signed", b"\x01" + ali_form.encode())
+put("alipay_notification", "as_received", b"\x00" + ali_form.encode())
+put("alipay_notification", "bad_escape", b"\x01a=%G1&b=%FF")

@@ -236,6 +236,62 @@ fn wechatpay(c: &mut Criterion) {
     group.finish();
 }
 
+/// Alipay: a refund signed into its form against the bare sign of the same sorted text; a
+/// reply's value found in the raw text, verified and read, against the bare verify.
+fn alipay(c: &mut Criterion) {
+    use paybridge_benches::alipay as fixtures;
+    let mut group = c.benchmark_group("alipay");
+    let at = paybridge_core::Timestamp::from_unix(fixtures::NOW).unwrap();
+    for (label, backend) in [("ring", Backend::Ring), ("aws_lc", Backend::AwsLc)] {
+        let codec = fixtures::codec(backend);
+        let refund = fixtures::refund();
+        group.bench_function(BenchmarkId::new("sign_pipeline", label), |b| {
+            b.iter(|| codec.encode_at(black_box(&refund), at).unwrap())
+        });
+        let biz = serde_json::to_string(&refund).unwrap();
+        let params = codec
+            .signed_params("alipay.trade.refund", &biz, None, at)
+            .unwrap();
+        let content = paybridge_alipay::sign_content(
+            params
+                .iter()
+                .filter(|(k, _)| *k != "sign")
+                .map(|(k, v)| (*k, v.as_str())),
+        );
+        let (key, public) = fixtures::keys(backend);
+        let mut signature = vec![0u8; key.signature_len()];
+        group.bench_function(BenchmarkId::new("sign_primitive", label), |b| {
+            b.iter(|| {
+                key.sign_into(black_box(content.as_bytes()), &mut signature)
+                    .unwrap()
+            })
+        });
+        let (body, raw_signature) = fixtures::reply(backend);
+        group.bench_function(BenchmarkId::new("verify_pipeline", label), |b| {
+            b.iter(|| {
+                codec
+                    .decode_reply::<paybridge_alipay::wire::responses::TradeRefundResponse>(
+                        "alipay.trade.refund",
+                        http::StatusCode::OK,
+                        black_box(&body),
+                    )
+                    .unwrap()
+            })
+        });
+        group.bench_function(BenchmarkId::new("verify_primitive", label), |b| {
+            b.iter(|| {
+                public
+                    .verify(
+                        black_box(fixtures::RAW.as_bytes()),
+                        black_box(&raw_signature),
+                    )
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(700))
@@ -246,6 +302,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = canonical_json, bluepay_sign, scanforpay_sign, bluepay_verify, wechatpay
+    targets = canonical_json, bluepay_sign, scanforpay_sign, bluepay_verify, wechatpay, alipay
 }
 criterion_main!(benches);

@@ -356,3 +356,65 @@ pub mod wechatpay {
         }
     }
 }
+
+/// Alipay's fixtures: a codec in key mode over the test keys, the refund it signs, and a reply
+/// written and signed the way Alipay writes them (`\/` escapes, non-ASCII as is).
+#[allow(
+    clippy::panic,
+    reason = "fixtures for benchmarks: a fixture that cannot be built ends the run, loudly"
+)]
+pub mod alipay {
+    use paybridge_alipay::wire::requests::TradeRefund;
+    use paybridge_alipay::{AlipayKeys, Codec};
+    use paybridge_sign::{Backend, RsaPrivateKey, RsaPublicKey};
+
+    use super::test_key;
+
+    /// When the refund is signed.
+    pub const NOW: i64 = 1_796_300_000;
+
+    /// The app's and Alipay's keys (the same test pair: it only changes who signs).
+    pub fn keys(backend: Backend) -> (RsaPrivateKey, RsaPublicKey) {
+        (
+            RsaPrivateKey::from_bytes_with(backend, &test_key("rsa2048.pkcs8.pem"))
+                .unwrap_or_else(|e| panic!("{e}")),
+            RsaPublicKey::from_bytes_with(backend, &test_key("rsa2048.spki.pem"))
+                .unwrap_or_else(|e| panic!("{e}")),
+        )
+    }
+
+    /// The production codec.
+    pub fn codec(backend: Backend) -> Codec {
+        let (private, public) = keys(backend);
+        Codec::new(
+            "https://openapi.alipay.com",
+            "2014072300007148",
+            private,
+            AlipayKeys::public_key(public),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The documented example refund.
+    pub fn refund() -> TradeRefund {
+        let mut refund = TradeRefund::by_out_trade_no("20150320010101001", "HZ01RF001", "200.12");
+        refund.refund_reason = Some("正常退款".into());
+        refund
+    }
+
+    /// The documented refund reply's value, as Alipay writes it.
+    pub const RAW: &str = r#"{"code":"10000","msg":"Success","buyer_logon_id":"159****5620","buyer_user_id":"2088101117955611","fund_change":"Y","gmt_refund_pay":"2014-11-27 15:45:57","out_trade_no":"6823789339978248","refund_fee":"88.88","send_back_fee":"88.88","store_name":"望湘园联洋店 \/ Lianyang","trade_no":"2013112011001004330000121536"}"#;
+
+    /// The reply body, its signature's bytes.
+    pub fn reply(backend: Backend) -> (Vec<u8>, Vec<u8>) {
+        let (private, _) = keys(backend);
+        let signature = private
+            .sign(RAW.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let body = format!(
+            r#"{{"alipay_trade_refund_response":{RAW},"sign":"{}"}}"#,
+            paybridge_sign::base64_encode(&signature)
+        );
+        (body.into_bytes(), signature)
+    }
+}

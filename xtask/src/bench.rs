@@ -295,6 +295,34 @@ const INTERLEAVED: &[Interleaved] = &[
         // Shown, not judged: the goal is the default backend's (as for BluePay's verify).
         judged: false,
     },
+    // Alipay (issue 16): a refund signed into its form against the bare RSA sign of the same
+    // sorted text; a reply's value found in the raw text, verified and read, against the bare
+    // verify of the same bytes.
+    Interleaved {
+        issue: 16,
+        numerator: ("alipay-sign-pipeline", "ring"),
+        denominator: ("alipay-sign-primitive", "ring"),
+        at_most: true,
+        limit: 1.03,
+        judged: true,
+    },
+    Interleaved {
+        issue: 16,
+        numerator: ("alipay-verify-pipeline", "ring"),
+        denominator: ("alipay-verify-primitive", "ring"),
+        at_most: true,
+        limit: 1.10,
+        judged: true,
+    },
+    Interleaved {
+        issue: 16,
+        numerator: ("alipay-verify-pipeline", "aws_lc"),
+        denominator: ("alipay-verify-primitive", "aws_lc"),
+        at_most: true,
+        limit: 1.10,
+        // Shown, not judged: the goal is the default backend's.
+        judged: false,
+    },
     // Throughput against openssl: paybridge's verifications per second over openssl's (the
     // inverse of a time ratio), on the same kind of input (openssl verifies a 36-byte digest,
     // ours a 32-byte message). Judged on aws-lc-rs, which keeps the key parsed; ring 0.17

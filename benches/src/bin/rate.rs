@@ -12,7 +12,10 @@
 //! `wechatpay-notify-open` (a notification verified over its raw body and headers and its
 //! resource decrypted), `wechatpay-notify-pipeline` (the same, and the refund inside read into
 //! its typed form) and `wechatpay-notify-primitive` (the bare verify of the same
-//! message plus the bare AES-256-GCM open of the same ciphertext).
+//! message plus the bare AES-256-GCM open of the same ciphertext), `alipay-sign-pipeline` (an
+//! Alipay refund signed into its form), `alipay-sign-primitive` (the bare sign of the same
+//! sorted text), `alipay-verify-pipeline` (a reply's `…_response` value found in the raw text,
+//! verified and read) and `alipay-verify-primitive` (the bare verify of the same bytes).
 //!
 //! `cargo xtask bench` runs these; criterion's sequential windows drifted by more than the 3% and
 //! 10% goals on this shared machine.
@@ -28,7 +31,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use paybridge_benches::{RefundNotificationParam, bluepay_refund, test_key, wechatpay};
+use paybridge_benches::{RefundNotificationParam, alipay, bluepay_refund, test_key, wechatpay};
 use paybridge_bluepay::Codec;
 use paybridge_sign::{Backend, RsaPrivateKey, RsaPublicKey, canonical};
 
@@ -212,6 +215,58 @@ fn operation(name: &str, backend: Backend) -> Operation {
                         .unwrap()
                         .len(),
                 );
+            })
+        }
+        "alipay-sign-pipeline" => {
+            let codec = alipay::codec(backend);
+            let refund = alipay::refund();
+            let at = paybridge_core::Timestamp::from_unix(alipay::NOW).unwrap();
+            Box::new(move || {
+                black_box(codec.encode_at(black_box(&refund), at).unwrap());
+            })
+        }
+        "alipay-sign-primitive" => {
+            // The bare RSA sign of the very text the pipeline signs.
+            let codec = alipay::codec(backend);
+            let biz = serde_json::to_string(&alipay::refund()).unwrap();
+            let at = paybridge_core::Timestamp::from_unix(alipay::NOW).unwrap();
+            let params = codec
+                .signed_params("alipay.trade.refund", &biz, None, at)
+                .unwrap();
+            let content = paybridge_alipay::sign_content(
+                params
+                    .iter()
+                    .filter(|(k, _)| *k != "sign")
+                    .map(|(k, v)| (*k, v.as_str())),
+            );
+            let mut signature = vec![0u8; private.signature_len()];
+            Box::new(move || {
+                private
+                    .sign_into(black_box(content.as_bytes()), &mut signature)
+                    .unwrap();
+            })
+        }
+        "alipay-verify-pipeline" => {
+            let codec = alipay::codec(backend);
+            let (body, _) = alipay::reply(backend);
+            Box::new(move || {
+                black_box(
+                    codec
+                        .decode_reply::<paybridge_alipay::wire::responses::TradeRefundResponse>(
+                            "alipay.trade.refund",
+                            http::StatusCode::OK,
+                            black_box(&body),
+                        )
+                        .unwrap(),
+                );
+            })
+        }
+        "alipay-verify-primitive" => {
+            let (_, signature) = alipay::reply(backend);
+            Box::new(move || {
+                public
+                    .verify(black_box(alipay::RAW.as_bytes()), black_box(&signature))
+                    .unwrap();
             })
         }
         other => panic!("unknown operation {other:?}"),

@@ -10,7 +10,7 @@ use crate::codec::{AlipayCall, Codec};
 use crate::config::AlipayConfig;
 use crate::validate;
 use crate::wire::requests::{TradeRefund, TradeRefundQuery};
-use crate::wire::responses::{RefundQueryResponse, TradeRefundResponse};
+use crate::wire::responses::{RefundQueryResponse, Reply, TradeRefundResponse};
 
 /// An Alipay Open Platform client for one app.
 pub struct AlipayClient<T> {
@@ -83,7 +83,10 @@ impl<T: Transport> AlipayClient<T> {
     /// rules; otherwise the call's outcome: a refusal ([`Error::Rejected`]) that applied
     /// nothing, or [`Error::OutcomeUnknown`] when an attempt may have been applied — settle it
     /// by a look-up under the same `out_request_no`, never by a new one.
-    pub async fn call<E: AlipayCall>(&self, call: &E) -> Result<E::Response, Error> {
+    pub async fn call<E: AlipayCall>(&self, call: &E) -> Result<E::Response, Error>
+    where
+        E::Response: Reply,
+    {
         self.connection.call(call).await
     }
 

@@ -12,16 +12,15 @@ use bytes::Bytes;
 use paybridge_core::{Endpoint, Error, Stamp, Timestamp};
 use paybridge_sign::RsaPrivateKey;
 use paybridge_transport::BaseUrl;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::codes;
 use crate::endpoints::method_of;
-use crate::extract::member_raw;
+use crate::extract::members_raw;
 use crate::keys::AlipayKeys;
 use crate::wire::notifications::AlipayNotification;
 use crate::wire::requests::{TradeRefund, TradeRefundQuery};
-use crate::wire::responses::Status;
+use crate::wire::responses::Reply;
 
 /// The provider's name in errors and unified models.
 pub const PROVIDER: &str = paybridge_core::ProviderId::Alipay.name();
@@ -141,16 +140,6 @@ pub fn alipay_time(at: Timestamp) -> String {
         .unwrap_or(at)
         .local_fields();
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
-}
-
-/// The reply's members besides the signed value: the signature (unescaped) and, in
-/// certificate mode, which Alipay certificate made it.
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(default)]
-    sign: Option<String>,
-    #[serde(default)]
-    alipay_cert_sn: Option<String>,
 }
 
 /// Encodes requests and decodes replies and notifications for one Alipay app.
@@ -287,7 +276,7 @@ impl Codec {
     /// received (or a success is unsigned); [`Error::MalformedResponse`] when it is not Alipay's
     /// reply; [`Error::Rejected`] with the `sub_code` (or `code`) and its class;
     /// [`Error::OutcomeUnknown`] for a 5xx without Alipay's reply.
-    pub fn decode_reply<T: DeserializeOwned>(
+    pub fn decode_reply<T: DeserializeOwned + Reply>(
         &self,
         method: &str,
         status: http::StatusCode,
@@ -308,19 +297,37 @@ impl Codec {
             }
         };
         let text = std::str::from_utf8(body).map_err(|_| unreadable("not UTF-8".into()))?;
-        let key = format!("{}_response", method.replace('.', "_"));
-        let raw = member_raw(text, &key)
-            .or_else(|| member_raw(text, "error_response"))
-            .ok_or_else(|| unreadable(format!("no `{key}` in the reply")))?;
-        let envelope: Envelope =
-            serde_json::from_str(text).map_err(|e| unreadable(format!("not JSON: {e}")))?;
-        let reply: Status =
-            serde_json::from_str(raw).map_err(|e| unreadable(format!("the reply value: {e}")))?;
-        let code = reply.code.as_deref().unwrap_or_default();
-        match envelope.sign.as_deref().filter(|s| !s.is_empty()) {
+        let mut key = String::with_capacity(method.len() + 9);
+        key.extend(method.chars().map(|c| if c == '.' { '_' } else { c }));
+        key.push_str("_response");
+        // One pass over the raw text: the signed value as received, the signature, and which
+        // certificate made it.
+        let [value, error_value, sign, cert_sn] = members_raw(
+            text,
+            [key.as_str(), "error_response", "sign", "alipay_cert_sn"],
+        );
+        let (key, raw) = match (value, error_value) {
+            (Some(raw), _) => (key.as_str(), raw),
+            (None, Some(raw)) => ("error_response", raw),
+            (None, None) => return Err(unreadable(format!("no `{key}` in the reply"))),
+        };
+        let string = |raw: Option<&str>, name: &str| -> Result<Option<String>, Error> {
+            raw.map(|r| {
+                serde_json::from_str::<String>(r)
+                    .map_err(|e| unreadable(format!("`{name}` is not a string: {e}")))
+            })
+            .transpose()
+        };
+        let sign = string(sign, "sign")?;
+        let cert_sn = string(cert_sn, "alipay_cert_sn")?;
+        let reply: T = serde_json::from_str(raw)
+            .map_err(|e| unreadable(format!("unexpected `{key}`: {e}")))?;
+        let reply_status = reply.status();
+        let code = reply_status.code.as_deref().unwrap_or_default();
+        match sign.as_deref().filter(|s| !s.is_empty()) {
             Some(sign) => self
                 .keys
-                .key_for(envelope.alipay_cert_sn.as_deref())?
+                .key_for(cert_sn.as_deref())?
                 .verify_base64(raw.as_bytes(), sign)
                 .map_err(|e| Error::Verification {
                     provider: PROVIDER,
@@ -336,25 +343,28 @@ impl Codec {
             }
             None => {}
         }
-        if code != codes::SUCCESS {
-            let row = codes::classify(code, reply.sub_code.as_deref());
-            let said = reply.sub_msg.or(reply.msg).filter(|m| !m.is_empty());
-            let message = match (said, reply.sub_code.as_deref().filter(|s| !s.is_empty())) {
-                (Some(said), Some(sub)) if code != codes::BUSINESS_FAILURE => {
-                    format!("{sub}: {said}")
-                }
-                (Some(said), _) => said,
-                (None, _) => row.meaning.to_owned(),
-            };
-            return Err(Error::Rejected {
-                provider: PROVIDER,
-                code: codes::rejection_code(code, reply.sub_code.as_deref()).into(),
-                message,
-                class: row.class,
-            });
+        if code == codes::SUCCESS {
+            return Ok(reply);
         }
-        serde_json::from_str(raw)
-            .map_err(|e| Error::malformed(PROVIDER, http_status, format!("unexpected reply: {e}")))
+        let row = codes::classify(code, reply_status.sub_code.as_deref());
+        let said = reply_status
+            .sub_msg
+            .or(reply_status.msg)
+            .filter(|m| !m.is_empty());
+        let message = match (
+            said,
+            reply_status.sub_code.as_deref().filter(|s| !s.is_empty()),
+        ) {
+            (Some(said), Some(sub)) if code != codes::BUSINESS_FAILURE => format!("{sub}: {said}"),
+            (Some(said), _) => said,
+            (None, _) => row.meaning.to_owned(),
+        };
+        Err(Error::Rejected {
+            provider: PROVIDER,
+            code: codes::rejection_code(code, reply_status.sub_code.as_deref()).into(),
+            message,
+            class: row.class,
+        })
     }
 
     /// Verifies an async notification (the form body as received) and returns its parameters.
@@ -395,7 +405,11 @@ impl Codec {
     }
 }
 
-impl<E: AlipayCall> paybridge_core::Codec<E> for Codec {
+impl<E> paybridge_core::Codec<E> for Codec
+where
+    E: AlipayCall,
+    E::Response: Reply,
+{
     /// The signed form, its `timestamp` the attempt's (Alipay takes no nonce).
     fn encode(&self, call: &E, stamp: &Stamp) -> Result<http::Request<Bytes>, Error> {
         self.encode_at(call, stamp.at)

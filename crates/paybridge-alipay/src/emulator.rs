@@ -190,12 +190,10 @@ impl AlipayEmulator {
         });
         let reply =
             |payment: &Payment, entry: &RefundEntry, fund_change: &str| TradeRefundResponse {
-                status: Status {
-                    code: Some(codes::SUCCESS.into()),
-                    msg: Some("Success".into()),
-                    sub_code: None,
-                    sub_msg: None,
-                },
+                code: Some(codes::SUCCESS.into()),
+                msg: Some("Success".into()),
+                sub_code: None,
+                sub_msg: None,
                 trade_no: Some(payment.payment.clone()),
                 out_trade_no: Some(payment.order_ref.clone()),
                 buyer_logon_id: Some("158****1562".into()),
@@ -291,12 +289,10 @@ impl AlipayEmulator {
             .refund(ProviderId::Alipay, &query.out_request_no)
             .filter(|(p, _)| p.payment == payment.payment);
         let mut reply = RefundQueryResponse {
-            status: Status {
-                code: Some(codes::SUCCESS.into()),
-                msg: Some("Success".into()),
-                sub_code: None,
-                sub_msg: None,
-            },
+            code: Some(codes::SUCCESS.into()),
+            msg: Some("Success".into()),
+            sub_code: None,
+            sub_msg: None,
             trade_no: Some(payment.payment.clone()),
             out_trade_no: Some(payment.order_ref.clone()),
             out_request_no: Some(query.out_request_no.clone()),

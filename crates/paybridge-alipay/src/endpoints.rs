@@ -24,7 +24,8 @@ mod tests {
 
     #[test]
     fn the_refund_applies_and_the_query_reads_each_under_its_method() {
-        assert!(TradeRefund::APPLIES && !TradeRefundQuery::APPLIES);
+        const FLAGS: [bool; 2] = [TradeRefund::APPLIES, TradeRefundQuery::APPLIES];
+        assert_eq!(FLAGS, [true, false]);
         assert_eq!(method_of(TradeRefund::PATH), Some("alipay.trade.refund"));
         assert_eq!(
             method_of(TradeRefundQuery::PATH),

@@ -10,6 +10,20 @@
 /// appears there. `None` when `text` is not an object, has no such member, or is malformed
 /// before it.
 pub fn member_raw<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let [found] = members_raw(text, [key]);
+    found
+}
+
+/// [`member_raw`] for several keys in one pass: each key's first value, as it appears.
+pub fn members_raw<'a, const N: usize>(text: &'a str, keys: [&str; N]) -> [Option<&'a str>; N] {
+    let mut found = [None; N];
+    scan(text, &keys, &mut found);
+    found
+}
+
+/// Walks the top-level members of `text`, filling `found` for `keys`; stops at the end, or at
+/// the first malformed byte (what was found before it stands).
+fn scan<'a>(text: &'a str, keys: &[&str], found: &mut [Option<&'a str>]) -> Option<()> {
     let bytes = text.as_bytes();
     let mut at = skip_ws(bytes, 0);
     if bytes.get(at) != Some(&b'{') {
@@ -30,13 +44,20 @@ pub fn member_raw<'a>(text: &'a str, key: &str) -> Option<&'a str> {
         at = skip_ws(bytes, at + 1);
         let value_start = at;
         let value_end = skip_value(bytes, at, 0)?;
-        if key_matches(name, key) {
-            return text.get(value_start..value_end);
+        let matched = keys
+            .iter()
+            .zip(found.iter())
+            .position(|(key, slot)| slot.is_none() && key_matches(name, key));
+        if let Some(slot) = matched.and_then(|i| found.get_mut(i)) {
+            *slot = text.get(value_start..value_end);
+            if found.iter().all(Option::is_some) {
+                return Some(());
+            }
         }
         at = skip_ws(bytes, value_end);
         match bytes.get(at) {
             Some(b',') => at = skip_ws(bytes, at + 1),
-            _ => return None,
+            _ => return Some(()),
         }
     }
 }
@@ -187,7 +208,7 @@ mod tests {
         let leaf = prop_oneof![
             Just(serde_json::Value::Null),
             any::<bool>().prop_map(serde_json::Value::Bool),
-            any::<i64>().prop_map(|n| serde_json::Value::from(n)),
+            any::<i64>().prop_map(serde_json::Value::from),
             text.prop_map(serde_json::Value::String),
         ];
         leaf.prop_recursive(4, 32, 6, |inner| {
@@ -243,6 +264,12 @@ mod tests {
                 .unwrap_or(serde_json::Value::Null);
             prop_assert_eq!(reparsed, value);
             prop_assert_eq!(member_raw(&text, "sign"), Some("\"abc\\/+=\""));
+            // One pass for several members finds the same.
+            let [value_again, sign, missing] =
+                members_raw(&text, ["alipay_trade_refund_response", "sign", "error_response"]);
+            prop_assert_eq!(value_again, Some(raw.as_str()));
+            prop_assert_eq!(sign, Some("\"abc\\/+=\""));
+            prop_assert_eq!(missing, None);
         }
 
         #[test]

@@ -38,7 +38,7 @@ pub use codec::{
     sign_content,
 };
 pub use config::{AlipayConfig, AlipaySettings};
-pub use extract::member_raw;
+pub use extract::{member_raw, members_raw};
 pub use keys::{AlipayKeys, cert_sn, root_cert_sn};
 pub use provider::unified_notification;
 pub use wire::notifications::{AlipayNotification, NOTIFICATION_ACK};

@@ -445,6 +445,50 @@ async fn canonicalize_sign_and_notification_verify() {
     .await;
     assert_eq!(no_blank_line.status.code(), Some(2));
 
+    // An Alipay notification is a signed form: it verifies from stdin as received.
+    let alipay = paybridge::alipay::emulator::AlipayEmulator::new(
+        creds.alipay_app_id.clone(),
+        creds.alipay_app.public.clone(),
+        paybridge::sign::RsaPrivateKey::from_bytes(creds.alipay_platform.private_pem().as_bytes())
+            .unwrap(),
+        None,
+        false,
+    );
+    let form = alipay
+        .notification(&[
+            ("notify_type", "trade_status_sync".into()),
+            ("notify_id", "ac05099524730693a8b330c5ecf72da9786".into()),
+            ("app_id", creds.alipay_app_id.clone()),
+            ("trade_no", "2013112011001004330000121536".into()),
+            ("out_trade_no", "6823789339978248".into()),
+            ("trade_status", "TRADE_SUCCESS".into()),
+            ("total_amount", "88.88".into()),
+            ("subject", "a/b 测试 & c=d".into()),
+        ])
+        .unwrap();
+    let verify = args(&[
+        "--config",
+        &c,
+        "notification",
+        "verify",
+        "--provider",
+        "alipay",
+    ]);
+    let ok = run(verify.clone(), Some(form.clone())).await;
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let parsed = &json_lines(&ok)[0];
+    assert_eq!(parsed["payment"]["amount"]["minor"], 8888);
+    assert_eq!(parsed["payment"]["status"], "succeeded");
+    let tampered = String::from_utf8(form)
+        .unwrap()
+        .replace("88.88", "98.88")
+        .into_bytes();
+    assert_eq!(run(verify, Some(tampered)).await.status.code(), Some(5));
+
     // A body that is not a notification at all is bad input (2), for every provider — never a
     // "transport failure" (4).
     for (provider, body) in [
@@ -454,6 +498,7 @@ async fn canonicalize_sign_and_notification_verify() {
         ("scanforpay", &b"[]"[..]),
         ("nomad", &b"<xml/>"[..]),
         ("nomad", &br#"{"orderRef":"o1"}"#[..]),
+        ("alipay", &b"%%%"[..]),
     ] {
         let malformed = run(
             args(&[

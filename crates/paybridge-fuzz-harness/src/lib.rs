@@ -13,6 +13,7 @@
 use std::sync::OnceLock;
 
 use bytes::Bytes;
+use paybridge::alipay;
 use paybridge::bluepay;
 use paybridge::core::{Currency, Money};
 use paybridge::nomad;
@@ -35,6 +36,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("scanforpay_notification", scanforpay_notification),
     ("wechatpay_response", wechatpay_response),
     ("wechatpay_notification", wechatpay_notification),
+    ("alipay_response", alipay_response),
+    ("alipay_notification", alipay_notification),
     ("money_parse", money_parse),
     ("key_pem", key_pem),
     ("csv_row", csv_row),
@@ -347,6 +350,106 @@ pub fn wechatpay_notification(data: &[u8]) {
     let now = paybridge::core::Timestamp::from_unix(WECHATPAY_NOW).expect("in range");
     if let Ok(notification) = wechatpay_codec().verify_notification_at(&headers, &body, now) {
         let _ = wechatpay::unified_notification(&notification);
+    }
+}
+
+fn alipay_codec() -> &'static alipay::Codec {
+    static CODEC: OnceLock<alipay::Codec> = OnceLock::new();
+    CODEC.get_or_init(|| {
+        alipay::Codec::new(
+            "https://openapi.alipay.com",
+            "2014072300007148",
+            platform_private(),
+            alipay::AlipayKeys::public_key(platform_public().clone()),
+        )
+        .expect("valid")
+    })
+}
+
+/// Alipay replies. The raw-text extractor first: whatever it finds is a slice of the input,
+/// and in well-formed JSON one whole value. Then the reply itself, under every status: the first byte's
+/// bit 0 says whether the harness signs the `alipay_trade_refund_response` value it finds
+/// (so the reader behind verification is reached). A success is never decoded unless its
+/// signature verified over the very bytes found.
+pub fn alipay_response(data: &[u8]) {
+    let (status, rest) = status_and_body(data);
+    let (mode, body) = rest.split_first().unwrap_or((&0, rest));
+    let Ok(text) = std::str::from_utf8(body) else {
+        let _ = alipay_codec().decode_reply::<alipay::wire::responses::TradeRefundResponse>(
+            "alipay.trade.refund",
+            status,
+            body,
+        );
+        return;
+    };
+    let key = "alipay_trade_refund_response";
+    let found = alipay::member_raw(text, key);
+    if let Some(raw) = found {
+        assert!(
+            text.as_bytes()
+                .windows(raw.len())
+                .any(|w| w == raw.as_bytes()),
+            "the extracted text is not the received bytes"
+        );
+        // In a well-formed reply, what is found is one whole JSON value.
+        if serde_json::from_str::<serde_json::Value>(text).is_ok() {
+            assert!(
+                serde_json::from_str::<serde_json::Value>(raw).is_ok(),
+                "the extracted text is not one JSON value: {raw:?}"
+            );
+        }
+    }
+    let signed;
+    let body = match (mode & 1, found) {
+        (1, Some(raw)) => {
+            let sign = platform_private()
+                .sign_base64(raw.as_bytes())
+                .expect("the test key signs");
+            signed = format!("{{\"{key}\":{raw},\"sign\":\"{sign}\"}}");
+            signed.as_bytes()
+        }
+        _ => body,
+    };
+    if let Ok(reply) = alipay_codec().decode_reply::<alipay::wire::responses::TradeRefundResponse>(
+        "alipay.trade.refund",
+        status,
+        body,
+    ) {
+        assert_eq!(
+            reply.code.as_deref(),
+            Some(alipay::codes::SUCCESS),
+            "only a success decodes"
+        );
+    }
+}
+
+/// Alipay notifications: the form reader, and verification — with the harness's signature
+/// over the decoded parameters when the first byte's bit 0 says so, so the unified reader is
+/// reached. Nothing panics.
+pub fn alipay_notification(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let body = if mode & 1 == 1 {
+        let Ok(params) = alipay::form_decode(rest) else {
+            return;
+        };
+        let kept: Vec<(&str, &str)> = params
+            .iter()
+            .filter(|(k, _)| k != "sign" && k != "sign_type")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let sign = platform_private()
+            .sign_base64(alipay::sign_content(kept.iter().copied()).as_bytes())
+            .expect("the test key signs");
+        let mut all = kept;
+        all.push(("sign", &sign));
+        alipay::form_encode(all).into_bytes()
+    } else {
+        rest.to_vec()
+    };
+    if let Ok(notification) = alipay_codec().verify_notification(&body) {
+        let _ = alipay::unified_notification(&notification);
     }
 }
 

@@ -868,3 +868,191 @@ async fn wechatpay_answers_in_wechatpays_words() {
         (404, Some("RESOURCE_NOT_EXISTS"))
     );
 }
+
+// ---- Alipay ----
+
+/// A call to the emulated Alipay gateway, its form signed here with the primitives; returns
+/// the reply's value, checked to be signed over its raw text by Alipay's key.
+async fn alipay(
+    sb: &SandboxHandle,
+    client: &Raw,
+    method: &str,
+    biz_content: &str,
+    tweak: impl Fn(&mut Vec<(String, String)>),
+) -> Value {
+    let creds = sb.credentials();
+    let mut params: Vec<(String, String)> = vec![
+        ("app_id".into(), creds.alipay_app_id.clone()),
+        ("method".into(), method.into()),
+        ("format".into(), "JSON".into()),
+        ("charset".into(), "utf-8".into()),
+        ("sign_type".into(), "RSA2".into()),
+        (
+            "timestamp".into(),
+            paybridge_alipay::alipay_time(paybridge_core::Timestamp::from_unix(now()).unwrap()),
+        ),
+        ("version".into(), "1.0".into()),
+        ("biz_content".into(), biz_content.into()),
+    ];
+    let content =
+        paybridge_alipay::sign_content(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    params.push((
+        "sign".into(),
+        creds
+            .alipay_app
+            .private
+            .sign_base64(content.as_bytes())
+            .unwrap(),
+    ));
+    tweak(&mut params);
+    let body = paybridge_alipay::form_encode(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let url = format!("{}/gateway.do", sb.provider_url(ProviderId::Alipay));
+    let request = http::Request::post(url)
+        .header(
+            "content-type",
+            "application/x-www-form-urlencoded;charset=utf-8",
+        )
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let (status, reply) = send(client, request).await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(reply).unwrap();
+    let key = format!("{}_response", method.replace('.', "_"));
+    let raw = paybridge_alipay::member_raw(&text, &key)
+        .or_else(|| paybridge_alipay::member_raw(&text, "error_response"))
+        .expect("a reply value");
+    if raw.contains("store_name") {
+        assert!(raw.contains(r"\/"), "written the way Alipay writes: {raw}");
+    }
+    let envelope: Value = serde_json::from_str(&text).unwrap();
+    creds
+        .alipay_platform
+        .public
+        .verify_base64(raw.as_bytes(), envelope["sign"].as_str().unwrap())
+        .expect("signed over the raw value");
+    serde_json::from_str(raw).unwrap()
+}
+
+#[tokio::test]
+async fn alipay_answers_in_alipays_words() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let client = raw_client();
+    let payment = sb
+        .create_payment(ProviderId::Alipay, 10_000, Currency::Cny)
+        .unwrap();
+    let refund = |id: &str, amount: &str| {
+        format!(
+            r#"{{"trade_no":"{}","refund_amount":"{amount}","out_request_no":"{id}"}}"#,
+            payment.payment
+        )
+    };
+    let none = |_: &mut Vec<(String, String)>| {};
+    let first = alipay(
+        &sb,
+        &client,
+        "alipay.trade.refund",
+        &refund("ali-1", "60.00"),
+        none,
+    )
+    .await;
+    assert_eq!(first["code"], "10000", "{first}");
+    assert_eq!(first["fund_change"], "Y");
+    assert_eq!(first["refund_fee"], "60.00");
+    // A repeat moves no money and says so.
+    let again = alipay(
+        &sb,
+        &client,
+        "alipay.trade.refund",
+        &refund("ali-1", "60.00"),
+        none,
+    )
+    .await;
+    assert_eq!(
+        (again["code"].as_str(), again["fund_change"].as_str()),
+        (Some("10000"), Some("N"))
+    );
+    let other = alipay(
+        &sb,
+        &client,
+        "alipay.trade.refund",
+        &refund("ali-1", "1.00"),
+        none,
+    )
+    .await;
+    assert_eq!(
+        other["sub_code"], "ACQ.DISCORDANT_REPEAT_REQUEST",
+        "{other}"
+    );
+    let over = alipay(
+        &sb,
+        &client,
+        "alipay.trade.refund",
+        &refund("ali-2", "40.01"),
+        none,
+    )
+    .await;
+    assert_eq!(
+        over["sub_code"], "ACQ.REASON_TRADE_REFUND_FEE_ERR",
+        "{over}"
+    );
+    assert_eq!(
+        sb.ledger()
+            .refund(ProviderId::Alipay, "ali-1")
+            .unwrap()
+            .1
+            .attempts,
+        3
+    );
+    // A signature over other text; an unknown method.
+    let forged = alipay(
+        &sb,
+        &client,
+        "alipay.trade.refund",
+        &refund("ali-3", "1.00"),
+        |p| {
+            for (k, v) in p.iter_mut() {
+                if k == "biz_content" {
+                    *v = v.replace("1.00", "2.00");
+                }
+            }
+        },
+    )
+    .await;
+    assert_eq!(forged["sub_code"], "isv.invalid-signature", "{forged}");
+    assert!(sb.ledger().refund(ProviderId::Alipay, "ali-3").is_none());
+    let unknown_method = alipay(&sb, &client, "alipay.trade.nope", "{}", none).await;
+    assert_eq!(unknown_method["sub_code"], "isv.invalid-method");
+    // The query: present once settled, absent for a refund it does not have.
+    for _ in 0..100 {
+        let found = alipay(
+            &sb,
+            &client,
+            "alipay.trade.fastpay.refund.query",
+            &format!(
+                r#"{{"trade_no":"{}","out_request_no":"ali-1"}}"#,
+                payment.payment
+            ),
+            none,
+        )
+        .await;
+        if found.get("refund_status").is_some() {
+            assert_eq!(found["refund_status"], "REFUND_SUCCESS");
+            assert_eq!(found["refund_amount"], "60.00");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let missing = alipay(
+        &sb,
+        &client,
+        "alipay.trade.fastpay.refund.query",
+        &format!(
+            r#"{{"trade_no":"{}","out_request_no":"never"}}"#,
+            payment.payment
+        ),
+        none,
+    )
+    .await;
+    assert_eq!(missing["code"], "10000");
+    assert!(missing.get("refund_status").is_none(), "{missing}");
+}

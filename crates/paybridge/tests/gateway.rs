@@ -393,3 +393,58 @@ async fn wechatpay_in_platform_certificate_mode() {
             .is_some()
     );
 }
+
+/// Alipay in certificate mode: requests name the app's and the root's SNs computed from the
+/// certificate files the sandbox wrote, replies name Alipay's certificate, and the refund and
+/// look-up work through the gateway.
+#[tokio::test]
+async fn alipay_in_certificate_mode() {
+    let mut credentials = paybridge_sandbox::Credentials::generate().unwrap();
+    credentials.alipay_certificate_mode = true;
+    let sb = Sandbox::start(SandboxConfig {
+        refund_delay: Duration::ZERO,
+        credentials: Some(credentials),
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = temp_dir("alipay-certs");
+    let path = dir.join("paybridge.toml");
+    sb.write_config(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("alipay_root_cert_file = \"alipay-root-cert.crt\""),
+        "{text}"
+    );
+    assert!(!text.contains("alipay_public_key_file"), "{text}");
+    let gw = Gateway::from_config(&Config::load(&path).unwrap()).unwrap();
+    let req = request(&sb, ProviderId::Alipay, "ali-cert-1", 2_500);
+    let refund = gw.provider("alipay").unwrap().refund(&req).await.unwrap();
+    assert_eq!(refund.amount.minor, 2_500);
+    let found = gw
+        .provider("alipay")
+        .unwrap()
+        .refund_status(&paybridge::RefundLookup::from(&req))
+        .await
+        .unwrap();
+    assert_eq!(found.status, paybridge::RefundStatus::Succeeded);
+    // The app certificate on file is not the one Alipay holds: refused, nothing applied.
+    std::fs::copy(dir.join("alipay-cert.crt"), dir.join("alipay-app-cert.crt")).unwrap();
+    let gw = Gateway::from_config(&Config::load(&path).unwrap()).unwrap();
+    let req = request(&sb, ProviderId::Alipay, "ali-cert-2", 100);
+    let error = gw
+        .provider("alipay")
+        .unwrap()
+        .refund(&req)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, paybridge::Error::Rejected { .. }),
+        "{error}"
+    );
+    assert!(
+        sb.ledger()
+            .refund(ProviderId::Alipay, "ali-cert-2")
+            .is_none()
+    );
+}

@@ -19,13 +19,44 @@ pub struct Status {
     pub sub_msg: Option<String>,
 }
 
+/// A reply value: its status fields, read in the same pass as the rest (a `flatten`ed
+/// [`Status`] would make serde buffer the whole value first).
+pub trait Reply {
+    /// The reply's `code`, `msg`, `sub_code` and `sub_msg`.
+    fn status(&self) -> Status;
+}
+
+macro_rules! reply_status {
+    ($($reply:ty),*) => {$(
+        impl Reply for $reply {
+            fn status(&self) -> Status {
+                Status {
+                    code: self.code.clone(),
+                    msg: self.msg.clone(),
+                    sub_code: self.sub_code.clone(),
+                    sub_msg: self.sub_msg.clone(),
+                }
+            }
+        }
+    )*};
+}
+
+reply_status!(Status, TradeRefundResponse, RefundQueryResponse);
+
 /// `alipay_trade_refund_response`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TradeRefundResponse {
-    /// The reply's status.
-    #[serde(flatten)]
-    pub status: Status,
+    /// `10000` on success.
+    pub code: Option<String>,
+    /// In words.
+    pub msg: Option<String>,
+    /// A business failure's code.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sub_code: Option<String>,
+    /// In words.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sub_msg: Option<String>,
     /// Alipay's trade number.
     pub trade_no: Option<String>,
     /// The merchant's order number.
@@ -64,9 +95,16 @@ pub struct FundDetail {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RefundQueryResponse {
-    /// The reply's status.
-    #[serde(flatten)]
-    pub status: Status,
+    /// `10000` on success.
+    pub code: Option<String>,
+    /// In words.
+    pub msg: Option<String>,
+    /// A business failure's code.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sub_code: Option<String>,
+    /// In words.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sub_msg: Option<String>,
     /// Alipay's trade number.
     pub trade_no: Option<String>,
     /// The merchant's order number.
