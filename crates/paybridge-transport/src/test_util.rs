@@ -250,6 +250,32 @@ impl Transport for FailingTransport {
     }
 }
 
+/// A retry policy for tests: three attempts, 1–2 ms apart, no jitter — retries happen, and
+/// fast.
+pub fn fast_retry() -> crate::RetryPolicy {
+    crate::RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: std::time::Duration::from_millis(1),
+        max_backoff: std::time::Duration::from_millis(2),
+        jitter: std::sync::Arc::new(crate::NoJitter),
+        ..crate::RetryPolicy::default()
+    }
+}
+
+/// Whether interop tests (against `openssl`, Python's `cryptography`…) must run: CI sets
+/// `PAYBRIDGE_REQUIRE_INTEROP=1`, and then a missing tool fails the test instead of skipping it.
+pub fn interop_required() -> bool {
+    std::env::var("PAYBRIDGE_REQUIRE_INTEROP").is_ok_and(|v| v == "1")
+}
+
+/// Whether the `openssl` command runs here.
+pub fn openssl_available() -> bool {
+    std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

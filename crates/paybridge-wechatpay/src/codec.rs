@@ -98,13 +98,13 @@ pub fn signing_message(
     nonce: &str,
     body: &[u8],
 ) -> Vec<u8> {
-    let mut time = itoa_buffer(timestamp);
+    let time = timestamp.to_string();
     let mut message =
         Vec::with_capacity(method.len() + uri.len() + time.len() + nonce.len() + body.len() + 5);
     for part in [
         method.as_bytes(),
         uri.as_bytes(),
-        time.as_mut_slice(),
+        time.as_bytes(),
         nonce.as_bytes(),
         body,
     ] {
@@ -136,10 +136,6 @@ fn decode_base64(text: &str) -> Option<Vec<u8>> {
         }
         Err(_) => paybridge_sign::base64_decode(text).ok(),
     }
-}
-
-fn itoa_buffer(value: i64) -> Vec<u8> {
-    value.to_string().into_bytes()
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters: a value is one segment.

@@ -19,7 +19,6 @@ use std::process::Command;
 
 use common::*;
 use paybridge_core::{Error, Timestamp};
-use paybridge_wechatpay::Codec;
 
 fn tools() -> bool {
     let python = Command::new("python3")
@@ -69,15 +68,7 @@ fn a_notification_made_by_openssl_and_python_cryptography_verifies_and_decrypts(
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let codec = Codec::new(
-        BASE,
-        MCHID,
-        MERCHANT_SERIAL,
-        merchant_key(),
-        public_key_mode(),
-        &paybridge_sign::SecretString::new(APIV3_KEY),
-    )
-    .unwrap();
+    let codec = codec_at(BASE);
     let now = Timestamp::from_unix(NOW + 42).unwrap();
 
     let (headers, body) = read(&dir, "good");

@@ -51,15 +51,7 @@ fn authorization_fields(header: &str) -> Vec<(String, String)> {
 
 #[test]
 fn the_request_is_signed_over_exactly_what_is_sent() {
-    let codec = Codec::new(
-        "https://api.mch.weixin.test/prefix",
-        MCHID,
-        MERCHANT_SERIAL,
-        merchant_key(),
-        public_key_mode(),
-        &paybridge_sign::SecretString::new(APIV3_KEY),
-    )
-    .unwrap();
+    let codec = codec_at("https://api.mch.weixin.test/prefix");
     let body = CreateRefundRequest::by_transaction_id(TRANSACTION, "r-1", 100, 10_000);
     let request = codec
         .encode_with(&body, 1_554_208_460, "593BEC0C930BF1AFEB40B4A08C8FB242")
@@ -128,15 +120,7 @@ fn openssl_verifies_the_request_signature() {
         eprintln!("skipped: no openssl command");
         return;
     }
-    let codec = Codec::new(
-        BASE,
-        MCHID,
-        MERCHANT_SERIAL,
-        merchant_key(),
-        public_key_mode(),
-        &paybridge_sign::SecretString::new(APIV3_KEY),
-    )
-    .unwrap();
+    let codec = codec_at(BASE);
     let body = CreateRefundRequest::by_out_trade_no(ORDER, "r-2", 250, 10_000);
     let request = codec.encode_with(&body, NOW, "nonce123").unwrap();
     let fields = authorization_fields(request.headers()["authorization"].to_str().unwrap());
@@ -580,15 +564,7 @@ async fn bad_input_sends_nothing() {
 
 #[test]
 fn the_published_aes_vector_decrypts_with_the_codec() {
-    let codec = Codec::new(
-        BASE,
-        MCHID,
-        MERCHANT_SERIAL,
-        merchant_key(),
-        public_key_mode(),
-        &paybridge_sign::SecretString::new(APIV3_KEY),
-    )
-    .unwrap();
+    let codec = codec_at(BASE);
     // It decrypts (a wrong key or a tampered byte would be a Verification error); its
     // plaintext "message" is not a refund, which is what is reported.
     let error = codec

@@ -319,13 +319,11 @@ async fn two_accounts_of_one_provider_refund_independently() {
     assert!(twice.is_err());
 }
 
-/// WeChat Pay in platform-certificate mode: the sandbox names its certificate's serial, the
-/// config a directory of certificates, and the same refund and look-up work; a certificate the
-/// merchant does not hold makes the answer unverifiable — reported unknown, never refused.
-#[tokio::test]
-async fn wechatpay_in_platform_certificate_mode() {
-    let mut credentials = paybridge_sandbox::Credentials::generate().unwrap();
-    credentials.wechatpay_certificate_mode = true;
+/// A sandbox with `credentials` (refunds final at once) and the config it writes.
+async fn sandbox_with(
+    credentials: paybridge_sandbox::Credentials,
+    name: &str,
+) -> (SandboxHandle, std::path::PathBuf, String) {
     let sb = Sandbox::start(SandboxConfig {
         refund_delay: Duration::ZERO,
         credentials: Some(credentials),
@@ -333,10 +331,21 @@ async fn wechatpay_in_platform_certificate_mode() {
     })
     .await
     .unwrap();
-    let dir = temp_dir("wechatpay-certs");
-    let path = dir.join("paybridge.toml");
+    let path = temp_dir(name).join("paybridge.toml");
     sb.write_config(&path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
+    (sb, path, text)
+}
+
+/// WeChat Pay in platform-certificate mode: the sandbox names its certificate's serial, the
+/// config a directory of certificates, and the same refund and look-up work; a certificate the
+/// merchant does not hold makes the answer unverifiable — reported unknown, never refused.
+#[tokio::test]
+async fn wechatpay_in_platform_certificate_mode() {
+    let mut credentials = paybridge_sandbox::Credentials::generate().unwrap();
+    credentials.wechatpay_certificate_mode = true;
+    let (sb, path, text) = sandbox_with(credentials, "wechatpay-certs").await;
+    let dir = path.parent().unwrap().to_path_buf();
     assert!(
         text.contains("platform_certificates_dir = \"wechatpay-platform-certs\""),
         "{text}"
@@ -401,17 +410,8 @@ async fn wechatpay_in_platform_certificate_mode() {
 async fn alipay_in_certificate_mode() {
     let mut credentials = paybridge_sandbox::Credentials::generate().unwrap();
     credentials.alipay_certificate_mode = true;
-    let sb = Sandbox::start(SandboxConfig {
-        refund_delay: Duration::ZERO,
-        credentials: Some(credentials),
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    let dir = temp_dir("alipay-certs");
-    let path = dir.join("paybridge.toml");
-    sb.write_config(&path).unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
+    let (sb, path, text) = sandbox_with(credentials, "alipay-certs").await;
+    let dir = path.parent().unwrap().to_path_buf();
     assert!(
         text.contains("alipay_root_cert_file = \"alipay-root-cert.crt\""),
         "{text}"

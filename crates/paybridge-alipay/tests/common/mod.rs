@@ -2,6 +2,7 @@
 //! test host), a client wired to it, tool checks.
 #![allow(
     dead_code,
+    unused_imports,
     unreachable_pub,
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use paybridge_alipay::emulator::{AlipayEmulator, CertificateSns};
 use paybridge_alipay::{AlipayClient, AlipayConfig, AlipayKeys};
@@ -22,7 +22,6 @@ use paybridge_emulator::Payment;
 pub use paybridge_emulator::test_util::TestHost;
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
 use paybridge_transport::test_util::{MockTransport, Scripted};
-use paybridge_transport::{NoJitter, RetryPolicy};
 
 pub const APP_ID: &str = "2014072300007148";
 pub const NOW: i64 = 1_796_300_000;
@@ -56,15 +55,7 @@ pub fn alipay_public() -> RsaPublicKey {
     RsaPublicKey::from_bytes(&std::fs::read(data("platform.pub.pem")).unwrap()).unwrap()
 }
 
-pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        initial_backoff: Duration::from_millis(1),
-        max_backoff: Duration::from_millis(2),
-        jitter: Arc::new(NoJitter),
-        ..RetryPolicy::default()
-    }
-}
+pub use paybridge_transport::test_util::fast_retry;
 
 /// A host with the one paid trade (100.00 CNY) the tests refund.
 pub fn host() -> TestHost {
@@ -124,22 +115,14 @@ pub fn wired(
     )
 }
 
-pub fn openssl() -> bool {
-    Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+pub use paybridge_transport::test_util::openssl_available as openssl;
 pub fn python() -> bool {
     Command::new("python3")
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success())
 }
-/// Whether interop tests must run (CI sets `PAYBRIDGE_REQUIRE_INTEROP=1`).
-pub fn interop_required() -> bool {
-    std::env::var("PAYBRIDGE_REQUIRE_INTEROP").is_ok_and(|v| v == "1")
-}
+pub use paybridge_transport::test_util::interop_required;
 
 pub fn temp_dir(tag: &str) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);

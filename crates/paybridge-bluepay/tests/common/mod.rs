@@ -1,6 +1,7 @@
 //! Shared fixtures: test keys, a client over a scripted transport, openssl helpers.
 #![allow(
     dead_code,
+    unused_imports,
     unreachable_pub,
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,13 +13,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::Duration;
 
 use paybridge_bluepay::{BluePayClient, BluePayConfig};
 use paybridge_core::test_util::{FixedClock, SequentialIdGenerator};
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
 use paybridge_transport::test_util::MockTransport;
-use paybridge_transport::{NoJitter, RetryPolicy};
 
 pub const APP_ID: &str = "733b887a4a784708bb369524db5b6ded";
 pub const NOW: i64 = 1_722_415_059;
@@ -43,15 +42,7 @@ pub fn platform_public() -> RsaPublicKey {
     RsaPublicKey::from_bytes(&std::fs::read(data("platform.pub.pem")).unwrap()).unwrap()
 }
 
-pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        initial_backoff: Duration::from_millis(1),
-        max_backoff: Duration::from_millis(2),
-        jitter: Arc::new(NoJitter),
-        ..RetryPolicy::default()
-    }
-}
+pub use paybridge_transport::test_util::fast_retry;
 
 pub fn client(transport: MockTransport) -> BluePayClient<MockTransport> {
     let config = {
@@ -66,12 +57,7 @@ pub fn client(transport: MockTransport) -> BluePayClient<MockTransport> {
     )
 }
 
-pub fn openssl() -> bool {
-    Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+pub use paybridge_transport::test_util::openssl_available as openssl;
 
 /// `openssl dgst -sha256 -sign KEY` over `message`, base64.
 pub fn openssl_sign(key: &Path, message: &[u8]) -> String {

@@ -2,6 +2,7 @@
 //! host), a client wired to it, openssl helpers.
 #![allow(
     dead_code,
+    unused_imports,
     unreachable_pub,
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,10 +11,8 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use bytes::Bytes;
 use paybridge_core::test_util::{FixedClock, SequentialIdGenerator};
@@ -21,7 +20,6 @@ use paybridge_core::{Currency, ProviderId, Timestamp};
 use paybridge_emulator::Payment;
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey, SecretString};
 use paybridge_transport::test_util::{MockTransport, Scripted};
-use paybridge_transport::{NoJitter, RetryPolicy};
 use paybridge_wechatpay::emulator::WechatPayEmulator;
 use paybridge_wechatpay::{PlatformKeys, WechatPayClient, WechatPayConfig};
 
@@ -53,15 +51,7 @@ pub fn platform_public() -> RsaPublicKey {
     RsaPublicKey::from_bytes(&std::fs::read(data("platform.pub.pem")).unwrap()).unwrap()
 }
 
-pub fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        initial_backoff: Duration::from_millis(1),
-        max_backoff: Duration::from_millis(2),
-        jitter: Arc::new(NoJitter),
-        ..RetryPolicy::default()
-    }
-}
+pub use paybridge_transport::test_util::fast_retry;
 
 pub use paybridge_emulator::test_util::TestHost;
 
@@ -121,6 +111,19 @@ pub fn config(keys: PlatformKeys) -> WechatPayConfig {
     config
 }
 
+/// The merchant's codec in public-key mode at `base`.
+pub fn codec_at(base: &str) -> paybridge_wechatpay::Codec {
+    paybridge_wechatpay::Codec::new(
+        base,
+        MCHID,
+        MERCHANT_SERIAL,
+        merchant_key(),
+        public_key_mode(),
+        &SecretString::new(APIV3_KEY),
+    )
+    .unwrap()
+}
+
 pub fn public_key_mode() -> PlatformKeys {
     PlatformKeys::public_key(PUBLIC_KEY_ID, platform_public()).unwrap()
 }
@@ -154,18 +157,9 @@ pub fn wired(
     )
 }
 
-pub fn openssl() -> bool {
-    Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
+pub use paybridge_transport::test_util::openssl_available as openssl;
 
-/// Whether interop tests must run (CI sets `PAYBRIDGE_REQUIRE_INTEROP=1`): then a missing tool
-/// fails the test instead of skipping it.
-pub fn interop_required() -> bool {
-    std::env::var("PAYBRIDGE_REQUIRE_INTEROP").is_ok_and(|v| v == "1")
-}
+pub use paybridge_transport::test_util::interop_required;
 
 pub fn temp_dir(tag: &str) -> PathBuf {
     static N: AtomicU64 = AtomicU64::new(0);
