@@ -165,6 +165,7 @@ impl<T: Transport> RefundProvider for WechatPayClient<T> {
                 "the payment's total must be in CNY",
             ));
         }
+        // One of the two names the payment ("二选一"): WeChat Pay's own id when there is one.
         let mut body = match (request.payment(), request.order_ref()) {
             (Some(payment), _) => CreateRefundRequest::by_transaction_id(
                 payment.as_str(),
@@ -185,9 +186,6 @@ impl<T: Transport> RefundProvider for WechatPayClient<T> {
                 ));
             }
         };
-        if let (Some(_), Some(order)) = (request.payment(), request.order_ref()) {
-            body.out_trade_no = Some(order.to_string());
-        }
         body.reason = request.reason().map(str::to_owned);
         body.notify_url = request
             .notify_url()
