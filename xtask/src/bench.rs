@@ -45,13 +45,8 @@ const fn at_least(
 }
 
 const GOALS: &[Goal] = &[
-    at_most(
-        2,
-        "canonical/paybridge/small",
-        "canonical/serde_json/small",
-        1.5,
-    ),
-    at_most(2, "canonical/paybridge/4k", "canonical/serde_json/4k", 1.5),
+    // Canonical JSON against serde_json is judged interleaved (below): criterion's sequential
+    // windows gave 1.50 and 2.19 for the same 4 KiB ratio in one session.
     at_least(
         2,
         "canonical/serde_jcs/small",
@@ -222,6 +217,22 @@ struct Interleaved {
 }
 
 const INTERLEAVED: &[Interleaved] = &[
+    Interleaved {
+        issue: 2,
+        numerator: ("canonical-small", "ring"),
+        denominator: ("serde-json-small", "ring"),
+        at_most: true,
+        limit: 1.5,
+        judged: true,
+    },
+    Interleaved {
+        issue: 2,
+        numerator: ("canonical-4k", "ring"),
+        denominator: ("serde-json-4k", "ring"),
+        at_most: true,
+        limit: 1.5,
+        judged: true,
+    },
     Interleaved {
         issue: 2,
         numerator: ("sign-pipeline", "ring"),

@@ -17,6 +17,10 @@
 //! sorted text), `alipay-verify-pipeline` (a reply's `…_response` value found in the raw text,
 //! verified and read) and `alipay-verify-primitive` (the bare verify of the same bytes).
 //!
+//! `canonical-small` / `canonical-4k` write the refund document as RFC 8785 canonical JSON;
+//! `serde-json-small` / `serde-json-4k` write it with `serde_json` (unsorted), the baseline (the
+//! backend argument is not used by these four).
+//!
 //! `cargo xtask bench` runs these; criterion's sequential windows drifted by more than the 3% and
 //! 10% goals on this shared machine.
 #![allow(
@@ -268,6 +272,22 @@ fn operation(name: &str, backend: Backend) -> Operation {
                     .verify(black_box(alipay::RAW.as_bytes()), black_box(&signature))
                     .unwrap();
             })
+        }
+        "canonical-small" | "canonical-4k" | "serde-json-small" | "serde-json-4k" => {
+            let doc = if name.ends_with("4k") {
+                paybridge_benches::document_of_size(4 * 1024)
+            } else {
+                paybridge_benches::small_document()
+            };
+            if name.starts_with("canonical") {
+                Box::new(move || {
+                    black_box(canonical::to_vec(black_box(&doc)).unwrap());
+                })
+            } else {
+                Box::new(move || {
+                    black_box(serde_json::to_vec(black_box(&doc)).unwrap());
+                })
+            }
         }
         other => panic!("unknown operation {other:?}"),
     }
