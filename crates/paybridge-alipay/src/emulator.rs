@@ -307,7 +307,7 @@ impl AlipayEmulator {
         {
             reply.refund_status = Some(codes::REFUND_SUCCESS.into());
             reply.refund_amount = Some(yuan(entry.amount_minor));
-            reply.gmt_refund_pay = entry.completed_at.map(beijing);
+            reply.gmt_refund_pay = entry.completed_at.map(alipay_time);
         }
         self.answer(REFUND_QUERY, &reply)
     }
@@ -332,10 +332,6 @@ impl AlipayEmulator {
         all.push(("sign", &sign));
         Ok(form_encode(all).into_bytes())
     }
-}
-
-fn beijing(at: Timestamp) -> String {
-    alipay_time(at)
 }
 
 /// Whether a merchant's answer acknowledges a notification, Alipay's way: the text `success`.

@@ -57,19 +57,7 @@ impl fmt::Debug for Codec {
     }
 }
 
-/// Percent-encodes everything but RFC 3986's unreserved characters, so any merchant name or
-/// query value is one path segment or one value.
-pub fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
+pub use paybridge_transport::percent_encode;
 
 impl Codec {
     /// A codec for `merchant` (the account name at the payment company, e.g. `wechat.sh_smk`) at

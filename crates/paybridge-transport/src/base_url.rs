@@ -167,6 +167,20 @@ impl fmt::Debug for BaseUrl {
     }
 }
 
+/// Percent-encodes everything but RFC 3986's unreserved characters, so any merchant name or
+/// query value is one path segment or one value.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,7 +25,7 @@ mod conformance;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 
-pub use base_url::{BaseUrl, carries_credentials};
+pub use base_url::{BaseUrl, carries_credentials, percent_encode};
 pub use call::{Connection, RetryRules};
 pub use config::{CryptoBackend, Roots, TransportConfig, certificates_from_pem};
 pub use hyper_transport::HyperTransport;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use paybridge_core::{Clock, Endpoint, Error, Method, Stamp, SystemClock, Timestamp};
 use paybridge_sign::{Aes256GcmKey, RsaPrivateKey, SecretString};
-use paybridge_transport::BaseUrl;
+use paybridge_transport::{BaseUrl, percent_encode};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -123,30 +123,6 @@ pub fn verification_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8
         message.push(b'\n');
     }
     message
-}
-
-/// Standard base64 into a buffer of the exact size; wrapped text takes the tolerant path.
-fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    use base64::Engine as _;
-    let mut buffer = vec![0u8; text.len() / 4 * 3 + 3];
-    match base64::engine::general_purpose::STANDARD.decode_slice(text, &mut buffer) {
-        Ok(len) => {
-            buffer.truncate(len);
-            Some(buffer)
-        }
-        Err(_) => paybridge_sign::base64_decode(text).ok(),
-    }
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters: a value is one segment.
-fn percent_encode(text: &str, out: &mut String) {
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
 }
 
 /// A notification envelope. The resource's fields are borrowed from the body (serde borrows a
@@ -317,20 +293,14 @@ impl Codec {
                 .path_value(name)
                 .filter(|v| !v.is_empty())
                 .ok_or_else(|| Error::invalid(name.to_owned(), "required"))?;
-            percent_encode(value, &mut path);
+            path.push_str(&percent_encode(value));
             rest = after.get(close + 1..).unwrap_or_default();
         }
         path.push_str(rest);
         let query: Vec<String> = request
             .query()
             .into_iter()
-            .filter_map(|(name, value)| {
-                value.map(|v| {
-                    let mut pair = format!("{name}=");
-                    percent_encode(v, &mut pair);
-                    pair
-                })
-            })
+            .filter_map(|(name, value)| value.map(|v| format!("{name}={}", percent_encode(v))))
             .collect();
         if !query.is_empty() {
             path.push('?');
@@ -577,8 +547,8 @@ impl Codec {
         nonce: &str,
         associated_data: &str,
     ) -> Result<Vec<u8>, Error> {
-        let mut buffer = decode_base64(ciphertext_b64)
-            .ok_or_else(|| Error::malformed(PROVIDER, None, "resource ciphertext is not base64"))?;
+        let mut buffer = paybridge_sign::base64_decode(ciphertext_b64)
+            .map_err(|_| Error::malformed(PROVIDER, None, "resource ciphertext is not base64"))?;
         let len = self
             .apiv3_key
             .open_in_place(nonce.as_bytes(), associated_data.as_bytes(), &mut buffer)
@@ -640,12 +610,5 @@ mod tests {
             verification_message("1554209980", "c5ac7061fccab6bf3e254dcf98995b8c", b"{}"),
             b"1554209980\nc5ac7061fccab6bf3e254dcf98995b8c\n{}\n"
         );
-    }
-
-    #[test]
-    fn segments_are_percent_encoded() {
-        let mut out = String::new();
-        percent_encode("a/b c?é", &mut out);
-        assert_eq!(out, "a%2Fb%20c%3F%C3%A9");
     }
 }
