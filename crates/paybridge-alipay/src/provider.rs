@@ -67,6 +67,18 @@ fn refund_from_query(
     {
         return Err(mismatch("out_request_no", &lookup.refund_id, id));
     }
+    // `out_request_no` is unique within a trade only: the answer must be about this one.
+    if let (Some(asked), Some(answered)) = (lookup.payment.as_ref(), reply.trade_no.as_deref())
+        && asked.as_str() != answered
+    {
+        return Err(mismatch("trade_no", asked, answered));
+    }
+    if let (Some(asked), Some(answered)) =
+        (lookup.order_ref.as_ref(), reply.out_trade_no.as_deref())
+        && asked.as_str() != answered
+    {
+        return Err(mismatch("out_trade_no", asked, answered));
+    }
     let amount = yuan(reply.refund_amount.as_deref(), "refund_amount")?;
     if let Some(expected) = lookup.amount
         && expected != amount
@@ -268,7 +280,17 @@ impl<T: Transport> RefundProvider for AlipayClient<T> {
             refund_id: lookup.refund_id.to_string(),
         };
         match self.refund_query(&query).await {
-            Ok(reply) => refund_from_query(&reply, lookup)?.ok_or_else(not_found),
+            // Alipay documents a query without `refund_status` as "no such refund, or not yet
+            // accepted": it proves neither.
+            Ok(reply) => refund_from_query(&reply, lookup)?.ok_or_else(|| Error::OutcomeUnknown {
+                provider: PROVIDER,
+                reason: format!(
+                    "the refund query shows no refund_status for out_request_no {}: Alipay \
+                     documents that as no such refund or not yet accepted; send the refund again \
+                     with the same out_request_no",
+                    lookup.refund_id
+                ),
+            }),
             Err(Error::Rejected { code, .. }) if code == codes::TRADE_NOT_EXIST => Err(not_found()),
             Err(error) => Err(error),
         }

@@ -277,13 +277,15 @@ impl<T: Transport> RefundProvider for BluePayClient<T> {
                             "code {code} ({message}), and the look-up that would tell failed: {lookup}"
                         ),
                     }),
-                    Ok(None) => Err(Error::Rejected {
+                    // The id holds a refund the payment's list does not show (yet): it may be
+                    // ours, applied by an earlier attempt and not listed yet, so this proves
+                    // nothing either way.
+                    Ok(None) => Err(Error::OutcomeUnknown {
                         provider: PROVIDER,
-                        code,
-                        message: format!(
-                            "mchRefundOrderId {refund_id} is already used, but not for a refund of payment {payment}: {message}"
+                        reason: format!(
+                            "code {code} ({message}): mchRefundOrderId {refund_id} holds a refund, \
+                             but payment {payment}'s refunds do not list it"
                         ),
-                        class: paybridge_core::RejectionClass::Duplicate,
                     }),
                 }
             }

@@ -187,8 +187,9 @@ async fn lookup(
     }
 }
 
-/// ScanForPay has no refund query. The client says so for a partial refund rather than guess;
-/// the payment query then shows the payment refunded (status 3) once the refunds settle.
+/// ScanForPay has no refund query, and a payment's status names no particular refund: the
+/// client says so rather than guess; the payment query then shows the payment refunded
+/// (status 3) once the refunds settle.
 async fn scanforpay_lookup(
     config: &Config,
     payment: &str,
@@ -197,9 +198,9 @@ async fn scanforpay_lookup(
     let client = scanforpay_client(config)?;
     let unknowable = match client.refund_status(&RefundLookup::from(request)).await {
         Err(paybridge::Error::OutcomeUnknown { .. }) => {
-            "refund_status: cannot attribute a partial refund (as designed)"
+            "refund_status: cannot attribute a refund to a payment status (as designed)"
         }
-        Ok(_) => return Err("refund_status claimed to know a partial refund".into()),
+        Ok(_) => return Err("refund_status claimed to know a refund from a payment status".into()),
         Err(e) => return Err(e.to_string()),
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

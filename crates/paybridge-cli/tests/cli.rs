@@ -134,12 +134,16 @@ async fn refund_and_status_for_every_provider() {
         .await;
         let lines = json_lines(&status);
         match provider {
-            // Full refund: the payment query can tell.
-            ProviderId::ScanForPay => assert!(
-                status.status.success(),
-                "{}",
-                String::from_utf8_lossy(&status.stderr)
-            ),
+            // ScanForPay has no refund query, and a payment refunded in full names no
+            // particular refund (one made in the portal reads the same): unknown, exit 4.
+            ProviderId::ScanForPay => {
+                assert_eq!(status.status.code(), Some(4));
+                assert!(
+                    String::from_utf8_lossy(&status.stderr).contains("names no particular refund"),
+                    "{}",
+                    String::from_utf8_lossy(&status.stderr)
+                );
+            }
             _ => {
                 assert!(
                     status.status.success(),
@@ -604,9 +608,18 @@ async fn bad_invocations_exit_2_name_the_problem_and_send_nothing() {
     let csv_bad_rows = write(
         "bad-rows.csv",
         &format!(
-            "refund_id,amount,currency,payment\nr1,1.005,THB,{p}\n,1.00,THB,{p}\nr3,abc,THB,{p}\nr4,1.00,XYZ,{p}\n{},1.00,THB,{p}\n",
+            "refund_id,amount,currency,payment\nr1,1.005,THB,{p}\n,1.00,THB,{p}\nr4,1.00,XYZ,{p}\n{},1.00,THB,{p}\n",
             "x".repeat(80)
         ),
+    );
+    // An amount that is not a plain decimal, or a row of another width, refuses the file whole.
+    let csv_not_decimal = write(
+        "not-decimal.csv",
+        &format!("refund_id,amount,currency,payment\nr1,1.00,THB,{p}\nr3,abc,THB,{p}\n"),
+    );
+    let csv_wide_row = write(
+        "wide-row.csv",
+        &format!("refund_id,amount,currency,payment\nr1,1,500.00,THB,{p}\n"),
     );
     let garbage_journal_csv = write(
         "j.csv",
@@ -1090,7 +1103,29 @@ async fn bad_invocations_exit_2_name_the_problem_and_send_nothing() {
                 "--provider",
                 "bluepay",
             ]),
-            "5 row(s) invalid",
+            "4 row(s) invalid",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "batch",
+                &csv_not_decimal,
+                "--provider",
+                "bluepay",
+            ]),
+            "line 3: amount \"abc\" is not a plain decimal",
+        ),
+        (
+            args(&[
+                "--config",
+                &c,
+                "batch",
+                &csv_wide_row,
+                "--provider",
+                "bluepay",
+            ]),
+            "line 2: 5 fields where the header has 4",
         ),
         (
             args(&[

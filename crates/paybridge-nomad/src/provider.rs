@@ -22,17 +22,25 @@ fn unified(
     refund_id: &MerchantRefundId,
     expected: Option<Money>,
 ) -> Result<Refund, Error> {
-    if let Some(echoed) = response
-        .refund_order_ref
-        .as_deref()
-        .filter(|r| *r != refund_id.as_str())
-    {
-        return Err(Error::IntegrityMismatch {
-            provider: PROVIDER,
-            field: "refundOrderRef",
-            expected: refund_id.to_string(),
-            actual: echoed.to_owned(),
-        });
+    // An answer that does not name our refund names nothing: `{}` or an error object sent with
+    // HTTP 200 must not read as a refund.
+    match response.refund_order_ref.as_deref() {
+        None => {
+            return Err(Error::malformed(
+                PROVIDER,
+                None,
+                "refund answer without `refundOrderRef`",
+            ));
+        }
+        Some(echoed) if echoed != refund_id.as_str() => {
+            return Err(Error::IntegrityMismatch {
+                provider: PROVIDER,
+                field: "refundOrderRef",
+                expected: refund_id.to_string(),
+                actual: echoed.to_owned(),
+            });
+        }
+        Some(_) => {}
     }
     if let Some(currency) = response.currency.as_deref().filter(|c| *c != "CNY") {
         return Err(Error::IntegrityMismatch {

@@ -45,6 +45,15 @@ struct PaymentView<'a> {
     refunds: Vec<RefundView<'a>>,
 }
 
+/// A refund applied directly, as the provider's merchant portal (or another system) would.
+#[derive(Deserialize)]
+struct PortalRefund {
+    provider: String,
+    payment: String,
+    refund_id: String,
+    amount_minor: i64,
+}
+
 #[derive(Deserialize)]
 struct Faults {
     rate: f64,
@@ -94,6 +103,52 @@ pub(crate) fn create_payment(
         .map_err(|_| Error::invalid("payment", "id collision"))
 }
 
+/// Applies a refund to a payment without any client, as the provider's merchant portal would:
+/// final at once, counted against the payment like any other, but sent by nobody paybridge
+/// knows of. Refused (nothing recorded) where the provider's rules would refuse it.
+///
+/// # Errors
+/// [`Error::InvalidRequest`] naming why the provider would refuse it.
+pub(crate) fn refund_directly(
+    shared: &Shared,
+    provider: ProviderId,
+    payment: &str,
+    refund_id: &str,
+    amount_minor: i64,
+) -> Result<paybridge_emulator::RefundEntry, Error> {
+    if amount_minor <= 0 {
+        return Err(Error::invalid("amount_minor", "must be greater than zero"));
+    }
+    if refund_id.is_empty() || refund_id.len() > 64 {
+        return Err(Error::invalid("refund_id", "must be 1 to 64 characters"));
+    }
+    let applied = shared
+        .ledger
+        .apply(paybridge_emulator::NewRefund {
+            provider,
+            payment: payment.to_owned(),
+            refund_id: refund_id.to_owned(),
+            amount_minor,
+            callback_url: None,
+            reason: Some("refunded in the provider's portal".into()),
+            one_pending_at_a_time: false,
+            final_at_once: true,
+            max_refunds: None,
+            now: crate::now(shared),
+        })
+        .map_err(|refusal| Error::invalid("refund", format!("{refusal:?}")))?;
+    match applied {
+        paybridge_emulator::Applied::New(_, entry) => {
+            crate::stats::Stats::bump(&shared.stats.portal_refunds);
+            Ok(entry)
+        }
+        paybridge_emulator::Applied::Duplicate(..) => Err(Error::invalid(
+            "refund_id",
+            format!("{refund_id} already names a refund of {provider}"),
+        )),
+    }
+}
+
 pub(crate) fn handle(
     shared: &Arc<Shared>,
     parts: &http::request::Parts,
@@ -124,6 +179,36 @@ pub(crate) fn handle(
                     },
                 ),
                 Err(e) => problem(400, e.to_string()),
+            }
+        }
+        ("POST", "refunds") => {
+            let Ok(request) = serde_json::from_slice::<PortalRefund>(body) else {
+                return problem(
+                    400,
+                    r#"expected {"provider", "payment", "refund_id", "amount_minor"}"#,
+                );
+            };
+            let Some(provider) = ProviderId::parse(&request.provider) else {
+                return problem(400, format!("unknown provider {:?}", request.provider));
+            };
+            match refund_directly(
+                shared,
+                provider,
+                &request.payment,
+                &request.refund_id,
+                request.amount_minor,
+            ) {
+                Ok(entry) => json(
+                    201,
+                    &RefundView {
+                        refund_id: &entry.refund_id,
+                        provider_refund_id: &entry.provider_refund_id,
+                        amount_minor: entry.amount_minor,
+                        status: entry.status,
+                        attempts: entry.attempts,
+                    },
+                ),
+                Err(e) => problem(409, e.to_string()),
             }
         }
         ("GET", "stats") => json(200, &shared.stats.snapshot()),

@@ -196,6 +196,23 @@ impl SandboxHandle {
             .write_config(path, &self.shared.base_url)
     }
 
+    /// Applies a refund to `payment` directly, as the provider's merchant portal (or another
+    /// system of the merchant's) would, as `POST /_sandbox/refunds` does: final at once, and
+    /// unknown to any paybridge client.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] where the provider's rules refuse it (no such payment, more
+    /// than is left to refund, a refund id already used); nothing is recorded then.
+    pub fn refund_directly(
+        &self,
+        provider: ProviderId,
+        payment: &str,
+        refund_id: &str,
+        amount_minor: i64,
+    ) -> Result<RefundEntry, Error> {
+        control::refund_directly(&self.shared, provider, payment, refund_id, amount_minor)
+    }
+
     /// Makes a pending refund fail at the provider, as a bank's refusal would: it stops counting
     /// against its payment, and its notification says so. False if there is no such pending
     /// refund.

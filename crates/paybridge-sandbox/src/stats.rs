@@ -11,6 +11,7 @@ use crate::faults::FaultKind;
 pub(crate) struct Stats {
     pub(crate) requests: AtomicU64,
     pub(crate) refunds_applied: AtomicU64,
+    pub(crate) portal_refunds: AtomicU64,
     pub(crate) duplicates: AtomicU64,
     pub(crate) resends: AtomicU64,
     pub(crate) rejected: AtomicU64,
@@ -26,6 +27,9 @@ pub struct StatsSnapshot {
     pub requests: u64,
     /// Refunds recorded in the ledger.
     pub refunds_applied: u64,
+    /// Refunds applied through `POST /_sandbox/refunds`, as the provider's portal would: not by
+    /// any client, and not counted in `refunds_applied`.
+    pub portal_refunds: u64,
     /// Refund requests that repeated a known refund id (kept for the interface specification; the same count
     /// as `resends`).
     pub duplicates: u64,
@@ -82,6 +86,7 @@ impl Stats {
         StatsSnapshot {
             requests: get(&self.requests),
             refunds_applied: get(&self.refunds_applied),
+            portal_refunds: get(&self.portal_refunds),
             duplicates: get(&self.duplicates),
             resends: get(&self.resends),
             rejected: get(&self.rejected),

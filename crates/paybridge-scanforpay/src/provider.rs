@@ -1,10 +1,11 @@
 //! The unified [`RefundProvider`] over [`ScanForPayClient`].
 //!
-//! ScanForPay has no refund query. `refund_status` answers from *payment query* where that is
-//! unambiguous — an unpaid or failed payment has no refund; status 3 (refunded) with a refund of
-//! the payment's whole amount is that refund — and otherwise says plainly that it cannot know. The
-//! documented way to learn a refund's outcome is to send it again with the same `refundNo`
-//! (idempotent by the provider's rules), which the facade's reliable refund does.
+//! ScanForPay has no refund query. `refund_status` answers from *payment query* only where that
+//! proves something about this refund: an unpaid or failed payment has none. Any other status —
+//! 3 (refunded) included — names no particular refund (a refund made in the portal or by another
+//! system reads the same), so it says plainly that it cannot know. The way to learn a refund's
+//! outcome is to send it again with the same `refundNo` (idempotent by the provider's rules),
+//! which the facade's reliable refund and the batch do.
 
 use async_trait::async_trait;
 use paybridge_core::{Currency, Money, NotificationEvent, PaymentUpdate};
@@ -60,6 +61,18 @@ fn unified_refund(
             field: "currency",
             expected: amount.currency.code().to_owned(),
             actual: currency.to_owned(),
+        });
+    }
+    if let Some(echoed) = answer
+        .refund_no
+        .as_deref()
+        .filter(|n| *n != request.refund_id().as_str())
+    {
+        return Err(Error::IntegrityMismatch {
+            provider: PROVIDER,
+            field: "refundNo",
+            expected: request.refund_id().to_string(),
+            actual: echoed.to_owned(),
         });
     }
     let raw = answer.status;
@@ -139,33 +152,30 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
                 lookup.refund_id
             ),
         };
+        if let Some(answered) = body
+            .partner_order_no
+            .as_deref()
+            .filter(|p| *p != payment.as_str())
+        {
+            return Err(Error::IntegrityMismatch {
+                provider: PROVIDER,
+                field: "partnerOrderNo",
+                expected: payment.to_string(),
+                actual: answered.to_owned(),
+            });
+        }
         match body.status {
             // Never paid, or failed: no refund can exist.
             Some(0 | 2) => Err(Error::RefundNotFound {
                 provider: PROVIDER,
                 refund_id: lookup.refund_id.to_string(),
             }),
-            Some(3) => {
-                let full = lookup
-                    .amount
-                    .is_some_and(|a| Some(a.minor) == body.order_amount);
-                match (full, lookup.amount) {
-                    (true, Some(amount)) => Ok(Refund {
-                        provider: PROVIDER.to_owned(),
-                        payment: Some(payment.to_string()),
-                        refund_id: lookup.refund_id.clone(),
-                        provider_refund_id: None,
-                        amount,
-                        status: RefundStatus::Succeeded,
-                        provider_status: Some("payment status 3 (refunded)".into()),
-                        created_at: None,
-                        completed_at: None,
-                    }),
-                    _ => Err(cannot_know(format!(
-                        "payment {payment} shows status 3 (refunded), which cannot be attributed to one partial refund"
-                    ))),
-                }
-            }
+            // Refunded — by which refund? A refund made elsewhere (the portal, another system)
+            // reads the same, so this names no particular refund and settles none.
+            Some(3) => Err(cannot_know(format!(
+                "payment {payment} shows status 3 (refunded), which names no particular refund: \
+                 one made elsewhere reads the same"
+            ))),
             Some(other) => Err(cannot_know(format!(
                 "payment {payment} shows status {other}, which says nothing about this refund"
             ))),

@@ -142,6 +142,9 @@ fn unknown(provider: &dyn RefundProvider, error: Error, lookup: &Error) -> Refun
 fn definite(error: Error) -> RefundOutcome {
     if error.nothing_sent() {
         RefundOutcome::NotSent(error)
+    } else if error.may_have_applied() {
+        // An answer that may mean the refund was applied is never a refusal.
+        RefundOutcome::Unknown(error)
     } else {
         RefundOutcome::Rejected(error)
     }
@@ -196,8 +199,10 @@ async fn rounds(
             maybe_applied = true;
             match look_up(provider, &lookup, deadline).await {
                 Looked::Found(refund) => return RefundOutcome::Refunded(refund),
-                // Definitely not applied: sending it again is safe.
-                Looked::NotThere => maybe_applied = false,
+                // Not there *yet*: sending it again under the same id is safe, but an attempt
+                // still in flight may land after this look-up, so it proves nothing for good —
+                // only the look-up that ends the call can clear it.
+                Looked::NotThere => {}
                 // Could not tell (lost again, or the provider cannot look refunds up): the
                 // refund id makes sending again safe, and its answer will tell.
                 Looked::CannotTell(_) => {}

@@ -22,11 +22,19 @@ impl Columns {
     /// # Errors
     /// [`Error::InvalidRequest`] naming a missing or repeated column.
     pub fn from_header<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Columns, Error> {
-        let index: HashMap<String, usize> = names
-            .into_iter()
-            .enumerate()
-            .map(|(i, n)| (n.trim().to_ascii_lowercase(), i))
-            .collect();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (i, name) in names.into_iter().enumerate() {
+            let name = name.trim().to_lowercase();
+            if name.is_empty() {
+                continue;
+            }
+            if index.insert(name.clone(), i).is_some() {
+                return Err(Error::invalid(
+                    "header",
+                    format!("the CSV header names the column {name} twice"),
+                ));
+            }
+        }
         for required in REQUIRED_COLUMNS {
             if !index.contains_key(required) {
                 return Err(Error::invalid(
@@ -134,6 +142,7 @@ mod tests {
             ("r1", 1234)
         );
         assert!(Columns::from_header(["refund_id", "currency"]).is_err());
+        assert!(Columns::from_header(["refund_id", "amount", "currency", " AMOUNT"]).is_err());
         let short = ["THB"];
         assert!(
             RequestFields::from_row(&columns, |i| short.get(i).copied())
