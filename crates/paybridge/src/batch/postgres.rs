@@ -98,7 +98,7 @@ fn raw(row: &Row) -> Result<RawRow, tokio_postgres::Error> {
 impl PostgresBatchStore {
     /// Connects without TLS (a database on the same host or a private network) using libpq-style
     /// `params` (`host=… user=… password=… dbname=…` or a `postgresql://` URL) to `table`
-    /// ([`DEFAULT_TABLE`] if `None`), creating it if needed.
+    /// (`paybridge_batch_refunds` if `None`), creating it if needed.
     ///
     /// Take `params` from the environment or a file, never from a command line: they hold a
     /// password.

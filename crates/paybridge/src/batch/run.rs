@@ -531,10 +531,10 @@ impl Run {
     }
 
     async fn finish(&self, ids: Option<&std::collections::HashSet<String>>) -> RunOutcome {
+        let stored = self.store.all(self.provider.name()).await;
         let tally = lock(&self.tally);
         let mut counts: BTreeMap<&'static str, u64> =
             RowState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-        let stored = self.store.all(self.provider.name()).await;
         let counts_from_store = stored.is_ok();
         match stored {
             Ok(rows) => {

@@ -235,7 +235,7 @@ pub trait BatchStore: Send + Sync + fmt::Debug {
         reason: &str,
     ) -> Result<bool, StoreError>;
 
-    /// Claims a row for `owner`, as [`decide`] says, in one transaction.
+    /// Claims a row for `owner` in one transaction: a row another live run holds is answered [`Claim::Held`], a final one [`Claim::Final`]; otherwise it is taken, moved to `sending` when it is to be sent.
     ///
     /// # Errors
     /// The store cannot be written: then the claim was not taken and nothing may be sent.
