@@ -906,20 +906,20 @@ async fn three_hosts_sharing_a_postgres_store_one_killed_refund_each_row_exactly
             argv.extend(args(&["--store", "postgres", "--lease", "3"]));
             argv
         };
-        let spawn = |argv: Vec<String>| {
-            Command::new(BIN)
-                .args(argv)
-                .env("RUST_LOG", "off")
-                .env_remove("PAYBRIDGE_CONFIG")
-                .env("PAYBRIDGE_BATCH_POSTGRES", &params)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        };
         let before = sb.stats().requests;
-        let mut victim = spawn(pg_args("batch"));
-        let hosts: Vec<_> = (0..2).map(|_| spawn(pg_args("batch"))).collect();
+        let mut victim = Command::new(BIN)
+            .args(pg_args("batch"))
+            .env("RUST_LOG", "off")
+            .env_remove("PAYBRIDGE_CONFIG")
+            .env("PAYBRIDGE_BATCH_POSTGRES", &params)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Each host's output is read as it runs: a full pipe would stall a host mid-claim.
+        let hosts: Vec<_> = (0..2)
+            .map(|_| tokio::spawn(run_with_env(pg_args("batch"), &params)))
+            .collect();
         // Kill one mid-run: once refunds flow, a moment later.
         let started = tokio::time::Instant::now();
         while sb.stats().requests < before + 40 && started.elapsed() < Duration::from_secs(20) {
@@ -930,9 +930,7 @@ async fn three_hosts_sharing_a_postgres_store_one_killed_refund_each_row_exactly
         victim.kill().unwrap(); // SIGKILL
         victim.wait().unwrap();
         for host in hosts {
-            let output = tokio::task::spawn_blocking(move || host.wait_with_output().unwrap())
-                .await
-                .unwrap();
+            let output = host.await.unwrap();
             let code = output.status.code();
             assert!(
                 matches!(code, Some(0 | 4)),
@@ -1017,17 +1015,22 @@ async fn three_hosts_sharing_a_postgres_store_one_killed_refund_each_row_exactly
         .unwrap();
 }
 
-async fn run_with_env(argv: Vec<String>, params: &str) -> std::process::Output {
+fn run_with_env(
+    argv: Vec<String>,
+    params: &str,
+) -> impl Future<Output = std::process::Output> + use<> {
     let params = params.to_owned();
-    tokio::task::spawn_blocking(move || {
-        Command::new(BIN)
-            .args(argv)
-            .env("RUST_LOG", "off")
-            .env_remove("PAYBRIDGE_CONFIG")
-            .env("PAYBRIDGE_BATCH_POSTGRES", params)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+    async move {
+        tokio::task::spawn_blocking(move || {
+            Command::new(BIN)
+                .args(argv)
+                .env("RUST_LOG", "off")
+                .env_remove("PAYBRIDGE_CONFIG")
+                .env("PAYBRIDGE_BATCH_POSTGRES", params)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    }
 }
