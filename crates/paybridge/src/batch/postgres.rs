@@ -14,11 +14,12 @@ use paybridge_core::{Error, RefundRequest};
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls, Row};
 
-use super::store::{ClaimView, Decision, StoreErrorKind, decide};
+use super::store::{ClaimView, Decision, StoreErrorKind, claim_lost, decide};
 use super::{
     BatchStore, Claim, ClaimFor, Owner, RawRow, RowState, Settled, StoreError, StoredRefund,
     StoredRequest,
 };
+use crate::notification_store::postgres::valid_table;
 
 /// The table used unless another is named.
 pub(super) const DEFAULT_TABLE: &str = "paybridge_batch_refunds";
@@ -55,15 +56,6 @@ impl std::fmt::Debug for PostgresBatchStore {
             .field("table", &self.inner.table)
             .finish_non_exhaustive()
     }
-}
-
-fn valid_table(table: &str) -> bool {
-    let mut chars = table.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && table.len() <= 63
 }
 
 const SELECT: &str = "provider, refund_id, line, amount_minor, currency, payment, order_ref, \
@@ -217,6 +209,12 @@ impl PostgresBatchStore {
                     tracing::warn!(%error, "the batch store's connection closed");
                 }
             });
+            // A run stalled inside a claim (its process stopped, its output blocked) would
+            // hold the row's lock for good; the database ends such a transaction instead.
+            client
+                .batch_execute("SET idle_in_transaction_session_timeout = '60s'")
+                .await
+                .map_err(|e| self.fail(&e))?;
             *guard = Some(client);
         }
         Ok(guard)
@@ -510,16 +508,7 @@ impl BatchStore for PostgresBatchStore {
             .await
             .map_err(|e| self.fail(&e))?
             .map(|row| row.try_get::<_, Option<String>>(0).ok().flatten());
-        let detail = match holder {
-            None => format!("it has no row for refund {refund_id}"),
-            Some(Some(by)) => format!("refund {refund_id} is held by {by}"),
-            Some(None) => format!("refund {refund_id} was settled by another run"),
-        };
-        Err(StoreError::new(
-            &self.name(),
-            StoreErrorKind::ClaimLost,
-            detail,
-        ))
+        Err(claim_lost(&self.name(), refund_id, holder))
     }
 
     async fn release(

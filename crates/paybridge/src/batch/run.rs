@@ -695,6 +695,32 @@ fn new_run(
     })
 }
 
+/// Takes every row of `works` as far as it goes, at most `concurrency` at once, then waits for
+/// the rows another run held.
+async fn drive(run: &Arc<Run>, works: Vec<Work>, options: &BatchOptions) {
+    let heartbeat = Heartbeat::start(run);
+    let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let waiting = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = tokio::task::JoinSet::new();
+    for work in works {
+        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+            break;
+        };
+        let (run, waiting) = (Arc::clone(run), Arc::clone(&waiting));
+        tasks.spawn(async move {
+            let _permit = permit;
+            if run.take(&work).await.is_none() {
+                lock(&waiting).push(work);
+            }
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+    let waiting = std::mem::take(&mut *lock(&waiting));
+    run.wait_for_others(waiting, options.patience).await;
+    drop(heartbeat);
+}
+
 /// Runs every row of `file` through `provider`, keeping each row's progress in `store`, and
 /// reports each row to `report` as it ends.
 ///
@@ -716,11 +742,8 @@ pub async fn run_batch(
         .collect();
     store.record_intents(name, &valid).await?;
     let run = new_run(store, provider, options, report);
-    let heartbeat = Heartbeat::start(&run);
-    let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let waiting = Arc::new(Mutex::new(Vec::new()));
-    let mut tasks = tokio::task::JoinSet::new();
     let mut ids = std::collections::HashSet::new();
+    let mut works = Vec::with_capacity(file.rows.len());
     for row in &file.rows {
         let refund_id = row.refund_id.clone().unwrap_or_default();
         ids.insert(refund_id.clone());
@@ -764,22 +787,9 @@ pub async fn run_batch(
             // The store holds this id as sent (or a run holds it): settle it by what was sent.
             work.request = None;
         }
-        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-            break;
-        };
-        let (run, waiting) = (Arc::clone(&run), Arc::clone(&waiting));
-        tasks.spawn(async move {
-            let _permit = permit;
-            if run.take(&work).await.is_none() {
-                lock(&waiting).push(work);
-            }
-        });
-        while tasks.try_join_next().is_some() {}
+        works.push(work);
     }
-    while tasks.join_next().await.is_some() {}
-    let waiting = std::mem::take(&mut *lock(&waiting));
-    run.wait_for_others(waiting, options.patience).await;
-    drop(heartbeat);
+    drive(&run, works, options).await;
     Ok(run.finish(Some(&ids)).await)
 }
 
@@ -797,41 +807,22 @@ pub async fn reconcile(
 ) -> Result<RunOutcome, StoreError> {
     let rows = store.all(provider.name()).await?;
     let run = new_run(store, provider, options, report);
-    let heartbeat = Heartbeat::start(&run);
-    let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
-    let waiting = Arc::new(Mutex::new(Vec::new()));
-    let mut tasks = tokio::task::JoinSet::new();
-    for row in rows {
-        if row.state.is_final() {
-            continue;
-        }
-        let work = Work {
+    let works = rows
+        .into_iter()
+        .filter(|row| !row.state.is_final())
+        .map(|row| Work {
             line: row.line,
-            refund_id: row.refund_id.clone(),
-            request: None,
-            text: None,
             invalid: row.request.is_none().then(|| {
                 row.reason
                     .clone()
                     .unwrap_or_else(|| "never a valid refund; nothing was sent".into())
             }),
-        };
-        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-            break;
-        };
-        let (run, waiting) = (Arc::clone(&run), Arc::clone(&waiting));
-        tasks.spawn(async move {
-            let _permit = permit;
-            if run.take(&work).await.is_none() {
-                lock(&waiting).push(work);
-            }
-        });
-        while tasks.try_join_next().is_some() {}
-    }
-    while tasks.join_next().await.is_some() {}
-    let waiting = std::mem::take(&mut *lock(&waiting));
-    run.wait_for_others(waiting, options.patience).await;
-    drop(heartbeat);
+            refund_id: row.refund_id,
+            request: None,
+            text: None,
+        })
+        .collect();
+    drive(&run, works, options).await;
     let mut outcome = run.finish(None).await;
     // Reconciling ends well when nothing is left unknown; refusals and pending rows are what
     // the provider says, not a failure to reconcile.

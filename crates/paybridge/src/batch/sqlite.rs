@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use paybridge_core::{Error, RefundRequest};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::store::{ClaimView, Decision, Purpose, StoreErrorKind, decide};
+use super::store::{ClaimView, Decision, Purpose, StoreErrorKind, claim_lost, decide};
 use super::{
     BatchStore, Claim, ClaimFor, Owner, RawRow, RowState, Settled, StoreError, StoredRefund,
     StoredRequest,
@@ -611,7 +611,7 @@ impl BatchStore for SqliteBatchStore {
             if changed == 1 {
                 Ok(Reply::Done)
             } else {
-                Err(claim_lost(connection, store, &provider, &refund_id))
+                Err(claim_lost_in(connection, store, &provider, &refund_id))
             }
         }))
         .await
@@ -689,7 +689,12 @@ impl BatchStore for SqliteBatchStore {
 }
 
 /// The error for a settle that found the row held by another run (or gone).
-fn claim_lost(connection: &Connection, store: &str, provider: &str, refund_id: &str) -> StoreError {
+fn claim_lost_in(
+    connection: &Connection,
+    store: &str,
+    provider: &str,
+    refund_id: &str,
+) -> StoreError {
     let holder: Option<Option<String>> = connection
         .query_row(
             "SELECT claimed_by FROM refunds WHERE provider = ?1 AND refund_id = ?2",
@@ -698,12 +703,7 @@ fn claim_lost(connection: &Connection, store: &str, provider: &str, refund_id: &
         )
         .optional()
         .unwrap_or(None);
-    let detail = match holder {
-        None => format!("it has no row for refund {refund_id}"),
-        Some(Some(by)) => format!("refund {refund_id} is held by {by}"),
-        Some(None) => format!("refund {refund_id} was settled by another run"),
-    };
-    StoreError::new(store, StoreErrorKind::ClaimLost, detail)
+    claim_lost(store, refund_id, holder)
 }
 
 impl Drop for SqliteBatchStore {

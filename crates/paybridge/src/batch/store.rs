@@ -294,6 +294,21 @@ pub trait BatchStore: Send + Sync + fmt::Debug {
     async fn all(&self, provider: &str) -> Result<Vec<StoredRefund>, StoreError>;
 }
 
+/// The error for a settle that found the row held by another run (`Some(Some(owner))`),
+/// released by one (`Some(None)`), or gone (`None`).
+pub(crate) fn claim_lost(
+    store: &str,
+    refund_id: &str,
+    holder: Option<Option<String>>,
+) -> StoreError {
+    let detail = match holder {
+        None => format!("it has no row for refund {refund_id}"),
+        Some(Some(by)) => format!("refund {refund_id} is held by {by}"),
+        Some(None) => format!("refund {refund_id} was settled by another run"),
+    };
+    StoreError::new(store, StoreErrorKind::ClaimLost, detail)
+}
+
 /// A row as a claim reads it.
 #[derive(Clone, Debug)]
 pub(crate) struct ClaimView {

@@ -23,7 +23,7 @@ use paybridge_core::{Error, Notification, NotificationEvent};
 #[cfg(test)]
 mod contract;
 #[cfg(feature = "postgres")]
-mod postgres;
+pub(crate) mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 

@@ -77,7 +77,8 @@ fn unusable(what: &str, error: &tokio_postgres::Error) -> Error {
     }
 }
 
-fn valid_table(table: &str) -> bool {
+/// Whether `table` is a plain lower-case SQL name, safe to write into a statement.
+pub(crate) fn valid_table(table: &str) -> bool {
     let mut chars = table.chars();
     chars
         .next()
