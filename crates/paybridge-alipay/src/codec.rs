@@ -3,8 +3,10 @@
 //! RSA2 (SHA256withRSA) — then the form is URL-encoded to be sent. Replies: the value of
 //! `<method>_response` (or `error_response`) is located in the raw text exactly as received
 //! ([`crate::extract`]) and verified over those bytes, escaped slashes included — never over
-//! a re-serialisation — and only then read. Notifications: the form decoded, `sign` and
-//! `sign_type` removed, the rest sorted and joined, verified.
+//! a re-serialisation — and only then read. Notifications: the form decoded to bytes, refused
+//! if it names a parameter twice, `sign`, `sign_type` and empty values removed, the rest sorted
+//! and joined in the form's own charset (UTF-8, GBK or GB2312), verified — and only those
+//! parameters read.
 
 use std::fmt;
 
@@ -91,13 +93,54 @@ pub fn form_encode<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
     out
 }
 
-/// Decodes a form body into its parameters, in order (`+` is a space, `%XX` a byte; the
-/// result must be UTF-8).
+/// Decodes an `application/x-www-form-urlencoded` body into its pairs, in order, as UTF-8.
 ///
 /// # Errors
-/// [`Error::MalformedResponse`] when the body is not a form or not UTF-8.
+/// [`Error::MalformedResponse`] for a bad `%`-escape or text that is not UTF-8.
 pub fn form_decode(body: &[u8]) -> Result<Vec<(String, String)>, Error> {
+    form_decode_bytes(body)?
+        .into_iter()
+        .map(|(name, value)| {
+            let text = |b: Vec<u8>| {
+                String::from_utf8(b)
+                    .map_err(|_| Error::malformed(PROVIDER, None, "not a form: not UTF-8"))
+            };
+            Ok((text(name)?, text(value)?))
+        })
+        .collect()
+}
+
+/// A form parameter's name and value as bytes, before any charset is applied.
+pub(crate) type RawPair = (Vec<u8>, Vec<u8>);
+
+/// Decodes an `application/x-www-form-urlencoded` body into its pairs as bytes (`+` a space,
+/// `%XX` a byte), in order: the charset is the caller's to apply.
+///
+/// # Errors
+/// [`Error::MalformedResponse`] for a bad `%`-escape.
+pub(crate) fn form_decode_bytes(body: &[u8]) -> Result<Vec<RawPair>, Error> {
     let bad = |why: &str| Error::malformed(PROVIDER, None, format!("not a form: {why}"));
+    let decode = |text: &[u8]| -> Result<Vec<u8>, Error> {
+        let mut bytes = Vec::with_capacity(text.len());
+        let mut i = 0;
+        while let Some(&b) = text.get(i) {
+            match b {
+                b'+' => bytes.push(b' '),
+                b'%' => {
+                    let hex = text
+                        .get(i + 1..i + 3)
+                        .and_then(|h| std::str::from_utf8(h).ok())
+                        .and_then(|h| u8::from_str_radix(h, 16).ok())
+                        .ok_or_else(|| bad("a bad %-escape"))?;
+                    bytes.push(hex);
+                    i += 2;
+                }
+                other => bytes.push(other),
+            }
+            i += 1;
+        }
+        Ok(bytes)
+    };
     let mut out = Vec::new();
     for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
         let (name, value) = match pair.iter().position(|b| *b == b'=') {
@@ -107,31 +150,38 @@ pub fn form_decode(body: &[u8]) -> Result<Vec<(String, String)>, Error> {
             ),
             None => (pair, &b""[..]),
         };
-        let decode = |text: &[u8]| -> Result<String, Error> {
-            let mut bytes = Vec::with_capacity(text.len());
-            let mut i = 0;
-            while let Some(&b) = text.get(i) {
-                match b {
-                    b'+' => bytes.push(b' '),
-                    b'%' => {
-                        let hex = text
-                            .get(i + 1..i + 3)
-                            .and_then(|h| std::str::from_utf8(h).ok())
-                            .and_then(|h| u8::from_str_radix(h, 16).ok())
-                            .ok_or_else(|| bad("a bad %-escape"))?;
-                        bytes.push(hex);
-                        i += 2;
-                    }
-                    other => bytes.push(other),
-                }
-                i += 1;
-            }
-            String::from_utf8(bytes).map_err(|_| bad("not UTF-8"))
-        };
         out.push((decode(name)?, decode(value)?));
     }
     Ok(out)
 }
+
+/// The charsets Alipay documents for notifications, by the name its `charset` parameter or a
+/// `Content-Type` gives. GB2312 is read as GBK, its superset, as Alipay's own SDKs do.
+fn charset(name: &str) -> Option<&'static encoding_rs::Encoding> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "utf-8" | "utf8" => Some(encoding_rs::UTF_8),
+        "gbk" | "gb2312" => Some(encoding_rs::GBK),
+        _ => None,
+    }
+}
+
+/// The `charset=` of a `Content-Type`, if it names one.
+fn content_type_charset(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|part| {
+        let (name, value) = part.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches('"'))
+    })
+}
+
+/// The notification statuses Alipay documents: anything else is refused, not guessed at.
+const TRADE_STATUSES: [&str; 4] = [
+    "WAIT_BUYER_PAY",
+    "TRADE_CLOSED",
+    "TRADE_SUCCESS",
+    "TRADE_FINISHED",
+];
 
 /// `yyyy-MM-dd HH:mm:ss` in Beijing time, as Alipay's `timestamp` is written.
 pub fn alipay_time(at: Timestamp) -> String {
@@ -367,41 +417,136 @@ impl Codec {
         })
     }
 
-    /// Verifies an async notification (the form body as received) and returns its parameters.
+    /// Verifies an async notification (the form body as received, and its `Content-Type` if
+    /// any) and returns its parameters, read from exactly what was verified.
+    ///
+    /// Alipay signs every parameter but `sign` and `sign_type` whose value is not empty, in the
+    /// form's charset (`utf-8`, `gbk` or `gb2312`, named by its `charset` parameter or the
+    /// `Content-Type`). So the signature is checked over those bytes as received, and the
+    /// parameters read are the same ones: a name given twice refuses the form (a second copy
+    /// would be read by one side and not the other), and an empty value is absent, as it is to
+    /// the signature. The notification must be this app's (`app_id`), a `trade_status_sync`,
+    /// with a documented `trade_status` and ids that cannot hide another parameter.
     ///
     /// # Errors
-    /// [`Error::Verification`] when it is unsigned or its signature does not verify;
-    /// [`Error::MalformedResponse`] when it is not a form.
-    pub fn verify_notification(&self, body: &[u8]) -> Result<AlipayNotification, Error> {
-        let params = form_decode(body)?;
-        let mut sign = None;
-        let mut kept = Vec::with_capacity(params.len());
-        for (name, value) in params {
-            match name.as_str() {
-                "sign" => sign = Some(value),
-                "sign_type" => {}
-                _ => kept.push((name, value)),
+    /// [`Error::Verification`] when it is unsigned, its signature does not verify, it names a
+    /// parameter twice, or it is not this app's; [`Error::MalformedResponse`] when it is not a
+    /// form in a charset Alipay documents.
+    pub fn verify_notification(
+        &self,
+        body: &[u8],
+        content_type: Option<&str>,
+    ) -> Result<AlipayNotification, Error> {
+        let refuse = |reason: String| Error::Verification {
+            provider: PROVIDER,
+            reason,
+        };
+        let malformed =
+            |why: String| Error::malformed(PROVIDER, None, format!("not a notification: {why}"));
+        let pairs = form_decode_bytes(body)?;
+        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+        for (name, _) in &pairs {
+            if !seen.insert(name.as_slice()) {
+                return Err(refuse(format!(
+                    "the notification names `{}` twice; refused, whatever its signature",
+                    String::from_utf8_lossy(name)
+                )));
             }
         }
-        let sign = sign
+        let named = |wanted: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k.as_slice() == wanted.as_bytes())
+                .map(|(_, v)| v.as_slice())
+        };
+        // The charset is ASCII in every one of them: read it before decoding anything else.
+        let declared = named("charset")
+            .filter(|c| !c.is_empty())
+            .map(|c| String::from_utf8_lossy(c).into_owned());
+        let header = content_type.and_then(content_type_charset);
+        let encoding = match (declared.as_deref(), header) {
+            (Some(form), Some(header)) if charset(form) != charset(header) => {
+                return Err(malformed(format!(
+                    "the form says charset {form} and its Content-Type {header}"
+                )));
+            }
+            (Some(name), _) | (None, Some(name)) => charset(name)
+                .ok_or_else(|| malformed(format!("charset {name} is not one Alipay documents")))?,
+            (None, None) => encoding_rs::UTF_8,
+        };
+        let sign = named("sign")
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| Error::Verification {
-                provider: PROVIDER,
-                reason: "the notification has no `sign`".into(),
-            })?;
-        let content = sign_content(kept.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let cert_sn = kept
+            .ok_or_else(|| refuse("the notification has no `sign`".into()))?;
+        let sign =
+            std::str::from_utf8(sign).map_err(|_| refuse("its `sign` is not base64".into()))?;
+        let mut signed: Vec<(&[u8], &[u8])> = pairs
             .iter()
-            .find(|(k, _)| k == "alipay_cert_sn")
-            .map(|(_, v)| v.as_str());
+            .filter(|(k, v)| {
+                !v.is_empty() && k.as_slice() != b"sign" && k.as_slice() != b"sign_type"
+            })
+            .map(|(k, v)| (k.as_slice(), v.as_slice()))
+            .collect();
+        signed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut content = Vec::with_capacity(body.len());
+        for (i, (name, value)) in signed.iter().enumerate() {
+            if i > 0 {
+                content.push(b'&');
+            }
+            content.extend_from_slice(name);
+            content.push(b'=');
+            content.extend_from_slice(value);
+        }
+        let cert_sn = named("alipay_cert_sn").and_then(|v| std::str::from_utf8(v).ok());
         self.keys
             .key_for(cert_sn)?
-            .verify_base64(content.as_bytes(), &sign)
-            .map_err(|e| Error::Verification {
-                provider: PROVIDER,
-                reason: format!("the notification's sign: {e}"),
-            })?;
-        Ok(AlipayNotification { params: kept })
+            .verify_base64(&content, sign)
+            .map_err(|e| refuse(format!("the notification's sign: {e}")))?;
+        // Verified: now read those very parameters, in the charset they were signed in.
+        let mut params = Vec::with_capacity(signed.len());
+        for (name, value) in signed {
+            let text = |bytes: &[u8]| {
+                encoding
+                    .decode_without_bom_handling_and_without_replacement(bytes)
+                    .map(std::borrow::Cow::into_owned)
+                    .ok_or_else(|| malformed(format!("not {}", encoding.name())))
+            };
+            params.push((text(name)?, text(value)?));
+        }
+        let notification = AlipayNotification { params };
+        if notification.get("app_id") != Some(self.app_id.as_str()) {
+            return Err(refuse(format!(
+                "the notification is for app {:?}, not this one",
+                notification.get("app_id").unwrap_or("")
+            )));
+        }
+        if notification.notify_type() != Some("trade_status_sync") {
+            return Err(malformed(format!(
+                "notify_type {:?} is not trade_status_sync",
+                notification.notify_type().unwrap_or("")
+            )));
+        }
+        if let Some(status) = notification.trade_status()
+            && !TRADE_STATUSES.contains(&status)
+        {
+            return Err(malformed(format!(
+                "trade_status {status:?} is not one Alipay documents"
+            )));
+        }
+        // Values are joined raw into the signed text, so `&` or `=` inside an id could stand for
+        // a parameter boundary that was never sent.
+        for id in [
+            "trade_no",
+            "out_trade_no",
+            "out_biz_no",
+            "notify_id",
+            "refund_fee",
+            "total_amount",
+        ] {
+            if notification.get(id).is_some_and(|v| v.contains(['&', '='])) {
+                return Err(malformed(format!("`{id}` holds `&` or `=`")));
+            }
+        }
+        Ok(notification)
     }
 }
 

@@ -303,7 +303,13 @@ impl<T: Transport> RefundProvider for AlipayClient<T> {
         &self,
         request: &http::Request<Bytes>,
     ) -> Result<Notification, Error> {
-        let notification = self.codec().verify_notification(request.body())?;
+        let content_type = request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let notification = self
+            .codec()
+            .verify_notification(request.body(), content_type)?;
         let Some(out_biz_no) = notification
             .out_biz_no()
             .filter(|_| notification.get("refund_fee").is_some())

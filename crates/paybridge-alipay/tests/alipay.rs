@@ -135,11 +135,13 @@ async fn a_refund_is_made_once_and_a_repeat_is_looked_up_never_counted_twice() {
         .await
         .unwrap_err();
     assert!(matches!(missing, Error::RefundNotFound { .. }), "{missing}");
+    // A trade that exists but shows no refund under the id: Alipay documents that as "no such
+    // refund, or not yet accepted" — it proves neither.
     let mut never = RefundLookup::new(MerchantRefundId::new("never").unwrap());
     never.payment = Some(PaymentRef::new(TRADE).unwrap());
     assert!(matches!(
         client.refund_status(&never).await.unwrap_err(),
-        Error::RefundNotFound { .. }
+        Error::OutcomeUnknown { .. }
     ));
     assert_eq!(host.count_of(Counted::RefundApplied), 2);
 }
@@ -155,9 +157,11 @@ async fn in_the_pending_window_the_query_shows_nothing_and_a_repeat_is_unknown_n
     );
     client.refund(&request("p-1", 100)).await.unwrap();
     let lookup = RefundLookup::from(&request("p-1", 100));
+    // The refund exists but is not settled: the query shows no refund_status, which is not
+    // "not found".
     assert!(matches!(
         client.refund_status(&lookup).await.unwrap_err(),
-        Error::RefundNotFound { .. }
+        Error::OutcomeUnknown { .. }
     ));
     let error = client.refund(&request("p-1", 100)).await.unwrap_err();
     assert!(matches!(error, Error::OutcomeUnknown { .. }), "{error}");
@@ -484,4 +488,185 @@ async fn bad_input_sends_nothing() {
     assert!(client.verify_notification(&garbage).await.is_err());
     assert_eq!(client.transport().request_count(), 0);
     assert!(!format!("{client:?}").contains("MII"), "no key in Debug");
+}
+
+/// A notification as Alipay would sign it in `charset`: the sorted text of the non-empty
+/// parameters, encoded in that charset, signed; the form's bytes `%`-escaped.
+fn signed_form(params: &[(&str, &str)], charset: &'static encoding_rs::Encoding) -> Vec<u8> {
+    let mut signed: Vec<&(&str, &str)> = params.iter().filter(|(_, v)| !v.is_empty()).collect();
+    signed.sort_by(|a, b| a.0.cmp(b.0));
+    let content = signed
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let (bytes, _, unmappable) = charset.encode(&content);
+    assert!(!unmappable);
+    let sign = common::alipay_key().sign_base64(&bytes).unwrap();
+    let escape = |text: &str| {
+        let (bytes, _, _) = charset.encode(text);
+        bytes
+            .iter()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                    (*b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    let mut form: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
+        .collect();
+    form.push(format!("sign_type=RSA2&sign={}", escape(&sign)));
+    form.join("&").into_bytes()
+}
+
+fn trade_params<'a>(charset: &'a str, subject: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("notify_time", "2026-12-07 10:00:00"),
+        ("notify_type", "trade_status_sync"),
+        ("notify_id", "ac05099524730693a8b330c5ecf72da9001"),
+        ("app_id", "2014072300007148"),
+        ("charset", charset),
+        ("version", "1.0"),
+        ("trade_no", "2026120722001"),
+        ("out_trade_no", "order-1"),
+        ("trade_status", "TRADE_SUCCESS"),
+        ("total_amount", "100.00"),
+        ("subject", subject),
+        ("buyer_logon_id", ""),
+    ]
+}
+
+async fn verify(
+    body: Vec<u8>,
+    content_type: Option<&str>,
+) -> Result<paybridge_core::Notification, Error> {
+    let client = common::client(MockTransport::new());
+    let mut request = http::Request::post("/notify");
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    client
+        .verify_notification(&request.body(Bytes::from(body)).unwrap())
+        .await
+}
+
+#[tokio::test]
+async fn a_notification_is_read_from_exactly_what_was_verified() {
+    let genuine = signed_form(&trade_params("utf-8", "沙箱"), encoding_rs::UTF_8);
+    let mut refunded = trade_params("utf-8", "沙箱");
+    refunded.push(("refund_fee", "40.00"));
+    let genuine_refund = signed_form(&refunded, encoding_rs::UTF_8);
+    let notification = verify(genuine.clone(), None).await.unwrap();
+    let NotificationEvent::Payment { payment } = &notification.event else {
+        panic!("not a payment: {notification:?}");
+    };
+    assert_eq!(payment.payment.as_deref(), Some("2026120722001"));
+    assert_eq!(payment.status, paybridge_core::PaymentStatus::Succeeded);
+    // An empty copy in front of a genuine parameter is not signed, but would be read first:
+    // the form is refused, whatever its signature.
+    for prefix in [
+        "refund_fee=&",
+        "trade_status=&",
+        "trade_no=&out_trade_no=&",
+        "sign=&",
+    ] {
+        let mut forged = prefix.as_bytes().to_vec();
+        forged.extend_from_slice(&genuine_refund);
+        let error = verify(forged, None).await.unwrap_err();
+        assert!(
+            matches!(&error, Error::Verification { reason, .. } if reason.contains("twice")),
+            "{prefix}: {error}"
+        );
+    }
+    let mut repeated = genuine.clone();
+    repeated.extend_from_slice(b"&trade_status=TRADE_CLOSED");
+    assert!(verify(repeated, None).await.is_err());
+    // An empty parameter on its own is what the signature says it is: absent.
+    let mut empty = genuine.clone();
+    empty.extend_from_slice(b"&refund_fee=");
+    let notification = verify(empty, None).await.unwrap();
+    let NotificationEvent::Payment { payment } = &notification.event else {
+        panic!("not a payment");
+    };
+    assert_eq!(
+        payment.status,
+        paybridge_core::PaymentStatus::Succeeded,
+        "refund_fee= is absent"
+    );
+    // Another app's notification, or a return_url's parameters, are not this app's news.
+    let mut other = trade_params("utf-8", "x");
+    other[3] = ("app_id", "2014072300000000");
+    assert!(matches!(
+        verify(signed_form(&other, encoding_rs::UTF_8), None)
+            .await
+            .unwrap_err(),
+        Error::Verification { .. }
+    ));
+    let mut no_type = trade_params("utf-8", "x");
+    no_type.remove(1);
+    assert!(
+        verify(signed_form(&no_type, encoding_rs::UTF_8), None)
+            .await
+            .is_err()
+    );
+    // An id holding `&` or `=` could stand for a boundary that was never sent.
+    let mut hidden = trade_params("utf-8", "x");
+    hidden[6] = ("trade_no", "2026&trade_status=TRADE_SUCCESS");
+    hidden.remove(8);
+    assert!(
+        verify(signed_form(&hidden, encoding_rs::UTF_8), None)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn notifications_in_gbk_and_gb2312_verify_over_their_own_bytes() {
+    for (name, content_type) in [
+        ("gbk", None),
+        (
+            "gb2312",
+            Some("application/x-www-form-urlencoded; charset=GB2312"),
+        ),
+        (
+            "utf-8",
+            Some("application/x-www-form-urlencoded; charset=utf-8"),
+        ),
+    ] {
+        let encoding = if name == "utf-8" {
+            encoding_rs::UTF_8
+        } else {
+            encoding_rs::GBK
+        };
+        let body = signed_form(&trade_params(name, "支付宝沙箱 测试"), encoding);
+        let notification = verify(body.clone(), content_type).await.unwrap();
+        assert_eq!(
+            notification.event_name.as_deref(),
+            Some("trade_status_sync"),
+            "{name}"
+        );
+        // A byte changed in transit fails, in every charset.
+        let text = String::from_utf8(body).unwrap();
+        let tampered = text.replacen("100.00", "100.01", 1);
+        assert!(
+            verify(tampered.into_bytes(), content_type).await.is_err(),
+            "{name}"
+        );
+    }
+    // The form and its Content-Type disagreeing is refused, not guessed.
+    let body = signed_form(&trade_params("gbk", "测试"), encoding_rs::GBK);
+    let error = verify(
+        body,
+        Some("application/x-www-form-urlencoded; charset=utf-8"),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(error, Error::MalformedResponse { .. }), "{error}");
+    // GBK bytes read as UTF-8 (no charset named anywhere) are refused, not mangled.
+    let body = signed_form(&trade_params("", "测试"), encoding_rs::GBK);
+    assert!(verify(body, None).await.is_err());
 }

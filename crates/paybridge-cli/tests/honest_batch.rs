@@ -662,7 +662,9 @@ fn printed_against_ledger(
             .is_some_and(|e| e.iter().any(|(_, _, s, _)| *s != RefundState::Failed));
         match state {
             "refused" | "failed" if holds => {
-                wrong.push(format!("{id}: printed {state} while the ledger holds it: {line}"));
+                wrong.push(format!(
+                    "{id}: printed {state} while the ledger holds it: {line}"
+                ));
             }
             // A later run may send what this one had not applied yet; the store, checked
             // separately, must not still say so.

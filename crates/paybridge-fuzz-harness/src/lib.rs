@@ -448,7 +448,7 @@ pub fn alipay_notification(data: &[u8]) {
     } else {
         rest.to_vec()
     };
-    if let Ok(notification) = alipay_codec().verify_notification(&body) {
+    if let Ok(notification) = alipay_codec().verify_notification(&body, None) {
         let _ = alipay::unified_notification(&notification);
     }
 }
