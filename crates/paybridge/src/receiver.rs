@@ -76,6 +76,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
 /// A provider's webhook endpoint: its verifier, the store, and the merchant's handler.
 pub struct Receiver {
+    account: String,
     provider: Arc<dyn RefundProvider>,
     store: Arc<dyn NotificationStore>,
     handler: Arc<dyn NotificationHandler>,
@@ -85,6 +86,7 @@ pub struct Receiver {
 impl std::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Receiver")
+            .field("account", &self.account)
             .field("provider", &self.provider.name())
             .field("body_limit", &self.body_limit)
             .finish_non_exhaustive()
@@ -93,18 +95,29 @@ impl std::fmt::Debug for Receiver {
 
 impl Receiver {
     /// A receiver for `provider`'s notifications, recording them in `store` and handing them
-    /// to `handler`.
+    /// to `handler`. Its account is the provider's name; name it with [`Receiver::for_account`]
+    /// where one provider has several accounts.
     pub fn new(
         provider: Arc<dyn RefundProvider>,
         store: Arc<dyn NotificationStore>,
         handler: impl NotificationHandler,
     ) -> Receiver {
         Receiver {
+            account: provider.name().to_owned(),
             provider,
             store,
             handler: Arc::new(handler),
             body_limit: DEFAULT_BODY_LIMIT,
         }
+    }
+
+    /// The account these notifications arrive for (`bluepay.th-main`, as named in
+    /// `paybridge.toml`): the store keeps each account's news apart, so two accounts of one
+    /// provider that use the same refund ids each see their own notifications handled once.
+    #[must_use]
+    pub fn for_account(mut self, account: impl Into<String>) -> Receiver {
+        self.account = account.into();
+        self
     }
 
     /// Reads bodies up to `bytes` (default [`DEFAULT_BODY_LIMIT`]).
@@ -114,12 +127,45 @@ impl Receiver {
         self
     }
 
-    /// The router: `POST /` receives; mount it with [`Router::nest`] where the provider
-    /// delivers.
-    pub fn router(self) -> Router {
+    /// The router: `POST /` receives. It fits an app of any state: nest it with
+    /// [`Router::nest`] where the provider delivers (`/hooks/bluepay` is then matched, but not
+    /// `/hooks/bluepay/`: see [`Receiver::mount`], which takes both).
+    pub fn router<S>(self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
         Router::new()
             .route("/", post(receive))
             .with_state(Arc::new(self))
+    }
+
+    /// Adds the receiver to `app` at `path`, with and without a trailing slash — a notify URL
+    /// written either way is served, never a silent 404 the provider redelivers to for days.
+    /// `app` may have any state.
+    ///
+    /// ```no_run
+    /// # fn mount(receiver: paybridge::receiver::Receiver) {
+    /// #[derive(Clone)]
+    /// struct AppState {
+    ///     db: std::sync::Arc<String>,
+    /// }
+    /// let app: axum::Router<AppState> = axum::Router::new();
+    /// let app = receiver.mount(app, "/hooks/bluepay");
+    /// let app: axum::Router = app.with_state(AppState { db: std::sync::Arc::new("db".into()) });
+    /// # let _ = app; }
+    /// ```
+    pub fn mount<S>(self, app: Router<S>, path: &str) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let path = path.trim_end_matches('/');
+        let endpoint = post(receive).with_state(Arc::new(self));
+        if path.is_empty() {
+            app.route("/", endpoint)
+        } else {
+            app.route(path, endpoint.clone())
+                .route(&format!("{path}/"), endpoint)
+        }
     }
 }
 
@@ -164,7 +210,7 @@ async fn receive(State(receiver): State<Arc<Receiver>>, request: Request) -> Res
             return status(503, "try again");
         }
     };
-    match receiver.store.begin(&notification).await {
+    match receiver.store.begin(&receiver.account, &notification).await {
         Ok(Claim::AlreadyHandled) => receiver.provider.notification_ack().map(Body::from),
         Ok(Claim::InProgress) => status(409, "being handled"),
         Err(error) => {
@@ -172,7 +218,11 @@ async fn receive(State(receiver): State<Arc<Receiver>>, request: Request) -> Res
             status(503, "try again")
         }
         Ok(Claim::Handle) => match receiver.handler.handle(notification.clone()).await {
-            Ok(()) => match receiver.store.handled(&notification).await {
+            Ok(()) => match receiver
+                .store
+                .handled(&receiver.account, &notification)
+                .await
+            {
                 Ok(()) => receiver.provider.notification_ack().map(Body::from),
                 Err(error) => {
                     tracing::warn!(provider, %error, "handled, but could not record it");
@@ -181,7 +231,11 @@ async fn receive(State(receiver): State<Arc<Receiver>>, request: Request) -> Res
             },
             Err(error) => {
                 tracing::warn!(provider, %error, "the handler failed; the provider will deliver again");
-                if let Err(error) = receiver.store.failed(&notification).await {
+                if let Err(error) = receiver
+                    .store
+                    .failed(&receiver.account, &notification)
+                    .await
+                {
                     tracing::warn!(provider, %error, "could not release the claim");
                 }
                 status(500, "handler failed")

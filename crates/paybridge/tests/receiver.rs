@@ -276,3 +276,88 @@ async fn tampered_foreign_and_oversized_bodies_are_refused_without_calling_the_h
     let _ = stop.send(());
     task.await.unwrap();
 }
+
+/// The app's own state, as a real service has one.
+#[derive(Clone)]
+struct AppState {
+    name: Arc<String>,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_accounts_of_one_provider_sharing_refund_ids_each_handle_their_own_once() {
+    let sb = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let dir = temp("accounts");
+    let gateway = gateway(&sb, &dir).await;
+    let provider = Arc::clone(gateway.provider("bluepay").unwrap());
+    let store = sqlite(dir.join("shared.sqlite"))().await;
+    let (seen_a, seen_b): (Shared, Shared) = (Arc::default(), Arc::default());
+    // Mounted in an app with state of its own, one notify URL written with a trailing slash.
+    async fn state_is_usable(
+        axum::extract::State(state): axum::extract::State<AppState>,
+    ) -> String {
+        state.name.to_string()
+    }
+    let app: axum::Router<AppState> =
+        axum::Router::new().route("/health", axum::routing::get(state_is_usable));
+    let app = Receiver::new(
+        Arc::clone(&provider),
+        Arc::clone(&store),
+        handler(Arc::clone(&seen_a)),
+    )
+    .for_account("bluepay.th-main")
+    .mount(app, "/hooks/th-main");
+    let app = Receiver::new(provider, store, handler(Arc::clone(&seen_b)))
+        .for_account("bluepay.th-events")
+        .mount(app, "/hooks/th-events/");
+    let app: axum::Router = app.with_state(AppState {
+        name: Arc::new("merchant".into()),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    // The same refund id at both accounts (each account's ids are its own).
+    let param = r#"{"eventName":"payment.refund.success","mchRefundOrderId":"n-7","originalTransactionId":"CU1","refundAmount":100,"refundStatus":"COMPLETE"}"#;
+    let body = paybridge::bluepay::emulator::notification_body(
+        param,
+        &sb.credentials().bluepay_platform.private,
+    )
+    .unwrap();
+    let transport = paybridge::transport::HyperTransport::with_defaults().unwrap();
+    let post = |path: &str| {
+        let request = http::Request::post(format!("http://{addr}{path}"))
+            .header("content-type", "application/json")
+            .body(bytes::Bytes::from(body.clone()))
+            .unwrap();
+        let transport = &transport;
+        async move {
+            use paybridge::transport::Transport;
+            transport.send(request).await.unwrap().status().as_u16()
+        }
+    };
+    for path in [
+        "/hooks/th-main",
+        "/hooks/th-events",
+        "/hooks/th-main/",
+        "/hooks/th-events/",
+    ] {
+        assert_eq!(post(path).await, 200, "{path}");
+    }
+    for (account, seen) in [("th-main", &seen_a), ("th-events", &seen_b)] {
+        let seen = seen.lock().unwrap();
+        assert_eq!(
+            seen.calls.get("n-7"),
+            Some(&1),
+            "{account}: handled once, not never"
+        );
+    }
+    let health = paybridge::transport::Transport::send(
+        &transport,
+        http::Request::get(format!("http://{addr}/health"))
+            .body(bytes::Bytes::new())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(health.body().as_ref(), b"merchant");
+    server.abort();
+}

@@ -11,6 +11,9 @@ use paybridge_core::{
 
 use super::{Claim, NotificationStore, event_key};
 
+/// The account the contract's notifications arrive for.
+pub(crate) const ACCOUNT: &str = "bluepay";
+
 pub(crate) fn refund(provider: &str, id: &str, status: RefundStatus) -> Notification {
     Notification {
         provider: provider.into(),
@@ -40,28 +43,40 @@ pub(crate) async fn handled_once_across_restarts_and_again_after_a_failed_handle
     let long = Duration::from_secs(3600);
     let done = refund("bluepay", "r1", RefundStatus::Succeeded);
     let store = open(long).await;
-    assert_eq!(store.begin(&done).await.unwrap(), Claim::Handle);
+    assert_eq!(store.begin(ACCOUNT, &done).await.unwrap(), Claim::Handle);
     // A redelivery while the handler runs is not handled twice.
-    assert_eq!(store.begin(&done).await.unwrap(), Claim::InProgress);
-    store.handled(&done).await.unwrap();
+    assert_eq!(
+        store.begin(ACCOUNT, &done).await.unwrap(),
+        Claim::InProgress
+    );
+    store.handled(ACCOUNT, &done).await.unwrap();
     drop(store);
     let store = open(long).await;
-    assert_eq!(store.begin(&done).await.unwrap(), Claim::AlreadyHandled);
-    assert_eq!(store.deliveries(&done).await.unwrap(), 3);
+    assert_eq!(
+        store.begin(ACCOUNT, &done).await.unwrap(),
+        Claim::AlreadyHandled
+    );
+    assert_eq!(store.deliveries(ACCOUNT, &done).await.unwrap(), 3);
     // A failed handler leaves the news unhandled: the redelivery runs it again.
     let other = refund("bluepay", "r2", RefundStatus::Succeeded);
-    assert_eq!(store.begin(&other).await.unwrap(), Claim::Handle);
-    store.failed(&other).await.unwrap();
-    assert_eq!(store.begin(&other).await.unwrap(), Claim::Handle);
-    store.handled(&other).await.unwrap();
+    assert_eq!(store.begin(ACCOUNT, &other).await.unwrap(), Claim::Handle);
+    store.failed(ACCOUNT, &other).await.unwrap();
+    assert_eq!(store.begin(ACCOUNT, &other).await.unwrap(), Claim::Handle);
+    store.handled(ACCOUNT, &other).await.unwrap();
     // A late `failed` (say, from a timed-out duplicate) never un-handles it.
-    store.failed(&other).await.unwrap();
-    assert_eq!(store.begin(&other).await.unwrap(), Claim::AlreadyHandled);
+    store.failed(ACCOUNT, &other).await.unwrap();
+    assert_eq!(
+        store.begin(ACCOUNT, &other).await.unwrap(),
+        Claim::AlreadyHandled
+    );
     // A later status of the same refund is new news; the same id at another provider too.
     let later = refund("bluepay", "r1", RefundStatus::Failed);
-    assert_eq!(store.begin(&later).await.unwrap(), Claim::Handle);
+    assert_eq!(store.begin(ACCOUNT, &later).await.unwrap(), Claim::Handle);
     let elsewhere = refund("nomad", "r1", RefundStatus::Succeeded);
-    assert_eq!(store.begin(&elsewhere).await.unwrap(), Claim::Handle);
+    assert_eq!(
+        store.begin(ACCOUNT, &elsewhere).await.unwrap(),
+        Claim::Handle
+    );
 }
 
 pub(crate) async fn a_claim_left_by_a_dead_handler_expires<S: NotificationStore>(
@@ -69,11 +84,11 @@ pub(crate) async fn a_claim_left_by_a_dead_handler_expires<S: NotificationStore>
 ) {
     let store = open(Duration::ZERO).await;
     let n = refund("bluepay", "r1", RefundStatus::Succeeded);
-    assert_eq!(store.begin(&n).await.unwrap(), Claim::Handle);
+    assert_eq!(store.begin(ACCOUNT, &n).await.unwrap(), Claim::Handle);
     // The process died before `handled`: with the lease gone, the redelivery is handled.
     drop(store);
     let store = open(Duration::ZERO).await;
-    assert_eq!(store.begin(&n).await.unwrap(), Claim::Handle);
+    assert_eq!(store.begin(ACCOUNT, &n).await.unwrap(), Claim::Handle);
 }
 
 pub(crate) async fn notifications_without_an_identity_share_no_key<S: NotificationStore>(
@@ -93,11 +108,14 @@ pub(crate) async fn notifications_without_an_identity_share_no_key<S: Notificati
             },
         },
     };
-    assert_eq!(event_key(&anonymous), None);
+    assert_eq!(event_key(ACCOUNT, &anonymous), None);
     for _ in 0..3 {
-        assert_eq!(store.begin(&anonymous).await.unwrap(), Claim::Handle);
+        assert_eq!(
+            store.begin(ACCOUNT, &anonymous).await.unwrap(),
+            Claim::Handle
+        );
     }
-    assert_eq!(store.deliveries(&anonymous).await.unwrap(), 0);
+    assert_eq!(store.deliveries(ACCOUNT, &anonymous).await.unwrap(), 0);
     let named = Notification {
         event: NotificationEvent::Payment {
             payment: PaymentUpdate {
@@ -110,9 +128,12 @@ pub(crate) async fn notifications_without_an_identity_share_no_key<S: Notificati
         },
         ..anonymous
     };
-    assert_eq!(store.begin(&named).await.unwrap(), Claim::Handle);
-    store.handled(&named).await.unwrap();
-    assert_eq!(store.begin(&named).await.unwrap(), Claim::AlreadyHandled);
+    assert_eq!(store.begin(ACCOUNT, &named).await.unwrap(), Claim::Handle);
+    store.handled(ACCOUNT, &named).await.unwrap();
+    assert_eq!(
+        store.begin(ACCOUNT, &named).await.unwrap(),
+        Claim::AlreadyHandled
+    );
 }
 
 /// Two instances of a service (two stores on one database) and eight concurrent deliveries of
@@ -130,7 +151,7 @@ pub(crate) async fn instances_racing_on_one_store_hand_each_notification_out_onc
             let store = Arc::clone(&instances[delivery % 2]);
             tasks.push(tokio::spawn(async move {
                 let notification = refund("bluepay", &format!("race-{n}"), RefundStatus::Succeeded);
-                (n, store.begin(&notification).await.unwrap())
+                (n, store.begin(ACCOUNT, &notification).await.unwrap())
             }));
         }
     }

@@ -12,7 +12,7 @@
 //!    handler again.
 //!
 //! A claim left by a process that died mid-handler expires after the store's lease, so the
-//! redelivery after a restart runs the handler again. Notifications are keyed by provider and
+//! redelivery after a restart runs the handler again. Notifications are keyed by account, provider and
 //! event identity (the refund's id and status, or the payment's); one that names no refund or
 //! payment has no identity and is never deduplicated — it is never given a key it would share
 //! with others.
@@ -52,51 +52,58 @@ pub trait NotificationStore: Send + Sync {
     ///
     /// # Errors
     /// The store cannot be used (then do not acknowledge: the provider will deliver again).
-    async fn begin(&self, notification: &Notification) -> Result<Claim, Error>;
+    async fn begin(&self, account: &str, notification: &Notification) -> Result<Claim, Error>;
 
     /// Marks the notification handled: later deliveries are acknowledged without the handler.
     ///
     /// # Errors
     /// The store cannot be written.
-    async fn handled(&self, notification: &Notification) -> Result<(), Error>;
+    async fn handled(&self, account: &str, notification: &Notification) -> Result<(), Error>;
 
     /// Releases the claim after the handler failed, so a redelivery runs it again.
     ///
     /// # Errors
     /// The store cannot be written.
-    async fn failed(&self, notification: &Notification) -> Result<(), Error>;
+    async fn failed(&self, account: &str, notification: &Notification) -> Result<(), Error>;
 
     /// How many deliveries of `notification` arrived (0 if none, or if it has no identity).
     ///
     /// # Errors
     /// The store cannot be read.
-    async fn deliveries(&self, notification: &Notification) -> Result<u64, Error>;
+    async fn deliveries(&self, account: &str, notification: &Notification) -> Result<u64, Error>;
 }
 
-/// A notification's identity: provider, subject and status. `None` when it names no subject.
-pub fn event_key(notification: &Notification) -> Option<String> {
-    match &notification.event {
-        NotificationEvent::Refund { refund } => Some(format!(
-            "{}:refund:{}:{}",
-            notification.provider,
-            refund.refund_id,
-            refund.status.as_str()
-        )),
+/// A notification's identity: the account it arrived for, the provider, its subject and status —
+/// all of them read from what was verified. `None` when it names no subject.
+///
+/// `account` is the account's name in `paybridge.toml` (`bluepay`, or `bluepay.th-main` where a
+/// provider has several): two accounts of one provider may use the same refund ids, and each
+/// one's news is its own. For an account named as its provider the key is the provider's alone,
+/// as before accounts were part of it.
+pub fn event_key(account: &str, notification: &Notification) -> Option<String> {
+    let provider = &notification.provider;
+    let subject = match &notification.event {
+        NotificationEvent::Refund { refund } => {
+            format!("refund:{}:{}", refund.refund_id, refund.status.as_str())
+        }
         NotificationEvent::Payment { payment } | NotificationEvent::Payout { payout: payment } => {
             let kind = match &notification.event {
                 NotificationEvent::Payout { .. } => "payout",
                 _ => "payment",
             };
+            // An empty id names nothing: fall back to the order reference, never to no key.
             let subject = payment
                 .payment
                 .as_deref()
-                .or(payment.order_ref.as_deref())
-                .filter(|s| !s.is_empty())?;
-            Some(format!(
-                "{}:{kind}:{subject}:{:?}",
-                notification.provider, payment.status
-            ))
+                .filter(|s| !s.is_empty())
+                .or(payment.order_ref.as_deref().filter(|s| !s.is_empty()))?;
+            format!("{kind}:{subject}:{:?}", payment.status)
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some(if account == provider.as_str() {
+        format!("{provider}:{subject}")
+    } else {
+        format!("{account}/{provider}:{subject}")
+    })
 }

@@ -198,8 +198,13 @@ impl PostgresNotificationStore {
         Ok(Arc::clone(&slot))
     }
 
-    async fn set_state(&self, notification: &Notification, state: &str) -> Result<(), Error> {
-        let Some(key) = event_key(notification) else {
+    async fn set_state(
+        &self,
+        account: &str,
+        notification: &Notification,
+        state: &str,
+    ) -> Result<(), Error> {
+        let Some(key) = event_key(account, notification) else {
             return Ok(());
         };
         let session = self.session().await?;
@@ -257,8 +262,8 @@ impl Session {
 
 #[async_trait]
 impl NotificationStore for PostgresNotificationStore {
-    async fn begin(&self, notification: &Notification) -> Result<Claim, Error> {
-        let Some(key) = event_key(notification) else {
+    async fn begin(&self, account: &str, notification: &Notification) -> Result<Claim, Error> {
+        let Some(key) = event_key(account, notification) else {
             // No identity: nothing to deduplicate against.
             return Ok(Claim::Handle);
         };
@@ -284,16 +289,16 @@ impl NotificationStore for PostgresNotificationStore {
         })
     }
 
-    async fn handled(&self, notification: &Notification) -> Result<(), Error> {
-        self.set_state(notification, "handled").await
+    async fn handled(&self, account: &str, notification: &Notification) -> Result<(), Error> {
+        self.set_state(account, notification, "handled").await
     }
 
-    async fn failed(&self, notification: &Notification) -> Result<(), Error> {
-        self.set_state(notification, "failed").await
+    async fn failed(&self, account: &str, notification: &Notification) -> Result<(), Error> {
+        self.set_state(account, notification, "failed").await
     }
 
-    async fn deliveries(&self, notification: &Notification) -> Result<u64, Error> {
-        let Some(key) = event_key(notification) else {
+    async fn deliveries(&self, account: &str, notification: &Notification) -> Result<u64, Error> {
+        let Some(key) = event_key(account, notification) else {
             return Ok(0);
         };
         let session = self.session().await?;

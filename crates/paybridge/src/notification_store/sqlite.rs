@@ -86,11 +86,12 @@ impl SqliteNotificationStore {
     /// Runs a blocking call on the connection off the async runtime.
     async fn run<T: Send + 'static>(
         &self,
+        account: &str,
         notification: &Notification,
         call: fn(&Inner, &str) -> Result<T, Error>,
         anonymous: T,
     ) -> Result<T, Error> {
-        let Some(key) = event_key(notification) else {
+        let Some(key) = event_key(account, notification) else {
             return Ok(anonymous);
         };
         let inner = Arc::clone(&self.inner);
@@ -191,13 +192,15 @@ impl Inner {
 
 #[async_trait]
 impl NotificationStore for SqliteNotificationStore {
-    async fn begin(&self, notification: &Notification) -> Result<Claim, Error> {
+    async fn begin(&self, account: &str, notification: &Notification) -> Result<Claim, Error> {
         // No identity: nothing to deduplicate against.
-        self.run(notification, Inner::begin, Claim::Handle).await
+        self.run(account, notification, Inner::begin, Claim::Handle)
+            .await
     }
 
-    async fn handled(&self, notification: &Notification) -> Result<(), Error> {
+    async fn handled(&self, account: &str, notification: &Notification) -> Result<(), Error> {
         self.run(
+            account,
             notification,
             |inner, key| inner.set_state(key, "handled"),
             (),
@@ -205,8 +208,9 @@ impl NotificationStore for SqliteNotificationStore {
         .await
     }
 
-    async fn failed(&self, notification: &Notification) -> Result<(), Error> {
+    async fn failed(&self, account: &str, notification: &Notification) -> Result<(), Error> {
         self.run(
+            account,
             notification,
             |inner, key| inner.set_state(key, "failed"),
             (),
@@ -214,8 +218,8 @@ impl NotificationStore for SqliteNotificationStore {
         .await
     }
 
-    async fn deliveries(&self, notification: &Notification) -> Result<u64, Error> {
-        self.run(notification, Inner::deliveries, 0).await
+    async fn deliveries(&self, account: &str, notification: &Notification) -> Result<u64, Error> {
+        self.run(account, notification, Inner::deliveries, 0).await
     }
 }
 
