@@ -186,6 +186,7 @@ impl AlipayEmulator {
             one_pending_at_a_time: false,
             final_at_once: host.settles_at_once(),
             max_refunds: None,
+            ids_per_payment: true,
             now: host.now(),
         });
         let reply =
@@ -340,6 +341,10 @@ fn acknowledged(status: http::StatusCode, body: &[u8]) -> bool {
 }
 
 impl Emulator for AlipayEmulator {
+    fn refund_ids_per_payment(&self) -> bool {
+        true
+    }
+
     fn provider(&self) -> ProviderId {
         ProviderId::Alipay
     }

@@ -341,4 +341,10 @@ impl<T: Transport> RefundProvider for AlipayClient<T> {
     fn notification_ack(&self) -> http::Response<Bytes> {
         paybridge_core::notification_ack(NOTIFICATION_ACK, "text/plain")
     }
+
+    fn verification_settings(&self) -> Option<&'static str> {
+        Some(
+            "alipay_public_key_file, or in certificate mode alipay_cert_file and alipay_root_cert_file",
+        )
+    }
 }

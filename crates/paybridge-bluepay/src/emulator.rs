@@ -157,6 +157,7 @@ fn refund(cx: &Call<'_>, text: &str) -> Answer {
         one_pending_at_a_time: true,
         final_at_once: cx.host.settles_at_once(),
         max_refunds: None,
+        ids_per_payment: false,
         now: at,
     });
     match applied {

@@ -351,4 +351,8 @@ impl<T: Transport> RefundProvider for BluePayClient<T> {
     fn notification_ack(&self) -> http::Response<Bytes> {
         paybridge_core::notification_ack(NOTIFICATION_ACK, "application/json")
     }
+
+    fn verification_settings(&self) -> Option<&'static str> {
+        Some("platform_public_key_file (BluePay's platform public key)")
+    }
 }

@@ -42,6 +42,11 @@ pub(crate) struct SandboxArgs {
     /// or all.
     #[arg(long, default_value = "")]
     quirks: String,
+    /// Also serve each provider on a port of its own, at the root of a host-only base URL (as
+    /// the real provider is), for SDKs whose gateway setting is a host; the written config and
+    /// the ready line name them.
+    #[arg(long)]
+    listen_per_provider: bool,
 }
 
 /// `paybridge refund` options.
@@ -266,6 +271,18 @@ fn outcome_result(outcome: RefundOutcome) -> Result<(), Failure> {
                 _ => Ok(()),
             }
         }
+        RefundOutcome::Unknown(error @ paybridge::Error::Verification { .. }) => Err(Failure {
+            code: 5,
+            kind: "unverifiable",
+            message: error.to_string(),
+        }),
+        RefundOutcome::Conflict(error) => Err(Failure {
+            code: 3,
+            kind: "refund_id_conflict",
+            message: format!(
+                "{error} — the refund id already names another refund; nothing new was applied"
+            ),
+        }),
         RefundOutcome::Unknown(error) => Err(Failure {
             code: 4,
             kind: "outcome_unknown",
@@ -406,6 +423,7 @@ pub(crate) async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
         fault_rate: args.fault_rate,
         fault_seed: args.seed,
         refund_delay: Duration::from_millis(args.refund_delay_ms),
+        listen_per_provider: args.listen_per_provider,
         ..SandboxConfig::default()
     })
     .await?;
@@ -414,9 +432,15 @@ pub(crate) async fn sandbox(args: SandboxArgs) -> Result<(), Failure> {
             .write_config(path)
             .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display())))?;
     }
+    let providers: serde_json::Map<String, serde_json::Value> = sandbox
+        .provider_urls()
+        .into_iter()
+        .map(|(p, url)| (p.name().to_owned(), url.into()))
+        .collect();
     output::line(&serde_json::json!({
         "listen": sandbox.addr().to_string(),
         "config": args.write_config.as_ref().map(|p| p.display().to_string()),
+        "providers": providers,
     }));
     output::say(&format!(
         "sandbox listening on {}; Ctrl-C to stop",

@@ -1182,3 +1182,143 @@ async fn bad_invocations_exit_2_name_the_problem_and_send_nothing() {
         "no bad invocation sent a request"
     );
 }
+
+fn currency_of(provider: ProviderId) -> &'static str {
+    match provider {
+        ProviderId::BluePay => "THB",
+        ProviderId::ScanForPay => "HKD",
+        _ => "CNY",
+    }
+}
+
+/// `paybridge refund` of `amount` for `provider` on `payment`, under `id`.
+fn refund_args(
+    c: &str,
+    provider: ProviderId,
+    payment: &paybridge_sandbox::Payment,
+    id: &str,
+    amount: &str,
+) -> Vec<String> {
+    args(&[
+        "refund",
+        "--provider",
+        provider.name(),
+        "--payment",
+        &payment.payment,
+        "--order-ref",
+        &payment.order_ref,
+        "--total",
+        "100.00",
+        "--refund-id",
+        id,
+        "--amount",
+        amount,
+        "--currency",
+        currency_of(provider),
+        "--config",
+        c,
+    ])
+}
+
+fn new_payment(sb: &SandboxHandle, provider: ProviderId) -> paybridge_sandbox::Payment {
+    sb.create_payment(
+        provider,
+        10_000,
+        paybridge::Currency::from_code(currency_of(provider)).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_refund_id_is_a_conflict_found_at_once_for_every_provider() {
+    let (sb, config) = sandbox("conflict").await;
+    let c = config_arg(&config);
+    for provider in ProviderId::ALL {
+        let payment = new_payment(&sb, provider);
+        let id = format!("dup-{}", provider.name());
+        let first = run(refund_args(&c, provider, &payment, &id, "10.00"), None).await;
+        assert!(
+            first.status.success(),
+            "{provider}: {}",
+            String::from_utf8_lossy(&first.stderr)
+        );
+        let before = sb.stats().requests;
+        let again = run(refund_args(&c, provider, &payment, &id, "11.00"), None).await;
+        let said = String::from_utf8_lossy(&again.stderr);
+        assert_eq!(again.status.code(), Some(3), "{provider}: {said}");
+        // Both refunds are named, where the provider says what the id holds (ScanForPay,
+        // with no refund query, says only that it holds another).
+        assert!(said.contains("11.00"), "{provider}: names this one: {said}");
+        if provider != ProviderId::ScanForPay {
+            assert!(
+                said.contains("10"),
+                "{provider}: names the one the id holds: {said}"
+            );
+        }
+        let sent = sb.stats().requests - before;
+        assert!(
+            sent <= 3,
+            "{provider}: {sent} requests for a conflict, not a handful"
+        );
+        let held = sb.ledger().payment(provider, &payment.payment).unwrap();
+        assert_eq!(held.refunds.len(), 1, "{provider}: nothing new applied");
+        assert_eq!(held.refunds[0].amount_minor, 1_000, "{provider}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_that_fail_verification_end_unverifiable_after_one_look_up() {
+    let (sb, config) = sandbox("unverifiable").await;
+    let dir = config.parent().unwrap().to_owned();
+    // Another key where the provider's public key should be: every answer fails verification.
+    let stranger = std::fs::read_to_string(dir.join("bluepay-platform.pub.pem")).unwrap();
+    for (provider, setting, file) in [
+        (
+            ProviderId::WechatPay,
+            "wechatpay_public_key_file",
+            "wechatpay-public-key.pem",
+        ),
+        (
+            ProviderId::Alipay,
+            "alipay_public_key_file",
+            "alipay-public-key.pem",
+        ),
+    ] {
+        std::fs::write(dir.join(file), &stranger).unwrap();
+        let payment = new_payment(&sb, provider);
+        let before = sb.stats().requests;
+        let output = run(
+            refund_args(
+                &config_arg(&config),
+                provider,
+                &payment,
+                &format!("uv-{}", provider.name()),
+                "5.00",
+            ),
+            None,
+        )
+        .await;
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(5), "{provider}: {said}");
+        assert!(
+            said.contains(setting),
+            "{provider}: names the setting: {said}"
+        );
+        assert!(said.contains("may have been applied"), "{provider}: {said}");
+        assert!(
+            !said.contains("nothing was sent") && !said.contains("not sent"),
+            "{provider}: {said}"
+        );
+        let sent = sb.stats().requests - before;
+        assert_eq!(
+            sent, 2,
+            "{provider}: one refund and one look-up, no blind resends"
+        );
+        let held = sb.ledger().payment(provider, &payment.payment).unwrap();
+        assert_eq!(
+            held.refunds.len(),
+            1,
+            "{provider}: the refund the message warns of is there"
+        );
+    }
+}

@@ -363,6 +363,21 @@ impl Error {
         }
     }
 
+    /// The cause in a few words, for a message that states its own conclusion: without the
+    /// advice a full message ends with ("nothing was sent", "resolve it with a status query"),
+    /// which would contradict or repeat the conclusion around it.
+    pub fn summary(&self) -> String {
+        match self {
+            Error::InvalidRequest { field, reason } => format!("invalid {field}: {reason}"),
+            Error::Config { reason } => format!("configuration: {reason}"),
+            Error::Key { key, source } => format!("{key}: {source}"),
+            Error::Signing { provider, source } => format!("signing for {provider}: {source}"),
+            Error::Transport { kind, message, .. } => format!("transport {kind:?}: {message}"),
+            Error::OutcomeUnknown { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// What this error means for a refund that was sent: if the provider may have applied it —
     /// the request may have arrived, or an answer came back that could not be read, trusted or
     /// reconciled with the request ([`Error::may_have_applied`]) — its
@@ -370,7 +385,12 @@ impl Error {
     /// refund id; any other error is returned as it is.
     pub fn unknown_if_maybe_applied(self, provider: &'static str) -> Error {
         if self.may_have_applied() {
-            if matches!(self, Error::OutcomeUnknown { .. }) {
+            // A verification failure stays one: whoever settles the outcome must know that the
+            // answers cannot be trusted, not just that one was lost.
+            if matches!(
+                self,
+                Error::OutcomeUnknown { .. } | Error::Verification { .. }
+            ) {
                 return self;
             }
             Error::OutcomeUnknown {

@@ -70,4 +70,11 @@ pub trait RefundProvider: Send + Sync + std::fmt::Debug {
     /// The reply the provider expects once a notification has been handled, so it stops
     /// redelivering.
     fn notification_ack(&self) -> http::Response<Bytes>;
+
+    /// The `paybridge.toml` settings that hold what this provider's answers are verified with,
+    /// named in the message when answers keep failing verification (`None`: its answers are
+    /// not signed).
+    fn verification_settings(&self) -> Option<&'static str> {
+        None
+    }
 }

@@ -177,6 +177,9 @@ pub struct NewRefund {
     pub final_at_once: bool,
     /// How many refunds a payment may have at most.
     pub max_refunds: Option<usize>,
+    /// Refund ids are unique within their payment only (Alipay's `out_request_no` is unique
+    /// per trade), not across the merchant's payments.
+    pub ids_per_payment: bool,
     /// When.
     pub now: Timestamp,
 }
@@ -186,8 +189,43 @@ struct State {
     payments: Vec<Payment>,
     by_payment: HashMap<(ProviderId, String), usize>,
     by_order: HashMap<(ProviderId, String), usize>,
-    by_refund: HashMap<(ProviderId, String), (usize, usize)>,
+    /// Refunds by provider, scope (the payment's reference where ids are unique per payment,
+    /// empty where they are unique per merchant) and refund id.
+    by_refund: HashMap<(ProviderId, String, String), (usize, usize)>,
+    /// The providers whose refund ids are unique per payment only.
+    per_payment: std::collections::HashSet<ProviderId>,
     next_id: u64,
+}
+
+impl State {
+    /// Where the refund `refund_id` of `provider` is: in `payment` (a payment index) where ids
+    /// are per payment, else anywhere of the merchant's. Without a payment, the first one found.
+    fn locate(
+        &self,
+        provider: ProviderId,
+        payment: Option<usize>,
+        refund_id: &str,
+    ) -> Option<(usize, usize)> {
+        if !self.per_payment.contains(&provider) {
+            return self
+                .by_refund
+                .get(&(provider, String::new(), refund_id.to_owned()))
+                .copied();
+        }
+        match payment {
+            Some(index) => {
+                let scope = self.payments.get(index)?.payment.clone();
+                self.by_refund
+                    .get(&(provider, scope, refund_id.to_owned()))
+                    .copied()
+            }
+            None => self
+                .by_refund
+                .iter()
+                .find(|((p, _, id), _)| *p == provider && id == refund_id)
+                .map(|(_, at)| *at),
+        }
+    }
 }
 
 /// The ledger.
@@ -278,7 +316,7 @@ impl Ledger {
     /// The refund with merchant id `refund_id`, and its payment.
     pub fn refund(&self, provider: ProviderId, refund_id: &str) -> Option<(Payment, RefundEntry)> {
         let state = self.lock();
-        let &(p, r) = state.by_refund.get(&(provider, refund_id.to_owned()))?;
+        let (p, r) = state.locate(provider, None, refund_id)?;
         let payment = state.payments.get(p)?;
         Some((payment.summary(), payment.refunds.get(r)?.clone()))
     }
@@ -287,7 +325,7 @@ impl Ledger {
     /// payment, if there is one.
     pub fn resend(&self, provider: ProviderId, refund_id: &str) -> Option<(Payment, RefundEntry)> {
         let mut state = self.lock();
-        let &(p, r) = state.by_refund.get(&(provider, refund_id.to_owned()))?;
+        let (p, r) = state.locate(provider, None, refund_id)?;
         let payment = state.payments.get_mut(p)?;
         let entry = payment.refunds.get_mut(r)?;
         entry.attempts = entry.attempts.saturating_add(1);
@@ -302,10 +340,18 @@ impl Ledger {
     /// The [`Refusal`] the provider's rules give; nothing is recorded.
     pub fn apply(&self, request: NewRefund) -> Result<Applied, Refusal> {
         let mut state = self.lock();
-        if let Some(&(p, r)) = state
-            .by_refund
-            .get(&(request.provider, request.refund_id.clone()))
-        {
+        if request.ids_per_payment {
+            state.per_payment.insert(request.provider);
+        }
+        let scope_index = if request.ids_per_payment {
+            Some(
+                Ledger::index_of(&state, request.provider, &request.payment)
+                    .ok_or(Refusal::PaymentNotFound)?,
+            )
+        } else {
+            None
+        };
+        if let Some((p, r)) = state.locate(request.provider, scope_index, &request.refund_id) {
             let payment = state.payments.get_mut(p).ok_or(Refusal::PaymentNotFound)?;
             let entry = payment.refunds.get_mut(r).ok_or(Refusal::PaymentNotFound)?;
             entry.attempts = entry.attempts.saturating_add(1);
@@ -363,13 +409,20 @@ impl Ledger {
         }
         let position = payment.refunds.len() - 1;
         let snapshot = payment.summary();
-        state
-            .by_refund
-            .insert((request.provider, request.refund_id), (index, position));
+        let scope = if request.ids_per_payment {
+            snapshot.payment.clone()
+        } else {
+            String::new()
+        };
+        state.by_refund.insert(
+            (request.provider, scope, request.refund_id),
+            (index, position),
+        );
         Ok(Applied::New(snapshot, entry))
     }
 
-    /// Makes a pending refund final.
+    /// Makes a pending refund final (the first of that id, where ids are unique per payment:
+    /// see [`Ledger::finish_in`]).
     pub fn finish(
         &self,
         provider: ProviderId,
@@ -377,8 +430,32 @@ impl Ledger {
         status: RefundState,
         now: Timestamp,
     ) -> Option<(Payment, RefundEntry)> {
+        self.finish_at(provider, None, refund_id, status, now)
+    }
+
+    /// Makes the pending refund `refund_id` of `payment` final.
+    pub fn finish_in(
+        &self,
+        provider: ProviderId,
+        payment: &str,
+        refund_id: &str,
+        status: RefundState,
+        now: Timestamp,
+    ) -> Option<(Payment, RefundEntry)> {
+        let index = Ledger::index_of(&self.lock(), provider, payment)?;
+        self.finish_at(provider, Some(index), refund_id, status, now)
+    }
+
+    fn finish_at(
+        &self,
+        provider: ProviderId,
+        payment: Option<usize>,
+        refund_id: &str,
+        status: RefundState,
+        now: Timestamp,
+    ) -> Option<(Payment, RefundEntry)> {
         let mut state = self.lock();
-        let &(p, r) = state.by_refund.get(&(provider, refund_id.to_owned()))?;
+        let (p, r) = state.locate(provider, payment, refund_id)?;
         let payment = state.payments.get_mut(p)?;
         let entry = payment.refunds.get_mut(r)?;
         let mut settled_change = 0;
@@ -440,6 +517,7 @@ mod tests {
             one_pending_at_a_time: false,
             final_at_once: true,
             max_refunds: None,
+            ids_per_payment: false,
             now: Timestamp::EPOCH,
         }
     }

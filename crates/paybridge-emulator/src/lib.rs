@@ -112,4 +112,10 @@ pub trait Emulator: Send + Sync {
     /// A new paid payment's ids in the provider's style, from the ledger's number `n`:
     /// `(payment reference, merchant order reference)`.
     fn payment_ids(&self, n: u64) -> (String, String);
+
+    /// Whether the provider's refund ids are unique within their payment only (Alipay's
+    /// `out_request_no`), rather than across the merchant's payments.
+    fn refund_ids_per_payment(&self) -> bool {
+        false
+    }
 }

@@ -297,6 +297,7 @@ fn create_refund(cx: &Call<'_>, body: &[u8]) -> Answer {
         one_pending_at_a_time: false,
         final_at_once: cx.host.settles_at_once(),
         max_refunds: Some(50),
+        ids_per_payment: false,
         now: cx.host.now(),
     });
     match applied {

@@ -134,6 +134,9 @@ pub(crate) fn refund_directly(
             one_pending_at_a_time: false,
             final_at_once: true,
             max_refunds: None,
+            ids_per_payment: shared
+                .emulator(provider)
+                .is_some_and(|e| e.refund_ids_per_payment()),
             now: crate::now(shared),
         })
         .map_err(|refusal| Error::invalid("refund", format!("{refusal:?}")))?;

@@ -232,6 +232,21 @@ impl Credentials {
     /// # Errors
     /// The file, or a key file beside it, cannot be written.
     pub fn write_config(&self, path: &Path, base_url: &str) -> std::io::Result<()> {
+        self.write_config_with(path, base_url, &|p| format!("{base_url}/{}", p.name()))
+    }
+
+    /// [`Credentials::write_config`] with each provider's base URL from `provider_url` (the
+    /// sandbox's own port per provider, when it has them); notification sinks stay at
+    /// `base_url`.
+    ///
+    /// # Errors
+    /// The file, or a key file beside it, cannot be written.
+    pub fn write_config_with(
+        &self,
+        path: &Path,
+        base_url: &str,
+        provider_url: &dyn Fn(paybridge_core::ProviderId) -> String,
+    ) -> std::io::Result<()> {
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -295,7 +310,7 @@ impl Credentials {
 # The keys and secrets live in the files beside this one; they are sandbox-only.
 
 [bluepay]
-base_url = "{base_url}/bluepay"
+base_url = "{bluepay_url}"
 app_id = "{app_id}"
 private_key_file = "bluepay-merchant.pem"
 platform_public_key_file = "bluepay-platform.pub.pem"
@@ -303,19 +318,19 @@ platform_public_key_file = "bluepay-platform.pub.pem"
 refund_callback_url = "{base_url}/_sandbox/notifications/bluepay"
 
 [nomad]
-base_url = "{base_url}/nomad"
+base_url = "{nomad_url}"
 merchant = "{merchant}"
 api_key_file = "nomad-api-key"
 notify_url = "{base_url}/_sandbox/notifications/nomad"
 
 [scanforpay]
-base_url = "{base_url}/scanforpay"
+base_url = "{scanforpay_url}"
 partner_no = "{partner}"
 store_no = "{store}"
 sign_key_file = "scanforpay-sign-key"
 
 [wechatpay]
-base_url = "{base_url}/wechatpay"
+base_url = "{wechatpay_url}"
 mchid = "{mchid}"
 merchant_serial_no = "{merchant_serial}"
 private_key_file = "wechatpay-merchant.pem"
@@ -324,12 +339,17 @@ apiv3_key_file = "wechatpay-apiv3-key"
 notify_url = "{base_url}/_sandbox/notifications/wechatpay"
 
 [alipay]
-base_url = "{base_url}/alipay"
+base_url = "{alipay_url}"
 app_id = "{alipay_app_id}"
 private_key_file = "alipay-app.pem"
 {alipay_keys}
 notify_url = "{base_url}/_sandbox/notifications/alipay"
 "#,
+            bluepay_url = provider_url(paybridge_core::ProviderId::BluePay),
+            nomad_url = provider_url(paybridge_core::ProviderId::Nomad),
+            scanforpay_url = provider_url(paybridge_core::ProviderId::ScanForPay),
+            wechatpay_url = provider_url(paybridge_core::ProviderId::WechatPay),
+            alipay_url = provider_url(paybridge_core::ProviderId::Alipay),
             alipay_app_id = self.alipay_app_id,
             mchid = self.wechatpay_mchid,
             merchant_serial = self.wechatpay_merchant_serial,

@@ -63,11 +63,13 @@ fn settle(shared: &Arc<Shared>, provider: ProviderId, payment: Payment, entry: R
     tokio::spawn(async move {
         tokio::time::sleep(shared.config.refund_delay).await;
         let now = crate::now(&shared);
-        if let Some((payment, entry)) =
-            shared
-                .ledger
-                .finish(provider, &entry.refund_id, RefundState::Succeeded, now)
-        {
+        if let Some((payment, entry)) = shared.ledger.finish_in(
+            provider,
+            &payment.payment,
+            &entry.refund_id,
+            RefundState::Succeeded,
+            now,
+        ) {
             deliver(&shared, provider, &payment, &entry);
         }
     });

@@ -67,6 +67,10 @@ pub struct SandboxConfig {
     pub allow_non_loopback: bool,
     /// The ambiguous answers real providers give, switched on.
     pub quirks: Quirks,
+    /// Also serve each provider on a port of its own, at the root of a host-only base URL
+    /// (`http://127.0.0.1:PORT/v3/refund/…`, `http://127.0.0.1:PORT/gateway.do`), as the real
+    /// provider is: an SDK whose gateway setting is a host then signs the path it sends.
+    pub listen_per_provider: bool,
 }
 
 impl Default for SandboxConfig {
@@ -83,6 +87,7 @@ impl Default for SandboxConfig {
             notify_backoff: Duration::from_millis(100),
             allow_non_loopback: false,
             quirks: Quirks::default(),
+            listen_per_provider: false,
         }
     }
 }
@@ -97,6 +102,8 @@ pub(crate) struct Shared {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) http: notify::HttpClient,
     pub(crate) base_url: String,
+    /// Each provider's own base URL, where it has a port of its own.
+    pub(crate) provider_urls: Vec<(ProviderId, String)>,
     /// Notifications the sink at `/_sandbox/notifications/{provider}` received, per provider.
     pub(crate) sink: std::sync::Mutex<std::collections::HashMap<String, Vec<bytes::Bytes>>>,
     /// BluePay payouts by `mchOrderId`.
@@ -146,9 +153,18 @@ impl SandboxHandle {
         self.shared.base_url.clone()
     }
 
-    /// The base URL a provider's client uses (`…/bluepay`, `…/nomad`, `…/scanforpay`).
+    /// The base URL a provider's client uses: its own port's root where the sandbox listens
+    /// per provider, else `…/bluepay`, `…/nomad`, `…/scanforpay`, `…/wechatpay`, `…/alipay`.
     pub fn provider_url(&self, provider: ProviderId) -> String {
-        format!("{}/{}", self.shared.base_url, provider.name())
+        self.shared.provider_url(provider)
+    }
+
+    /// Each provider's base URL, in [`ProviderId::ALL`]'s order.
+    pub fn provider_urls(&self) -> Vec<(ProviderId, String)> {
+        ProviderId::ALL
+            .into_iter()
+            .map(|p| (p, self.provider_url(p)))
+            .collect()
     }
 
     /// The credentials clients need.
@@ -193,7 +209,9 @@ impl SandboxHandle {
     pub fn write_config(&self, path: &std::path::Path) -> std::io::Result<()> {
         self.shared
             .credentials
-            .write_config(path, &self.shared.base_url)
+            .write_config_with(path, &self.shared.base_url, &|p| {
+                self.shared.provider_url(p)
+            })
     }
 
     /// Applies a refund to `payment` directly, as the provider's merchant portal (or another
@@ -259,6 +277,17 @@ impl Drop for SandboxHandle {
 }
 
 impl Shared {
+    /// `provider`'s base URL: its own port's root, or its path under the shared one.
+    pub(crate) fn provider_url(&self, provider: ProviderId) -> String {
+        self.provider_urls
+            .iter()
+            .find(|(p, _)| *p == provider)
+            .map_or_else(
+                || format!("{}/{}", self.base_url, provider.name()),
+                |(_, url)| url.clone(),
+            )
+    }
+
     /// `provider`'s emulator.
     pub(crate) fn emulator(
         &self,

@@ -58,6 +58,23 @@ pub(crate) async fn start(mut config: SandboxConfig) -> Result<SandboxHandle, Er
     let addr = listener.local_addr().map_err(|e| Error::Config {
         reason: e.to_string(),
     })?;
+    let mut own_ports = Vec::new();
+    if config.listen_per_provider {
+        for provider in ProviderId::ALL {
+            let listener = TcpListener::bind((config.listen.ip(), 0))
+                .await
+                .map_err(|e| Error::Config {
+                    reason: format!("cannot listen for {provider}: {e}"),
+                })?;
+            let url = listener
+                .local_addr()
+                .map(|a| format!("http://{a}"))
+                .map_err(|e| Error::Config {
+                    reason: e.to_string(),
+                })?;
+            own_ports.push((provider, listener, url));
+        }
+    }
     let faults =
         crate::FaultInjector::new(config.fault_rate, config.fault_seed, config.fault_delay);
     let shared = Arc::new(Shared {
@@ -69,11 +86,30 @@ pub(crate) async fn start(mut config: SandboxConfig) -> Result<SandboxHandle, Er
         clock: crate::system_clock(),
         http: notify::client(),
         base_url: format!("http://{addr}"),
+        provider_urls: own_ports
+            .iter()
+            .map(|(p, _, url)| (*p, url.clone()))
+            .collect(),
         sink: std::sync::Mutex::default(),
         config,
     });
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
+    let mut loops = tokio::task::JoinSet::new();
+    loops.spawn(accept_loop(
+        listener,
+        Arc::clone(&shared),
+        stopped.clone(),
+        None,
+    ));
+    for (provider, listener, _) in own_ports {
+        loops.spawn(accept_loop(
+            listener,
+            Arc::clone(&shared),
+            stopped.clone(),
+            Some(provider),
+        ));
+    }
+    let task = tokio::spawn(async move { while loops.join_next().await.is_some() {} });
     tracing::info!(%addr, "sandbox listening");
     Ok(SandboxHandle {
         addr,
@@ -83,10 +119,13 @@ pub(crate) async fn start(mut config: SandboxConfig) -> Result<SandboxHandle, Er
     })
 }
 
+/// Serves `listener`: every provider under its path prefix, or (`only`) one provider at the
+/// root, as its own host.
 async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     mut stopped: watch::Receiver<bool>,
+    only: Option<ProviderId>,
 ) {
     loop {
         tokio::select! {
@@ -97,7 +136,7 @@ async fn accept_loop(
                 let shared = Arc::clone(&shared);
                 let mut stopped = stopped.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| handle(Arc::clone(&shared), request));
+                    let service = service_fn(move |request| handle(Arc::clone(&shared), request, only));
                     let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
                     tokio::select! {
                         _ = connection => {}
@@ -112,6 +151,7 @@ async fn accept_loop(
 async fn handle(
     shared: Arc<Shared>,
     request: http::Request<hyper::body::Incoming>,
+    only: Option<ProviderId>,
 ) -> Result<Answer, Dropped> {
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
@@ -122,9 +162,14 @@ async fn handle(
     if let Some(rest) = path.strip_prefix("/_sandbox/") {
         return Ok(control::handle(&shared, &parts, rest, &body));
     }
-    let mut segments = path.trim_start_matches('/').splitn(2, '/');
-    let provider = segments.next().and_then(ProviderId::parse);
-    let rest = format!("/{}", segments.next().unwrap_or(""));
+    let (provider, rest) = match only {
+        Some(provider) => (Some(provider), path.clone()),
+        None => {
+            let mut segments = path.trim_start_matches('/').splitn(2, '/');
+            let provider = segments.next().and_then(ProviderId::parse);
+            (provider, format!("/{}", segments.next().unwrap_or("")))
+        }
+    };
     let Some(provider) = provider else {
         return Ok(bytes(
             404,

@@ -583,7 +583,12 @@ async fn wechatpay_notifications_are_encrypted_signed_in_headers_and_redelivered
             );
         }
     }
-    assert_eq!(headers.len(), 4, "{head}");
+    // Timestamp, nonce, signature, serial — and the signature type SDKs require.
+    assert_eq!(headers.len(), 5, "{head}");
+    assert_eq!(
+        headers["wechatpay-signature-type"],
+        "WECHATPAY2-SHA256-RSA2048"
+    );
     let creds = sb.credentials();
     let codec = paybridge_wechatpay::Codec::new(
         &sb.provider_url(ProviderId::WechatPay),
@@ -1003,6 +1008,37 @@ async fn alipay_answers_in_alipays_words() {
             .attempts,
         3
     );
+    // out_request_no is unique within a trade, not across the merchant's trades: the same id on
+    // another trade is another refund, applied to that trade.
+    let second = sb
+        .create_payment(ProviderId::Alipay, 10_000, Currency::Cny)
+        .unwrap();
+    let elsewhere = alipay(
+        &sb,
+        &client,
+        "alipay.trade.refund",
+        &format!(
+            r#"{{"trade_no":"{}","refund_amount":"5.00","out_request_no":"ali-1"}}"#,
+            second.payment
+        ),
+        none,
+    )
+    .await;
+    assert_eq!(
+        (
+            elsewhere["code"].as_str(),
+            elsewhere["fund_change"].as_str(),
+            elsewhere["trade_no"].as_str()
+        ),
+        (Some("10000"), Some("Y"), Some(second.payment.as_str())),
+        "{elsewhere}"
+    );
+    let held = sb
+        .ledger()
+        .payment(ProviderId::Alipay, &second.payment)
+        .unwrap();
+    assert_eq!(held.refunds.len(), 1);
+    assert_eq!(held.refunds[0].amount_minor, 500);
     // A signature over other text; an unknown method.
     let forged = alipay(
         &sb,

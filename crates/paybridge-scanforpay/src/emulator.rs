@@ -189,6 +189,7 @@ fn refund(cx: &Call<'_>, body: Value) -> Answer {
         one_pending_at_a_time: false,
         final_at_once: cx.host.settles_at_once(),
         max_refunds: None,
+        ids_per_payment: false,
         now: cx.host.now(),
     });
     let answer = |payment: &Payment, status: RefundState, amount: i64| RefundResponse {

@@ -121,7 +121,8 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
                     provider: PROVIDER,
                     code,
                     message: format!(
-                        "refundNo {} was already used for another amount: {message}",
+                        "refundNo {} already holds another refund than this one ({amount} on \
+                         {payment}); ScanForPay does not say which: {message}",
                         request.refund_id()
                     ),
                     class: paybridge_core::RejectionClass::Duplicate,
@@ -197,6 +198,10 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
 
     fn notification_ack(&self) -> http::Response<Bytes> {
         paybridge_core::notification_ack(NOTIFICATION_ACK, "text/plain")
+    }
+
+    fn verification_settings(&self) -> Option<&'static str> {
+        Some("sign_key_file or sign_key_env (the SHA-256 sign key)")
     }
 }
 

@@ -72,6 +72,19 @@ impl<'a> SignatureHeaders<'a> {
             reason: format!("the answer's {name} header is missing or not text"),
         };
         let [timestamp, nonce, signature, serial] = parts;
+        // Absent is WeChat Pay's default; anything but its one scheme is not a signature we
+        // know how to check.
+        if let Some(kind) = headers.get("wechatpay-signature-type")
+            && kind.as_bytes() != AUTHORIZATION_SCHEME.as_bytes()
+        {
+            return Err(Error::Verification {
+                provider: PROVIDER,
+                reason: format!(
+                    "Wechatpay-Signature-Type is {:?}, not {AUTHORIZATION_SCHEME}",
+                    String::from_utf8_lossy(kind.as_bytes())
+                ),
+            });
+        }
         Ok(Some(SignatureHeaders {
             timestamp: timestamp
                 .and_then(Result::ok)

@@ -108,6 +108,12 @@ impl WechatPayEmulator {
             ("Wechatpay-Nonce", nonce),
             ("Wechatpay-Signature", signature),
             ("Wechatpay-Serial", self.platform_serial.clone()),
+            // The official docs show it on every signed answer, and SDKs (Python's wechatpayv3)
+            // refuse an answer without it.
+            (
+                "Wechatpay-Signature-Type",
+                crate::codec::AUTHORIZATION_SCHEME.to_owned(),
+            ),
         ])
     }
 
@@ -299,6 +305,7 @@ impl WechatPayEmulator {
             one_pending_at_a_time: false,
             final_at_once: host.settles_at_once(),
             max_refunds: Some(MAX_REFUNDS_PER_PAYMENT),
+            ids_per_payment: false,
             now: host.now(),
         });
         match applied {

@@ -245,4 +245,8 @@ impl<T: Transport> RefundProvider for WechatPayClient<T> {
         *response.status_mut() = http::StatusCode::NO_CONTENT;
         response
     }
+
+    fn verification_settings(&self) -> Option<&'static str> {
+        Some("wechatpay_public_key_file and wechatpay_public_key_id, or platform_certificates_dir")
+    }
 }

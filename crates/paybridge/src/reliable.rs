@@ -51,7 +51,15 @@ pub enum RefundOutcome {
     NotSent(Error),
     /// An attempt may have been applied and nothing has settled whether it was: resolve later
     /// with `refund_status` (or [`resume_refund`]) and the same refund id — never a new id.
+    ///
+    /// An [`Error::Verification`] here means the provider answered, but neither the refund's
+    /// answer nor the look-up's could be verified: the refund may have been applied; fix the
+    /// verification settings the message names, then look it up.
     Unknown(Error),
+    /// The refund id already holds another refund at the provider — another amount, payment or
+    /// currency (an [`Error::IntegrityMismatch`] naming both). Nothing new was applied, and no
+    /// further request was sent: give this refund a new id, or settle the one the id holds.
+    Conflict(Error),
 }
 
 impl RefundOutcome {
@@ -67,9 +75,10 @@ impl RefundOutcome {
     pub fn error(&self) -> Option<&Error> {
         match self {
             RefundOutcome::Refunded(_) => None,
-            RefundOutcome::Rejected(e) | RefundOutcome::NotSent(e) | RefundOutcome::Unknown(e) => {
-                Some(e)
-            }
+            RefundOutcome::Rejected(e)
+            | RefundOutcome::NotSent(e)
+            | RefundOutcome::Unknown(e)
+            | RefundOutcome::Conflict(e) => Some(e),
         }
     }
 }
@@ -107,6 +116,8 @@ pub async fn resume_refund(
 enum Looked {
     Found(Refund),
     NotThere,
+    /// The id holds a refund that is not this request.
+    Conflict(Error),
     CannotTell(Error),
 }
 
@@ -119,6 +130,7 @@ async fn look_up(
     match tokio::time::timeout(remaining, provider.refund_status(lookup)).await {
         Ok(Ok(refund)) => Looked::Found(refund),
         Ok(Err(Error::RefundNotFound { .. })) => Looked::NotThere,
+        Ok(Err(error @ Error::IntegrityMismatch { .. })) => Looked::Conflict(error),
         Ok(Err(error)) => Looked::CannotTell(error),
         Err(_) => Looked::CannotTell(Error::OutcomeUnknown {
             provider: provider.name(),
@@ -128,15 +140,78 @@ async fn look_up(
 }
 
 /// The unknown outcome for a refund whose last answer was `error`, after an attempt that may
-/// have been applied, when the look-up that would settle it failed with `lookup`.
-fn unknown(provider: &dyn RefundProvider, error: Error, lookup: &Error) -> RefundOutcome {
+/// have been applied, when the look-up that would settle it failed with `lookup`. Each cause is
+/// said once, in brief.
+fn unknown(provider: &dyn RefundProvider, error: &Error, lookup: &Error) -> RefundOutcome {
     RefundOutcome::Unknown(Error::OutcomeUnknown {
         provider: provider.name(),
         reason: format!(
-            "an earlier attempt may have been applied; the provider now answers \"{error}\", \
-             and the look-up that would settle it could not: {lookup}"
+            "an attempt may have been applied; its last answer: {}; the look-up that would settle \
+             it: {}",
+            error.summary(),
+            lookup.summary()
         ),
     })
+}
+
+/// The end of a refund whose answers cannot be verified: the refund's answer and the look-up's
+/// both failed verification, so no answer can settle it and resending would only repeat that.
+fn unverifiable(provider: &dyn RefundProvider, error: &Error, lookup: &Error) -> RefundOutcome {
+    let check = provider
+        .verification_settings()
+        .map_or_else(String::new, |settings| {
+            format!("; check [{}] {settings}", provider.name())
+        });
+    RefundOutcome::Unknown(Error::Verification {
+        provider: provider.name(),
+        reason: format!(
+            "the refund may have been applied, but neither its answer ({}) nor the look-up's ({}) \
+             could be verified{check} — then look it up with the same refund id; never refund it \
+             under a new id",
+            verification_reason(error),
+            verification_reason(lookup),
+        ),
+    })
+}
+
+fn verification_reason(error: &Error) -> String {
+    match error {
+        Error::Verification { reason, .. } => reason.clone(),
+        other => other.summary(),
+    }
+}
+
+/// The conflict a look-up found: nothing of this request was applied under the id.
+fn conflict(request: &RefundRequest, found: Error) -> RefundOutcome {
+    let Error::IntegrityMismatch {
+        provider,
+        field,
+        expected,
+        actual,
+    } = found
+    else {
+        return RefundOutcome::Conflict(found);
+    };
+    RefundOutcome::Conflict(Error::IntegrityMismatch {
+        provider,
+        field,
+        expected: format!(
+            "{expected} (this request, refund id {})",
+            request.refund_id()
+        ),
+        actual: format!("{actual} (the refund the id already holds)"),
+    })
+}
+
+/// Whether the provider refused because the refund id already holds another refund.
+fn is_duplicate(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Rejected {
+            class: paybridge_core::RejectionClass::Duplicate,
+            ..
+        }
+    )
 }
 
 fn definite(error: Error) -> RefundOutcome {
@@ -145,6 +220,9 @@ fn definite(error: Error) -> RefundOutcome {
     } else if error.may_have_applied() {
         // An answer that may mean the refund was applied is never a refusal.
         RefundOutcome::Unknown(error)
+    } else if is_duplicate(&error) {
+        // The provider says the id already holds another refund.
+        RefundOutcome::Conflict(error)
     } else {
         RefundOutcome::Rejected(error)
     }
@@ -178,6 +256,7 @@ async fn rounds(
     if sent_before {
         match look_up(provider, &lookup, deadline).await {
             Looked::Found(refund) => return RefundOutcome::Refunded(refund),
+            Looked::Conflict(found) => return conflict(request, found),
             Looked::NotThere => maybe_applied = false,
             Looked::CannotTell(_) => {}
         }
@@ -199,10 +278,19 @@ async fn rounds(
             maybe_applied = true;
             match look_up(provider, &lookup, deadline).await {
                 Looked::Found(refund) => return RefundOutcome::Refunded(refund),
+                Looked::Conflict(found) => return conflict(request, found),
                 // Not there *yet*: sending it again under the same id is safe, but an attempt
                 // still in flight may land after this look-up, so it proves nothing for good —
                 // only the look-up that ends the call can clear it.
                 Looked::NotThere => {}
+                // An answer that failed verification, and a look-up whose answer fails it too:
+                // no answer can settle this, and resending would only draw another.
+                Looked::CannotTell(why)
+                    if matches!(error, Error::Verification { .. })
+                        && matches!(why, Error::Verification { .. }) =>
+                {
+                    return unverifiable(provider, &error, &why);
+                }
                 // Could not tell (lost again, or the provider cannot look refunds up): the
                 // refund id makes sending again safe, and its answer will tell.
                 Looked::CannotTell(_) => {}
@@ -216,12 +304,19 @@ async fn rounds(
         let spent = budget.attempts_left() <= 1;
         if refused || spent || Instant::now() + backoff >= deadline {
             if !maybe_applied {
+                // The provider says the id holds another refund: one look-up names it.
+                if is_duplicate(&error)
+                    && let Looked::Conflict(found) = look_up(provider, &lookup, deadline).await
+                {
+                    return conflict(request, found);
+                }
                 return definite(error);
             }
             return match look_up(provider, &lookup, deadline).await {
                 Looked::Found(refund) => RefundOutcome::Refunded(refund),
+                Looked::Conflict(found) => conflict(request, found),
                 Looked::NotThere => definite(error),
-                Looked::CannotTell(why) => unknown(provider, error, &why),
+                Looked::CannotTell(why) => unknown(provider, &error, &why),
             };
         }
         tracing::debug!(refund_id = %request.refund_id(), %error, ?backoff, "refund not settled yet; retrying with the same id");

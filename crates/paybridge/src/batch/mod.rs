@@ -214,6 +214,9 @@ impl Settled {
         match outcome {
             RefundOutcome::Refunded(refund) => Settled::from_refund(refund),
             RefundOutcome::Unknown(error) => Settled::from_error(RowState::Unknown, &error),
+            // The id holds another refund: nothing of this one was applied, and it never will
+            // be under this id.
+            RefundOutcome::Conflict(error) => Settled::from_error(RowState::Refused, &error),
             RefundOutcome::NotSent(error) => {
                 let state = match error {
                     Error::InvalidRequest { .. } => RowState::Invalid,
