@@ -260,11 +260,20 @@ impl<T: Transport> RefundProvider for AlipayClient<T> {
             Err(Error::Rejected { code, message, .. })
                 if code == codes::DISCORDANT_REPEAT_REQUEST =>
             {
+                // The id holds another refund of this trade: one query names it.
+                let held = match self.refund_status(&RefundLookup::from(request)).await {
+                    Err(Error::IntegrityMismatch { field, actual, .. }) => {
+                        format!(" — it holds {field} {actual}")
+                    }
+                    _ => String::new(),
+                };
                 Err(Error::Rejected {
                     provider: PROVIDER,
                     code,
                     message: format!(
-                        "out_request_no {refund_id} was used before with another amount: {message}"
+                        "out_request_no {refund_id} was used before with another amount than this \
+                         request's {}{held}: {message}",
+                        request.amount()
                     ),
                     class: paybridge_core::RejectionClass::Duplicate,
                 })

@@ -41,6 +41,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("money_parse", money_parse),
     ("key_pem", key_pem),
     ("csv_row", csv_row),
+    ("verified_views", verified_views),
 ];
 
 /// BluePay's platform key for the notification target (a test key; it protects nothing).
@@ -495,6 +496,127 @@ pub fn csv_row(data: &[u8]) {
         let Ok(row) = row else { continue };
         if let Ok(request) = RequestFields::from_row(&columns, |i| row.get(i)).to_request() {
             assert!(request.amount().is_positive());
+        }
+    }
+}
+
+/// Applies the edits `data` describes to `message`: each edit is an op byte (insert, replace
+/// or delete, by its value mod 3), a position (two bytes, mod the length), a length byte and,
+/// for insert and replace, that many bytes. An attacker's edits to a message they cannot sign.
+fn apply_edits(message: &[u8], mut data: &[u8]) -> Vec<u8> {
+    let mut out = message.to_vec();
+    while let [op, hi, lo, len, rest @ ..] = data {
+        let at = usize::from(u16::from_be_bytes([*hi, *lo])) % (out.len() + 1);
+        let len = usize::from(*len) % 16;
+        let (bytes, tail) = rest.split_at(len.min(rest.len()));
+        match op % 3 {
+            0 => {
+                out.splice(at..at, bytes.iter().copied());
+            }
+            1 => {
+                let end = (at + bytes.len()).min(out.len());
+                out.splice(at..end, bytes.iter().copied());
+            }
+            _ => {
+                let end = (at + len).min(out.len());
+                out.drain(at..end);
+            }
+        }
+        data = tail;
+    }
+    out
+}
+
+/// A genuine Alipay refund notification, signed as Alipay signs it.
+fn alipay_genuine() -> &'static Vec<u8> {
+    static BODY: OnceLock<Vec<u8>> = OnceLock::new();
+    BODY.get_or_init(|| {
+        let params = [
+            ("notify_time", "2026-12-03 10:00:00"),
+            ("notify_type", "trade_status_sync"),
+            ("notify_id", "ac05099524730693a8b330c5ecf72da9"),
+            ("app_id", "2014072300007148"),
+            ("charset", "utf-8"),
+            ("version", "1.0"),
+            ("trade_no", "2026120322001000000000000001"),
+            ("out_trade_no", "order-1"),
+            ("out_biz_no", "refund-1"),
+            ("trade_status", "TRADE_SUCCESS"),
+            ("total_amount", "100.00"),
+            ("refund_fee", "40.00"),
+            ("subject", "沙箱 sandbox"),
+        ];
+        let sign = platform_private()
+            .sign_base64(alipay::sign_content(params).as_bytes())
+            .expect("the test key signs");
+        let mut all = params.to_vec();
+        all.push(("sign_type", "RSA2"));
+        all.push(("sign", &sign));
+        alipay::form_encode(all).into_bytes()
+    })
+}
+
+/// A genuine WeChat Pay refund notification: the envelope and its signature headers.
+fn wechatpay_genuine() -> &'static (http::HeaderMap, Vec<u8>) {
+    static MESSAGE: OnceLock<(http::HeaderMap, Vec<u8>)> = OnceLock::new();
+    MESSAGE.get_or_init(|| {
+        let key =
+            paybridge::sign::Aes256GcmKey::new(WECHATPAY_APIV3_KEY.as_bytes()).expect("32 bytes");
+        let plain = br#"{"mchid":"1900000109","out_trade_no":"order-1","transaction_id":"4200000000001","out_refund_no":"refund-1","refund_id":"50300000001","refund_status":"SUCCESS","success_time":"2026-12-03T10:00:00+08:00","amount":{"total":10000,"refund":4000,"payer_total":10000,"payer_refund":4000}}"#;
+        let sealed = key.seal(b"fuzznonce123", b"refund", plain).expect("seals");
+        let body = serde_json::to_vec(&serde_json::json!({
+            "id": "EV-genuine",
+            "create_time": "2026-12-03T10:00:00+08:00",
+            "event_type": "REFUND.SUCCESS",
+            "resource_type": "encrypt-resource",
+            "summary": "退款成功",
+            "resource": {
+                "algorithm": "AEAD_AES_256_GCM",
+                "ciphertext": paybridge::sign::base64_encode(&sealed),
+                "nonce": "fuzznonce123",
+                "associated_data": "refund",
+                "original_type": "refund"
+            }
+        }))
+        .expect("writes");
+        (wechatpay_signed_headers(&body), body)
+    })
+}
+
+/// Verified and parsed are one view: genuine notifications of Alipay (a form) and WeChat Pay
+/// (a JSON envelope) with the attacker's edits — duplicated keys, empty copies, a BOM, trailing
+/// data, case variants, whatever the bytes say. Whatever still verifies must read exactly as
+/// the genuine notification does. The first byte picks the provider.
+pub fn verified_views(data: &[u8]) {
+    let Some((&which, edits)) = data.split_first() else {
+        return;
+    };
+    if which & 1 == 0 {
+        let genuine = alipay_codec()
+            .verify_notification(alipay_genuine(), None)
+            .expect("the genuine notification verifies");
+        let edited = apply_edits(alipay_genuine(), edits);
+        if let Ok(notification) = alipay_codec().verify_notification(&edited, None) {
+            let mut read = notification.params.clone();
+            let mut signed = genuine.params.clone();
+            read.sort();
+            signed.sort();
+            assert_eq!(read, signed, "a verified form read other parameters");
+        }
+    } else {
+        let (headers, body) = wechatpay_genuine();
+        let now = paybridge::core::Timestamp::from_unix(WECHATPAY_NOW).expect("in range");
+        let genuine = wechatpay_codec()
+            .verify_notification_at(headers, body, now)
+            .and_then(|n| wechatpay::unified_notification(&n))
+            .expect("the genuine notification verifies");
+        let edited = apply_edits(body, edits);
+        if let Ok(notification) = wechatpay_codec().verify_notification_at(headers, &edited, now) {
+            assert_eq!(
+                wechatpay::unified_notification(&notification).ok(),
+                Some(genuine),
+                "a verified envelope read as another notification"
+            );
         }
     }
 }

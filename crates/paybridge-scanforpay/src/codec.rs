@@ -251,7 +251,29 @@ impl Codec {
         &self,
         body: &[u8],
     ) -> Result<ResponseValue<PayQueryResponse>, Error> {
-        parse(self.verified(body)?, None)
+        let value: ResponseValue<PayQueryResponse> = parse(self.verified(body)?, None)?;
+        // Requests and answers share the key: a notification must read as ScanForPay's own
+        // answer for this partner (a success code and a payment status), never as one of our
+        // requests with its key renamed.
+        if let Some(partner) = value
+            .header
+            .partner_no
+            .as_deref()
+            .filter(|p| *p != self.partner_no)
+        {
+            return Err(Error::Verification {
+                provider: PROVIDER,
+                reason: format!("the notification is for partner {partner}, not this one"),
+            });
+        }
+        if value.body.code() != Some(codes::SUCCESS) || value.body.status.is_none() {
+            return Err(Error::malformed(
+                PROVIDER,
+                None,
+                "a notification must carry code 1 and a payment status",
+            ));
+        }
+        Ok(value)
     }
 
     /// The raw text of the `response` value, once its signature has been checked.

@@ -235,6 +235,18 @@ impl<T: Transport> RefundProvider for WechatPayClient<T> {
         let notification = self
             .codec()
             .verify_notification(request.headers(), request.body())?;
+        // Merchants sharing an APIv3 key would otherwise read each other's news as their own.
+        if let Some(mchid) = notification
+            .refund
+            .mchid
+            .as_deref()
+            .filter(|m| *m != self.codec().mchid())
+        {
+            return Err(Error::Verification {
+                provider: PROVIDER,
+                reason: format!("the notification is for merchant {mchid}, not this one"),
+            });
+        }
         unified_notification(&notification)
     }
 

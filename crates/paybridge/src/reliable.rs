@@ -304,12 +304,6 @@ async fn rounds(
         let spent = budget.attempts_left() <= 1;
         if refused || spent || Instant::now() + backoff >= deadline {
             if !maybe_applied {
-                // The provider says the id holds another refund: one look-up names it.
-                if is_duplicate(&error)
-                    && let Looked::Conflict(found) = look_up(provider, &lookup, deadline).await
-                {
-                    return conflict(request, found);
-                }
                 return definite(error);
             }
             return match look_up(provider, &lookup, deadline).await {
