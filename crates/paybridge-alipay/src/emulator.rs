@@ -1,4 +1,6 @@
-//! Alipay's gateway, as its documentation describes it.
+//! Alipay's gateway, as its documentation describes it: refunds and their query, and
+//! `alipay.trade.precreate` and `alipay.trade.query`, so a merchant's SDK can create and query
+//! trades.
 //!
 //! Behind the `emulator` feature: paybridge's sandbox serves it at `/alipay/gateway.do`. It
 //! reads the form (and the query string, where the SDK puts the `method`), checks the app, the
@@ -25,6 +27,42 @@ use crate::wire::responses::{RefundQueryResponse, Status, TradeRefundResponse};
 
 const REFUND: &str = "alipay.trade.refund";
 const REFUND_QUERY: &str = "alipay.trade.fastpay.refund.query";
+const PRECREATE: &str = "alipay.trade.precreate";
+const TRADE_QUERY: &str = "alipay.trade.query";
+
+/// `alipay.trade.precreate`'s business content, as Alipay reads it.
+#[derive(serde::Deserialize)]
+struct PrecreateBiz {
+    out_trade_no: Option<String>,
+    total_amount: Option<String>,
+    subject: Option<String>,
+}
+
+/// `alipay.trade.query`'s business content.
+#[derive(serde::Deserialize)]
+struct TradeQueryBiz {
+    out_trade_no: Option<String>,
+    trade_no: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PrecreateReply<'a> {
+    code: &'static str,
+    msg: &'static str,
+    out_trade_no: &'a str,
+    qr_code: String,
+}
+
+#[derive(Serialize)]
+struct TradeQueryReply<'a> {
+    code: &'static str,
+    msg: &'static str,
+    trade_no: &'a str,
+    out_trade_no: &'a str,
+    buyer_logon_id: &'static str,
+    trade_status: &'static str,
+    total_amount: String,
+}
 
 /// The SNs of certificate mode: what requests must name, and what replies name.
 #[derive(Clone, Debug)]
@@ -234,7 +272,7 @@ impl AlipayEmulator {
             Err(Refusal::PaymentNotFound) => {
                 self.refuse(host, REFUND, "40004", codes::TRADE_NOT_EXIST, "交易不存在")
             }
-            Err(Refusal::PaymentClosed) => self.refuse(
+            Err(Refusal::PaymentClosed | Refusal::NotPaid) => self.refuse(
                 host,
                 REFUND,
                 "40004",
@@ -250,6 +288,152 @@ impl AlipayEmulator {
                     "退款金额超限",
                 ),
         }
+    }
+
+    /// `alipay.trade.precreate`: a trade waiting for the buyer to scan its QR code. The same
+    /// `out_trade_no` and amount again answer the same code.
+    fn precreate(&self, host: &dyn Host, biz: &str) -> Answer {
+        let Ok(request) = serde_json::from_str::<PrecreateBiz>(biz) else {
+            return self.refuse(
+                host,
+                PRECREATE,
+                "40002",
+                "isv.invalid-parameter",
+                "biz_content",
+            );
+        };
+        let (Some(out_trade_no), Some(total), Some(_)) = (
+            request
+                .out_trade_no
+                .filter(|o| !o.is_empty() && o.len() <= 64),
+            request.total_amount,
+            request.subject.filter(|s| !s.is_empty()),
+        ) else {
+            return self.refuse(
+                host,
+                PRECREATE,
+                "40002",
+                "isv.missing-parameter",
+                "out_trade_no, total_amount and subject are required",
+            );
+        };
+        let Some(amount) = Money::parse(&total, Currency::Cny)
+            .ok()
+            .filter(|a| a.minor > 0)
+        else {
+            return self.refuse(
+                host,
+                PRECREATE,
+                "40002",
+                "isv.invalid-parameter",
+                "total_amount",
+            );
+        };
+        fn reply(payment: &Payment) -> PrecreateReply<'_> {
+            PrecreateReply {
+                code: codes::SUCCESS,
+                msg: "Success",
+                out_trade_no: &payment.order_ref,
+                qr_code: format!("https://qr.alipay.com/bax0{}", payment.payment),
+            }
+        }
+        if let Some(existing) = host
+            .ledger()
+            .payment_summary(ProviderId::Alipay, &out_trade_no)
+        {
+            return if existing.paid {
+                self.refuse(
+                    host,
+                    PRECREATE,
+                    "40004",
+                    "ACQ.TRADE_HAS_SUCCESS",
+                    "交易已被支付",
+                )
+            } else if existing.amount_minor != amount.minor {
+                self.refuse(
+                    host,
+                    PRECREATE,
+                    "40004",
+                    "ACQ.CONTEXT_INCONSISTENT",
+                    "交易信息被篡改",
+                )
+            } else {
+                self.answer(PRECREATE, &reply(&existing))
+            };
+        }
+        let n = host.ledger().next_number();
+        let (trade_no, _) = self.payment_ids(n);
+        let payment = Payment::awaiting_payment(
+            ProviderId::Alipay,
+            trade_no,
+            out_trade_no,
+            amount.minor,
+            Currency::Cny,
+            host.now(),
+        );
+        match host.ledger().add_payment(payment) {
+            Ok(payment) => self.answer(PRECREATE, &reply(&payment)),
+            Err(_) => self.refuse(
+                host,
+                PRECREATE,
+                "40004",
+                "ACQ.CONTEXT_INCONSISTENT",
+                "交易信息被篡改",
+            ),
+        }
+    }
+
+    /// `alipay.trade.query`. A precreated trade the buyer has not scanned does not exist yet at
+    /// Alipay: it answers `ACQ.TRADE_NOT_EXIST` until then.
+    fn trade_query(&self, host: &dyn Host, biz: &str) -> Answer {
+        let Ok(request) = serde_json::from_str::<TradeQueryBiz>(biz) else {
+            return self.refuse(
+                host,
+                TRADE_QUERY,
+                "40002",
+                "isv.invalid-parameter",
+                "biz_content",
+            );
+        };
+        let Some(reference) = request.trade_no.or(request.out_trade_no) else {
+            return self.refuse(
+                host,
+                TRADE_QUERY,
+                "40002",
+                "isv.missing-parameter",
+                "trade_no or out_trade_no",
+            );
+        };
+        let Some(payment) = host
+            .ledger()
+            .payment_summary(ProviderId::Alipay, &reference)
+            .filter(|p| p.paid || p.closed)
+        else {
+            return self.refuse(
+                host,
+                TRADE_QUERY,
+                "40004",
+                codes::TRADE_NOT_EXIST,
+                "交易不存在",
+            );
+        };
+        let trade_status = if payment.closed || payment.refunded_minor() >= payment.amount_minor {
+            "TRADE_CLOSED"
+        } else {
+            "TRADE_SUCCESS"
+        };
+        self.answer(
+            TRADE_QUERY,
+            &TradeQueryReply {
+                code: codes::SUCCESS,
+                msg: "Success",
+                trade_no: &payment.payment,
+                out_trade_no: &payment.order_ref,
+                buyer_logon_id: "158****1562",
+                trade_status,
+                total_amount: yuan(payment.amount_minor),
+            },
+        )
     }
 
     fn query(&self, host: &dyn Host, biz: &str) -> Answer {
@@ -371,7 +555,10 @@ impl Emulator for AlipayEmulator {
                 .map(|(_, v)| v.as_str())
         };
         let method = get("method").unwrap_or_default().to_owned();
-        let reply_to = if matches!(method.as_str(), REFUND | REFUND_QUERY) {
+        let reply_to = if matches!(
+            method.as_str(),
+            REFUND | REFUND_QUERY | PRECREATE | TRADE_QUERY
+        ) {
             method.as_str()
         } else {
             ""
@@ -443,6 +630,8 @@ impl Emulator for AlipayEmulator {
         match method.as_str() {
             REFUND => self.refund(host, &biz, get("notify_url")),
             REFUND_QUERY => self.query(host, &biz),
+            PRECREATE => self.precreate(host, &biz),
+            TRADE_QUERY => self.trade_query(host, &biz),
             _ => self.refuse(host, "", "40002", "isv.invalid-method", "不存在的方法名"),
         }
     }

@@ -189,7 +189,7 @@ fn refund(cx: &Call<'_>, text: &str) -> Answer {
             )
         }
         Err(Refusal::PaymentNotFound) => refuse(cx, 21_006, None),
-        Err(Refusal::PaymentClosed) => refuse(cx, 21_408, None),
+        Err(Refusal::PaymentClosed | Refusal::NotPaid) => refuse(cx, 21_408, None),
         Err(Refusal::PendingExists) => refuse(cx, 21_409, None),
         Err(Refusal::TooManyRefunds) => refuse(cx, 21_402, None),
         Err(Refusal::Exceeds { refundable }) => refuse(

@@ -69,6 +69,10 @@ pub struct Payment {
     /// Closed without payment (Nomad's close payment).
     #[serde(skip)]
     pub closed: bool,
+    /// Paid by the customer. A payment created through a provider's payment API waits for the
+    /// customer until then, and cannot be refunded.
+    #[serde(skip)]
+    pub paid: bool,
     /// Running sum of refunds that did not fail (kept so a refund is O(1), not O(refunds)).
     #[serde(skip)]
     refunded: i64,
@@ -96,8 +100,32 @@ impl Payment {
             refunds: Vec::new(),
             paid_at,
             closed: false,
+            paid: true,
             refunded: 0,
             settled: 0,
+        }
+    }
+
+    /// A payment created through the provider's payment API, waiting for the customer to pay
+    /// (`created_at` stands where the payment time will).
+    pub fn awaiting_payment(
+        provider: ProviderId,
+        payment: String,
+        order_ref: String,
+        amount_minor: i64,
+        currency: Currency,
+        created_at: Timestamp,
+    ) -> Payment {
+        Payment {
+            paid: false,
+            ..Payment::new(
+                provider,
+                payment,
+                order_ref,
+                amount_minor,
+                currency,
+                created_at,
+            )
         }
     }
 
@@ -123,6 +151,7 @@ impl Payment {
             refunds: Vec::new(),
             paid_at: self.paid_at,
             closed: self.closed,
+            paid: self.paid,
             refunded: self.refunded,
             settled: self.settled,
         }
@@ -145,6 +174,8 @@ pub enum Refusal {
     PaymentNotFound,
     /// The payment was closed unpaid.
     PaymentClosed,
+    /// The customer has not paid yet.
+    NotPaid,
     /// The refund would take the total past the payment.
     Exceeds {
         /// What could still be refunded.
@@ -369,6 +400,9 @@ impl Ledger {
         if payment.closed {
             return Err(Refusal::PaymentClosed);
         }
+        if !payment.paid {
+            return Err(Refusal::NotPaid);
+        }
         if request.one_pending_at_a_time
             && payment
                 .refunds
@@ -552,6 +586,56 @@ mod tests {
         let mut other = refund("c", 1);
         other.payment = "nope".into();
         assert_eq!(ledger.apply(other).unwrap_err(), Refusal::PaymentNotFound);
+    }
+
+    #[test]
+    fn a_payment_waiting_for_the_customer_cannot_be_refunded() {
+        let ledger = Ledger::default();
+        let waiting = Payment::awaiting_payment(
+            ProviderId::BluePay,
+            "CU1".into(),
+            "O1".into(),
+            100,
+            Currency::Thb,
+            Timestamp::EPOCH,
+        );
+        ledger.add_payment(waiting).unwrap();
+        assert_eq!(ledger.apply(refund("a", 10)).unwrap_err(), Refusal::NotPaid);
+        assert!(
+            ledger
+                .payment(ProviderId::BluePay, "CU1")
+                .unwrap()
+                .refunds
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn ids_unique_per_payment_where_the_provider_says_so() {
+        let ledger = Ledger::default();
+        ledger.add_payment(payment(100)).unwrap();
+        ledger
+            .add_payment(Payment::new(
+                ProviderId::BluePay,
+                "CU2".into(),
+                "O2".into(),
+                100,
+                Currency::Thb,
+                Timestamp::EPOCH,
+            ))
+            .unwrap();
+        let mut first = refund("same", 10);
+        first.ids_per_payment = true;
+        let mut second = first.clone();
+        second.payment = "CU2".into();
+        second.amount_minor = 20;
+        assert!(matches!(ledger.apply(first.clone()), Ok(Applied::New(..))));
+        assert!(matches!(ledger.apply(second), Ok(Applied::New(..))));
+        assert!(matches!(ledger.apply(first), Ok(Applied::Duplicate(..))));
+        assert_eq!(
+            ledger.payment(ProviderId::BluePay, "CU2").unwrap().refunds[0].amount_minor,
+            20
+        );
     }
 
     #[test]

@@ -316,7 +316,9 @@ fn create_refund(cx: &Call<'_>, body: &[u8]) -> Answer {
             "refundAmount",
             "NOT_ENOUGH: the refund exceeds the refundable amount",
         ),
-        Err(Refusal::PaymentClosed) => invalid(cx, "orderRef", "the order is closed"),
+        Err(Refusal::PaymentClosed | Refusal::NotPaid) => {
+            invalid(cx, "orderRef", "the order is closed")
+        }
         Err(Refusal::TooManyRefunds) => {
             invalid(cx, "refundOrderRef", "an order takes at most 50 refunds")
         }

@@ -225,7 +225,7 @@ fn refund(cx: &Call<'_>, body: Value) -> Answer {
             }
         }
         Err(Refusal::PaymentNotFound) => fail(cx, 30),
-        Err(Refusal::PaymentClosed) => fail(cx, 33),
+        Err(Refusal::PaymentClosed | Refusal::NotPaid) => fail(cx, 33),
         Err(Refusal::PendingExists | Refusal::TooManyRefunds) => fail(cx, 32),
         Err(Refusal::Exceeds { .. }) => fail(cx, 35),
     }

@@ -1,4 +1,5 @@
-//! WeChat Pay API v3's refunds, as its documentation describes them.
+//! WeChat Pay API v3's refunds — and Native (QR) prepay and the payment query, so a merchant's
+//! SDK can create and query payments — as its documentation describes them.
 //!
 //! Behind the `emulator` feature: paybridge's sandbox serves it under `/wechatpay`. It checks
 //! every request's `Authorization` signature over the method, path, timestamp, nonce and body it
@@ -26,6 +27,47 @@ use crate::wire::requests::CreateRefundRequest;
 use crate::wire::responses::{ErrorBody, RefundAmounts, RefundResponse};
 
 const REFUNDS_PATH: &str = "/v3/refund/domestic/refunds";
+const NATIVE_PATH: &str = "/v3/pay/transactions/native";
+const BY_OUT_TRADE_NO: &str = "/v3/pay/transactions/out-trade-no/";
+const BY_TRANSACTION_ID: &str = "/v3/pay/transactions/id/";
+
+/// A Native (QR) prepay request, as WeChat Pay reads it.
+#[derive(serde::Deserialize)]
+struct NativePrepay {
+    appid: Option<String>,
+    mchid: Option<String>,
+    description: Option<String>,
+    out_trade_no: Option<String>,
+    amount: Option<PrepayAmount>,
+}
+
+#[derive(serde::Deserialize)]
+struct PrepayAmount {
+    total: Option<i64>,
+    currency: Option<String>,
+}
+
+/// A payment as the query answers it.
+#[derive(Serialize)]
+struct Transaction<'a> {
+    mchid: &'a str,
+    out_trade_no: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transaction_id: Option<&'a str>,
+    trade_type: &'static str,
+    trade_state: &'static str,
+    trade_state_desc: &'static str,
+    amount: TransactionAmount,
+}
+
+#[derive(Serialize)]
+struct TransactionAmount {
+    total: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payer_total: Option<i64>,
+    currency: &'static str,
+    payer_currency: &'static str,
+}
 /// WeChat Pay takes at most this many refunds of one payment.
 pub const MAX_REFUNDS_PER_PAYMENT: usize = 50;
 /// China Standard Time, which WeChat Pay writes its times in.
@@ -329,7 +371,7 @@ impl WechatPayEmulator {
                 codes::RESOURCE_NOT_EXISTS,
                 Some("order does not exist"),
             ),
-            Err(Refusal::PaymentClosed) => {
+            Err(Refusal::PaymentClosed | Refusal::NotPaid) => {
                 self.error(host, 400, "INVALID_REQUEST", Some("the order is closed"))
             }
             Err(Refusal::Exceeds { refundable }) => self.error(
@@ -350,6 +392,132 @@ impl WechatPayEmulator {
                 self.error(host, 500, codes::SYSTEM_ERROR, Some("system error"))
             }
         }
+    }
+
+    /// `POST /v3/pay/transactions/native`: a payment waiting for the customer to scan, and
+    /// the `code_url` to show. The same `out_trade_no` and amount again answer the same code;
+    /// another amount, or a paid order, is refused.
+    fn native_prepay(&self, host: &dyn Host, body: &[u8]) -> Answer {
+        let Ok(request) = serde_json::from_slice::<NativePrepay>(body) else {
+            return self.error(
+                host,
+                400,
+                "PARAM_ERROR",
+                Some("the body is not a prepay request"),
+            );
+        };
+        if request.mchid.as_deref() != Some(self.mchid.as_str()) {
+            return self.error(host, 400, "MCH_NOT_EXISTS", Some("mchid does not match"));
+        }
+        let (Some(out_trade_no), Some(_), Some(_), Some(amount)) = (
+            request.out_trade_no.filter(|o| (6..=32).contains(&o.len())),
+            request.appid.filter(|a| !a.is_empty()),
+            request.description.filter(|d| !d.is_empty()),
+            request.amount,
+        ) else {
+            return self.error(
+                host,
+                400,
+                "PARAM_ERROR",
+                Some("appid, description, out_trade_no (6 to 32) and amount are required"),
+            );
+        };
+        let Some(total) = amount.total.filter(|t| *t > 0) else {
+            return self.error(
+                host,
+                400,
+                "PARAM_ERROR",
+                Some("amount.total must be positive"),
+            );
+        };
+        if amount.currency.as_deref().is_some_and(|c| c != "CNY") {
+            return self.error(host, 400, "PARAM_ERROR", Some("currency must be CNY"));
+        }
+        let code_url = |payment: &Payment| serde_json::json!({ "code_url": format!("weixin://wxpay/bizpayurl?pr={}", payment.payment) });
+        if let Some(existing) = host
+            .ledger()
+            .payment_summary(ProviderId::WechatPay, &out_trade_no)
+        {
+            return if existing.paid {
+                self.error(host, 400, "ORDERPAID", Some("该订单已支付"))
+            } else if existing.amount_minor != total {
+                self.error(host, 400, "OUT_TRADE_NO_USED", Some("商户订单号重复"))
+            } else {
+                self.answer(host, 200, &code_url(&existing))
+            };
+        }
+        let n = host.ledger().next_number();
+        let (transaction_id, _) = self.payment_ids(n);
+        let payment = Payment::awaiting_payment(
+            ProviderId::WechatPay,
+            transaction_id,
+            out_trade_no,
+            total,
+            Currency::Cny,
+            host.now(),
+        );
+        match host.ledger().add_payment(payment) {
+            Ok(payment) => self.answer(host, 200, &code_url(&payment)),
+            Err(_) => self.error(host, 400, "OUT_TRADE_NO_USED", Some("商户订单号重复")),
+        }
+    }
+
+    /// `GET /v3/pay/transactions/{out-trade-no|id}/{…}?mchid=…`: the payment's state.
+    fn query_transaction(
+        &self,
+        host: &dyn Host,
+        request: &http::request::Parts,
+        path: &str,
+    ) -> Answer {
+        let mchid = request
+            .uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("mchid="));
+        if mchid != Some(self.mchid.as_str()) {
+            return self.error(
+                host,
+                400,
+                "PARAM_ERROR",
+                Some("mchid is required and must match"),
+            );
+        }
+        let reference = path
+            .strip_prefix(BY_OUT_TRADE_NO)
+            .or_else(|| path.strip_prefix(BY_TRANSACTION_ID))
+            .and_then(percent_decode)
+            .unwrap_or_default();
+        let Some(payment) = host
+            .ledger()
+            .payment_summary(ProviderId::WechatPay, &reference)
+        else {
+            return self.error(host, 404, "ORDER_NOT_EXIST", Some("订单不存在"));
+        };
+        let (trade_state, trade_state_desc) = match (payment.paid, payment.closed) {
+            (_, true) => ("CLOSED", "已关闭"),
+            (false, false) => ("NOTPAY", "未支付"),
+            (true, false) if payment.refunded_minor() > 0 => ("REFUND", "转入退款"),
+            (true, false) => ("SUCCESS", "支付成功"),
+        };
+        self.answer(
+            host,
+            200,
+            &Transaction {
+                mchid: &self.mchid,
+                out_trade_no: &payment.order_ref,
+                transaction_id: payment.paid.then_some(payment.payment.as_str()),
+                trade_type: "NATIVE",
+                trade_state,
+                trade_state_desc,
+                amount: TransactionAmount {
+                    total: payment.amount_minor,
+                    payer_total: payment.paid.then_some(payment.amount_minor),
+                    currency: "CNY",
+                    payer_currency: "CNY",
+                },
+            },
+        )
     }
 
     fn query_refund(&self, host: &dyn Host, escaped: &str) -> Answer {
@@ -459,6 +627,12 @@ impl Emulator for WechatPayEmulator {
         }
         match (&request.method, path) {
             (&http::Method::POST, REFUNDS_PATH) => self.create_refund(host, body),
+            (&http::Method::POST, NATIVE_PATH) => self.native_prepay(host, body),
+            (&http::Method::GET, path)
+                if path.starts_with(BY_OUT_TRADE_NO) || path.starts_with(BY_TRANSACTION_ID) =>
+            {
+                self.query_transaction(host, request, path)
+            }
             (&http::Method::GET, path) => match path
                 .strip_prefix(REFUNDS_PATH)
                 .and_then(|rest| rest.strip_prefix('/'))

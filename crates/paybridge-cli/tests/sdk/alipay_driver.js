@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Drive the unmodified `alipay-sdk` (npm, Alipay's official Node SDK) against an Alipay look-alike.
 //
-// Steps: refund part of a payment (alipay.trade.refund), query that refund
+// Steps: create a trade (alipay.trade.precreate) and query it (alipay.trade.query: a trade the
+// buyer has not scanned does not exist yet, ACQ.TRADE_NOT_EXIST), query a paid trade, refund
+// part of it (alipay.trade.refund), query that refund
 // (alipay.trade.fastpay.refund.query), and (optionally) receive the async notification and verify
 // it with checkNotifySignV2. One JSON line per step; exit 0 only if every reply passed the SDK's own
 // signature check (exec(..., { validateSign: true }) throws otherwise) and had code 10000.
@@ -84,7 +86,28 @@ async function main() {
   }
   step('init', true, { gateway: sdk.config.gateway, mode: env.ALIPAY_APP_CERT_FILE ? 'certificate' : 'public-key', tz: process.env.TZ });
 
+  const newOrder = env.ALIPAY_NEW_OUT_TRADE_NO || `sdk-order-${Math.floor(Date.now() / 1000)}`;
+  let c;
+  try {
+    c = await sdk.exec('alipay.trade.precreate', { bizContent: { outTradeNo: newOrder, totalAmount: '12.00', subject: 'sdk driver' } }, { validateSign: true });
+  } catch (e) {
+    step('create_payment', false, { error: e.message, raw: e.responseDataRaw });
+  }
+  step('create_payment', c.code === '10000' && String(c.qrCode || '').startsWith('https://'), { code: c.code, outTradeNo: c.outTradeNo, qrCode: c.qrCode });
+  try {
+    c = await sdk.exec('alipay.trade.query', { bizContent: { outTradeNo: newOrder } }, { validateSign: true });
+  } catch (e) {
+    step('query_payment', false, { error: e.message, raw: e.responseDataRaw });
+  }
+  step('query_payment', c.subCode === 'ACQ.TRADE_NOT_EXIST', { code: c.code, subCode: c.subCode, note: 'not scanned yet' });
+
   const ids = env.ALIPAY_TRADE_NO ? { tradeNo: env.ALIPAY_TRADE_NO } : { outTradeNo: env.ALIPAY_OUT_TRADE_NO };
+  try {
+    c = await sdk.exec('alipay.trade.query', { bizContent: ids }, { validateSign: true });
+  } catch (e) {
+    step('query_paid_payment', false, { error: e.message, raw: e.responseDataRaw });
+  }
+  step('query_paid_payment', c.code === '10000' && c.tradeStatus === 'TRADE_SUCCESS', { code: c.code, tradeStatus: c.tradeStatus, totalAmount: c.totalAmount });
   const outRequestNo = env.ALIPAY_OUT_REQUEST_NO || `sdk-${Math.floor(Date.now() / 1000)}`;
   const refundAmount = env.ALIPAY_REFUND_AMOUNT || '0.01';
   const params = { bizContent: { ...ids, refundAmount, outRequestNo, refundReason: 'sdk driver partial refund' } };

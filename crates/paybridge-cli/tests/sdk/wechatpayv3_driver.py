@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Drive the unmodified `wechatpayv3` SDK (PyPI) against a WeChat Pay v3 look-alike.
 
-Steps: refund part of a payment, query that refund, and (optionally) receive the refund
+Steps: create a Native (QR) payment and query it (waiting for the customer: NOTPAY), query a
+paid payment, refund part of it, query that refund, and (optionally) receive the refund
 notification and verify/decrypt it with the SDK. One JSON line per step; exit 0 only if every
 answer passed the SDK's own signature check (it raises on a bad signature) and was 2xx.
 
@@ -115,6 +116,32 @@ def main():
         step("init", False, error=str(e))
     step("init", True, base_url=BASE_URL,
          mode="public-key" if env("WECHATPAY_PUBLIC_KEY_FILE") else "platform-certificate")
+
+    out_trade_no = env("WECHATPAY_NEW_OUT_TRADE_NO") or f"sdk-order-{int(time.time())}"
+    try:
+        code, message = wxpay.pay(description="sdk driver payment", out_trade_no=out_trade_no,
+                                  amount={"total": 1200, "currency": "CNY"},
+                                  pay_type=WeChatPayType.NATIVE)
+    except Exception as e:
+        step("create_payment", False, error=str(e))
+    answer = json.loads(message) if isinstance(message, str) else {}
+    step("create_payment", code == 200 and str(answer.get("code_url", "")).startswith("weixin://"),
+         http_status=code, out_trade_no=out_trade_no, code_url=answer.get("code_url"))
+    try:
+        code, message = wxpay.query(out_trade_no=out_trade_no)
+    except Exception as e:
+        step("query_payment", False, error=str(e))
+    answer = json.loads(message) if isinstance(message, str) else {}
+    step("query_payment", code == 200 and answer.get("trade_state") == "NOTPAY",
+         http_status=code, trade_state=answer.get("trade_state"))
+    if env("WECHATPAY_TRANSACTION_ID"):
+        try:
+            code, message = wxpay.query(transaction_id=env("WECHATPAY_TRANSACTION_ID"))
+        except Exception as e:
+            step("query_paid_payment", False, error=str(e))
+        answer = json.loads(message) if isinstance(message, str) else {}
+        step("query_paid_payment", code == 200 and answer.get("trade_state") == "SUCCESS",
+             http_status=code, trade_state=answer.get("trade_state"))
 
     out_refund_no = env("WECHATPAY_OUT_REFUND_NO") or f"sdk-{int(time.time())}"
     total, refund = int(env("WECHATPAY_TOTAL")), int(env("WECHATPAY_REFUND", "1"))
