@@ -982,7 +982,10 @@ async fn three_hosts_sharing_a_postgres_store_one_killed_refund_each_row_exactly
             findings.contradicting.is_empty() && findings.doubled == 0 && findings.lost == 0,
             "{provider} once settled: {findings:?}"
         );
-        eprintln!("{provider}: three hosts on PostgreSQL, one killed ({killed}): settled");
+        eprintln!(
+            "{provider}: three hosts on PostgreSQL, one killed ({killed}): {:?}",
+            findings.by_state
+        );
     }
     let (client, connection) = tokio_postgres::connect(&params, tokio_postgres::NoTls)
         .await

@@ -96,6 +96,35 @@ fn unified(
     })
 }
 
+/// The answer's payment must be the one asked about, where both sides name it: a refund id
+/// reused on another payment holds another refund.
+fn same_payment(
+    response: &RefundResponse,
+    transaction_id: Option<&str>,
+    order_ref: Option<&str>,
+) -> Result<(), Error> {
+    for (field, asked, answered) in [
+        (
+            "transactionId",
+            transaction_id,
+            response.transaction_id.as_deref(),
+        ),
+        ("orderRef", order_ref, response.order_ref.as_deref()),
+    ] {
+        if let (Some(asked), Some(answered)) = (asked, answered)
+            && asked != answered
+        {
+            return Err(Error::IntegrityMismatch {
+                provider: PROVIDER,
+                field,
+                expected: asked.to_owned(),
+                actual: answered.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl<T: Transport> RefundProvider for NomadClient<T> {
     fn name(&self) -> &'static str {
@@ -139,6 +168,14 @@ impl<T: Transport> RefundProvider for NomadClient<T> {
             // The broker accepted it: whatever is wrong with its answer, the refund may exist,
             // so an error from here on is an unknown outcome — never a refusal.
             Ok(response) => unified(&response, request.refund_id(), Some(amount))
+                .and_then(|refund| {
+                    same_payment(
+                        &response,
+                        request.payment().map(ToString::to_string).as_deref(),
+                        Some(order_ref.as_str()),
+                    )?;
+                    Ok(refund)
+                })
                 .map_err(|e| e.unknown_if_maybe_applied(PROVIDER)),
             Err(error) => Err(error.unknown_if_maybe_applied(PROVIDER)),
         }
@@ -152,7 +189,19 @@ impl<T: Transport> RefundProvider for NomadClient<T> {
             payment_method: self.payment_method.clone(),
         };
         match self.query_refund(&query).await {
-            Ok(response) => unified(&response, &lookup.refund_id, lookup.amount),
+            Ok(response) => {
+                let refund = unified(&response, &lookup.refund_id, lookup.amount)?;
+                same_payment(
+                    &response,
+                    lookup.payment.as_ref().map(ToString::to_string).as_deref(),
+                    lookup
+                        .order_ref
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .as_deref(),
+                )?;
+                Ok(refund)
+            }
             // (decided) The broker documents no "not found" answer; a 404 to a query is one.
             Err(Error::Rejected { code, .. }) if code == "404" => Err(Error::RefundNotFound {
                 provider: PROVIDER,

@@ -60,11 +60,17 @@ fn unified_refund(
     {
         return Err(mismatch("amount.refund", expected, amount));
     }
-    if let (Some(asked), Some(transaction)) = (payment, answer.transaction_id.as_deref())
-        && asked != transaction
-        && answer.out_trade_no.as_deref() != Some(asked)
-    {
-        return Err(mismatch("transaction_id", asked, transaction));
+    // The payment asked for (its transaction_id or out_trade_no) must be one the answer names,
+    // whichever of the two it gives.
+    if let Some(asked) = payment {
+        let named = [
+            answer.transaction_id.as_deref(),
+            answer.out_trade_no.as_deref(),
+        ];
+        if named.iter().any(Option::is_some) && !named.contains(&Some(asked)) {
+            let said = named.into_iter().flatten().collect::<Vec<_>>().join(" / ");
+            return Err(mismatch("transaction_id", asked, said));
+        }
     }
     let raw = answer.status.clone();
     let status = raw

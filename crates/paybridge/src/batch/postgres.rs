@@ -12,14 +12,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use paybridge_core::{Error, RefundRequest};
 use tokio::sync::Mutex;
-use tokio_postgres::{Client, NoTls, Row};
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+use tokio_postgres::{Client, NoTls, Row, Socket};
 
 use super::store::{ClaimView, Decision, StoreErrorKind, claim_lost, decide};
 use super::{
     BatchStore, Claim, ClaimFor, Owner, RawRow, RowState, Settled, StoreError, StoredRefund,
     StoredRequest,
 };
-use crate::notification_store::postgres::valid_table;
+use crate::notification_store::postgres::{Connect, connector, valid_table};
 
 /// The table used unless another is named.
 pub(super) const DEFAULT_TABLE: &str = "paybridge_batch_refunds";
@@ -43,6 +44,7 @@ pub struct PostgresBatchStore {
 
 struct Inner {
     config: tokio_postgres::Config,
+    connect: Box<Connect>,
     table: String,
     slots: Vec<Mutex<Option<Client>>>,
     next: AtomicUsize,
@@ -103,6 +105,26 @@ impl PostgresBatchStore {
         let config: tokio_postgres::Config = params.parse().map_err(|_| Error::Config {
             reason: "the PostgreSQL batch store's connection settings cannot be read".into(),
         })?;
+        PostgresBatchStore::connect_with(config, NoTls, table).await
+    }
+
+    /// Connects with `tls` (for example `tokio-postgres-rustls`) to `table`
+    /// (`paybridge_batch_refunds` if `None`), creating it if needed.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the table name is not a plain lower-case SQL name, or the
+    /// database cannot be reached or prepared.
+    pub async fn connect_with<T>(
+        config: tokio_postgres::Config,
+        tls: T,
+        table: Option<&str>,
+    ) -> Result<PostgresBatchStore, Error>
+    where
+        T: MakeTlsConnect<Socket> + Clone + Send + Sync + 'static,
+        T::Stream: Send + 'static,
+        T::TlsConnect: Send,
+        <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+    {
         let table = table.unwrap_or(DEFAULT_TABLE);
         if !valid_table(table) {
             return Err(Error::Config {
@@ -114,6 +136,7 @@ impl PostgresBatchStore {
         let store = PostgresBatchStore {
             inner: Arc::new(Inner {
                 config,
+                connect: connector(tls, "batch"),
                 table: table.to_owned(),
                 slots: (0..CONNECTIONS).map(|_| Mutex::new(None)).collect(),
                 next: AtomicUsize::new(0),
@@ -198,17 +221,9 @@ impl PostgresBatchStore {
             }
         };
         if guard.as_ref().is_none_or(Client::is_closed) {
-            let (client, connection) = self
-                .inner
-                .config
-                .connect(NoTls)
+            let client = (self.inner.connect)(self.inner.config.clone())
                 .await
                 .map_err(|e| self.fail(&e))?;
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::warn!(%error, "the batch store's connection closed");
-                }
-            });
             // A run stalled inside a claim (its process stopped, its output blocked) would
             // hold the row's lock for good; the database ends such a transaction instead.
             client

@@ -27,12 +27,35 @@ const NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 /// EXISTS` alone races on the catalog). The number is "paybridg" read as ASCII.
 const SCHEMA_LOCK: i64 = 0x7061_7962_7269_6467;
 
-type Connect = dyn Fn(
+/// Opens a connection with the TLS the store was given, its driver task spawned.
+pub(crate) type Connect = dyn Fn(
         tokio_postgres::Config,
     ) -> std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<Client, tokio_postgres::Error>> + Send>,
     > + Send
     + Sync;
+
+/// A [`Connect`] over `tls`; `store` names the store in the warning when a connection closes.
+pub(crate) fn connector<T>(tls: T, store: &'static str) -> Box<Connect>
+where
+    T: MakeTlsConnect<Socket> + Clone + Send + Sync + 'static,
+    T::Stream: Send + 'static,
+    T::TlsConnect: Send,
+    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    Box::new(move |config: tokio_postgres::Config| {
+        let tls = tls.clone();
+        Box::pin(async move {
+            let (client, connection) = config.connect(tls).await?;
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::warn!(%error, store, "a PostgreSQL store's connection closed");
+                }
+            });
+            Ok(client)
+        })
+    })
+}
 
 /// [`NotificationStore`] in PostgreSQL, for several service instances behind one load balancer.
 ///
@@ -130,18 +153,7 @@ impl PostgresNotificationStore {
                     .into(),
             });
         }
-        let connect: Box<Connect> = Box::new(move |config: tokio_postgres::Config| {
-            let tls = tls.clone();
-            Box::pin(async move {
-                let (client, connection) = config.connect(tls).await?;
-                tokio::spawn(async move {
-                    if let Err(error) = connection.await {
-                        tracing::warn!(%error, "the notification store's connection closed");
-                    }
-                });
-                Ok(client)
-            })
-        });
+        let connect = connector(tls, "notifications");
         let mut client = connect(config.clone())
             .await
             .map_err(|e| unusable("cannot be reached", &e))?;
