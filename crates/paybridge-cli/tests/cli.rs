@@ -560,6 +560,44 @@ async fn the_sandbox_command_listens_and_writes_a_config() {
     );
     child.kill().unwrap();
     child.wait().unwrap();
+
+    // With a port per provider: host-only base URLs on the ready line and in the config.
+    let mut child = Command::new(BIN)
+        .args([
+            "sandbox",
+            "--listen",
+            "127.0.0.1:0",
+            "--listen-per-provider",
+            "--write-config",
+        ])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let started: Value = serde_json::from_str(&line).unwrap();
+    let text = std::fs::read_to_string(&config).unwrap();
+    for provider in ProviderId::ALL {
+        let url = started["providers"][provider.name()].as_str().unwrap();
+        assert!(
+            url.starts_with("http://127.0.0.1:") && url.matches('/').count() == 2,
+            "{provider}: {url}"
+        );
+        assert!(
+            text.contains(&format!("base_url = \"{url}\"")),
+            "{provider} in the config"
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
