@@ -530,22 +530,7 @@ async fn canonicalize_sign_and_notification_verify() {
 async fn the_sandbox_command_listens_and_writes_a_config() {
     let dir = temp("sandbox-cmd");
     let config = dir.join("paybridge.toml");
-    let mut child = Command::new(BIN)
-        .args(["sandbox", "--listen", "127.0.0.1:0", "--write-config"])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
-        line
-    })
-    .await
-    .unwrap();
-    let started: Value = serde_json::from_str(&line).unwrap();
+    let (mut child, started) = sandbox_command(&config, &[]).await;
     assert!(
         started["listen"]
             .as_str()
@@ -562,28 +547,7 @@ async fn the_sandbox_command_listens_and_writes_a_config() {
     child.wait().unwrap();
 
     // With a port per provider: host-only base URLs on the ready line and in the config.
-    let mut child = Command::new(BIN)
-        .args([
-            "sandbox",
-            "--listen",
-            "127.0.0.1:0",
-            "--listen-per-provider",
-            "--write-config",
-        ])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
-        line
-    })
-    .await
-    .unwrap();
-    let started: Value = serde_json::from_str(&line).unwrap();
+    let (mut child, started) = sandbox_command(&config, &["--listen-per-provider"]).await;
     let text = std::fs::read_to_string(&config).unwrap();
     for provider in ProviderId::ALL {
         let url = started["providers"][provider.name()].as_str().unwrap();
@@ -598,6 +562,27 @@ async fn the_sandbox_command_listens_and_writes_a_config() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// `paybridge sandbox` writing `config`, with `extra` arguments: the child and its ready line.
+async fn sandbox_command(config: &Path, extra: &[&str]) -> (std::process::Child, Value) {
+    let mut child = Command::new(BIN)
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--write-config"])
+        .arg(config)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    (child, serde_json::from_str(&line).unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -323,24 +323,7 @@ pub fn wechatpay_notification(data: &[u8]) {
         return;
     };
     let (headers, body): (http::HeaderMap, Vec<u8>) = if mode & 2 == 2 {
-        let key =
-            paybridge::sign::Aes256GcmKey::new(WECHATPAY_APIV3_KEY.as_bytes()).expect("32 bytes");
-        let sealed = key.seal(b"fuzznonce123", b"refund", rest).expect("seals");
-        let body = serde_json::to_vec(&serde_json::json!({
-            "id": "EV-fuzz",
-            "create_time": "2026-12-03T10:00:00+08:00",
-            "event_type": "REFUND.SUCCESS",
-            "resource_type": "encrypt-resource",
-            "summary": "退款成功",
-            "resource": {
-                "algorithm": "AEAD_AES_256_GCM",
-                "ciphertext": paybridge::sign::base64_encode(&sealed),
-                "nonce": "fuzznonce123",
-                "associated_data": "refund",
-                "original_type": "refund"
-            }
-        }))
-        .expect("writes");
+        let body = wechatpay_envelope(rest);
         (wechatpay_signed_headers(&body), body)
     } else if mode & 1 == 1 {
         (wechatpay_signed_headers(rest), rest.to_vec())
@@ -556,29 +539,33 @@ fn alipay_genuine() -> &'static Vec<u8> {
     })
 }
 
+/// A WeChat Pay refund notification's envelope around `plain`, sealed with the APIv3 key.
+fn wechatpay_envelope(plain: &[u8]) -> Vec<u8> {
+    let key = paybridge::sign::Aes256GcmKey::new(WECHATPAY_APIV3_KEY.as_bytes()).expect("32 bytes");
+    let sealed = key.seal(b"fuzznonce123", b"refund", plain).expect("seals");
+    serde_json::to_vec(&serde_json::json!({
+        "id": "EV-fuzz",
+        "create_time": "2026-12-03T10:00:00+08:00",
+        "event_type": "REFUND.SUCCESS",
+        "resource_type": "encrypt-resource",
+        "summary": "退款成功",
+        "resource": {
+            "algorithm": "AEAD_AES_256_GCM",
+            "ciphertext": paybridge::sign::base64_encode(&sealed),
+            "nonce": "fuzznonce123",
+            "associated_data": "refund",
+            "original_type": "refund"
+        }
+    }))
+    .expect("writes")
+}
+
 /// A genuine WeChat Pay refund notification: the envelope and its signature headers.
 fn wechatpay_genuine() -> &'static (http::HeaderMap, Vec<u8>) {
     static MESSAGE: OnceLock<(http::HeaderMap, Vec<u8>)> = OnceLock::new();
     MESSAGE.get_or_init(|| {
-        let key =
-            paybridge::sign::Aes256GcmKey::new(WECHATPAY_APIV3_KEY.as_bytes()).expect("32 bytes");
         let plain = br#"{"mchid":"1900000109","out_trade_no":"order-1","transaction_id":"4200000000001","out_refund_no":"refund-1","refund_id":"50300000001","refund_status":"SUCCESS","success_time":"2026-12-03T10:00:00+08:00","amount":{"total":10000,"refund":4000,"payer_total":10000,"payer_refund":4000}}"#;
-        let sealed = key.seal(b"fuzznonce123", b"refund", plain).expect("seals");
-        let body = serde_json::to_vec(&serde_json::json!({
-            "id": "EV-genuine",
-            "create_time": "2026-12-03T10:00:00+08:00",
-            "event_type": "REFUND.SUCCESS",
-            "resource_type": "encrypt-resource",
-            "summary": "退款成功",
-            "resource": {
-                "algorithm": "AEAD_AES_256_GCM",
-                "ciphertext": paybridge::sign::base64_encode(&sealed),
-                "nonce": "fuzznonce123",
-                "associated_data": "refund",
-                "original_type": "refund"
-            }
-        }))
-        .expect("writes");
+        let body = wechatpay_envelope(plain);
         (wechatpay_signed_headers(&body), body)
     })
 }
