@@ -508,10 +508,14 @@ impl Run {
                     self.emit(
                         &work,
                         Settled {
-                            state: if state.may_have_been_sent() && !state.is_final() {
+                            // Not settled by this run: unknown if it may have been sent, still
+                            // to be sent otherwise — never a quiet success.
+                            state: if state.is_final() {
+                                state
+                            } else if state.may_have_been_sent() {
                                 RowState::Unknown
                             } else {
-                                state
+                                RowState::Deferred
                             },
                             reason: format!(
                                 "another run ({by}) still holds it; this run did not settle it — \
