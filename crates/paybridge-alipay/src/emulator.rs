@@ -224,7 +224,7 @@ impl AlipayEmulator {
             one_pending_at_a_time: false,
             final_at_once: host.settles_at_once(),
             max_refunds: None,
-            ids_per_payment: true,
+            ids_per_payment: self.refund_ids_per_payment(),
             now: host.now(),
         });
         let reply =

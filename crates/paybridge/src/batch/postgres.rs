@@ -366,10 +366,7 @@ impl BatchStore for PostgresBatchStore {
         purpose: ClaimFor<'_>,
     ) -> Result<Claim, StoreError> {
         let table = &self.inner.table;
-        let request = match purpose {
-            ClaimFor::Send(request) => Some(StoredRequest::of(request)),
-            ClaimFor::Settle => None,
-        };
+        let request = purpose.request();
         let name = self.name();
         let purpose = purpose.purpose();
         self.transaction(async |tx| {
@@ -405,12 +402,7 @@ impl BatchStore for PostgresBatchStore {
                 });
             };
             let stored = raw(&row).map_err(|e| self.fail(&e))?.into_stored(&name)?;
-            let view = ClaimView {
-                state: stored.state,
-                claimed_by: stored.claim.as_ref().map(|c| c.owner.clone()),
-                lease_expired: stored.claim.as_ref().is_some_and(|c| c.expired),
-            };
-            match decide(Some(&view), owner, purpose) {
+            match decide(Some(&ClaimView::of(&stored)), owner, purpose) {
                 Decision::Answer(answer) => Ok(answer),
                 Decision::Take {
                     prior,

@@ -377,11 +377,7 @@ fn claim_in(
 ) -> Result<Claim, StoreError> {
     let fail = |e: &rusqlite::Error| unavailable(store, e);
     let row = get_row(connection, store, provider, refund_id)?;
-    let view = row.as_ref().map(|r| ClaimView {
-        state: r.state,
-        claimed_by: r.claim.as_ref().map(|c| c.owner.clone()),
-        lease_expired: r.claim.as_ref().is_some_and(|c| c.expired),
-    });
+    let view = row.as_ref().map(ClaimView::of);
     match decide(view.as_ref(), owner, purpose) {
         Decision::Answer(answer) => Ok(answer),
         Decision::Take {
@@ -544,10 +540,7 @@ impl BatchStore for SqliteBatchStore {
         owner: &Owner,
         purpose: ClaimFor<'_>,
     ) -> Result<Claim, StoreError> {
-        let request = match purpose {
-            ClaimFor::Send(request) => Some(StoredRequest::of(request)),
-            ClaimFor::Settle => None,
-        };
+        let request = purpose.request();
         let (provider, refund_id, owner) =
             (provider.to_owned(), refund_id.to_owned(), owner.clone());
         let purpose = purpose.purpose();

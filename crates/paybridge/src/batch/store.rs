@@ -96,6 +96,14 @@ impl ClaimFor<'_> {
             ClaimFor::Settle => Purpose::Settle,
         }
     }
+
+    /// The request a claim to send would store.
+    pub(crate) fn request(self) -> Option<StoredRequest> {
+        match self {
+            ClaimFor::Send(request) => Some(StoredRequest::of(request)),
+            ClaimFor::Settle => None,
+        }
+    }
 }
 
 /// What a claim found.
@@ -315,6 +323,17 @@ pub(crate) struct ClaimView {
     pub(crate) state: RowState,
     pub(crate) claimed_by: Option<String>,
     pub(crate) lease_expired: bool,
+}
+
+impl ClaimView {
+    /// What a claim needs to know of `row`.
+    pub(crate) fn of(row: &StoredRefund) -> ClaimView {
+        ClaimView {
+            state: row.state,
+            claimed_by: row.claim.as_ref().map(|c| c.owner.clone()),
+            lease_expired: row.claim.as_ref().is_some_and(|c| c.expired),
+        }
+    }
 }
 
 /// What a claim does to a row, decided once for every backend.
