@@ -40,8 +40,11 @@ impl From<Error> for Failure {
             Error::InvalidRequest { .. }
             | Error::Config { .. }
             | Error::Key { .. }
-            | Error::Signing { .. } => 2,
-            Error::Rejected { .. } | Error::RefundNotFound { .. } => 3,
+            | Error::Signing { .. }
+            | Error::UnsupportedScene { .. } => 2,
+            Error::Rejected { .. }
+            | Error::RefundNotFound { .. }
+            | Error::PaymentNotFound { .. } => 3,
             Error::Verification { .. } => 5,
             _ => 4,
         };

@@ -330,6 +330,23 @@ pub enum Error {
         /// The merchant refund id looked up.
         refund_id: String,
     },
+    /// A payment look-up found no payment under the merchant's order reference.
+    PaymentNotFound {
+        /// The provider.
+        provider: &'static str,
+        /// The order reference looked up.
+        order_ref: String,
+    },
+    /// The provider (or paybridge's client for it) does not offer this payment scene; nothing
+    /// was sent.
+    UnsupportedScene {
+        /// The provider.
+        provider: &'static str,
+        /// The scene asked for (`"barcode"`).
+        scene: &'static str,
+        /// Why, and what the provider does offer.
+        reason: String,
+    },
     /// The request may or may not have taken effect. Resolve with a status query using the same
     /// merchant id; never by sending a new id.
     OutcomeUnknown {
@@ -449,7 +466,8 @@ impl Error {
             Error::InvalidRequest { .. }
             | Error::Config { .. }
             | Error::Key { .. }
-            | Error::Signing { .. } => true,
+            | Error::Signing { .. }
+            | Error::UnsupportedScene { .. } => true,
             Error::Transport { delivery, .. } => *delivery == Delivery::NotSent,
             _ => false,
         }
@@ -469,6 +487,8 @@ impl Error {
             Error::MalformedResponse { .. } => "malformed_response",
             Error::IntegrityMismatch { .. } => "integrity_mismatch",
             Error::RefundNotFound { .. } => "refund_not_found",
+            Error::PaymentNotFound { .. } => "payment_not_found",
+            Error::UnsupportedScene { .. } => "unsupported_scene",
             Error::OutcomeUnknown { .. } => "outcome_unknown",
         }
     }
@@ -542,9 +562,26 @@ impl fmt::Display for Error {
             } => {
                 write!(f, "{provider} has no refund with id {refund_id:?}")
             }
+            Error::PaymentNotFound {
+                provider,
+                order_ref,
+            } => {
+                write!(
+                    f,
+                    "{provider} has no payment with order reference {order_ref:?}"
+                )
+            }
+            Error::UnsupportedScene {
+                provider,
+                scene,
+                reason,
+            } => write!(
+                f,
+                "{provider} payments cannot be taken in the {scene} scene: {reason} (nothing was sent)"
+            ),
             Error::OutcomeUnknown { provider, reason } => write!(
                 f,
-                "outcome unknown at {provider}: {reason}; resolve it with a status query using the same refund id"
+                "outcome unknown at {provider}: {reason}; resolve it with a status query using the same merchant id (refund id or order reference)"
             ),
         }
     }

@@ -2,16 +2,19 @@
 //!
 //! Nothing here performs I/O or cryptography: this crate holds the vocabulary — [`Money`] in minor
 //! units, bounded identifiers, the unified refund model, the phase-split [`Error`] taxonomy, the
-//! injectable [`Clock`] and [`IdGenerator`], and the [`RefundProvider`] trait every provider crate
+//! injectable [`Clock`] and [`IdGenerator`], the unified payment model ([`PaymentRequest`], [`Scene`],
+//! [`Payment`]), and the [`RefundProvider`] and [`PaymentProvider`] traits every provider crate
 //! implements.
 #![forbid(unsafe_code)]
 
 mod ack;
+pub mod barcode;
 mod clock;
 mod endpoint;
 mod error;
 mod ids;
 mod money;
+mod payment;
 mod provider;
 mod provider_id;
 mod refund;
@@ -29,7 +32,11 @@ pub use error::{
 };
 pub use ids::{IdError, IdErrorKind, MerchantRefundId, OrderRef, PaymentRef, ProviderRefundId};
 pub use money::{Currency, Money, MoneyError, UnknownCurrency};
-pub use provider::{RefundLookup, RefundProvider};
+pub use payment::{
+    MAX_DESCRIPTION_LEN, MAX_PAYER_LEN, Payment, PaymentAction, PaymentLookup, PaymentRequest,
+    PaymentRequestBuilder, Scene, SceneKind, check_payment,
+};
+pub use provider::{PaymentProvider, RefundLookup, RefundProvider};
 pub use provider_id::ProviderId;
 pub use refund::{
     MAX_REASON_LEN, MAX_URL_LEN, Notification, NotificationEvent, PaymentStatus, PaymentUpdate,

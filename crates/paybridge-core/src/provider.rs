@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::{
-    MerchantRefundId, Money, Notification, OrderRef, PaymentRef, Refund, RefundRequest, Result,
+    MerchantRefundId, Money, Notification, OrderRef, Payment, PaymentLookup, PaymentRef,
+    PaymentRequest, Refund, RefundRequest, Result, Scene, SceneKind,
 };
 
 /// What identifies a refund for a status lookup. Providers key refunds differently: BluePay looks
@@ -76,5 +77,52 @@ pub trait RefundProvider: Send + Sync + std::fmt::Debug {
     /// not signed).
     fn verification_settings(&self) -> Option<&'static str> {
         None
+    }
+}
+
+/// A payment provider that can take payments: create one in a scene, look it up, close it (and
+/// cancel it, where the provider can reverse a payment in flight).
+///
+/// The money-safety rules for payments mirror those for refunds: `create_payment` sends the
+/// merchant's order reference on every attempt and never a new one; an outcome it cannot prove
+/// is [`crate::Error::OutcomeUnknown`], settled by [`PaymentProvider::payment_status`] under
+/// the same reference; a payment is reported succeeded only from a verified answer that names
+/// this order with this amount and currency; and a barcode payment still waiting for the buyer
+/// at its deadline is cancelled only right after a look-up showed it unpaid.
+#[async_trait]
+pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
+    /// The provider's short name.
+    fn name(&self) -> &'static str;
+
+    /// The scenes this provider takes payments in. Asking for another is
+    /// [`crate::Error::UnsupportedScene`] before anything is sent.
+    fn scenes(&self) -> &'static [SceneKind];
+
+    /// Creates a payment and says what to show the customer (or, for a barcode payment, waits
+    /// for its outcome up to the request's deadline).
+    async fn create_payment(&self, request: &PaymentRequest) -> Result<Payment>;
+
+    /// Looks a payment up by the merchant's order reference.
+    async fn payment_status(&self, lookup: &PaymentLookup) -> Result<Payment>;
+
+    /// Closes an unpaid payment so it can no longer be paid. A paid payment is not closed: the
+    /// answer says it is paid (refund it instead).
+    async fn close_payment(&self, lookup: &PaymentLookup) -> Result<Payment>;
+
+    /// Refuses a scene this provider does not offer, before anything is sent.
+    ///
+    /// # Errors
+    /// [`crate::Error::UnsupportedScene`] naming the scenes it does offer.
+    fn check_scene(&self, scene: &Scene) -> Result<()> {
+        let kind = scene.kind();
+        if self.scenes().contains(&kind) {
+            return Ok(());
+        }
+        let offered: Vec<&str> = self.scenes().iter().map(|k| k.as_str()).collect();
+        Err(crate::Error::UnsupportedScene {
+            provider: self.name(),
+            scene: kind.as_str(),
+            reason: format!("it offers {}", offered.join(", ")),
+        })
     }
 }

@@ -268,19 +268,57 @@ pub struct Refund {
     pub completed_at: Option<Timestamp>,
 }
 
-/// Where a payment stands, for payment notifications.
+/// Where a payment stands: in a look-up's answer, a notification, or the unified payment JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PaymentStatus {
-    /// Not paid yet, or not recognised.
+    /// Not paid yet (waiting for the customer), or not recognised.
     Pending,
     /// Paid.
     Succeeded,
-    /// Failed or closed unpaid.
+    /// The payment attempt failed; no money was taken.
     Failed,
-    /// Paid and (partly or wholly) refunded since.
+    /// Closed (or cancelled) unpaid; it can no longer be paid.
+    Closed,
+    /// Paid and wholly refunded since (or, where the provider does not say how much, refunded).
     Refunded,
+    /// Paid and partly refunded since.
+    PartiallyRefunded,
+}
+
+impl PaymentStatus {
+    /// The status's lower-case name, as in the unified JSON.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PaymentStatus::Pending => "pending",
+            PaymentStatus::Succeeded => "succeeded",
+            PaymentStatus::Failed => "failed",
+            PaymentStatus::Closed => "closed",
+            PaymentStatus::Refunded => "refunded",
+            PaymentStatus::PartiallyRefunded => "partially_refunded",
+        }
+    }
+
+    /// Whether money was taken from the customer (and may since have gone back, in part or in
+    /// whole).
+    pub const fn was_paid(self) -> bool {
+        matches!(
+            self,
+            PaymentStatus::Succeeded | PaymentStatus::Refunded | PaymentStatus::PartiallyRefunded
+        )
+    }
+
+    /// The status of a paid payment of `amount` minor units of which `refunded` have gone back.
+    pub const fn paid_with_refunds(amount: i64, refunded: i64) -> PaymentStatus {
+        if refunded <= 0 {
+            PaymentStatus::Succeeded
+        } else if refunded >= amount {
+            PaymentStatus::Refunded
+        } else {
+            PaymentStatus::PartiallyRefunded
+        }
+    }
 }
 
 /// A payment (or payout) event from a notification.

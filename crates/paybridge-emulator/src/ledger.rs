@@ -73,6 +73,21 @@ pub struct Payment {
     /// customer until then, and cannot be refunded.
     #[serde(skip)]
     pub paid: bool,
+    /// Where the provider sends this payment's notification (from its creation).
+    #[serde(skip)]
+    pub notify_url: Option<String>,
+    /// When an unpaid payment stops being payable.
+    #[serde(skip)]
+    pub expires_at: Option<Timestamp>,
+    /// The customer walked away (`POST /_sandbox/customer` `abandon`): they will not pay it.
+    #[serde(skip)]
+    pub abandoned: bool,
+    /// The provider's name for how it is paid (`NATIVE`, `bar_code`, `QUICK_WAP_WAY`…).
+    #[serde(skip)]
+    pub scene: Option<String>,
+    /// Cancelled after it was paid: the whole amount went back to the customer.
+    #[serde(skip)]
+    pub reversed: bool,
     /// Running sum of refunds that did not fail (kept so a refund is O(1), not O(refunds)).
     #[serde(skip)]
     refunded: i64,
@@ -101,6 +116,11 @@ impl Payment {
             paid_at,
             closed: false,
             paid: true,
+            notify_url: None,
+            expires_at: None,
+            abandoned: false,
+            scene: None,
+            reversed: false,
             refunded: 0,
             settled: 0,
         }
@@ -139,6 +159,15 @@ impl Payment {
         self.settled
     }
 
+    /// Whether it can no longer be paid at `now`: closed, or unpaid past its expiry.
+    pub fn closed_at(&self, now: Timestamp) -> bool {
+        self.closed
+            || (!self.paid
+                && self
+                    .expires_at
+                    .is_some_and(|at| at.unix_seconds() <= now.unix_seconds()))
+    }
+
     /// The payment without its refund list: what hot paths need, at a constant cost however many
     /// refunds the payment has.
     pub fn summary(&self) -> Payment {
@@ -152,6 +181,11 @@ impl Payment {
             paid_at: self.paid_at,
             closed: self.closed,
             paid: self.paid,
+            notify_url: self.notify_url.clone(),
+            expires_at: self.expires_at,
+            abandoned: self.abandoned,
+            scene: self.scene.clone(),
+            reversed: self.reversed,
             refunded: self.refunded,
             settled: self.settled,
         }
@@ -185,6 +219,37 @@ pub enum Refusal {
     PendingExists,
     /// The payment has as many refunds as the provider allows.
     TooManyRefunds,
+}
+
+/// What the customer does with a pending payment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CustomerAction {
+    /// Pays it.
+    Pay,
+    /// Walks away: it stays unpaid until it is closed or expires.
+    Abandon,
+}
+
+/// Why the customer cannot act on a payment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CustomerRefusal {
+    /// No payment under that reference.
+    NotFound,
+    /// It is paid already.
+    AlreadyPaid,
+    /// Closed, cancelled or expired.
+    Closed,
+    /// The customer walked away from it.
+    Abandoned,
+}
+
+/// Why a payment cannot be closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseRefusal {
+    /// No payment under that reference.
+    NotFound,
+    /// It is paid: refund it instead.
+    Paid,
 }
 
 /// A refund request to the ledger.
@@ -225,6 +290,7 @@ struct State {
     by_refund: HashMap<(ProviderId, String, String), (usize, usize)>,
     /// The providers whose refund ids are unique per payment only.
     per_payment: std::collections::HashSet<ProviderId>,
+    auth_codes: HashMap<(ProviderId, String), bool>,
     next_id: u64,
 }
 
@@ -342,6 +408,97 @@ impl Ledger {
             }
             None => false,
         }
+    }
+
+    /// The customer acts on a pending payment: pays it, or walks away from it.
+    ///
+    /// # Errors
+    /// [`CustomerRefusal`] when there is no such payment, or it can no longer be paid.
+    pub fn customer(
+        &self,
+        provider: ProviderId,
+        order_ref: &str,
+        action: CustomerAction,
+        now: Timestamp,
+    ) -> Result<Payment, CustomerRefusal> {
+        let mut state = self.lock();
+        let payment = Ledger::index_of(&state, provider, order_ref)
+            .and_then(|i| state.payments.get_mut(i))
+            .ok_or(CustomerRefusal::NotFound)?;
+        if payment.paid {
+            return Err(CustomerRefusal::AlreadyPaid);
+        }
+        if payment.closed_at(now) {
+            return Err(CustomerRefusal::Closed);
+        }
+        match action {
+            CustomerAction::Pay if payment.abandoned => return Err(CustomerRefusal::Abandoned),
+            CustomerAction::Pay => {
+                payment.paid = true;
+                payment.paid_at = now;
+            }
+            CustomerAction::Abandon => payment.abandoned = true,
+        }
+        Ok(payment.summary())
+    }
+
+    /// The merchant closes an unpaid payment (idempotent: closing a closed one answers it).
+    ///
+    /// # Errors
+    /// [`CloseRefusal::NotFound`], or [`CloseRefusal::Paid`] for a paid payment (refund it).
+    pub fn close_unpaid(
+        &self,
+        provider: ProviderId,
+        reference: &str,
+    ) -> Result<Payment, CloseRefusal> {
+        let mut state = self.lock();
+        let payment = Ledger::index_of(&state, provider, reference)
+            .and_then(|i| state.payments.get_mut(i))
+            .ok_or(CloseRefusal::NotFound)?;
+        if payment.paid && !payment.reversed {
+            return Err(CloseRefusal::Paid);
+        }
+        payment.closed = true;
+        Ok(payment.summary())
+    }
+
+    /// Cancels (reverses) a payment: an unpaid one is closed; a paid one is closed and its whole
+    /// unrefunded amount goes back to the customer. `None` when there is no such payment.
+    pub fn reverse(&self, provider: ProviderId, reference: &str) -> Option<Payment> {
+        let mut state = self.lock();
+        let payment = Ledger::index_of(&state, provider, reference)
+            .and_then(|i| state.payments.get_mut(i))?;
+        if payment.paid && !payment.closed {
+            payment.reversed = true;
+            payment.refunded = payment.amount_minor;
+            payment.settled = payment.amount_minor;
+        }
+        payment.closed = true;
+        Some(payment.summary())
+    }
+
+    /// Issues a payment code as a customer's wallet shows it: 18 digits, starting with the
+    /// wallet's prefix. `needs_password`: the charge waits for the customer to confirm
+    /// (`POST /_sandbox/customer`), as large or risky payments do.
+    pub fn issue_auth_code(
+        &self,
+        provider: ProviderId,
+        prefix: &str,
+        needs_password: bool,
+    ) -> String {
+        let mut state = self.lock();
+        state.next_id += 1;
+        let code = format!("{prefix}{:016}", 1_000_000_000_000 + state.next_id);
+        state
+            .auth_codes
+            .insert((provider, code.clone()), needs_password);
+        code
+    }
+
+    /// Takes a payment code for a charge: `Some(needs_password)` the first time a code this
+    /// ledger issued is used, `None` for a code it never issued or one already used.
+    pub fn take_auth_code(&self, provider: ProviderId, code: &str) -> Option<bool> {
+        self.lock().auth_codes.remove(&(provider, code.to_owned()))
     }
 
     /// The refund with merchant id `refund_id`, and its payment.

@@ -17,7 +17,10 @@ pub mod test_util;
 use std::fmt;
 
 pub use answer::{Answer, bytes, json};
-pub use ledger::{Applied, Ledger, NewRefund, Payment, RefundEntry, RefundState, Refusal};
+pub use ledger::{
+    Applied, CloseRefusal, CustomerAction, CustomerRefusal, Ledger, NewRefund, Payment,
+    RefundEntry, RefundState, Refusal,
+};
 use paybridge_core::{Currency, ProviderId, Timestamp};
 
 /// What an emulator counts, for the sandbox's statistics.
@@ -30,6 +33,12 @@ pub enum Counted {
     Rejected,
     /// A refund id the ledger knows was sent again.
     Resend,
+    /// A payment was created through the provider's payment API.
+    PaymentCreated,
+    /// A barcode charge was received (resends included).
+    Charge,
+    /// A payment was closed or cancelled through the provider's API.
+    PaymentClosed,
 }
 
 /// A notification to deliver to a merchant, redelivered until `acknowledged` says so.
@@ -112,6 +121,19 @@ pub trait Emulator: Send + Sync {
     /// A new paid payment's ids in the provider's style, from the ledger's number `n`:
     /// `(payment reference, merchant order reference)`.
     fn payment_ids(&self, n: u64) -> (String, String);
+
+    /// The notification of a payment the customer just paid (`None`: the provider sends none,
+    /// or the payment named no notification URL).
+    fn payment_notification(&self, _host: &dyn Host, _payment: &Payment) -> Option<Delivery> {
+        None
+    }
+
+    /// The prefix of the payment codes this provider's customers show (`"28"` for Alipay,
+    /// `"13"` for WeChat Pay), for `POST /_sandbox/customer/barcode`; `None` when the provider
+    /// takes no barcode payments.
+    fn auth_code_prefix(&self) -> Option<&'static str> {
+        None
+    }
 
     /// Whether the provider's refund ids are unique within their payment only (Alipay's
     /// `out_request_no`), rather than across the merchant's payments.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Shared;
 use paybridge_core::ProviderId;
-use paybridge_emulator::{Answer, Payment, json};
+use paybridge_emulator::{Answer, CustomerAction, Host, Payment, json};
 
 #[derive(Deserialize)]
 struct NewPayment {
@@ -52,6 +52,21 @@ struct PortalRefund {
     payment: String,
     refund_id: String,
     amount_minor: i64,
+}
+
+#[derive(Deserialize)]
+struct CustomerRequest {
+    provider: String,
+    order_ref: String,
+    action: String,
+}
+
+#[derive(Deserialize)]
+struct BarcodeRequest {
+    provider: String,
+    /// The charge waits for the customer to confirm on their phone.
+    #[serde(default)]
+    password: bool,
 }
 
 #[derive(Deserialize)]
@@ -152,6 +167,55 @@ pub(crate) fn refund_directly(
     }
 }
 
+/// `POST /_sandbox/customer`: the customer pays a pending payment (and the provider sends its
+/// notification), or walks away from it.
+fn customer(shared: &Arc<Shared>, body: &[u8]) -> Answer {
+    let Ok(request) = serde_json::from_slice::<CustomerRequest>(body) else {
+        return problem(
+            400,
+            r#"expected {"provider", "order_ref", "action": "pay" | "abandon"}"#,
+        );
+    };
+    let Some(provider) = ProviderId::parse(&request.provider) else {
+        return problem(400, format!("unknown provider {:?}", request.provider));
+    };
+    let action = match request.action.as_str() {
+        "pay" => CustomerAction::Pay,
+        "abandon" => CustomerAction::Abandon,
+        other => return problem(400, format!("unknown action {other:?}: pay or abandon")),
+    };
+    let Some(emulator) = shared.emulator(provider) else {
+        return problem(400, format!("{provider} is not emulated"));
+    };
+    match shared
+        .ledger
+        .customer(provider, &request.order_ref, action, crate::now(shared))
+    {
+        Ok(payment) => {
+            if action == CustomerAction::Pay {
+                crate::stats::Stats::bump(&shared.stats.customer_payments);
+                let host = crate::host::SandboxHost(Arc::clone(shared));
+                if let Some(delivery) = emulator.payment_notification(&host, &payment) {
+                    host.deliver(delivery);
+                }
+            } else {
+                crate::stats::Stats::bump(&shared.stats.customer_abandons);
+            }
+            json(
+                200,
+                &serde_json::json!({
+                    "provider": provider.name(),
+                    "order_ref": payment.order_ref,
+                    "payment": payment.payment,
+                    "paid": payment.paid,
+                    "abandoned": payment.abandoned,
+                }),
+            )
+        }
+        Err(refusal) => problem(409, format!("{refusal:?}")),
+    }
+}
+
 pub(crate) fn handle(
     shared: &Arc<Shared>,
     parts: &http::request::Parts,
@@ -213,6 +277,25 @@ pub(crate) fn handle(
                 ),
                 Err(e) => problem(409, e.to_string()),
             }
+        }
+        ("POST", "customer") => customer(shared, body),
+        ("POST", "customer/barcode") => {
+            let Ok(request) = serde_json::from_slice::<BarcodeRequest>(body) else {
+                return problem(400, r#"expected {"provider", "password"?: bool}"#);
+            };
+            let Some(provider) = ProviderId::parse(&request.provider) else {
+                return problem(400, format!("unknown provider {:?}", request.provider));
+            };
+            let Some(prefix) = shared.emulator(provider).and_then(|e| e.auth_code_prefix()) else {
+                return problem(400, format!("{provider} takes no barcode payments"));
+            };
+            let code = shared
+                .ledger
+                .issue_auth_code(provider, prefix, request.password);
+            json(
+                201,
+                &serde_json::json!({ "provider": provider.name(), "auth_code": code, "password": request.password }),
+            )
         }
         ("GET", "stats") => json(200, &shared.stats.snapshot()),
         ("POST", path) if path.starts_with("notifications/") => {

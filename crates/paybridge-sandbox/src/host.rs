@@ -39,6 +39,9 @@ impl Host for SandboxHost {
             Counted::RefundApplied => Stats::bump(&self.0.stats.refunds_applied),
             Counted::Rejected => Stats::bump(&self.0.stats.rejected),
             Counted::Resend => self.0.stats.resend(),
+            Counted::PaymentCreated => Stats::bump(&self.0.stats.payments_created),
+            Counted::Charge => Stats::bump(&self.0.stats.charges),
+            Counted::PaymentClosed => Stats::bump(&self.0.stats.payments_closed),
             _ => {}
         }
     }

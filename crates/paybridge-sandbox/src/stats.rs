@@ -18,6 +18,11 @@ pub(crate) struct Stats {
     pub(crate) faults: [AtomicU64; 4],
     pub(crate) notifications_sent: AtomicU64,
     pub(crate) notifications_acknowledged: AtomicU64,
+    pub(crate) payments_created: AtomicU64,
+    pub(crate) charges: AtomicU64,
+    pub(crate) payments_closed: AtomicU64,
+    pub(crate) customer_payments: AtomicU64,
+    pub(crate) customer_abandons: AtomicU64,
 }
 
 /// A copy of the counters, as `/_sandbox/stats` answers.
@@ -46,6 +51,21 @@ pub struct StatsSnapshot {
     pub notifications_sent: u64,
     /// Notifications acknowledged the provider's way.
     pub notifications_acknowledged: u64,
+    /// Payments created through a provider's payment API (not `POST /_sandbox/payments`).
+    #[serde(default)]
+    pub payments_created: u64,
+    /// Barcode charges received, resends included: a client that charges twice shows here.
+    #[serde(default)]
+    pub charges: u64,
+    /// Payments closed or cancelled through a provider's API.
+    #[serde(default)]
+    pub payments_closed: u64,
+    /// Payments the customer paid (`POST /_sandbox/customer` `pay`, or a barcode charge).
+    #[serde(default)]
+    pub customer_payments: u64,
+    /// Payments the customer walked away from.
+    #[serde(default)]
+    pub customer_abandons: u64,
 }
 
 /// Faults injected, by kind.
@@ -99,6 +119,11 @@ impl Stats {
             },
             notifications_sent: get(&self.notifications_sent),
             notifications_acknowledged: get(&self.notifications_acknowledged),
+            payments_created: get(&self.payments_created),
+            charges: get(&self.charges),
+            payments_closed: get(&self.payments_closed),
+            customer_payments: get(&self.customer_payments),
+            customer_abandons: get(&self.customer_abandons),
         }
     }
 }

@@ -31,8 +31,9 @@ fn rank_refund(status: RefundStatus) -> u8 {
 fn rank_payment(status: PaymentStatus) -> u8 {
     match status {
         PaymentStatus::Pending => 0,
-        PaymentStatus::Succeeded | PaymentStatus::Failed => 1,
-        _ => 2,
+        PaymentStatus::Succeeded | PaymentStatus::Failed | PaymentStatus::Closed => 1,
+        PaymentStatus::PartiallyRefunded => 2,
+        _ => 3,
     }
 }
 
