@@ -83,6 +83,18 @@ impl Default for BarcodePolicy {
     }
 }
 
+impl BarcodePolicy {
+    /// A policy for `deadline`: six look-ups across it (Alipay's demo: 5 s apart over 30 s),
+    /// never more often than every 100 ms nor less often than every 5 s.
+    pub fn for_deadline(deadline: Duration) -> BarcodePolicy {
+        BarcodePolicy {
+            deadline,
+            poll_interval: (deadline / 6).clamp(Duration::from_millis(100), Duration::from_secs(5)),
+            cancel_attempts: 3,
+        }
+    }
+}
+
 /// What is known about the payment while waiting.
 enum Known {
     /// A verified answer showed it unpaid (waiting for the buyer, or not there at all).

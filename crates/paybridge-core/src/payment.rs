@@ -8,9 +8,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::barcode::BarcodePolicy;
 use crate::ids::check_id;
 use crate::{Error, MAX_URL_LEN, Money, OrderRef, PaymentRef, PaymentStatus, Timestamp};
 
@@ -165,6 +167,7 @@ pub struct PaymentRequest {
     notify_url: Option<String>,
     expires_at: Option<Timestamp>,
     client_ip: Option<String>,
+    barcode_deadline: Option<Duration>,
 }
 
 impl PaymentRequest {
@@ -179,6 +182,7 @@ impl PaymentRequest {
                 notify_url: None,
                 expires_at: None,
                 client_ip: None,
+                barcode_deadline: None,
             },
         }
     }
@@ -219,6 +223,12 @@ impl PaymentRequest {
     pub fn client_ip(&self) -> Option<&str> {
         self.client_ip.as_deref()
     }
+    /// How a barcode payment waits for the buyer: the deadline given, or
+    /// [`BarcodePolicy::default`] (30 s, looking every 5 s).
+    pub fn barcode_policy(&self) -> BarcodePolicy {
+        self.barcode_deadline
+            .map_or_else(BarcodePolicy::default, BarcodePolicy::for_deadline)
+    }
 }
 
 /// Builds a [`PaymentRequest`]; [`PaymentRequestBuilder::build`] validates.
@@ -255,6 +265,11 @@ impl PaymentRequestBuilder {
     /// The payer's IP address.
     pub fn client_ip(mut self, ip: impl Into<String>) -> Self {
         self.request.client_ip = Some(ip.into());
+        self
+    }
+    /// How long a barcode payment waits for the buyer to confirm before it is cancelled.
+    pub fn barcode_deadline(mut self, deadline: Duration) -> Self {
+        self.request.barcode_deadline = Some(deadline);
         self
     }
 
