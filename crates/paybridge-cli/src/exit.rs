@@ -41,7 +41,8 @@ impl From<Error> for Failure {
             | Error::Config { .. }
             | Error::Key { .. }
             | Error::Signing { .. }
-            | Error::UnsupportedScene { .. } => 2,
+            | Error::UnsupportedScene { .. }
+            | Error::Unsupported { .. } => 2,
             Error::Rejected { .. }
             | Error::RefundNotFound { .. }
             | Error::PaymentNotFound { .. } => 3,

@@ -347,6 +347,16 @@ pub enum Error {
         /// Why, and what the provider does offer.
         reason: String,
     },
+    /// The provider publishes no API for this operation (closing a ScanForPay order, say);
+    /// nothing was sent.
+    Unsupported {
+        /// The provider.
+        provider: &'static str,
+        /// The operation (`"close"`).
+        operation: &'static str,
+        /// What the merchant can do instead.
+        reason: String,
+    },
     /// The request may or may not have taken effect. Resolve with a status query using the same
     /// merchant id; never by sending a new id.
     OutcomeUnknown {
@@ -467,7 +477,8 @@ impl Error {
             | Error::Config { .. }
             | Error::Key { .. }
             | Error::Signing { .. }
-            | Error::UnsupportedScene { .. } => true,
+            | Error::UnsupportedScene { .. }
+            | Error::Unsupported { .. } => true,
             Error::Transport { delivery, .. } => *delivery == Delivery::NotSent,
             _ => false,
         }
@@ -489,6 +500,7 @@ impl Error {
             Error::RefundNotFound { .. } => "refund_not_found",
             Error::PaymentNotFound { .. } => "payment_not_found",
             Error::UnsupportedScene { .. } => "unsupported_scene",
+            Error::Unsupported { .. } => "unsupported",
             Error::OutcomeUnknown { .. } => "outcome_unknown",
         }
     }
@@ -578,6 +590,14 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "{provider} payments cannot be taken in the {scene} scene: {reason} (nothing was sent)"
+            ),
+            Error::Unsupported {
+                provider,
+                operation,
+                reason,
+            } => write!(
+                f,
+                "{provider} has no {operation} operation: {reason} (nothing was sent)"
             ),
             Error::OutcomeUnknown { provider, reason } => write!(
                 f,
