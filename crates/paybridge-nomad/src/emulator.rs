@@ -5,8 +5,8 @@
 
 use paybridge_core::ProviderId;
 use paybridge_emulator::{
-    Answer, Applied, Counted, Delivery, Emulator, Host, NewRefund, Payment, RefundEntry,
-    RefundState, Refusal, bytes, json,
+    Answer, Applied, CloseRefusal, Counted, Delivery, Emulator, Host, NewRefund, Payment,
+    RefundEntry, RefundState, Refusal, bytes, json,
 };
 use paybridge_sign::SecretString;
 
@@ -194,23 +194,12 @@ fn handle(cx: &Call<'_>, parts: &http::request::Parts, path: &str, body: &[u8]) 
         ("GET", ["payment", merchant]) if merchant_ok(merchant) => match param("order_ref") {
             None => invalid(cx, "order_ref", "field required"),
             Some(order) => match cx.host.ledger().payment_summary(ProviderId::Nomad, &order) {
-                Some(p) => json(200, &query_payment(&p)),
+                Some(p) => json(200, &query_payment(&p, cx.host.now())),
                 None => not_found(cx, "order"),
             },
         },
         ("POST", ["payment", "close", merchant, order]) if merchant_ok(merchant) => {
-            if cx.host.ledger().close(ProviderId::Nomad, order) {
-                json(
-                    200,
-                    &ClosePaymentResponse {
-                        code: Some(200),
-                        message: Some("success".into()),
-                        payment_message: Some("closed".into()),
-                    },
-                )
-            } else {
-                not_found(cx, "order")
-            }
+            close_payment(cx, order)
         }
         _ => not_found(cx, "merchant or route"),
     }
@@ -345,11 +334,33 @@ fn create_payment(cx: &Call<'_>, body: &[u8]) -> Answer {
         Some("GBP") => Currency::Gbp,
         _ => return invalid(cx, "currency", "must be CNY or GBP"),
     };
+    let method = text_field(&object, "paymentMethod").unwrap_or_default();
+    if !["wechatpay", "alipay"].contains(&method) {
+        return invalid(cx, "paymentMethod", "must be wechatpay or alipay");
+    }
+    let payment_type = text_field(&object, "paymentType").unwrap_or_default();
+    if !["NATIVE", "H5", "JSAPI", "MINIPRO", "APP"].contains(&payment_type) {
+        return invalid(
+            cx,
+            "paymentType",
+            "must be NATIVE, H5, JSAPI, MINIPRO or APP",
+        );
+    }
+    if matches!(payment_type, "JSAPI" | "MINIPRO") && text_field(&object, "payerId").is_none() {
+        return invalid(cx, "payerId", "field required for JSAPI and MINIPRO");
+    }
+    let expires_at = match text_field(&object, "timeExpire") {
+        None => None,
+        Some(text) => match Timestamp::parse_rfc3339(text) {
+            Ok(at) => Some(at),
+            Err(_) => return invalid(cx, "timeExpire", "must be RFC 3339"),
+        },
+    };
     let order_ref = text_field(&object, "orderRef")
         .unwrap_or_default()
         .to_owned();
     let n = cx.host.ledger().next_number();
-    let payment = Payment::new(
+    let mut payment = Payment::awaiting_payment(
         ProviderId::Nomad,
         format!("4200001148{n:018}"),
         order_ref.clone(),
@@ -357,45 +368,123 @@ fn create_payment(cx: &Call<'_>, body: &[u8]) -> Answer {
         currency,
         cx.host.now(),
     );
-    if cx.host.ledger().add_payment(payment).is_err() {
-        return invalid(cx, "orderRef", "duplicate order");
+    payment.notify_url = text_field(&object, "notifyUrl").map(str::to_owned);
+    payment.expires_at = expires_at;
+    payment.scene = Some(payment_type.to_owned());
+    // The broker passes WeChat Pay's rule through: the same order number with the same content
+    // is the same order (answered again); with other content, or once paid or closed, it is
+    // refused.
+    if let Err(existing) = cx.host.ledger().add_payment(payment) {
+        if existing.paid {
+            return invalid(cx, "orderRef", "order already paid");
+        }
+        if existing.closed_at(cx.host.now()) {
+            return invalid(cx, "orderRef", "order closed");
+        }
+        if existing.amount_minor != amount
+            || existing.currency != currency
+            || existing.scene.as_deref() != Some(payment_type)
+        {
+            return invalid(cx, "orderRef", "duplicate order with different content");
+        }
+    } else {
+        cx.host.count(Counted::PaymentCreated);
     }
+    let base = cx.host.base_url().trim_end_matches('/');
+    let (pay_message, pay_invoke_message) = match payment_type {
+        "NATIVE" if method == "alipay" => (Some(format!("https://qr.alipay.com/bax{n:020}")), None),
+        "NATIVE" => (Some(format!("weixin://wxpay/bizpayurl?pr={n:010}")), None),
+        "H5" => (
+            Some(format!("{base}/nomad/cashier/h5?order={order_ref}")),
+            None,
+        ),
+        _ => (
+            None,
+            Some(serde_json::json!({
+                "appId": "wx2421b1c4370ec43b",
+                "timeStamp": cx.host.now().unix_seconds().to_string(),
+                "nonceStr": format!("{n:032x}"),
+                "package": format!("prepay_id=wx{n:030}"),
+                "signType": "RSA",
+                "paySign": format!("sandbox-signature-{n}"),
+            })),
+        ),
+    };
     json(
         200,
         &CreatePaymentResponse {
             code: Some(200),
             message: Some("success".into()),
-            pay_message: Some(format!("weixin://wxpay/bizpayurl?pr={order_ref}")),
-            pay_invoke_message: None,
+            pay_message,
+            pay_invoke_message,
             time_stamp: Some(cx.host.now().unix_seconds().to_string()),
             nonce_str: Some(format!("{n:032x}")),
         },
     )
 }
 
-fn query_payment(p: &Payment) -> QueryPaymentResponse {
-    let state = if p.closed {
-        "CLOSED"
-    } else if p.settled_refunds_minor() > 0 {
+fn close_payment(cx: &Call<'_>, order: &str) -> Answer {
+    match cx.host.ledger().close_unpaid(ProviderId::Nomad, order) {
+        Ok(_) => {
+            cx.host.count(Counted::PaymentClosed);
+            json(
+                200,
+                &ClosePaymentResponse {
+                    code: Some(200),
+                    message: Some("success".into()),
+                    payment_message: Some("closed".into()),
+                },
+            )
+        }
+        Err(CloseRefusal::Paid) => invalid(cx, "orderRef", "order paid: refund it instead"),
+        Err(CloseRefusal::NotFound) => not_found(cx, "order"),
+    }
+}
+
+fn query_payment(p: &Payment, now: Timestamp) -> QueryPaymentResponse {
+    let state = if p.paid && p.refunded_minor() > 0 {
         "REFUND"
-    } else {
+    } else if p.paid {
         "SUCCESS"
+    } else if p.closed_at(now) {
+        "CLOSED"
+    } else {
+        "NOTPAY"
     };
     QueryPaymentResponse {
         order_ref: Some(p.order_ref.clone()),
         payer_currency: Some(p.currency.code().into()),
         currency: Some(p.currency.code().into()),
-        payer_total: Some(p.amount_minor),
+        payer_total: p.paid.then_some(p.amount_minor),
         actual_amount: Some(p.amount_minor),
         total: Some(p.amount_minor),
-        bank_type: Some("OTHERS".into()),
-        timing: Some(rfc3339(p.paid_at)),
-        transaction_id: Some(p.payment.clone()),
+        bank_type: p.paid.then(|| "OTHERS".into()),
+        timing: p.paid.then(|| rfc3339(p.paid_at)),
+        transaction_id: p.paid.then(|| p.payment.clone()),
         trade_state: Some(state.into()),
         trade_state_desc: None,
-        trade_type: Some("NATIVE".into()),
+        trade_type: Some(p.scene.clone().unwrap_or_else(|| "NATIVE".into())),
         trade_message: None,
     }
+}
+
+/// The broker's payment notification: unsigned, like its refund notifications — a hint naming
+/// the order, for the merchant to query.
+fn payment_notification(payment: &Payment) -> Option<Delivery> {
+    let url = payment.notify_url.clone()?;
+    let body = serde_json::to_vec(&serde_json::json!({
+        "orderRef": payment.order_ref,
+        "transactionId": payment.payment,
+        "tradeState": "SUCCESS",
+    }))
+    .ok()?;
+    Some(Delivery {
+        headers: Vec::new(),
+        url,
+        body,
+        content_type: "application/json",
+        acknowledged,
+    })
 }
 
 /// The broker's refund notification: unsigned, as documented — a hint for the merchant to query.
@@ -480,6 +569,10 @@ impl Emulator for NomadEmulator {
         entry: &RefundEntry,
     ) -> Option<Delivery> {
         refund_notification(&Call { host, this: self }, payment, entry)
+    }
+
+    fn payment_notification(&self, _host: &dyn Host, payment: &Payment) -> Option<Delivery> {
+        payment_notification(payment)
     }
 
     fn acknowledgement(&self) -> Answer {

@@ -21,6 +21,7 @@ pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod endpoints;
+mod payments;
 mod provider;
 pub mod validate;
 pub mod wire;
@@ -29,5 +30,6 @@ pub use client::NomadClient;
 pub use codec::{API_KEY_HEADER, Codec, Operation, PROVIDER, decode_response, percent_encode};
 pub use codes::refund_status;
 pub use config::{NomadConfig, NomadSettings};
+pub use payments::{SCENES, payment_status};
 pub use wire::notifications::NOTIFICATION_ACK;
 pub use wire::responses::to_fen;

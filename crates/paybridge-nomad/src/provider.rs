@@ -211,8 +211,9 @@ impl<T: Transport> RefundProvider for NomadClient<T> {
         }
     }
 
-    /// The body is never trusted: its refund number is used to query the broker, and the answer
-    /// to that query is the notification.
+    /// The body is never trusted: its refund number (or, for a payment's news, its order
+    /// reference) is used to query the broker, and the answer to that query is the
+    /// notification.
     async fn verify_notification(
         &self,
         request: &http::Request<Bytes>,
@@ -220,9 +221,36 @@ impl<T: Transport> RefundProvider for NomadClient<T> {
         let hint: Hint = serde_json::from_slice(request.body()).map_err(|e| {
             Error::malformed(PROVIDER, None, format!("notification is not JSON: {e}"))
         })?;
-        let refund_order_ref = hint.refund_order_ref.ok_or_else(|| {
-            Error::malformed(PROVIDER, None, "notification names no refundOrderRef")
-        })?;
+        let Some(refund_order_ref) = hint.refund_order_ref else {
+            // A payment's news: confirmed by query payment on its order reference.
+            let order_ref = hint.order_ref.ok_or_else(|| {
+                Error::malformed(
+                    PROVIDER,
+                    None,
+                    "notification names no refundOrderRef or orderRef",
+                )
+            })?;
+            let order_ref = paybridge_core::OrderRef::new(order_ref)
+                .map_err(|e| Error::malformed(PROVIDER, None, e.to_string()))?;
+            let payment = paybridge_core::PaymentProvider::payment_status(
+                self,
+                &paybridge_core::PaymentLookup::new(order_ref),
+            )
+            .await?;
+            return Ok(Notification {
+                provider: PROVIDER.to_owned(),
+                event_name: payment.provider_status.clone(),
+                event: NotificationEvent::Payment {
+                    payment: paybridge_core::PaymentUpdate {
+                        payment: payment.payment,
+                        order_ref: Some(payment.order_ref.into_string()),
+                        amount: Some(payment.amount),
+                        status: payment.status,
+                        provider_status: payment.provider_status,
+                    },
+                },
+            });
+        };
         let refund_id = MerchantRefundId::new(refund_order_ref)
             .map_err(|e| Error::malformed(PROVIDER, None, e.to_string()))?;
         let order_ref = hint

@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use paybridge_core::{Error, ProviderId, RefundProvider};
+use paybridge_core::{Error, PaymentProvider, ProviderId, RefundProvider};
 use serde::de::DeserializeOwned;
 
 use crate::{HyperTransport, RetryPolicy};
@@ -57,6 +57,17 @@ pub trait AccountSettings: fmt::Debug + Send + Sync {
         retry: RetryPolicy,
     ) -> Result<Arc<dyn RefundProvider>, Error>;
 
+    /// A client for this account's payments (creating, looking up, closing), or `None` when
+    /// paybridge's client for this provider takes no payments.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a key cannot be read or a URL is refused.
+    fn build_payments(
+        &self,
+        transport: HyperTransport,
+        retry: RetryPolicy,
+    ) -> Result<Option<Arc<dyn PaymentProvider>>, Error>;
+
     /// `body` (a JSON object) wrapped, signed, exactly as this account would send it: what
     /// `paybridge sign` prints. A provider that signs nothing shows the request with its key
     /// masked.
@@ -97,6 +108,18 @@ pub trait ProviderSetup: fmt::Debug + Send + Sync + Sized + 'static {
         retry: RetryPolicy,
     ) -> Result<Arc<dyn RefundProvider>, Error>;
 
+    /// See [`AccountSettings::build_payments`] (by default: no payments).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a key cannot be read or a URL is refused.
+    fn build_payments(
+        &self,
+        _transport: HyperTransport,
+        _retry: RetryPolicy,
+    ) -> Result<Option<Arc<dyn PaymentProvider>>, Error> {
+        Ok(None)
+    }
+
     /// See [`AccountSettings::sign_example`].
     ///
     /// # Errors
@@ -119,6 +142,14 @@ impl<S: ProviderSetup> AccountSettings for S {
         retry: RetryPolicy,
     ) -> Result<Arc<dyn RefundProvider>, Error> {
         ProviderSetup::build(self, transport, retry)
+    }
+
+    fn build_payments(
+        &self,
+        transport: HyperTransport,
+        retry: RetryPolicy,
+    ) -> Result<Option<Arc<dyn PaymentProvider>>, Error> {
+        ProviderSetup::build_payments(self, transport, retry)
     }
 
     fn sign_example(&self, body: &[u8]) -> Result<Vec<u8>, Error> {

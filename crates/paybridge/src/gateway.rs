@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use paybridge_core::{Error, ProviderId, RefundProvider};
+use paybridge_core::{Error, PaymentProvider, ProviderId, RefundProvider};
 use paybridge_transport::{HyperTransport, Roots, TransportConfig};
 
 use crate::config::{Config, ProviderTuning, REGISTRY};
@@ -14,6 +14,7 @@ use crate::config::{Config, ProviderTuning, REGISTRY};
 #[derive(Clone, Default)]
 pub struct Gateway {
     accounts: BTreeMap<String, Arc<dyn RefundProvider>>,
+    payments: BTreeMap<String, Arc<dyn PaymentProvider>>,
 }
 
 impl fmt::Debug for Gateway {
@@ -77,6 +78,42 @@ impl Gateway {
         }
         self.accounts.insert(name, provider);
         Ok(self)
+    }
+
+    /// Adds the payment client of the account `name` (added with [`Gateway::with_account`]).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the account already has a payment client.
+    pub fn with_payments(
+        mut self,
+        name: impl Into<String>,
+        provider: Arc<dyn PaymentProvider>,
+    ) -> Result<Gateway, Error> {
+        let name = name.into();
+        if self.payments.contains_key(&name) {
+            return Err(Error::Config {
+                reason: format!("the gateway already has payments for an account named {name}"),
+            });
+        }
+        self.payments.insert(name, provider);
+        Ok(self)
+    }
+
+    /// The payment client of the account called `name`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] on `provider` when there is no such account, or
+    /// [`Error::Unsupported`] when paybridge takes no payments for its provider.
+    pub fn payments(&self, name: &str) -> Result<&Arc<dyn PaymentProvider>, Error> {
+        if let Some(payments) = self.payments.get(name) {
+            return Ok(payments);
+        }
+        let refunds = self.provider(name)?;
+        Err(Error::Unsupported {
+            provider: refunds.name(),
+            operation: "payment",
+            reason: "paybridge's client for this provider takes refunds only".into(),
+        })
     }
 
     /// The account called `name`, or an invalid-request error saying which exist.
@@ -158,11 +195,18 @@ impl Gateway {
             .accounts
             .iter()
             .try_fold(Gateway::new(), |gateway, account| {
-                let client = account.settings.build(
-                    transport_for(&account.tuning)?,
-                    account.tuning.retry.clone(),
-                )?;
-                gateway.with_account(account.name.clone(), client)
+                let transport = transport_for(&account.tuning)?;
+                let client = account
+                    .settings
+                    .build(transport.clone(), account.tuning.retry.clone())?;
+                let gateway = gateway.with_account(account.name.clone(), client)?;
+                match account
+                    .settings
+                    .build_payments(transport, account.tuning.retry.clone())?
+                {
+                    Some(payments) => gateway.with_payments(account.name.clone(), payments),
+                    None => Ok(gateway),
+                }
             })
     }
 }

@@ -1,6 +1,6 @@
 //! paybridge: refunds (and the rest of the payment lifecycle) across Asian payment providers.
 //!
-//! This facade re-exports the core types, the signing and transport crates, and each provider
+//! This facade re-exports the core types (refunds and payments), the signing and transport crates, and each provider
 //! crate behind its cargo feature (`bluepay`, `nomad`, `scanforpay`, `wechatpay`, `alipay`, all
 //! on by default). It adds
 //! what a program needs to use several providers at once: [`Config`] (`paybridge.toml`, secrets
@@ -26,8 +26,10 @@ pub use reliable::{RefundOutcome, ReliablePolicy, reliable_refund, resume_refund
 
 pub use paybridge_core as core;
 pub use paybridge_core::{
-    Currency, Error, MerchantRefundId, Money, Notification, NotificationEvent, OrderRef,
-    PaymentRef, ProviderId, Refund, RefundLookup, RefundProvider, RefundRequest, RefundStatus,
+    Currency, Error, MerchantRefundId, Money, Notification, NotificationEvent, OrderRef, Payment,
+    PaymentAction, PaymentLookup, PaymentProvider, PaymentRef, PaymentRequest, PaymentStatus,
+    ProviderId, Refund, RefundLookup, RefundProvider, RefundRequest, RefundStatus, Scene,
+    SceneKind,
 };
 pub use paybridge_sign as sign;
 pub use paybridge_transport as transport;
