@@ -73,6 +73,11 @@ impl<T> BluePayClient<T> {
         self
     }
 
+    /// Now, on the clock requests are stamped with.
+    pub(crate) fn now(&self) -> paybridge_core::Timestamp {
+        self.connection.now()
+    }
+
     /// The codec, for building or reading messages without sending them.
     pub fn codec(&self) -> &Codec {
         self.connection.codec()

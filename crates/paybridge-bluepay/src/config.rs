@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use paybridge_core::{Error, ProviderId, RefundProvider};
+use paybridge_core::{Error, PaymentProvider, ProviderId, RefundProvider};
 use paybridge_sign::SecretString;
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
 use paybridge_transport::{HyperTransport, ProviderSetup, RetryPolicy, SecretLoader};
@@ -168,6 +168,17 @@ impl ProviderSetup for BluePaySettings {
             self.client_config(retry)?,
             transport,
         )?))
+    }
+
+    fn build_payments(
+        &self,
+        transport: HyperTransport,
+        retry: RetryPolicy,
+    ) -> Result<Option<Arc<dyn PaymentProvider>>, Error> {
+        Ok(Some(Arc::new(BluePayClient::new(
+            self.client_config(retry)?,
+            transport,
+        )?)))
     }
 
     fn sign_example(&self, body: &[u8]) -> Result<Vec<u8>, Error> {

@@ -258,25 +258,68 @@ fn refund_payments(cx: &Call<'_>, text: &str) -> Answer {
     )
 }
 
-/// Records a payment made through QR or WebPay as paid at once, and tells the merchant.
-fn paid(
+/// How a payment was created, kept in the ledger's `scene`: `qr:CHANNEL` or `webpay:CHANNEL`.
+fn scene(kind: &str, channel: &str) -> String {
+    format!("{kind}:{channel}")
+}
+
+fn is_qr(payment: &Payment) -> bool {
+    payment
+        .scene
+        .as_deref()
+        .is_some_and(|s| s.starts_with("qr:"))
+}
+
+/// Records a payment created through QR or WebPay, waiting for the customer until its expiry.
+/// BluePay refuses a merchant order id it has seen (21007), whatever became of it.
+fn pending(
     cx: &Call<'_>,
     order: &str,
     amount: i64,
     notify_url: &str,
-    event: &str,
-    channel: &str,
+    scene: String,
+    expire_seconds: Option<u32>,
 ) -> Result<Payment, i64> {
     let n = cx.host.ledger().next_number();
-    let payment = Payment::new(
+    let now = cx.host.now();
+    let mut payment = Payment::awaiting_payment(
         ProviderId::BluePay,
         format!("CU{:018}", 700_000_000_000_000_000 + n),
         order.to_owned(),
         amount,
         Currency::Thb,
-        cx.host.now(),
+        now,
     );
+    payment.notify_url = Some(notify_url.to_owned());
+    payment.scene = Some(scene);
+    payment.expires_at =
+        Timestamp::from_unix(now.unix_seconds() + i64::from(expire_seconds.unwrap_or(3600)));
     let payment = cx.host.ledger().add_payment(payment).map_err(|_| 21_007)?;
+    cx.host.count(Counted::PaymentCreated);
+    Ok(payment)
+}
+
+/// The transaction status BluePay reports for a payment: it never says "refunded".
+fn transaction_status(payment: &Payment, now: Timestamp) -> &'static str {
+    if payment.paid {
+        "COMPLETED"
+    } else if payment.closed_at(now) {
+        "FAILED"
+    } else {
+        "PENDING"
+    }
+}
+
+/// BluePay's payment notification: `qrcode.payment.success` or `order.payment.success`, signed
+/// with the platform key.
+fn payment_notification(cx: &Call<'_>, payment: &Payment) -> Option<Delivery> {
+    let url = payment.notify_url.clone()?;
+    let (kind, channel) = payment.scene.as_deref()?.split_once(':')?;
+    let event = if kind == "qr" {
+        "qrcode.payment.success"
+    } else {
+        "order.payment.success"
+    };
     let event = serde_json::json!({
         "eventName": event,
         "mchOrderId": payment.order_ref,
@@ -287,16 +330,14 @@ fn paid(
         "returnTime": bangkok(payment.paid_at),
         "channelCode": channel,
     });
-    if let Ok(body) = notification_body(&event.to_string(), &cx.this.platform_key) {
-        cx.host.deliver(Delivery {
-            headers: Vec::new(),
-            url: notify_url.to_owned(),
-            body,
-            content_type: "application/json",
-            acknowledged,
-        });
-    }
-    Ok(payment)
+    let body = notification_body(&event.to_string(), &cx.this.platform_key).ok()?;
+    Some(Delivery {
+        headers: Vec::new(),
+        url,
+        body,
+        content_type: "application/json",
+        acknowledged,
+    })
 }
 
 fn qr_create(cx: &Call<'_>, text: &str) -> Answer {
@@ -312,18 +353,19 @@ fn qr_create(cx: &Call<'_>, text: &str) -> Answer {
     let Some(amount) = p.amount.filter(|a| *a > 0) else {
         return refuse(cx, 21_002, Some("amount is required"));
     };
-    let payment = match paid(
+    let payment = match pending(
         cx,
         &p.mch_order_id,
         amount,
         &p.notify_url,
-        "qrcode.payment.success",
-        &p.channel_code,
+        scene("qr", &p.channel_code),
+        p.expire_seconds,
     ) {
         Ok(payment) => payment,
         Err(code) => return refuse(cx, code, None),
     };
     let created = bangkok(payment.paid_at);
+    let expires = payment.expires_at.map_or_else(|| created.clone(), bangkok);
     ok(&QrCreateData {
         mch_order_id: Some(payment.order_ref.clone()),
         transaction_id: Some(payment.payment.clone()),
@@ -332,15 +374,15 @@ fn qr_create(cx: &Call<'_>, text: &str) -> Answer {
         notify_url: Some(p.notify_url),
         remark: p.remark,
         qr_status: Some("ACTIVE".into()),
-        transaction_status: Some("COMPLETED".into()),
+        transaction_status: Some("PENDING".into()),
         qr_link: Some(format!(
             "{}/bluepay/qr/{}",
             cx.host.base_url(),
             payment.payment
         )),
         create_time: Some(created.clone()),
-        update_time: Some(created.clone()),
-        expires_time: Some(created),
+        update_time: Some(created),
+        expires_time: Some(expires),
     })
 }
 
@@ -352,9 +394,15 @@ fn qr_payment_list(cx: &Call<'_>, text: &str) -> Answer {
         .host
         .ledger()
         .payment_summary(ProviderId::BluePay, &p.mch_order_id)
+        // The list holds the payments made against a QR code: none until the customer pays.
+        .filter(|payment| payment.paid && is_qr(payment))
         .map(|payment| QrPayment {
             transaction_id: Some(payment.payment.clone()),
-            channel_code: None,
+            channel_code: payment
+                .scene
+                .as_deref()
+                .and_then(|s| s.split_once(':'))
+                .map(|(_, channel)| channel.to_owned()),
             transaction_create_time: Some(bangkok(payment.paid_at)),
             transaction_return_time: Some(bangkok(payment.paid_at)),
             transaction_amount: Some(payment.amount_minor),
@@ -380,13 +428,13 @@ fn webpay_create(cx: &Call<'_>, text: &str) -> Answer {
     if crate::validate::thai_mobile("mobile", &p.mobile).is_err() {
         return refuse(cx, 21_002, Some("mobile must be a Thai mobile number"));
     }
-    let payment = match paid(
+    let payment = match pending(
         cx,
         &p.mch_order_id,
         p.amount,
         &p.notify_url,
-        "order.payment.success",
-        &p.channel_code,
+        scene("webpay", &p.channel_code),
+        p.expire_seconds,
     ) {
         Ok(payment) => payment,
         Err(code) => return refuse(cx, code, None),
@@ -396,7 +444,7 @@ fn webpay_create(cx: &Call<'_>, text: &str) -> Answer {
         mch_order_id: Some(payment.order_ref.clone()),
         pay_url: Some(pay_url.clone()),
         transaction_id: Some(payment.payment.clone()),
-        expires_time: Some(bangkok(payment.paid_at)),
+        expires_time: payment.expires_at.map(bangkok),
         short_url: Some(pay_url),
     })
 }
@@ -409,6 +457,7 @@ fn webpay_detail(cx: &Call<'_>, text: &str) -> Answer {
         .host
         .ledger()
         .payment_summary(ProviderId::BluePay, &p.mch_order_id)
+        .filter(|payment| !is_qr(payment))
     else {
         return refuse(cx, 21_006, None);
     };
@@ -416,9 +465,9 @@ fn webpay_detail(cx: &Call<'_>, text: &str) -> Answer {
         mch_order_id: Some(payment.order_ref.clone()),
         transaction_id: Some(payment.payment.clone()),
         amount: Some(payment.amount_minor),
-        transaction_status: Some("COMPLETED".into()),
+        transaction_status: Some(transaction_status(&payment, cx.host.now()).into()),
         create_time: Some(bangkok(payment.paid_at)),
-        return_time: Some(bangkok(payment.paid_at)),
+        return_time: payment.paid.then(|| bangkok(payment.paid_at)),
         ..WebPayDetail::default()
     })
 }
@@ -688,6 +737,10 @@ impl Emulator for BluePayEmulator {
         entry: &RefundEntry,
     ) -> Option<Delivery> {
         refund_notification(&Call { host, this: self }, payment, entry)
+    }
+
+    fn payment_notification(&self, host: &dyn Host, payment: &Payment) -> Option<Delivery> {
+        payment_notification(&Call { host, this: self }, payment)
     }
 
     fn acknowledgement(&self) -> Answer {

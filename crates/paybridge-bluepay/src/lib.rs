@@ -23,6 +23,7 @@ pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod endpoints;
+mod payments;
 mod provider;
 pub mod validate;
 pub mod wire;
@@ -33,5 +34,6 @@ pub use codec::{
     verify_notification,
 };
 pub use config::{BluePayConfig, BluePaySettings};
+pub use payments::{QR_LOOKBACK_DAYS, SCENES};
 pub use provider::unified_notification;
 pub use wire::notifications::{BluePayNotification, NOTIFICATION_ACK};

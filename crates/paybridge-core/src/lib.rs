@@ -33,8 +33,8 @@ pub use error::{
 pub use ids::{IdError, IdErrorKind, MerchantRefundId, OrderRef, PaymentRef, ProviderRefundId};
 pub use money::{Currency, Money, MoneyError, UnknownCurrency};
 pub use payment::{
-    MAX_DESCRIPTION_LEN, MAX_PAYER_LEN, Payment, PaymentAction, PaymentLookup, PaymentRequest,
-    PaymentRequestBuilder, Scene, SceneKind, check_payment,
+    Customer, MAX_DESCRIPTION_LEN, MAX_PAYER_LEN, Payment, PaymentAction, PaymentLookup,
+    PaymentRequest, PaymentRequestBuilder, Scene, SceneKind, check_payment,
 };
 pub use provider::{PaymentProvider, RefundLookup, RefundProvider};
 pub use provider_id::ProviderId;

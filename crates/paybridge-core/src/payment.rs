@@ -156,6 +156,27 @@ impl fmt::Display for SceneKind {
     }
 }
 
+/// The customer as a provider may ask the merchant to name them (BluePay's WebPay requires a
+/// name, e-mail and mobile number). `Debug` shows the name only: contact details stay out of
+/// logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Customer {
+    /// Full name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+    /// Mobile number, in the provider's local format.
+    pub mobile: String,
+}
+
+impl fmt::Debug for Customer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Customer")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A request to collect a payment, validated at construction: a positive amount, bounded
 /// free-text fields, URLs that are absolute http(s), a scene whose data is present.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,6 +189,7 @@ pub struct PaymentRequest {
     expires_at: Option<Timestamp>,
     client_ip: Option<String>,
     barcode_deadline: Option<Duration>,
+    customer: Option<Customer>,
 }
 
 impl PaymentRequest {
@@ -183,6 +205,7 @@ impl PaymentRequest {
                 expires_at: None,
                 client_ip: None,
                 barcode_deadline: None,
+                customer: None,
             },
         }
     }
@@ -222,6 +245,10 @@ impl PaymentRequest {
     /// The payer's IP address (WeChat Pay H5 requires it).
     pub fn client_ip(&self) -> Option<&str> {
         self.client_ip.as_deref()
+    }
+    /// The customer, where the merchant named them.
+    pub fn customer(&self) -> Option<&Customer> {
+        self.customer.as_ref()
     }
     /// How a barcode payment waits for the buyer: the deadline given, or
     /// [`BarcodePolicy::default`] (30 s, looking every 5 s).
@@ -267,6 +294,11 @@ impl PaymentRequestBuilder {
         self.request.client_ip = Some(ip.into());
         self
     }
+    /// Names the customer, for providers that ask for them.
+    pub fn customer(mut self, customer: Customer) -> Self {
+        self.request.customer = Some(customer);
+        self
+    }
     /// How long a barcode payment waits for the buyer to confirm before it is cancelled.
     pub fn barcode_deadline(mut self, deadline: Duration) -> Self {
         self.request.barcode_deadline = Some(deadline);
@@ -310,6 +342,14 @@ impl PaymentRequestBuilder {
                 "client_ip",
                 "is not an IPv4 or IPv6 address",
             ));
+        }
+        if let Some(customer) = &request.customer {
+            check_id("customer name", &customer.name, MAX_PAYER_LEN)?;
+            check_id("customer email", &customer.email, MAX_PAYER_LEN)?;
+            if !customer.email.contains('@') {
+                return Err(Error::invalid("customer_email", "is not an e-mail address"));
+            }
+            check_id("customer mobile", &customer.mobile, 32)?;
         }
         match &request.scene {
             Scene::Web { return_url } | Scene::Wap { return_url } => {

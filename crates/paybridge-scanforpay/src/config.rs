@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use paybridge_core::{Clock, IdGenerator, RandomIdGenerator, SystemClock};
-use paybridge_core::{Error, ProviderId, RefundProvider};
+use paybridge_core::{Error, PaymentProvider, ProviderId, RefundProvider};
 use paybridge_sign::SecretString;
 use paybridge_transport::{HyperTransport, ProviderSetup, RetryPolicy, SecretLoader};
 use serde::Deserialize;
@@ -143,6 +143,17 @@ impl ProviderSetup for ScanForPaySettings {
             self.client_config(retry),
             transport,
         )?))
+    }
+
+    fn build_payments(
+        &self,
+        transport: HyperTransport,
+        retry: RetryPolicy,
+    ) -> Result<Option<Arc<dyn PaymentProvider>>, Error> {
+        Ok(Some(Arc::new(ScanForPayClient::new(
+            self.client_config(retry),
+            transport,
+        )?)))
     }
 
     fn sign_example(&self, body: &[u8]) -> Result<Vec<u8>, Error> {

@@ -108,10 +108,7 @@ fn handle(cx: &Call<'_>, parts: &http::request::Parts, path: &str, raw: &[u8]) -
         RefundBody::PATH => refund(cx, body),
         PayQueryBody::PATH => pay_query(cx, body),
         BarcodePayBody::PATH => match serde_json::from_value::<BarcodePayBody>(body) {
-            Ok(b) if text_ok(&b.barcode, 20) => create(cx, &b.common, "Wechat", None).map_or_else(
-                |code| fail(cx, code),
-                |p| signed(cx, &query_answer(&p, "Wechat")),
-            ),
+            Ok(b) if text_ok(&b.barcode, 20) => barcode_pay(cx, &b),
             _ => fail(cx, 4),
         },
         DynamicQrBody::PATH => match serde_json::from_value::<DynamicQrBody>(body) {
@@ -231,13 +228,17 @@ fn refund(cx: &Call<'_>, body: Value) -> Answer {
     }
 }
 
-fn query_answer(p: &Payment, wallet: &str) -> PayQueryResponse {
-    let status = if p.closed {
-        2
-    } else if p.settled_refunds_minor() > 0 {
+fn query_answer(p: &Payment, now: Timestamp) -> PayQueryResponse {
+    let wallet = p.scene.as_deref().unwrap_or("Wechat");
+    let status = if p.paid && p.refunded_minor() > 0 {
         3
-    } else {
+    } else if p.paid {
         1
+    } else if p.closed_at(now) {
+        // ScanForPay has no "closed": an order that can no longer be paid has failed.
+        2
+    } else {
+        0
     };
     PayQueryResponse {
         code: Some(1),
@@ -247,12 +248,12 @@ fn query_answer(p: &Payment, wallet: &str) -> PayQueryResponse {
         order_amount: Some(p.amount_minor),
         wallet: Some(wallet.into()),
         status: Some(status),
-        pay_time: Some(
+        pay_time: p.paid.then(|| {
             p.paid_at
                 .with_offset(8 * 60)
                 .unwrap_or(p.paid_at)
-                .to_rfc3339(),
-        ),
+                .to_rfc3339()
+        }),
         currency: Some(p.currency.code().into()),
         buyer: None,
         buyer_id: None,
@@ -276,12 +277,14 @@ fn pay_query(cx: &Call<'_>, body: Value) -> Answer {
         .ledger()
         .payment_summary(ProviderId::ScanForPay, &reference)
     {
-        Some(p) => signed(cx, &query_answer(&p, "Wechat")),
+        Some(p) => signed(cx, &query_answer(&p, cx.host.now())),
         None => fail(cx, 30),
     }
 }
 
-/// Records a payment made through one of the creation calls as paid, and notifies the merchant.
+/// Records a payment made through one of the creation calls, waiting for the customer. The
+/// same `partnerOrderNo` for the same amount and wallet, still unpaid, is the same order
+/// (answered again); anything else under a known `partnerOrderNo` is code 31.
 fn create(
     cx: &Call<'_>,
     common: &PaymentCommon,
@@ -295,7 +298,7 @@ fn create(
         return Err(5);
     }
     let currency = Currency::from_code(currency.unwrap_or("HKD")).map_err(|_| 5)?;
-    let payment = Payment::new(
+    let mut payment = Payment::awaiting_payment(
         ProviderId::ScanForPay,
         common.partner_order_no.clone(),
         common.partner_order_no.clone(),
@@ -303,27 +306,91 @@ fn create(
         currency,
         cx.host.now(),
     );
-    let payment = cx.host.ledger().add_payment(payment).map_err(|_| 31)?;
-    if let Some(url) = &common.notify_url {
-        notify_payment(cx, &payment, wallet, url);
+    payment.notify_url = common.notify_url.clone();
+    payment.scene = Some(wallet.to_owned());
+    match cx.host.ledger().add_payment(payment) {
+        Ok(payment) => {
+            cx.host.count(Counted::PaymentCreated);
+            Ok(payment)
+        }
+        Err(existing)
+            if !existing.paid
+                && !existing.closed_at(cx.host.now())
+                && existing.amount_minor == common.order_amount
+                && existing.currency == currency
+                && existing.scene.as_deref() == Some(wallet) =>
+        {
+            Ok(existing)
+        }
+        Err(_) => Err(31),
     }
-    Ok(payment)
 }
 
+/// The merchant scanned the customer's code: a code the sandbox never issued (or one used
+/// already) fails the transaction; one that needs the customer's password leaves the order
+/// waiting (status 0) until they confirm; any other is paid at once.
+fn barcode_pay(cx: &Call<'_>, body: &BarcodePayBody) -> Answer {
+    cx.host.count(Counted::Charge);
+    let order = &body.common.partner_order_no;
+    // A resend of a charge already taken is answered with the order as it stands.
+    if let Some(existing) = cx
+        .host
+        .ledger()
+        .payment_summary(ProviderId::ScanForPay, order)
+        && existing.scene.as_deref() == Some(BARCODE)
+        && existing.amount_minor == body.common.order_amount
+    {
+        return signed(cx, &query_answer(&existing, cx.host.now()));
+    }
+    let Some(needs_password) = cx
+        .host
+        .ledger()
+        .take_auth_code(ProviderId::ScanForPay, &body.barcode)
+    else {
+        return fail(cx, 2);
+    };
+    let payment = match create(cx, &body.common, BARCODE, None) {
+        Ok(payment) => payment,
+        Err(code) => return fail(cx, code),
+    };
+    if needs_password {
+        return signed(cx, &query_answer(&payment, cx.host.now()));
+    }
+    match cx.host.ledger().customer(
+        ProviderId::ScanForPay,
+        order,
+        paybridge_emulator::CustomerAction::Pay,
+        cx.host.now(),
+    ) {
+        Ok(paid) => {
+            if let Some(delivery) = payment_notification(cx, &paid) {
+                cx.host.deliver(delivery);
+            }
+            signed(cx, &query_answer(&paid, cx.host.now()))
+        }
+        Err(_) => fail(cx, 32),
+    }
+}
+
+/// How a barcode payment's wallet is recorded (ScanForPay's barcode call names no wallet: the
+/// code tells it).
+const BARCODE: &str = "Barcode";
+
 /// ScanForPay's payment notification: a signed response envelope with payment-query fields.
-fn notify_payment(cx: &Call<'_>, payment: &Payment, wallet: &str, url: &str) {
+fn payment_notification(cx: &Call<'_>, payment: &Payment) -> Option<Delivery> {
+    let url = payment.notify_url.clone()?;
     let value = ResponseValue {
         header: response_header(cx),
-        body: query_answer(payment, wallet),
+        body: query_answer(payment, cx.host.now()),
     };
     let body = response_envelope(&value, cx.this.sign_key.expose().as_bytes());
-    cx.host.deliver(Delivery {
+    Some(Delivery {
         headers: Vec::new(),
-        url: url.to_owned(),
+        url,
         body,
         content_type: "application/json",
         acknowledged,
-    });
+    })
 }
 
 /// ScanForPay documents no refund notification, only payment notifications.
@@ -450,6 +517,15 @@ impl Emulator for ScanForPayEmulator {
         entry: &RefundEntry,
     ) -> Option<Delivery> {
         refund_notification(&Call { host, this: self }, payment, entry)
+    }
+
+    fn payment_notification(&self, host: &dyn Host, payment: &Payment) -> Option<Delivery> {
+        payment_notification(&Call { host, this: self }, payment)
+    }
+
+    fn auth_code_prefix(&self) -> Option<&'static str> {
+        // ScanForPay takes WeChat Pay and Alipay codes alike; the sandbox issues WeChat's.
+        Some("13")
     }
 
     fn acknowledgement(&self) -> Answer {

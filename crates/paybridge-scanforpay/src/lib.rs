@@ -23,6 +23,7 @@ pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod endpoints;
+mod payments;
 mod provider;
 pub mod validate;
 pub mod wire;
@@ -30,5 +31,6 @@ pub mod wire;
 pub use client::ScanForPayClient;
 pub use codec::{Codec, HONG_KONG_OFFSET_MINUTES, PROVIDER, verify_envelope};
 pub use config::{ScanForPayConfig, ScanForPaySettings};
+pub use payments::SCENES;
 pub use provider::unified_notification;
 pub use wire::notifications::NOTIFICATION_ACK;

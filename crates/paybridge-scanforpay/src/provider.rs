@@ -99,14 +99,19 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
 
     async fn refund(&self, request: &RefundRequest) -> Result<Refund, Error> {
         let amount = request.amount();
-        let payment = request.payment().ok_or_else(|| {
-            Error::invalid(
-                "payment",
-                "scanforpay needs the payment's partnerOrderNo (--payment)",
-            )
-        })?;
+        // ScanForPay's payment reference is the merchant's own order number (partnerOrderNo).
+        let payment = request
+            .payment()
+            .map(|p| p.as_str())
+            .or_else(|| request.order_ref().map(|o| o.as_str()))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "payment",
+                    "scanforpay needs the payment's partnerOrderNo (--payment or --order-ref)",
+                )
+            })?;
         validate::field("refund_id", request.refund_id().as_str(), 32)?;
-        validate::field("payment", payment.as_str(), 32)?;
+        validate::field("payment", payment, 32)?;
         let body = RefundBody {
             partner_order_no: payment.to_string(),
             refund_no: request.refund_id().to_string(),
@@ -132,8 +137,7 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
         };
         // ScanForPay accepted the refund: whatever is wrong with its answer now, the refund may
         // exist, so it is an unknown outcome — never a refusal.
-        unified_refund(&value, request, payment.as_str())
-            .map_err(|e| e.unknown_if_maybe_applied(PROVIDER))
+        unified_refund(&value, request, payment).map_err(|e| e.unknown_if_maybe_applied(PROVIDER))
     }
 
     async fn refund_status(&self, lookup: &RefundLookup) -> Result<Refund, Error> {

@@ -100,6 +100,17 @@ impl<C, T> Connection<C, T> {
         self.ids = ids;
     }
 
+    /// Now, on the clock attempts are stamped with (a request that names a date range, or a
+    /// signature that carries a time, reads it here).
+    pub fn now(&self) -> paybridge_core::Timestamp {
+        self.clock.now()
+    }
+
+    /// The id source attempts take their nonces from.
+    pub fn ids(&self) -> &Arc<dyn IdGenerator> {
+        &self.ids
+    }
+
     /// The codec, for building or reading messages without sending them.
     pub fn codec(&self) -> &C {
         &self.codec
