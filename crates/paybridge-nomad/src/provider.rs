@@ -139,15 +139,33 @@ impl<T: Transport> RefundProvider for NomadClient<T> {
                 format!("nomad refunds are in CNY, got {}", amount.currency),
             ));
         }
-        let total = request.total().ok_or_else(|| {
-            Error::invalid("total", "nomad needs the payment's totalAmount (--total)")
-        })?;
         let order_ref = request.order_ref().ok_or_else(|| {
             Error::invalid(
                 "order_ref",
                 "nomad needs the payment's orderRef (--order-ref)",
             )
         })?;
+        // The broker wants the payment's total; without --total it is read from the payment
+        // itself (a look-up, which applies nothing).
+        let total = match request.total() {
+            Some(total) => total,
+            None => {
+                let lookup = paybridge_core::PaymentLookup::new(order_ref.clone());
+                paybridge_core::PaymentProvider::payment_status(self, &lookup)
+                    .await
+                    .map_err(|e| {
+                        Error::invalid(
+                            "total",
+                            format!(
+                                "nomad needs the payment's totalAmount (--total), and looking the \
+                                 payment up for it failed: {}",
+                                e.summary()
+                            ),
+                        )
+                    })?
+                    .amount
+            }
+        };
         let body = CreateRefundRequest {
             payment_method: self.payment_method.clone(),
             transaction_id: request.payment().map(ToString::to_string),

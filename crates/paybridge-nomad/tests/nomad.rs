@@ -373,14 +373,24 @@ async fn a_refund_succeeds_and_is_checked() {
 async fn missing_total_order_ref_or_wrong_currency_name_the_field_and_send_nothing() {
     let id = || MerchantRefundId::new("r1").unwrap();
     let cny = |m| Money::new(m, Currency::Cny);
+    // Without a total, the payment is looked up for it; a look-up that fails names the field
+    // and no refund is sent (only the look-up went out).
+    let c = client([]);
+    let no_total = RefundRequest::builder(id(), cny(5))
+        .order_ref(OrderRef::new("o").unwrap())
+        .build()
+        .unwrap();
+    match c.refund(&no_total).await.unwrap_err() {
+        Error::InvalidRequest { field, .. } => assert_eq!(field, "total"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        c.transport()
+            .requests()
+            .iter()
+            .all(|r| r.method() == http::Method::GET)
+    );
     let cases = [
-        (
-            RefundRequest::builder(id(), cny(5))
-                .order_ref(OrderRef::new("o").unwrap())
-                .build()
-                .unwrap(),
-            "total",
-        ),
         (
             RefundRequest::builder(id(), cny(5))
                 .total(cny(10))
@@ -411,6 +421,31 @@ async fn missing_total_order_ref_or_wrong_currency_name_the_field_and_send_nothi
         Error::InvalidRequest { .. }
     ));
     assert_eq!(c.transport().request_count(), 0);
+}
+
+#[tokio::test]
+async fn without_a_total_the_refund_reads_it_from_the_payment() {
+    let c = client([
+        Scripted::json(
+            200,
+            r#"{"orderRef":"test20220125001","currency":"CNY","actualAmount":10,"tradeState":"SUCCESS","transactionId":"4200001148202111020556019250"}"#,
+        ),
+        Scripted::json(200, SEED_200),
+    ]);
+    let request = RefundRequest::builder(
+        MerchantRefundId::new("r001test20220125001").unwrap(),
+        Money::new(10, Currency::Cny),
+    )
+    .order_ref(OrderRef::new("test20220125001").unwrap())
+    .build()
+    .unwrap();
+    let refund = c.refund(&request).await.unwrap();
+    assert_eq!(refund.amount, Money::new(10, Currency::Cny));
+    let sent = c.transport().requests();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].method(), http::Method::GET);
+    let body: serde_json::Value = serde_json::from_slice(sent[1].body()).unwrap();
+    assert_eq!(body["totalAmount"], 10);
 }
 
 #[tokio::test]
@@ -575,4 +610,107 @@ fn the_api_key_appears_in_no_debug_output_log_line_or_error() {
         "the trace log shows the request:\n{log}"
     );
     assert!(!log.contains(KEY), "the key leaked into the log:\n{log}");
+}
+
+// ---- payments ----
+
+fn payment_request(scene: paybridge_core::Scene) -> paybridge_core::PaymentRequest {
+    paybridge_core::PaymentRequest::builder(
+        OrderRef::new("order-7").unwrap(),
+        Money::new(1_234, Currency::Cny),
+        scene,
+    )
+    .description("Tea")
+    .build()
+    .unwrap()
+}
+
+#[test]
+fn each_scene_becomes_the_brokers_payment_type() {
+    use paybridge_core::Scene;
+    let c = client([]);
+    let body = c.payment_body(&payment_request(Scene::Qr)).unwrap();
+    assert_eq!(
+        (
+            body.payment_type.as_str(),
+            body.actual_amount,
+            body.currency.as_str()
+        ),
+        ("NATIVE", 1_234, "CNY")
+    );
+    let body = c
+        .payment_body(&payment_request(Scene::Jsapi {
+            payer: "oUpF8uMuAJO".into(),
+        }))
+        .unwrap();
+    assert_eq!(
+        (body.payment_type.as_str(), body.payer_id.as_deref()),
+        ("JSAPI", Some("oUpF8uMuAJO"))
+    );
+    let body = c
+        .payment_body(&payment_request(Scene::Wap {
+            return_url: Some("https://shop.example/back".into()),
+        }))
+        .unwrap();
+    assert_eq!(
+        (body.payment_type.as_str(), body.success_url.as_deref()),
+        ("H5", Some("https://shop.example/back"))
+    );
+    assert_eq!(
+        c.payment_body(&payment_request(Scene::App))
+            .unwrap()
+            .payment_type,
+        "APP"
+    );
+}
+
+#[tokio::test]
+async fn payments_in_scenes_the_broker_lacks_send_nothing() {
+    use paybridge_core::{PaymentProvider, Scene};
+    let c = client([]);
+    for scene in [
+        Scene::Web { return_url: None },
+        Scene::Barcode {
+            auth_code: "134567890123456789".into(),
+        },
+    ] {
+        let error = PaymentProvider::create_payment(&c, &payment_request(scene))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::UnsupportedScene { .. }), "{error:?}");
+    }
+    assert_eq!(c.transport().request_count(), 0);
+}
+
+#[tokio::test]
+async fn a_payment_look_up_is_checked_against_the_order_and_amount() {
+    use paybridge_core::{PaymentLookup, PaymentProvider, PaymentStatus};
+    let answer = r#"{"orderRef":"order-7","currency":"CNY","actualAmount":1234,"tradeState":"SUCCESS","transactionId":"42"}"#;
+    let c = client([Scripted::json(200, answer)]);
+    let mut lookup = PaymentLookup::new(OrderRef::new("order-7").unwrap());
+    lookup.amount = Some(Money::new(1_234, Currency::Cny));
+    let paid = c.payment_status(&lookup).await.unwrap();
+    assert_eq!(
+        (paid.status, paid.payment.as_deref()),
+        (PaymentStatus::Succeeded, Some("42"))
+    );
+    // Another order's answer, or another amount, is never this payment.
+    let c = client([Scripted::json(200, answer.replace("order-7", "order-8"))]);
+    assert!(matches!(
+        c.payment_status(&lookup).await.unwrap_err(),
+        Error::IntegrityMismatch { .. }
+    ));
+    let c = client([Scripted::json(200, answer.replace("1234", "1233"))]);
+    assert!(matches!(
+        c.payment_status(&lookup).await.unwrap_err(),
+        Error::IntegrityMismatch { .. }
+    ));
+    let c = client([Scripted::status(
+        404,
+        r#"{"code":404,"message":"order not found"}"#,
+    )]);
+    assert!(matches!(
+        c.payment_status(&lookup).await.unwrap_err(),
+        Error::PaymentNotFound { .. }
+    ));
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Shared;
 use paybridge_core::ProviderId;
-use paybridge_emulator::{Answer, CustomerAction, Host, Payment, json};
+use paybridge_emulator::{Answer, CustomerAction, CustomerRefusal, Host, Payment, json};
 
 #[derive(Deserialize)]
 struct NewPayment {
@@ -184,36 +184,45 @@ fn customer(shared: &Arc<Shared>, body: &[u8]) -> Answer {
         "abandon" => CustomerAction::Abandon,
         other => return problem(400, format!("unknown action {other:?}: pay or abandon")),
     };
-    let Some(emulator) = shared.emulator(provider) else {
-        return problem(400, format!("{provider} is not emulated"));
-    };
-    match shared
-        .ledger
-        .customer(provider, &request.order_ref, action, crate::now(shared))
-    {
-        Ok(payment) => {
-            if action == CustomerAction::Pay {
-                crate::stats::Stats::bump(&shared.stats.customer_payments);
-                let host = crate::host::SandboxHost(Arc::clone(shared));
-                if let Some(delivery) = emulator.payment_notification(&host, &payment) {
-                    host.deliver(delivery);
-                }
-            } else {
-                crate::stats::Stats::bump(&shared.stats.customer_abandons);
-            }
-            json(
-                200,
-                &serde_json::json!({
-                    "provider": provider.name(),
-                    "order_ref": payment.order_ref,
-                    "payment": payment.payment,
-                    "paid": payment.paid,
-                    "abandoned": payment.abandoned,
-                }),
-            )
-        }
+    match customer_acts(shared, provider, &request.order_ref, action) {
+        Ok(payment) => json(
+            200,
+            &serde_json::json!({
+                "provider": provider.name(),
+                "order_ref": payment.order_ref,
+                "payment": payment.payment,
+                "paid": payment.paid,
+                "abandoned": payment.abandoned,
+            }),
+        ),
         Err(refusal) => problem(409, format!("{refusal:?}")),
     }
+}
+
+/// What the customer does, recorded in the ledger; a payment paid is notified the provider's
+/// way and counted.
+pub(crate) fn customer_acts(
+    shared: &Arc<Shared>,
+    provider: ProviderId,
+    order_ref: &str,
+    action: CustomerAction,
+) -> Result<Payment, CustomerRefusal> {
+    let Some(emulator) = shared.emulator(provider) else {
+        return Err(CustomerRefusal::NotFound);
+    };
+    let payment = shared
+        .ledger
+        .customer(provider, order_ref, action, crate::now(shared))?;
+    if action == CustomerAction::Pay {
+        crate::stats::Stats::bump(&shared.stats.customer_payments);
+        let host = crate::host::SandboxHost(Arc::clone(shared));
+        if let Some(delivery) = emulator.payment_notification(&host, &payment) {
+            host.deliver(delivery);
+        }
+    } else {
+        crate::stats::Stats::bump(&shared.stats.customer_abandons);
+    }
+    Ok(payment)
 }
 
 pub(crate) fn handle(

@@ -36,7 +36,9 @@ use std::time::Duration;
 pub use credentials::{Credentials, KeyPair};
 pub use faults::{FaultInjector, FaultKind};
 pub use paybridge_core::ProviderId;
-pub use paybridge_emulator::{Ledger, Payment, RefundEntry, RefundState};
+pub use paybridge_emulator::{
+    CustomerAction, CustomerRefusal, Ledger, Payment, RefundEntry, RefundState,
+};
 pub use quirks::{Quirks, UnknownQuirk};
 pub use stats::{FaultCounts, StatsSnapshot};
 
@@ -198,6 +200,32 @@ impl SandboxHandle {
         currency: paybridge_core::Currency,
     ) -> Result<Payment, Error> {
         control::create_payment(&self.shared, provider, amount_minor, currency)
+    }
+
+    /// The customer pays a pending payment (and the provider sends its notification) or walks
+    /// away from it, as `POST /_sandbox/customer` does.
+    ///
+    /// # Errors
+    /// [`CustomerRefusal`] when there is no such payment or it can no longer be paid.
+    pub fn customer(
+        &self,
+        provider: ProviderId,
+        order_ref: &str,
+        action: CustomerAction,
+    ) -> Result<Payment, CustomerRefusal> {
+        control::customer_acts(&self.shared, provider, order_ref, action)
+    }
+
+    /// Issues a payment code as the customer's wallet shows it, as `POST
+    /// /_sandbox/customer/barcode` does; `password`: the charge waits for the customer to confirm.
+    /// `None` when the provider takes no barcode payments.
+    pub fn barcode(&self, provider: ProviderId, password: bool) -> Option<String> {
+        let prefix = self.shared.emulator(provider)?.auth_code_prefix()?;
+        Some(
+            self.shared
+                .ledger
+                .issue_auth_code(provider, prefix, password),
+        )
     }
 
     /// Writes a `paybridge.toml` (and key files beside it) pointing at this sandbox, with
