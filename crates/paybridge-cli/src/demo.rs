@@ -1,6 +1,7 @@
-//! `paybridge demo`: the whole refund story for every provider, against a sandbox started
-//! in-process with fresh keys: a paid payment, a partial refund, the final refund, lookups, and a
-//! signed notification received and verified. A table goes to stderr, a JSON summary to stdout;
+//! `paybridge demo`: the whole story for every provider, against a sandbox started in-process
+//! with fresh keys: a payment created through the provider's payment API and paid by the
+//! customer, a partial refund, the final refund, look-ups, the payment read back refunded, and
+//! the signed payment and refund notifications received and verified. A table goes to stderr, a JSON summary to stdout;
 //! the exit code is 0 only if every step matched.
 
 use std::convert::Infallible;
@@ -13,12 +14,12 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use paybridge::RefundProvider as _;
-use paybridge::scanforpay::wire::requests::{BarcodePayBody, PaymentCommon};
 use paybridge::{
     Config, Currency, Gateway, MerchantRefundId, Money, Notification, NotificationEvent, OrderRef,
-    PaymentRef, RefundLookup, RefundOutcome, RefundRequest, ReliablePolicy, reliable_refund,
+    Payment, PaymentAction, PaymentLookup, PaymentRef, PaymentRequest, PaymentStatus, RefundLookup,
+    RefundOutcome, RefundRequest, ReliablePolicy, Scene, reliable_refund,
 };
-use paybridge_sandbox::{ProviderId, Sandbox, SandboxConfig, SandboxHandle};
+use paybridge_sandbox::{CustomerAction, ProviderId, Sandbox, SandboxConfig, SandboxHandle};
 use serde::Serialize;
 use tokio::sync::mpsc;
 
@@ -219,7 +220,7 @@ async fn scanforpay_lookup(
     }
 }
 
-/// ScanForPay's own settings: the demo pays through its own (non-refund) barcode call.
+/// ScanForPay's own settings, for its payment query.
 fn scanforpay_settings(
     config: &Config,
 ) -> Result<&paybridge::scanforpay::ScanForPaySettings, String> {
@@ -237,6 +238,47 @@ fn scanforpay_client(
         paybridge::transport::HyperTransport::with_defaults().map_err(|e| e.to_string())?,
     )
     .map_err(|e| e.to_string())
+}
+
+/// Looks a payment up until it reads `want` (a refund settles after a short delay).
+async fn payment_reads(
+    gateway: &Gateway,
+    provider: ProviderId,
+    lookup: &PaymentLookup,
+    want: PaymentStatus,
+) -> Result<Payment, String> {
+    let payments = gateway
+        .payments(provider.name())
+        .map_err(|e| e.to_string())?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let payment = payments
+            .payment_status(lookup)
+            .await
+            .map_err(|e| e.to_string())?;
+        if payment.status == want {
+            return Ok(payment);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "reads {} ({}) after 10 s, not {}",
+                payment.status.as_str(),
+                payment.provider_status.unwrap_or_default(),
+                want.as_str()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn describe_payment(payment: &Payment) -> String {
+    format!(
+        "{} {} {} ({})",
+        payment.order_ref,
+        payment.amount,
+        payment.status.as_str(),
+        payment.provider_status.as_deref().unwrap_or("")
+    )
 }
 
 fn describe(notification: &Notification) -> String {
@@ -274,50 +316,75 @@ async fn story(
         amount: money(amount, currency),
         steps: Vec::new(),
     };
-    // 1. A paid payment: ScanForPay's through its own barcode-pay call (which sends the signed
-    //    payment notification), the others through the sandbox's control API.
-    let payment = match provider {
-        ProviderId::ScanForPay => {
-            let created = async {
-                let client = scanforpay_client(config)?;
-                let store_no = scanforpay_settings(config)?.store_no().to_owned();
-                let order = format!("demo{:08}", std::process::id());
-                let body = BarcodePayBody::new(
-                    {
-                        let mut value = PaymentCommon::new(store_no, order.clone(), amount);
-                        value.order_title = Some("Demo tea set".into());
-                        value.notify_url = Some(format!("{hooks}/scanforpay"));
-                        value
-                    },
-                    "134567890123456789",
-                );
-                client.barcode_pay(&body).await.map_err(|e| e.to_string())?;
-                sandbox
-                    .ledger()
-                    .payment(ProviderId::ScanForPay, &order)
-                    .ok_or_else(|| "payment not in the ledger".to_owned())
-            };
-            created.await
-        }
-        _ => sandbox
-            .create_payment(provider, amount, currency)
-            .map_err(|e| e.to_string()),
-    };
-    let Ok(payment) = story_payment(&mut story, payment) else {
+    // 1. A payment created through the provider's own payment API (a QR code for the customer
+    //    to scan), which the customer then pays in the sandbox.
+    let order = format!("demo-{}-{}", provider.name(), std::process::id());
+    let Ok(order_ref) = OrderRef::new(order.clone()) else {
+        story.record("payment", Err(format!("bad order reference {order}")));
         return story;
     };
+    let created = async {
+        let request =
+            PaymentRequest::builder(order_ref.clone(), Money::new(amount, currency), Scene::Qr)
+                .description("Demo tea set")
+                .notify_url(format!("{hooks}/{}", provider.name()))
+                .build()
+                .map_err(|e| e.to_string())?;
+        let payment = gateway
+            .payments(provider.name())
+            .map_err(|e| e.to_string())?
+            .create_payment(&request)
+            .await
+            .map_err(|e| e.to_string())?;
+        match (&payment.status, &payment.action) {
+            (PaymentStatus::Pending, Some(PaymentAction::Qr { content })) => {
+                Ok(format!("{order} waiting for the customer: QR {content}"))
+            }
+            _ => Err(format!("created as {}", describe_payment(&payment))),
+        }
+    };
+    if !story.record("payment", created.await) {
+        return story;
+    }
+    story.payment = order.clone();
+    let paid = sandbox
+        .customer(provider, &order, CustomerAction::Pay)
+        .map(|p| format!("{} paid {}", p.order_ref, money(p.amount_minor, p.currency)))
+        .map_err(|refusal| format!("the sandbox refused: {refusal:?}"));
+    if !story.record("customer pays", paid) {
+        return story;
+    }
+    let payment_lookup = PaymentLookup {
+        order_ref: order_ref.clone(),
+        payment: None,
+        amount: Some(Money::new(amount, currency)),
+    };
+    let paid = payment_reads(gateway, provider, &payment_lookup, PaymentStatus::Succeeded).await;
+    let transaction = paid.as_ref().ok().and_then(|p| p.payment.clone());
+    if !story.record("status paid", paid.map(|p| describe_payment(&p))) {
+        return story;
+    }
+    // The refund names the payment the way the provider's refund API wants it: ScanForPay by
+    // the merchant's order reference (its partnerOrderNo), the others also by their own id.
+    let payment_id = match provider {
+        ProviderId::ScanForPay => None,
+        _ => transaction,
+    };
     let build = |id: &str, minor: i64| {
-        RefundRequest::builder(
+        let mut builder = RefundRequest::builder(
             MerchantRefundId::new(id).map_err(|e| e.to_string())?,
             Money::new(minor, currency),
         )
-        .payment(PaymentRef::new(payment.payment.clone()).map_err(|e| e.to_string())?)
-        .order_ref(OrderRef::new(payment.order_ref.clone()).map_err(|e| e.to_string())?)
-        .total(Money::new(amount, currency))
-        .reason("demo refund")
-        .notify_url(format!("{hooks}/{}", provider.name()))
-        .build()
-        .map_err(|e| e.to_string())
+        .order_ref(order_ref.clone());
+        if let Some(id) = &payment_id {
+            builder = builder.payment(PaymentRef::new(id.clone()).map_err(|e| e.to_string())?);
+        }
+        builder
+            .total(Money::new(amount, currency))
+            .reason("demo refund")
+            .notify_url(format!("{hooks}/{}", provider.name()))
+            .build()
+            .map_err(|e| e.to_string())
     };
     let partial = amount * 2 / 5;
     let (Ok(first), Ok(second)) = (
@@ -336,10 +403,7 @@ async fn story(
     // 4. Lookups, until both refunds are final. ScanForPay has no refund query: its payment
     //    query can only show the payment refunded in full, which is what the client reports.
     if provider == ProviderId::ScanForPay {
-        story.record(
-            "lookup",
-            scanforpay_lookup(config, &payment.payment, &second).await,
-        );
+        story.record("lookup", scanforpay_lookup(config, &order, &second).await);
     } else {
         story.record(
             "lookup partial",
@@ -350,10 +414,17 @@ async fn story(
             lookup(gateway, provider, RefundLookup::from(&second)).await,
         );
     }
+    // 5. The payment reads refunded.
+    story.record(
+        "status refunded",
+        payment_reads(gateway, provider, &payment_lookup, PaymentStatus::Refunded)
+            .await
+            .map(|p| describe_payment(&p)),
+    );
     // 6. The ledger agrees.
     let ledger = sandbox
         .ledger()
-        .payment(provider, &payment.payment)
+        .payment(provider, &order)
         .map(|p| (p.refunds.len(), p.refunded_minor()));
     story.record(
         "ledger",
@@ -365,30 +436,6 @@ async fn story(
         },
     );
     story
-}
-
-fn story_payment(
-    story: &mut Story,
-    payment: Result<paybridge_sandbox::Payment, String>,
-) -> Result<paybridge_sandbox::Payment, ()> {
-    match payment {
-        Ok(p) => {
-            story.payment = p.payment.clone();
-            story.record(
-                "payment",
-                Ok(format!(
-                    "{} paid {}",
-                    p.payment,
-                    money(p.amount_minor, p.currency)
-                )),
-            );
-            Ok(p)
-        }
-        Err(e) => {
-            story.record("payment", Err(e));
-            Err(())
-        }
-    }
 }
 
 pub(crate) async fn run() -> Result<(), Failure> {
@@ -412,13 +459,19 @@ pub(crate) async fn run() -> Result<(), Failure> {
     for provider in ProviderId::ALL {
         stories.push(story(&sandbox, &gateway, &config, &hooks.url, provider).await);
     }
-    // 5. Notifications: each provider's signed (or, for Nomad, query-confirmed) notification.
+    // 7. Notifications: each provider's signed (or, for Nomad, query-confirmed) payment
+    //    notification, and its refund notifications (ScanForPay documents none).
+    let is_payment = |n: &Notification| matches!(&n.event, NotificationEvent::Payment { payment } if payment.status == PaymentStatus::Succeeded);
+    let is_refund = |n: &Notification| matches!(n.event, NotificationEvent::Refund { .. });
+    let complete = |seen: &[(String, Notification)], provider: &str| {
+        let of = |want: &dyn Fn(&Notification) -> bool| {
+            seen.iter().any(|(p, n)| p == provider && want(n))
+        };
+        of(&is_payment) && (provider == ProviderId::ScanForPay.name() || of(&is_refund))
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     let mut seen: Vec<(String, Notification)> = Vec::new();
-    while stories
-        .iter()
-        .any(|s| !seen.iter().any(|(p, _)| p == s.provider))
-    {
+    while stories.iter().any(|s| !complete(&seen, s.provider)) {
         match tokio::time::timeout_at(deadline, hooks.received.recv()).await {
             Ok(Some(item)) => seen.push(item),
             _ => break,
@@ -426,12 +479,16 @@ pub(crate) async fn run() -> Result<(), Failure> {
     }
     for story in &mut stories {
         let provider = story.provider;
-        let result = seen
-            .iter()
-            .find(|(p, _)| p == provider)
-            .map(|(_, n)| format!("verified: {}", describe(n)))
-            .ok_or_else(|| "no verified notification arrived".to_owned());
-        story.record("notification", result);
+        let find = |want: &dyn Fn(&Notification) -> bool, what: &str| {
+            seen.iter()
+                .find(|(p, n)| p == provider && want(n))
+                .map(|(_, n)| format!("verified: {}", describe(n)))
+                .ok_or_else(|| format!("no verified {what} notification arrived"))
+        };
+        story.record("paid notice", find(&is_payment, "payment"));
+        if provider != ProviderId::ScanForPay.name() {
+            story.record("refund notice", find(&is_refund, "refund"));
+        }
     }
     let all_ok = stories.iter().all(|s| s.steps.iter().all(|step| step.ok));
     output::say(&format!(

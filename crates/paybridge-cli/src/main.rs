@@ -1,4 +1,5 @@
-//! `paybridge`: refunds across BluePay, Nomad, ScanForPay and WeChat Pay from the command line.
+//! `paybridge`: payments and refunds across BluePay, Nomad, ScanForPay, WeChat Pay and Alipay from
+//! the command line.
 #![forbid(unsafe_code)]
 
 mod batch;
@@ -6,14 +7,15 @@ mod commands;
 mod demo;
 mod exit;
 mod output;
+mod pay;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Refunds across Asian payment providers: BluePay, Nomad (WeChat Pay / Alipay), ScanForPay,
-/// WeChat Pay.
+/// Payments and refunds across Asian payment providers: BluePay, Nomad (WeChat Pay / Alipay),
+/// ScanForPay, WeChat Pay, Alipay.
 ///
 /// JSON goes to stdout, messages to stderr (RUST_LOG sets how much is logged; no level ever
 /// prints a secret). Exit codes: 0 ok; 2 bad input or config (nothing was sent); 3 the provider
@@ -56,6 +58,9 @@ enum Command {
     ///
     /// Example: paybridge reconcile --provider bluepay --journal refunds.csv.journal
     Reconcile(batch::ReconcileArgs),
+    /// Payment commands: create a payment in a scene, look it up, close it.
+    #[command(subcommand)]
+    Pay(pay::PayCommand),
     /// Notification commands.
     #[command(subcommand)]
     Notification(NotificationCommand),
@@ -115,6 +120,7 @@ fn main() -> ExitCode {
             Command::RefundStatus(args) => commands::refund_status(config, args).await,
             Command::Batch(args) => batch::run(config, args).await,
             Command::Reconcile(args) => batch::reconcile(config, args).await,
+            Command::Pay(command) => pay::run(config, command).await,
             Command::Notification(NotificationCommand::Verify(args)) => {
                 commands::verify(config, args).await
             }

@@ -141,13 +141,18 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
     }
 
     async fn refund_status(&self, lookup: &RefundLookup) -> Result<Refund, Error> {
-        let payment = lookup.payment.as_ref().ok_or_else(|| {
-            Error::invalid(
-                "payment",
-                "scanforpay reconciles refunds through the payment's partnerOrderNo (--payment)",
-            )
-        })?;
-        let value = self.pay_query(payment.as_str()).await?;
+        let payment = lookup
+            .payment
+            .as_ref()
+            .map(|p| p.as_str())
+            .or_else(|| lookup.order_ref.as_ref().map(|o| o.as_str()))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "payment",
+                    "scanforpay reconciles refunds through the payment's partnerOrderNo (--payment or --order-ref)",
+                )
+            })?;
+        let value = self.pay_query(payment).await?;
         let body = &value.body;
         let cannot_know = |why: String| Error::OutcomeUnknown {
             provider: PROVIDER,
@@ -160,7 +165,7 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
         if let Some(answered) = body
             .partner_order_no
             .as_deref()
-            .filter(|p| *p != payment.as_str())
+            .filter(|p| *p != payment)
         {
             return Err(Error::IntegrityMismatch {
                 provider: PROVIDER,
