@@ -16,12 +16,16 @@ use paybridge_sign::RsaPrivateKey;
 use paybridge_transport::BaseUrl;
 use serde::de::DeserializeOwned;
 
+use crate::cashier::SignedOrder;
 use crate::codes;
 use crate::endpoints::method_of;
 use crate::extract::members_raw;
 use crate::keys::AlipayKeys;
 use crate::wire::notifications::AlipayNotification;
-use crate::wire::requests::{TradeRefund, TradeRefundQuery};
+use crate::wire::requests::{
+    CashierOrder, TradeCancel, TradeClose, TradeCreate, TradePay, TradePrecreate, TradeQuery,
+    TradeRefund, TradeRefundQuery,
+};
 use crate::wire::responses::Reply;
 
 /// The provider's name in errors and unified models.
@@ -30,12 +34,20 @@ pub const PROVIDER: &str = paybridge_core::ProviderId::Alipay.name();
 /// Beijing time, which Alipay's `timestamp` and times are written in.
 pub const SHANGHAI_OFFSET_MINUTES: i16 = 8 * 60;
 
+/// The gateway's path under the base URL.
+const GATEWAY: &str = "/gateway.do";
+
 const FORM_CONTENT_TYPE: http::HeaderValue =
     http::HeaderValue::from_static("application/x-www-form-urlencoded;charset=utf-8");
 
 /// A call paybridge makes to Alipay: an [`Endpoint`] whose request is the `biz_content`, plus
-/// the protocol parameters it may add (a `notify_url`).
+/// the protocol parameters it may add (a `notify_url`), and the codes its reply is read as an
+/// answer under.
 pub trait AlipayCall: Endpoint {
+    /// The `code`s that make a reply an answer to read (every one of them must be signed);
+    /// any other is a refusal or ambiguous, by [`codes::classify`].
+    const ANSWERS: &'static [&'static str] = &[codes::SUCCESS];
+
     /// The `notify_url` common parameter for this call.
     fn notify_url(&self) -> Option<&str> {
         None
@@ -48,6 +60,27 @@ impl AlipayCall for TradeRefund {
     }
 }
 impl AlipayCall for TradeRefundQuery {}
+impl AlipayCall for TradePrecreate {
+    fn notify_url(&self) -> Option<&str> {
+        self.notify_url.as_deref()
+    }
+}
+impl AlipayCall for TradePay {
+    /// `10003`: the trade exists and waits for the buyer to confirm on their phone.
+    const ANSWERS: &'static [&'static str] = &[codes::SUCCESS, codes::WAITING_FOR_BUYER];
+
+    fn notify_url(&self) -> Option<&str> {
+        self.notify_url.as_deref()
+    }
+}
+impl AlipayCall for TradeCreate {
+    fn notify_url(&self) -> Option<&str> {
+        self.notify_url.as_deref()
+    }
+}
+impl AlipayCall for TradeQuery {}
+impl AlipayCall for TradeClose {}
+impl AlipayCall for TradeCancel {}
 
 /// The text Alipay signs: every parameter with a non-empty value, sorted by name (byte order),
 /// joined `name=value` with `&`, the values raw. The caller leaves `sign` out (and, for a
@@ -175,14 +208,6 @@ fn content_type_charset(content_type: &str) -> Option<&str> {
     })
 }
 
-/// The notification statuses Alipay documents: anything else is refused, not guessed at.
-const TRADE_STATUSES: [&str; 4] = [
-    "WAIT_BUYER_PAY",
-    "TRADE_CLOSED",
-    "TRADE_SUCCESS",
-    "TRADE_FINISHED",
-];
-
 /// `yyyy-MM-dd HH:mm:ss` in Beijing time, as Alipay's `timestamp` is written.
 pub fn alipay_time(at: Timestamp) -> String {
     let (y, mo, d, h, mi, s) = at
@@ -267,6 +292,18 @@ impl Codec {
         notify_url: Option<&str>,
         at: Timestamp,
     ) -> Result<Vec<(&'static str, String)>, Error> {
+        self.sign_params(method, biz_content, &[("notify_url", notify_url)], at)
+    }
+
+    /// [`Codec::signed_params`] with any common parameters (`notify_url`, `return_url`): those
+    /// without a value, or with an empty one, are left out — neither signed nor sent.
+    fn sign_params(
+        &self,
+        method: &str,
+        biz_content: &str,
+        common: &[(&'static str, Option<&str>)],
+        at: Timestamp,
+    ) -> Result<Vec<(&'static str, String)>, Error> {
         let mut params: Vec<(&'static str, String)> = vec![
             ("app_id", self.app_id.clone()),
             ("method", method.to_owned()),
@@ -276,8 +313,10 @@ impl Codec {
             ("timestamp", alipay_time(at)),
             ("version", "1.0".into()),
         ];
-        if let Some(url) = notify_url {
-            params.push(("notify_url", url.to_owned()));
+        for (name, value) in common {
+            if let Some(value) = value.filter(|v| !v.is_empty()) {
+                params.push((name, value.to_owned()));
+            }
         }
         if let Some((app_cert_sn, root_cert_sn)) = self.keys.request_sns() {
             params.push(("app_cert_sn", app_cert_sn.to_owned()));
@@ -288,6 +327,38 @@ impl Codec {
         let sign = self.sign(&content)?;
         params.push(("sign", sign));
         Ok(params)
+    }
+
+    /// The signed parameters of a cashier order (`alipay.trade.page.pay`, `wap.pay` or
+    /// `app.pay`) at `at`: signed like every call (every parameter but `sign`, `sign_type`
+    /// included), never sent by paybridge — the customer's browser or app carries them to
+    /// Alipay ([`SignedOrder::redirect_url`], [`SignedOrder::form_html`],
+    /// [`SignedOrder::order_string`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when the order breaks Alipay's rules
+    /// ([`crate::validate::cashier_order`]); [`Error::Signing`]; [`Error::Transport`] (nothing
+    /// sent) when the base URL cannot take the gateway's path.
+    pub fn sign_order(&self, order: &CashierOrder, at: Timestamp) -> Result<SignedOrder, Error> {
+        crate::validate::cashier_order(order)?;
+        let biz_content = serde_json::to_string(order)
+            .map_err(|e| Error::invalid("biz_content", e.to_string()))?;
+        // The app's SDK never returns to a URL: `return_url` belongs to the browser cashiers.
+        let return_url = match order.cashier {
+            crate::Cashier::App => None,
+            crate::Cashier::Page | crate::Cashier::Wap => order.return_url.as_deref(),
+        };
+        let params = self.sign_params(
+            order.cashier.method(),
+            &biz_content,
+            &[
+                ("notify_url", order.notify_url.as_deref()),
+                ("return_url", return_url),
+            ],
+            at,
+        )?;
+        let gateway = self.base_url.join_static(GATEWAY)?.to_string();
+        Ok(SignedOrder::new(gateway, params))
     }
 
     /// The signed request for `call` at `at`: posted to the gateway with `method` in the query
@@ -331,6 +402,22 @@ impl Codec {
         method: &str,
         status: http::StatusCode,
         body: &[u8],
+    ) -> Result<T, Error> {
+        self.decode_reply_answering(method, status, body, &[codes::SUCCESS])
+    }
+
+    /// [`Codec::decode_reply`] for a call whose reply is an answer under any of `answers`
+    /// (`alipay.trade.pay` answers `10000` paid and `10003` waiting for the buyer): each must
+    /// be signed; any other code is a refusal or ambiguous.
+    ///
+    /// # Errors
+    /// As [`Codec::decode_reply`].
+    pub fn decode_reply_answering<T: DeserializeOwned + Reply>(
+        &self,
+        method: &str,
+        status: http::StatusCode,
+        body: &[u8],
+        answers: &[&str],
     ) -> Result<T, Error> {
         let http_status = Some(status.as_u16());
         let unreadable = |why: String| {
@@ -383,17 +470,17 @@ impl Codec {
                     provider: PROVIDER,
                     reason: format!("the reply's sign over `{key}` as received: {e}"),
                 })?,
-            // The SDK reads an unsigned refusal as it is (TLS authenticated the host); a
-            // success must be signed.
-            None if code == codes::SUCCESS => {
+            // The SDK reads an unsigned refusal as it is (TLS authenticated the host); an
+            // answer acted on must be signed.
+            None if answers.contains(&code) => {
                 return Err(Error::Verification {
                     provider: PROVIDER,
-                    reason: "a successful reply without `sign`".into(),
+                    reason: format!("a reply with code {code} without `sign`"),
                 });
             }
             None => {}
         }
-        if code == codes::SUCCESS {
+        if answers.contains(&code) {
             return Ok(reply);
         }
         let row = codes::classify(code, reply_status.sub_code.as_deref());
@@ -526,7 +613,7 @@ impl Codec {
             )));
         }
         if let Some(status) = notification.trade_status()
-            && !TRADE_STATUSES.contains(&status)
+            && !codes::TRADE_STATUSES.contains(&status)
         {
             return Err(malformed(format!(
                 "trade_status {status:?} is not one Alipay documents"
@@ -562,7 +649,7 @@ where
 
     fn decode(&self, response: &http::Response<Bytes>) -> Result<E::Response, Error> {
         let method = method_of(E::PATH).unwrap_or_default();
-        self.decode_reply(method, response.status(), response.body())
+        self.decode_reply_answering(method, response.status(), response.body(), E::ANSWERS)
     }
 }
 

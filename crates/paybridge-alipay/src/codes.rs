@@ -1,14 +1,20 @@
-//! Every code and `sub_code` the refund calls document: how each is handled, what it says
-//! about the request that drew it (refused, retry the same `out_request_no`, or ambiguous: see
-//! [`Disposition`]), and its meaning. Then the status words, and how errors steer retries.
+//! Every code and `sub_code` the refund and payment calls document: how each is handled, what
+//! it says about the request that drew it (refused, retry the same `out_request_no` or
+//! `out_trade_no`, or ambiguous: see [`Disposition`]), and its meaning. Then the status words,
+//! and how errors steer retries.
 
 use std::time::Duration;
 
-use paybridge_core::{CodeMeaning, Disposition, Error, RefundStatus, RejectionClass};
+use paybridge_core::{
+    CodeMeaning, Disposition, Error, PaymentStatus, RefundStatus, RejectionClass,
+};
 use paybridge_transport::Action;
 
 /// `code` of a successful reply.
 pub const SUCCESS: &str = "10000";
+/// `alipay.trade.pay`'s "order created, waiting for the buyer" (the buyer must confirm on
+/// their phone): not a failure, and not paid yet.
+pub const WAITING_FOR_BUYER: &str = "10003";
 /// Service unavailable: it may have applied; retry the same `out_request_no`, then query.
 pub const SERVICE_UNAVAILABLE: &str = "20000";
 /// A business failure: the `sub_code` says which.
@@ -21,6 +27,17 @@ pub const DISCORDANT_REPEAT_REQUEST: &str = "ACQ.DISCORDANT_REPEAT_REQUEST";
 pub const TRADE_NOT_EXIST: &str = "ACQ.TRADE_NOT_EXIST";
 /// A system error on Alipay's side: it may have applied.
 pub const SYSTEM_ERROR: &str = "ACQ.SYSTEM_ERROR";
+/// The trade is paid already: a create under its `out_trade_no` is answered so — it is looked
+/// up and reported, never read as a refusal.
+pub const TRADE_HAS_SUCCESS: &str = "ACQ.TRADE_HAS_SUCCESS";
+/// The trade under this `out_trade_no` is closed: it can no longer be paid.
+pub const TRADE_HAS_CLOSE: &str = "ACQ.TRADE_HAS_CLOSE";
+/// The trade's state does not allow the call (closing a paid trade, refunding an unpaid one).
+pub const TRADE_STATUS_ERROR: &str = "ACQ.TRADE_STATUS_ERROR";
+/// The barcode is not a valid (or is a used, or expired) payment code.
+pub const PAYMENT_AUTH_CODE_INVALID: &str = "ACQ.PAYMENT_AUTH_CODE_INVALID";
+/// The `out_trade_no` was used before with other parameters (another amount).
+pub const CONTEXT_INCONSISTENT: &str = "ACQ.CONTEXT_INCONSISTENT";
 /// The refund query's status of a refund that succeeded.
 pub const REFUND_SUCCESS: &str = "REFUND_SUCCESS";
 
@@ -43,6 +60,12 @@ pub fn classify(code: &str, sub_code: Option<&str>) -> CodeMeaning {
         Ambiguous, Authentication, CallerError, Duplicate, ProviderState, Retryable,
     };
     let (class, meaning) = match (code, sub_code.unwrap_or("")) {
+        // Only `alipay.trade.pay` answers it, and reads it as an answer; anywhere else it is
+        // not understood.
+        (WAITING_FOR_BUYER, _) => (
+            Ambiguous,
+            "order created, waiting for the buyer to confirm; look the trade up",
+        ),
         (SERVICE_UNAVAILABLE, _) => (
             Ambiguous,
             "service unavailable; retry the same out_request_no, then query",
@@ -65,9 +88,56 @@ pub fn classify(code: &str, sub_code: Option<&str>) -> CodeMeaning {
             "the refund amount is invalid or exceeds what is refundable",
         ),
         (BUSINESS_FAILURE, TRADE_NOT_EXIST) => (CallerError, "no such trade"),
-        (BUSINESS_FAILURE, "ACQ.TRADE_STATUS_ERROR") => {
-            (ProviderState, "the trade's status does not allow a refund")
+        (BUSINESS_FAILURE, TRADE_STATUS_ERROR) => {
+            (ProviderState, "the trade's status does not allow this call")
         }
+        (BUSINESS_FAILURE, TRADE_HAS_SUCCESS) => (
+            ProviderState,
+            "the trade under this out_trade_no is paid already",
+        ),
+        (BUSINESS_FAILURE, TRADE_HAS_CLOSE) => (
+            ProviderState,
+            "the trade under this out_trade_no is closed; pay under a new one",
+        ),
+        (BUSINESS_FAILURE, CONTEXT_INCONSISTENT) => (
+            Duplicate,
+            "this out_trade_no was used with other parameters",
+        ),
+        (BUSINESS_FAILURE, PAYMENT_AUTH_CODE_INVALID) => (
+            CallerError,
+            "the payment code is invalid, used or expired; ask the buyer to refresh it",
+        ),
+        (BUSINESS_FAILURE, "ACQ.INVALID_PARAMETER") => (CallerError, "invalid parameter"),
+        (BUSINESS_FAILURE, "ACQ.ACCESS_FORBIDDEN") => (Authentication, "no access to this call"),
+        (BUSINESS_FAILURE, "ACQ.EXIST_FORBIDDEN_WORD") => {
+            (CallerError, "the order holds a forbidden word")
+        }
+        (BUSINESS_FAILURE, "ACQ.TOTAL_FEE_EXCEED") => {
+            (CallerError, "the amount is over Alipay's limit")
+        }
+        (BUSINESS_FAILURE, "ACQ.BUYER_SELLER_EQUAL") => {
+            (CallerError, "the buyer and the seller are the same account")
+        }
+        (BUSINESS_FAILURE, "ACQ.TRADE_BUYER_NOT_MATCH") => {
+            (CallerError, "the trade belongs to another buyer")
+        }
+        (
+            BUSINESS_FAILURE,
+            "ACQ.BUYER_BALANCE_NOT_ENOUGH"
+            | "ACQ.BUYER_BANKCARD_BALANCE_NOT_ENOUGH"
+            | "ACQ.ERROR_BALANCE_PAYMENT_DISABLE"
+            | "ACQ.BUYER_ENABLE_STATUS_FORBID"
+            | "ACQ.BUYER_PAYMENT_AMOUNT_DAY_LIMIT_ERROR"
+            | "ACQ.BUYER_PAYMENT_AMOUNT_MONTH_LIMIT_ERROR"
+            | "ACQ.BEYOND_PAY_RESTRICTION"
+            | "ACQ.BEYOND_PER_RECEIPT_RESTRICTION"
+            | "ACQ.PAYMENT_REQUEST_HAS_RISK"
+            | "ACQ.NO_PAYMENT_INSTRUMENTS_AVAILABLE"
+            | "ACQ.SELLER_BEEN_BLOCKED",
+        ) => (
+            ProviderState,
+            "the buyer cannot pay this (balance, limits, risk or account state)",
+        ),
         (BUSINESS_FAILURE, DISCORDANT_REPEAT_REQUEST) => (
             Duplicate,
             "this out_request_no was used with other parameters",
@@ -90,10 +160,19 @@ pub fn disposition(code: &str, sub_code: Option<&str>) -> Disposition {
 /// what is retryable, an ambiguous or lost answer is tried again — re-signed with a fresh
 /// timestamp — which is Alipay's documented answer to `20000` and `ACQ.SYSTEM_ERROR`. `40005`
 /// waits [`FREQUENCY_BACKOFF`] at least.
+///
+/// `ACQ.TRADE_HAS_SUCCESS` is handed over as it is even after an attempt that may have been
+/// applied: the caller answers it by looking the trade up (it says the trade is paid, which
+/// the look-up confirms), so it must not be blurred into an unknown outcome.
 pub const RETRY_RULES: paybridge_transport::RetryRules = paybridge_transport::RetryRules {
     action: retry_action,
+    resolved_by_caller: already_paid,
     ..paybridge_transport::RetryRules::keyed(crate::PROVIDER)
 };
+
+fn already_paid(error: &Error) -> bool {
+    matches!(error, Error::Rejected { code, .. } if *code == TRADE_HAS_SUCCESS)
+}
 
 fn retry_action(error: &Error) -> Action {
     match error {
@@ -111,6 +190,31 @@ pub fn refund_status(raw: &str) -> RefundStatus {
     match raw {
         REFUND_SUCCESS => RefundStatus::Succeeded,
         _ => RefundStatus::Pending,
+    }
+}
+
+/// The trade statuses Alipay documents (`trade_status` of a query or a notification).
+pub const TRADE_STATUSES: [&str; 4] = [
+    "WAIT_BUYER_PAY",
+    "TRADE_CLOSED",
+    "TRADE_SUCCESS",
+    "TRADE_FINISHED",
+];
+
+/// A trade's `trade_status` in the unified model. `was_paid`: the answer shows the trade was
+/// paid at some point (a query's `send_pay_date` or a non-zero `buyer_pay_amount`; a
+/// notification's `gmt_payment` or `refund_fee`).
+///
+/// `TRADE_SUCCESS` is paid (and may have been refunded in part: the query does not say how
+/// much, so it reads as succeeded); `TRADE_FINISHED` is paid and no longer refundable;
+/// `TRADE_CLOSED` is either closed unpaid or paid and then refunded in full — told apart by
+/// `was_paid`; `WAIT_BUYER_PAY`, and any word Alipay does not document, is pending.
+pub fn trade_status(raw: &str, was_paid: bool) -> PaymentStatus {
+    match raw {
+        "TRADE_SUCCESS" | "TRADE_FINISHED" => PaymentStatus::Succeeded,
+        "TRADE_CLOSED" if was_paid => PaymentStatus::Refunded,
+        "TRADE_CLOSED" => PaymentStatus::Closed,
+        _ => PaymentStatus::Pending,
     }
 }
 
@@ -134,6 +238,19 @@ mod tests {
         ("40004", Some("ACQ.TRADE_STATUS_ERROR"), "refused"),
         ("40004", Some("ACQ.DISCORDANT_REPEAT_REQUEST"), "refused"),
         ("40004", Some("ACQ.SYSTEM_ERROR"), "ambiguous"),
+        ("10003", None, "ambiguous"),
+        ("40004", Some("ACQ.TRADE_HAS_SUCCESS"), "refused"),
+        ("40004", Some("ACQ.TRADE_HAS_CLOSE"), "refused"),
+        ("40004", Some("ACQ.CONTEXT_INCONSISTENT"), "refused"),
+        ("40004", Some("ACQ.PAYMENT_AUTH_CODE_INVALID"), "refused"),
+        ("40004", Some("ACQ.INVALID_PARAMETER"), "refused"),
+        ("40004", Some("ACQ.ACCESS_FORBIDDEN"), "refused"),
+        ("40004", Some("ACQ.EXIST_FORBIDDEN_WORD"), "refused"),
+        ("40004", Some("ACQ.TOTAL_FEE_EXCEED"), "refused"),
+        ("40004", Some("ACQ.BUYER_SELLER_EQUAL"), "refused"),
+        ("40004", Some("ACQ.TRADE_BUYER_NOT_MATCH"), "refused"),
+        ("40004", Some("ACQ.BUYER_BALANCE_NOT_ENOUGH"), "refused"),
+        ("40004", Some("ACQ.PAYMENT_REQUEST_HAS_RISK"), "refused"),
     ];
 
     #[test]
@@ -197,5 +314,47 @@ mod tests {
         );
         assert_eq!(refund_status(REFUND_SUCCESS), RefundStatus::Succeeded);
         assert_eq!(refund_status("REFUND_PROCESSING"), RefundStatus::Pending);
+        // "Already paid" is the caller's to settle by a look-up, never blurred into unknown.
+        assert!(already_paid(&rejected(
+            TRADE_HAS_SUCCESS,
+            RejectionClass::ProviderState
+        )));
+        assert!(!already_paid(&rejected(
+            TRADE_HAS_CLOSE,
+            RejectionClass::ProviderState
+        )));
+        assert_eq!(
+            retry_action(&rejected(TRADE_HAS_SUCCESS, RejectionClass::ProviderState)),
+            Action::Stop
+        );
+    }
+
+    #[test]
+    fn trade_statuses_read_as_alipay_documents_them() {
+        assert_eq!(
+            trade_status("WAIT_BUYER_PAY", false),
+            PaymentStatus::Pending
+        );
+        assert_eq!(
+            trade_status("TRADE_SUCCESS", true),
+            PaymentStatus::Succeeded
+        );
+        assert_eq!(
+            trade_status("TRADE_FINISHED", true),
+            PaymentStatus::Succeeded
+        );
+        assert_eq!(trade_status("TRADE_CLOSED", false), PaymentStatus::Closed);
+        assert_eq!(trade_status("TRADE_CLOSED", true), PaymentStatus::Refunded);
+        assert_eq!(
+            trade_status("TRADE_SOMETHING_NEW", true),
+            PaymentStatus::Pending
+        );
+        for raw in TRADE_STATUSES {
+            assert_ne!(
+                trade_status(raw, false) == PaymentStatus::Pending,
+                raw != "WAIT_BUYER_PAY",
+                "{raw}"
+            );
+        }
     }
 }

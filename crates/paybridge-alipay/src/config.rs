@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use paybridge_core::{Clock, Error, ProviderId, RefundProvider, SystemClock};
+use paybridge_core::{Clock, Error, PaymentProvider, ProviderId, RefundProvider, SystemClock};
 use paybridge_sign::x509::Certificate;
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey, SecretString};
 use paybridge_transport::{HyperTransport, ProviderSetup, RetryPolicy, SecretLoader};
@@ -223,6 +223,17 @@ impl ProviderSetup for AlipaySettings {
             self.client_config(retry)?,
             transport,
         )?))
+    }
+
+    fn build_payments(
+        &self,
+        transport: HyperTransport,
+        retry: RetryPolicy,
+    ) -> Result<Option<Arc<dyn PaymentProvider>>, Error> {
+        Ok(Some(Arc::new(AlipayClient::new(
+            self.client_config(retry)?,
+            transport,
+        )?)))
     }
 
     /// The form Alipay would receive for `alipay.trade.refund` with `body` as its

@@ -1,67 +1,131 @@
-//! Alipay's gateway, as its documentation describes it: refunds and their query, and
-//! `alipay.trade.precreate` and `alipay.trade.query`, so a merchant's SDK can create and query
-//! trades.
+//! Alipay's gateway, as its documentation describes it: refunds and their query, and the
+//! payment calls — `alipay.trade.precreate` (QR), `pay` (barcode), `create` (JSAPI), `query`,
+//! `close` and `cancel` — plus the cashier the customer's browser or app reaches with a signed
+//! `alipay.trade.page.pay`, `wap.pay` or `app.pay` order.
 //!
 //! Behind the `emulator` feature: paybridge's sandbox serves it at `/alipay/gateway.do`. It
-//! reads the form (and the query string, where the SDK puts the `method`), checks the app, the
-//! RSA2 signature over the sorted parameters it received, the certificate SNs in certificate
-//! mode and the timestamp; dispatches on `method`; keeps the refund rules through the ledger;
-//! answers a repeated `out_request_no` with `fund_change: "N"` (or
-//! `ACQ.DISCORDANT_REPEAT_REQUEST` for another amount); shows a refund in the query only once it
-//! settled (the pending window); writes its replies the way Alipay does — the value as text
-//! with slashes escaped `\/`, signed over exactly that text — and posts signed async
-//! notifications until answered `success`.
+//! reads the form (and the query string, where the SDK puts the `method` — or, for a browser's
+//! `GET`, every parameter), refuses a parameter named twice, checks the app, the RSA2 signature
+//! over the sorted parameters it received, the certificate SNs in certificate mode and the
+//! timestamp; dispatches on `method`; keeps the refund rules through the ledger; answers a
+//! repeated `out_request_no` with `fund_change: "N"` (or `ACQ.DISCORDANT_REPEAT_REQUEST` for
+//! another amount); shows a refund in the query only once it settled (the pending window);
+//! writes its replies the way Alipay does — the value as text with slashes escaped `\/`,
+//! signed over exactly that text — and posts signed async notifications until answered
+//! `success`.
+//!
+//! Payments keep Alipay's rules: `out_trade_no` is the trade's key — a resend under it is the
+//! same trade, a paid one answers `ACQ.TRADE_HAS_SUCCESS`, a closed one `ACQ.TRADE_HAS_CLOSE`,
+//! another amount or product `ACQ.CONTEXT_INCONSISTENT`. A payment code is single-use; a
+//! charge pays at once, or answers `10003` and waits for the customer (`POST
+//! /_sandbox/customer`). A trade exists at Alipay — so a query or a close finds it — once it
+//! was paid or closed, once the customer reached the cashier and walked away, or from its
+//! creation for a barcode or JSAPI trade; a QR code nobody scanned and a cashier order nobody
+//! paid are `ACQ.TRADE_NOT_EXIST` until then, as at Alipay (a cashier order's trade is created
+//! when the buyer pays).
 
 use paybridge_core::{Currency, Money, ProviderId, Timestamp};
 use paybridge_emulator::{
-    Answer, Applied, Counted, Delivery, Emulator, Host, NewRefund, Payment, RefundEntry,
-    RefundState, Refusal, bytes,
+    Answer, Applied, Counted, CustomerAction, Delivery, Emulator, Host, NewRefund, Payment,
+    RefundEntry, RefundState, Refusal, bytes,
 };
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
 use serde::Serialize;
 
+use crate::cashier::html_escape;
 use crate::codec::{SHANGHAI_OFFSET_MINUTES, alipay_time, form_decode, form_encode, sign_content};
 use crate::codes;
-use crate::wire::requests::{TradeRefund, TradeRefundQuery};
-use crate::wire::responses::{RefundQueryResponse, Status, TradeRefundResponse};
+use crate::wire::requests::{Cashier, TradeRefund, TradeRefundQuery};
+use crate::wire::responses::{
+    PrecreateResponse, RefundQueryResponse, Status, TradeCancelResponse, TradeCloseResponse,
+    TradeCreateResponse, TradePayResponse, TradeQueryResponse, TradeRefundResponse,
+};
 
 const REFUND: &str = "alipay.trade.refund";
 const REFUND_QUERY: &str = "alipay.trade.fastpay.refund.query";
 const PRECREATE: &str = "alipay.trade.precreate";
 const TRADE_QUERY: &str = "alipay.trade.query";
+const PAY: &str = "alipay.trade.pay";
+const CREATE: &str = "alipay.trade.create";
+const CLOSE: &str = "alipay.trade.close";
+const CANCEL: &str = "alipay.trade.cancel";
+/// Every method answered with a JSON reply (the cashier methods answer with a page).
+const API_METHODS: [&str; 8] = [
+    REFUND,
+    REFUND_QUERY,
+    PRECREATE,
+    TRADE_QUERY,
+    PAY,
+    CREATE,
+    CLOSE,
+    CANCEL,
+];
 
-/// `alipay.trade.precreate`'s business content, as Alipay reads it.
-#[derive(serde::Deserialize)]
-struct PrecreateBiz {
-    out_trade_no: Option<String>,
-    total_amount: Option<String>,
-    subject: Option<String>,
-}
+/// The scene a barcode trade is recorded under (its `scene`).
+const BAR_CODE: &str = "bar_code";
+/// The product code of a JSAPI trade.
+const JSAPI_PAY: &str = "JSAPI_PAY";
+/// The product code of a QR (face to face) trade.
+const FACE_TO_FACE_PAYMENT: &str = "FACE_TO_FACE_PAYMENT";
 
-/// `alipay.trade.query`'s business content.
-#[derive(serde::Deserialize)]
-struct TradeQueryBiz {
+/// A payment call's `biz_content` as Alipay reads it: every field optional, so one missing is
+/// answered the way Alipay answers it.
+#[derive(serde::Deserialize, Default)]
+struct TradeBiz {
     out_trade_no: Option<String>,
     trade_no: Option<String>,
+    total_amount: Option<String>,
+    subject: Option<String>,
+    product_code: Option<String>,
+    scene: Option<String>,
+    auth_code: Option<String>,
+    buyer_open_id: Option<String>,
+    buyer_id: Option<String>,
+    time_expire: Option<String>,
 }
 
-#[derive(Serialize)]
-struct PrecreateReply<'a> {
-    code: &'static str,
-    msg: &'static str,
-    out_trade_no: &'a str,
-    qr_code: String,
+/// A refusal in Alipay's words: `code`, `sub_code`, `sub_msg`.
+type Refused = (&'static str, &'static str, String);
+
+/// A new order's checked fields.
+struct NewOrder {
+    out_trade_no: String,
+    amount_minor: i64,
+    expires_at: Option<Timestamp>,
 }
 
-#[derive(Serialize)]
-struct TradeQueryReply<'a> {
-    code: &'static str,
-    msg: &'static str,
-    trade_no: &'a str,
-    out_trade_no: &'a str,
-    buyer_logon_id: &'static str,
-    trade_status: &'static str,
-    total_amount: String,
+/// What Alipay holds under an order's `out_trade_no`.
+enum Existing {
+    /// Nothing: the order is new.
+    Fresh,
+    /// The same trade, still waiting for the buyer: a resend.
+    Same(Payment),
+    /// A trade the order cannot be: paid, closed, or for another amount or product.
+    Refused(Refused),
+}
+
+/// Whether Alipay holds `payment` as a trade (so a query or a close finds it): paid, closed,
+/// abandoned at the cashier, or a barcode or JSAPI trade, which exist from their creation.
+fn exists_at_alipay(payment: &Payment, now: Timestamp) -> bool {
+    payment.paid
+        || payment.closed_at(now)
+        || payment.abandoned
+        || matches!(payment.scene.as_deref(), Some(BAR_CODE | JSAPI_PAY))
+}
+
+/// A trade's `trade_status` as `alipay.trade.query` words it.
+fn trade_status(payment: &Payment, now: Timestamp) -> &'static str {
+    if payment.paid {
+        if payment.closed || payment.refunded_minor() >= payment.amount_minor {
+            "TRADE_CLOSED"
+        } else {
+            "TRADE_SUCCESS"
+        }
+    } else if payment.closed_at(now) {
+        "TRADE_CLOSED"
+    } else {
+        "WAIT_BUYER_PAY"
+    }
 }
 
 /// The SNs of certificate mode: what requests must name, and what replies name.
@@ -290,150 +354,579 @@ impl AlipayEmulator {
         }
     }
 
-    /// `alipay.trade.precreate`: a trade waiting for the buyer to scan its QR code. The same
-    /// `out_trade_no` and amount again answer the same code.
-    fn precreate(&self, host: &dyn Host, biz: &str) -> Answer {
-        let Ok(request) = serde_json::from_str::<PrecreateBiz>(biz) else {
-            return self.refuse(
-                host,
-                PRECREATE,
-                "40002",
+    /// Checks a request as Alipay's gateway does before reading it: no parameter named twice
+    /// (one copy would be signed and another read), the app, `sign_type`, the signature over
+    /// every parameter but `sign`, the certificate SNs in certificate mode, the timestamp.
+    fn authenticate(&self, host: &dyn Host, params: &[(String, String)]) -> Result<(), Refused> {
+        let invalid =
+            |sub_code: &'static str, sub_msg: &str| ("40002", sub_code, sub_msg.to_owned());
+        let mut seen = std::collections::HashSet::with_capacity(params.len());
+        if let Some((name, _)) = params.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+            return Err(invalid(
                 "isv.invalid-parameter",
-                "biz_content",
-            );
+                &format!("参数 {name} 重复 / named twice"),
+            ));
+        }
+        let get = |name: &str| {
+            params
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
         };
-        let (Some(out_trade_no), Some(total), Some(_)) = (
-            request
-                .out_trade_no
-                .filter(|o| !o.is_empty() && o.len() <= 64),
-            request.total_amount,
-            request.subject.filter(|s| !s.is_empty()),
-        ) else {
-            return self.refuse(
-                host,
-                PRECREATE,
-                "40002",
-                "isv.missing-parameter",
-                "out_trade_no, total_amount and subject are required",
-            );
-        };
-        let Some(amount) = Money::parse(&total, Currency::Cny)
-            .ok()
-            .filter(|a| a.minor > 0)
-        else {
-            return self.refuse(
-                host,
-                PRECREATE,
-                "40002",
-                "isv.invalid-parameter",
-                "total_amount",
-            );
-        };
-        fn reply(payment: &Payment) -> PrecreateReply<'_> {
-            PrecreateReply {
-                code: codes::SUCCESS,
-                msg: "Success",
-                out_trade_no: &payment.order_ref,
-                qr_code: format!("https://qr.alipay.com/bax0{}", payment.payment),
+        if get("app_id") != Some(self.app_id.as_str()) {
+            return Err(invalid("isv.invalid-app-id", "无效的AppID参数"));
+        }
+        if get("sign_type") != Some("RSA2") {
+            return Err(invalid(
+                "isv.invalid-signature-type",
+                "sign_type must be RSA2",
+            ));
+        }
+        let content = sign_content(
+            params
+                .iter()
+                .filter(|(k, _)| k != "sign")
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        let signed = get("sign")
+            .is_some_and(|sign| self.app_key.verify_base64(content.as_bytes(), sign).is_ok());
+        if !signed {
+            return Err(invalid("isv.invalid-signature", "验签出错"));
+        }
+        if let Some(sns) = &self.certificates {
+            if get("app_cert_sn") != Some(sns.app_cert_sn.as_str()) {
+                return Err(invalid("isv.app-cert-sn-mismatch", "app_cert_sn"));
+            }
+            if get("alipay_root_cert_sn") != Some(sns.alipay_root_cert_sn.as_str()) {
+                return Err(invalid("isv.root-cert-sn-mismatch", "alipay_root_cert_sn"));
             }
         }
-        if let Some(existing) = host
-            .ledger()
-            .payment_summary(ProviderId::Alipay, &out_trade_no)
-        {
-            return if existing.paid {
-                self.refuse(
-                    host,
-                    PRECREATE,
-                    "40004",
-                    "ACQ.TRADE_HAS_SUCCESS",
-                    "交易已被支付",
-                )
-            } else if existing.amount_minor != amount.minor {
-                self.refuse(
-                    host,
-                    PRECREATE,
-                    "40004",
-                    "ACQ.CONTEXT_INCONSISTENT",
-                    "交易信息被篡改",
-                )
-            } else {
-                self.answer(PRECREATE, &reply(&existing))
-            };
+        let fresh = get("timestamp")
+            .and_then(|t| Timestamp::parse_local(t, SHANGHAI_OFFSET_MINUTES).ok())
+            .is_some_and(|t| {
+                (host.now().unix_seconds() - t.unix_seconds()).abs() <= host.timestamp_window_secs()
+            });
+        if !fresh {
+            return Err(invalid("isv.invalid-timestamp", "timestamp"));
         }
-        let n = host.ledger().next_number();
-        let (trade_no, _) = self.payment_ids(n);
-        let payment = Payment::awaiting_payment(
+        Ok(())
+    }
+
+    /// A refusal answered as JSON to an API method, or as Alipay's error page to a customer's
+    /// browser or app bringing a cashier order.
+    fn fail(&self, host: &dyn Host, method: &str, refused: Refused) -> Answer {
+        let (code, sub_code, sub_msg) = refused;
+        if Cashier::from_method(method).is_some() {
+            host.count(Counted::Rejected);
+            return cashier_page(
+                "支付宝 · 错误 / Alipay error",
+                &format!(
+                    "<p>错误代码 / error code <code id=\"sub_code\">{}</code></p>\n<p>{}</p>",
+                    html_escape(sub_code),
+                    html_escape(&sub_msg)
+                ),
+            );
+        }
+        let reply_to = if API_METHODS.contains(&method) {
+            method
+        } else {
+            ""
+        };
+        self.refuse(host, reply_to, code, sub_code, &sub_msg)
+    }
+
+    /// The fields every new order carries, checked as Alipay checks them.
+    fn new_order(host: &dyn Host, biz: &TradeBiz) -> Result<NewOrder, Refused> {
+        let missing = |what: &str| {
+            (
+                "40002",
+                "isv.missing-parameter",
+                format!("缺少必选参数 {what}"),
+            )
+        };
+        let invalid = |what: &str| ("40002", "isv.invalid-parameter", format!("参数无效 {what}"));
+        let out_trade_no = biz
+            .out_trade_no
+            .clone()
+            .filter(|o| !o.is_empty())
+            .ok_or_else(|| missing("out_trade_no"))?;
+        if crate::validate::field("out_trade_no", &out_trade_no, 64).is_err() {
+            return Err(invalid("out_trade_no"));
+        }
+        let total = biz
+            .total_amount
+            .as_deref()
+            .ok_or_else(|| missing("total_amount"))?;
+        let amount = crate::validate::yuan("total_amount", total)
+            .ok()
+            .and_then(|()| Money::parse(total, Currency::Cny).ok())
+            .ok_or_else(|| invalid("total_amount"))?;
+        let subject = biz
+            .subject
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| missing("subject"))?;
+        if crate::validate::field("subject", subject, crate::validate::MAX_SUBJECT_LEN).is_err() {
+            return Err(invalid("subject"));
+        }
+        let expires_at = match biz.time_expire.as_deref() {
+            Some(at) if crate::validate::is_alipay_time(at) => {
+                Timestamp::parse_local(at, SHANGHAI_OFFSET_MINUTES).ok()
+            }
+            Some(_) => return Err(invalid("time_expire")),
+            None => None,
+        };
+        // An order that would be closed before it could be paid is refused, not recorded.
+        if expires_at.is_some_and(|at| at.unix_seconds() <= host.now().unix_seconds()) {
+            return Err(invalid("time_expire"));
+        }
+        Ok(NewOrder {
+            out_trade_no,
+            amount_minor: amount.minor,
+            expires_at,
+        })
+    }
+
+    /// What the ledger holds under `order`'s `out_trade_no`, for an order of `product`.
+    fn existing(host: &dyn Host, order: &NewOrder, product: &str) -> Existing {
+        let Some(payment) = host
+            .ledger()
+            .payment_summary(ProviderId::Alipay, &order.out_trade_no)
+        else {
+            return Existing::Fresh;
+        };
+        let refused = |sub_code: &'static str, sub_msg: &str| {
+            Existing::Refused(("40004", sub_code, sub_msg.to_owned()))
+        };
+        if payment.paid && !payment.closed && payment.refunded_minor() < payment.amount_minor {
+            return refused(codes::TRADE_HAS_SUCCESS, "交易已被支付");
+        }
+        if payment.paid || payment.closed_at(host.now()) {
+            return refused(codes::TRADE_HAS_CLOSE, "交易已经关闭");
+        }
+        if payment.amount_minor != order.amount_minor || payment.scene.as_deref() != Some(product) {
+            return refused(codes::CONTEXT_INCONSISTENT, "交易信息被篡改");
+        }
+        Existing::Same(payment)
+    }
+
+    /// Records a new trade waiting for the buyer.
+    fn record(
+        &self,
+        host: &dyn Host,
+        order: NewOrder,
+        product: &str,
+        notify_url: Option<&str>,
+    ) -> Result<Payment, Refused> {
+        let (trade_no, _) = self.payment_ids(host.ledger().next_number());
+        let mut payment = Payment::awaiting_payment(
             ProviderId::Alipay,
             trade_no,
-            out_trade_no,
-            amount.minor,
+            order.out_trade_no,
+            order.amount_minor,
             Currency::Cny,
             host.now(),
         );
+        payment.notify_url = notify_url.filter(|u| !u.is_empty()).map(str::to_owned);
+        payment.expires_at = order.expires_at;
+        payment.scene = Some(product.to_owned());
         match host.ledger().add_payment(payment) {
-            Ok(payment) => self.answer(PRECREATE, &reply(&payment)),
-            Err(_) => self.refuse(
-                host,
-                PRECREATE,
+            Ok(payment) => {
+                host.count(Counted::PaymentCreated);
+                Ok(payment)
+            }
+            Err(_) => Err((
                 "40004",
-                "ACQ.CONTEXT_INCONSISTENT",
-                "交易信息被篡改",
-            ),
+                codes::CONTEXT_INCONSISTENT,
+                "交易信息被篡改".to_owned(),
+            )),
         }
     }
 
-    /// `alipay.trade.query`. A precreated trade the buyer has not scanned does not exist yet at
-    /// Alipay: it answers `ACQ.TRADE_NOT_EXIST` until then.
-    fn trade_query(&self, host: &dyn Host, biz: &str) -> Answer {
-        let Ok(request) = serde_json::from_str::<TradeQueryBiz>(biz) else {
-            return self.refuse(
-                host,
-                TRADE_QUERY,
+    /// A new order, or the same one again: the trade it is, or Alipay's refusal.
+    fn open_trade(
+        &self,
+        host: &dyn Host,
+        biz: &TradeBiz,
+        product: &str,
+        notify_url: Option<&str>,
+    ) -> Result<Payment, Refused> {
+        let order = Self::new_order(host, biz)?;
+        match Self::existing(host, &order, product) {
+            Existing::Refused(refused) => Err(refused),
+            Existing::Same(payment) => Ok(payment),
+            Existing::Fresh => self.record(host, order, product, notify_url),
+        }
+    }
+
+    fn biz(biz: &str) -> Result<TradeBiz, Refused> {
+        serde_json::from_str(biz).map_err(|_| {
+            (
                 "40002",
                 "isv.invalid-parameter",
-                "biz_content",
-            );
+                "biz_content is not a JSON object".to_owned(),
+            )
+        })
+    }
+
+    /// `alipay.trade.precreate`: a trade waiting for the buyer to scan its QR code. The same
+    /// `out_trade_no` and amount again answer the same code.
+    fn precreate(&self, host: &dyn Host, biz: &str, notify_url: Option<&str>) -> Answer {
+        let opened = Self::biz(biz).and_then(|biz| {
+            let product = biz
+                .product_code
+                .clone()
+                .unwrap_or_else(|| FACE_TO_FACE_PAYMENT.to_owned());
+            self.open_trade(host, &biz, &product, notify_url)
+        });
+        match opened {
+            Ok(payment) => self.answer(
+                PRECREATE,
+                &PrecreateResponse {
+                    code: Some(codes::SUCCESS.into()),
+                    msg: Some("Success".into()),
+                    out_trade_no: Some(payment.order_ref.clone()),
+                    qr_code: Some(format!("https://qr.alipay.com/bax0{}", payment.payment)),
+                    ..PrecreateResponse::default()
+                },
+            ),
+            Err(refused) => self.fail(host, PRECREATE, refused),
+        }
+    }
+
+    /// `alipay.trade.pay`: charges a payment code. Every charge is counted, resends too. A
+    /// code the ledger never issued, or one already used, is `ACQ.PAYMENT_AUTH_CODE_INVALID`
+    /// and nothing is recorded; a resend under a waiting trade's `out_trade_no` is that trade
+    /// (the code is not taken again).
+    fn pay(&self, host: &dyn Host, biz: &str, notify_url: Option<&str>) -> Answer {
+        host.count(Counted::Charge);
+        let charged = Self::biz(biz).and_then(|biz| self.charge(host, &biz, notify_url));
+        match charged {
+            Ok((payment, code)) => {
+                let paid = code == codes::SUCCESS;
+                self.answer(
+                    PAY,
+                    &TradePayResponse {
+                        code: Some(code.into()),
+                        msg: Some(
+                            if paid {
+                                "Success"
+                            } else {
+                                "order success pay inprocess"
+                            }
+                            .into(),
+                        ),
+                        trade_no: Some(payment.payment.clone()),
+                        out_trade_no: Some(payment.order_ref.clone()),
+                        buyer_logon_id: Some("158****1562".into()),
+                        total_amount: Some(yuan(payment.amount_minor)),
+                        receipt_amount: paid.then(|| yuan(payment.amount_minor)),
+                        buyer_pay_amount: paid.then(|| yuan(payment.amount_minor)),
+                        gmt_payment: paid.then(|| alipay_time(payment.paid_at)),
+                        buyer_user_id: Some("2088102122524333".into()),
+                        ..TradePayResponse::default()
+                    },
+                )
+            }
+            Err(refused) => self.fail(host, PAY, refused),
+        }
+    }
+
+    /// The charge itself: the trade and the code to answer (`10000` paid, `10003` waiting).
+    fn charge(
+        &self,
+        host: &dyn Host,
+        biz: &TradeBiz,
+        notify_url: Option<&str>,
+    ) -> Result<(Payment, &'static str), Refused> {
+        if biz.scene.as_deref().is_some_and(|s| s != BAR_CODE) {
+            return Err(("40002", "isv.invalid-parameter", "参数无效 scene".into()));
+        }
+        let auth_code = biz.auth_code.clone().filter(|c| !c.is_empty()).ok_or((
+            "40002",
+            "isv.missing-parameter",
+            "缺少必选参数 auth_code".to_owned(),
+        ))?;
+        let order = Self::new_order(host, biz)?;
+        match Self::existing(host, &order, BAR_CODE) {
+            Existing::Refused(refused) => return Err(refused),
+            Existing::Same(payment) => return Ok((payment, codes::WAITING_FOR_BUYER)),
+            Existing::Fresh => {}
+        }
+        let Some(needs_password) = host.ledger().take_auth_code(ProviderId::Alipay, &auth_code)
+        else {
+            return Err((
+                "40004",
+                codes::PAYMENT_AUTH_CODE_INVALID,
+                "支付失败，获取顾客账户信息失败，请顾客刷新付款码后重新收款".into(),
+            ));
         };
-        let Some(reference) = request.trade_no.or(request.out_trade_no) else {
-            return self.refuse(
-                host,
-                TRADE_QUERY,
+        let payment = self.record(host, order, BAR_CODE, notify_url)?;
+        if needs_password {
+            return Ok((payment, codes::WAITING_FOR_BUYER));
+        }
+        let paid = host
+            .ledger()
+            .customer(
+                ProviderId::Alipay,
+                &payment.order_ref,
+                CustomerAction::Pay,
+                host.now(),
+            )
+            .map_err(|_| ("20000", "ACQ.SYSTEM_ERROR", "系统错误".to_owned()))?;
+        if let Some(delivery) = self.payment_notification(host, &paid) {
+            host.deliver(delivery);
+        }
+        Ok((paid, codes::SUCCESS))
+    }
+
+    /// `alipay.trade.create` (JSAPI): a trade for one buyer, answered with its `trade_no`.
+    fn create(&self, host: &dyn Host, biz: &str, notify_url: Option<&str>) -> Answer {
+        let created = Self::biz(biz).and_then(|biz| {
+            if biz.product_code.as_deref() != Some(JSAPI_PAY) {
+                return Err((
+                    "40002",
+                    "isv.invalid-parameter",
+                    "参数无效 product_code: JSAPI_PAY".to_owned(),
+                ));
+            }
+            let buyer = biz
+                .buyer_open_id
+                .as_deref()
+                .or(biz.buyer_id.as_deref())
+                .filter(|b| !b.is_empty());
+            if buyer.is_none() {
+                return Err((
+                    "40002",
+                    "isv.missing-parameter",
+                    "缺少必选参数 buyer_open_id".to_owned(),
+                ));
+            }
+            self.open_trade(host, &biz, JSAPI_PAY, notify_url)
+        });
+        match created {
+            Ok(payment) => self.answer(
+                CREATE,
+                &TradeCreateResponse {
+                    code: Some(codes::SUCCESS.into()),
+                    msg: Some("Success".into()),
+                    out_trade_no: Some(payment.order_ref.clone()),
+                    trade_no: Some(payment.payment.clone()),
+                    ..TradeCreateResponse::default()
+                },
+            ),
+            Err(refused) => self.fail(host, CREATE, refused),
+        }
+    }
+
+    /// The trade a query, close or cancel names (`trade_no` first, as Alipay reads them).
+    fn named(biz: &str) -> Result<(TradeBiz, String), Refused> {
+        let biz = Self::biz(biz)?;
+        let reference = biz
+            .trade_no
+            .clone()
+            .or_else(|| biz.out_trade_no.clone())
+            .filter(|r| !r.is_empty())
+            .ok_or((
                 "40002",
                 "isv.missing-parameter",
-                "trade_no or out_trade_no",
-            );
+                "缺少必选参数 trade_no or out_trade_no".to_owned(),
+            ))?;
+        Ok((biz, reference))
+    }
+
+    fn not_exist() -> Refused {
+        ("40004", codes::TRADE_NOT_EXIST, "交易不存在".to_owned())
+    }
+
+    /// `alipay.trade.query`. A trade Alipay does not hold yet (see the module's
+    /// documentation) is `ACQ.TRADE_NOT_EXIST`.
+    fn trade_query(&self, host: &dyn Host, biz: &str) -> Answer {
+        let now = host.now();
+        let found = Self::named(biz).and_then(|(_, reference)| {
+            host.ledger()
+                .payment_summary(ProviderId::Alipay, &reference)
+                .filter(|p| exists_at_alipay(p, now))
+                .ok_or_else(Self::not_exist)
+        });
+        let payment = match found {
+            Ok(payment) => payment,
+            Err(refused) => return self.fail(host, TRADE_QUERY, refused),
         };
-        let Some(payment) = host
-            .ledger()
-            .payment_summary(ProviderId::Alipay, &reference)
-            .filter(|p| p.paid || p.closed)
-        else {
-            return self.refuse(
-                host,
-                TRADE_QUERY,
-                "40004",
-                codes::TRADE_NOT_EXIST,
-                "交易不存在",
-            );
-        };
-        let trade_status = if payment.closed || payment.refunded_minor() >= payment.amount_minor {
-            "TRADE_CLOSED"
+        let paid_sum = if payment.paid {
+            payment.amount_minor
         } else {
-            "TRADE_SUCCESS"
+            0
         };
         self.answer(
             TRADE_QUERY,
-            &TradeQueryReply {
-                code: codes::SUCCESS,
-                msg: "Success",
-                trade_no: &payment.payment,
-                out_trade_no: &payment.order_ref,
-                buyer_logon_id: "158****1562",
-                trade_status,
-                total_amount: yuan(payment.amount_minor),
+            &TradeQueryResponse {
+                code: Some(codes::SUCCESS.into()),
+                msg: Some("Success".into()),
+                trade_no: Some(payment.payment.clone()),
+                out_trade_no: Some(payment.order_ref.clone()),
+                buyer_logon_id: payment.paid.then(|| "158****1562".into()),
+                trade_status: Some(trade_status(&payment, now).into()),
+                total_amount: Some(yuan(payment.amount_minor)),
+                receipt_amount: Some(yuan(paid_sum)),
+                buyer_pay_amount: Some(yuan(paid_sum)),
+                send_pay_date: payment.paid.then(|| alipay_time(payment.paid_at)),
+                ..TradeQueryResponse::default()
             },
         )
+    }
+
+    /// `alipay.trade.close`: only a trade waiting for the buyer closes; a paid or closed one is
+    /// `ACQ.TRADE_STATUS_ERROR`.
+    fn close(&self, host: &dyn Host, biz: &str) -> Answer {
+        let now = host.now();
+        let closed = Self::named(biz).and_then(|(_, reference)| {
+            let payment = host
+                .ledger()
+                .payment_summary(ProviderId::Alipay, &reference)
+                .filter(|p| exists_at_alipay(p, now))
+                .ok_or_else(Self::not_exist)?;
+            if payment.paid || payment.closed_at(now) {
+                return Err((
+                    "40004",
+                    codes::TRADE_STATUS_ERROR,
+                    "交易状态不合法".to_owned(),
+                ));
+            }
+            let closed = host
+                .ledger()
+                .close_unpaid(ProviderId::Alipay, &payment.payment)
+                .map_err(|_| {
+                    (
+                        "40004",
+                        codes::TRADE_STATUS_ERROR,
+                        "交易状态不合法".to_owned(),
+                    )
+                })?;
+            host.count(Counted::PaymentClosed);
+            Ok(closed)
+        });
+        match closed {
+            Ok(payment) => self.answer(
+                CLOSE,
+                &TradeCloseResponse {
+                    code: Some(codes::SUCCESS.into()),
+                    msg: Some("Success".into()),
+                    trade_no: Some(payment.payment.clone()),
+                    out_trade_no: Some(payment.order_ref.clone()),
+                    ..TradeCloseResponse::default()
+                },
+            ),
+            Err(refused) => self.fail(host, CLOSE, refused),
+        }
+    }
+
+    /// `alipay.trade.cancel`: closes an unpaid trade (`action` `close`), refunds a paid one in
+    /// full (`refund`); `retry_flag` is always `N` here.
+    ///
+    /// Our decision for an `out_trade_no` Alipay has never seen: a closed placeholder is
+    /// recorded under it, and the cancel answers `close`. A barcode charge whose answer was
+    /// lost may still arrive after the merchant cancelled it; the placeholder makes that late
+    /// charge `ACQ.TRADE_HAS_CLOSE` instead of a payment nobody is waiting for.
+    fn cancel(&self, host: &dyn Host, biz: &str) -> Answer {
+        let cancelled = Self::named(biz).and_then(|(biz, reference)| {
+            let ledger = host.ledger();
+            match ledger.payment_summary(ProviderId::Alipay, &reference) {
+                Some(before) => {
+                    let after = ledger
+                        .reverse(ProviderId::Alipay, &before.payment)
+                        .ok_or_else(Self::not_exist)?;
+                    if !before.closed {
+                        host.count(Counted::PaymentClosed);
+                    }
+                    Ok((Some(after.payment.clone()), after))
+                }
+                None => {
+                    let out_trade_no = biz
+                        .out_trade_no
+                        .filter(|o| !o.is_empty())
+                        .ok_or_else(Self::not_exist)?;
+                    let (trade_no, _) = self.payment_ids(ledger.next_number());
+                    let placeholder = Payment::awaiting_payment(
+                        ProviderId::Alipay,
+                        trade_no,
+                        out_trade_no,
+                        0,
+                        Currency::Cny,
+                        host.now(),
+                    );
+                    let recorded = ledger
+                        .add_payment(placeholder)
+                        .map_err(|_| ("20000", "ACQ.SYSTEM_ERROR", "系统错误".to_owned()))?;
+                    let closed = ledger
+                        .reverse(ProviderId::Alipay, &recorded.payment)
+                        .ok_or(("20000", "ACQ.SYSTEM_ERROR", "系统错误".to_owned()))?;
+                    host.count(Counted::PaymentClosed);
+                    Ok((None, closed))
+                }
+            }
+        });
+        match cancelled {
+            Ok((trade_no, payment)) => {
+                let refunded = payment.reversed;
+                self.answer(
+                    CANCEL,
+                    &TradeCancelResponse {
+                        code: Some(codes::SUCCESS.into()),
+                        msg: Some("Success".into()),
+                        trade_no,
+                        out_trade_no: Some(payment.order_ref.clone()),
+                        retry_flag: Some("N".into()),
+                        action: Some(if refunded { "refund" } else { "close" }.into()),
+                        gmt_refund_pay: refunded.then(|| alipay_time(host.now())),
+                        ..TradeCancelResponse::default()
+                    },
+                )
+            }
+            Err(refused) => self.fail(host, CANCEL, refused),
+        }
+    }
+
+    /// A customer's browser or app bringing a signed cashier order (`alipay.trade.page.pay`,
+    /// `wap.pay`, `app.pay`): the order is recorded as a trade waiting for the buyer — this is
+    /// how Alipay (and the sandbox) learns of payments paybridge built without sending
+    /// anything — and the cashier's page answers.
+    fn cashier(
+        &self,
+        host: &dyn Host,
+        cashier: Cashier,
+        biz: &str,
+        notify_url: Option<&str>,
+    ) -> Answer {
+        let opened = Self::biz(biz).and_then(|biz| {
+            if biz.product_code.as_deref() != Some(cashier.product_code()) {
+                return Err((
+                    "40002",
+                    "isv.invalid-parameter",
+                    format!("参数无效 product_code: {}", cashier.product_code()),
+                ));
+            }
+            let subject = biz.subject.clone().unwrap_or_default();
+            self.open_trade(host, &biz, cashier.product_code(), notify_url)
+                .map(|payment| (payment, subject))
+        });
+        match opened {
+            Ok((payment, subject)) => cashier_page(
+                "支付宝 · 收银台 / Alipay cashier",
+                &format!(
+                    "<p>订单 / order <code id=\"out_trade_no\">{}</code></p>\n\
+                     <p>交易 / trade <code id=\"trade_no\">{}</code></p>\n\
+                     <p>¥ <span id=\"total_amount\">{}</span> — {}</p>\n\
+                     <p>等待付款 / waiting for the buyer (paybridge sandbox: \
+                     <code>POST /_sandbox/customer</code> pays it)</p>",
+                    html_escape(&payment.order_ref),
+                    html_escape(&payment.payment),
+                    yuan(payment.amount_minor),
+                    html_escape(&subject),
+                ),
+            ),
+            Err(refused) => self.fail(host, cashier.method(), refused),
+        }
     }
 
     fn query(&self, host: &dyn Host, biz: &str) -> Answer {
@@ -460,7 +953,9 @@ impl AlipayEmulator {
             .clone()
             .or_else(|| query.out_trade_no.clone())
             .unwrap_or_default();
-        let Some(payment) = host.ledger().payment_summary(ProviderId::Alipay, &trade) else {
+        // The whole payment, refunds and all: `out_request_no` is unique within its trade only,
+        // so the refund is looked for among this trade's refunds, never the merchant's.
+        let Some(payment) = host.ledger().payment(ProviderId::Alipay, &trade) else {
             return self.refuse(
                 host,
                 REFUND_QUERY,
@@ -469,10 +964,11 @@ impl AlipayEmulator {
                 "交易不存在",
             );
         };
-        let found = host
-            .ledger()
-            .refund(ProviderId::Alipay, &query.out_request_no)
-            .filter(|(p, _)| p.payment == payment.payment);
+        let found = payment
+            .refunds
+            .iter()
+            .find(|entry| entry.refund_id == query.out_request_no)
+            .cloned();
         let mut reply = RefundQueryResponse {
             code: Some(codes::SUCCESS.into()),
             msg: Some("Success".into()),
@@ -487,7 +983,7 @@ impl AlipayEmulator {
             gmt_refund_pay: None,
         };
         // Only a settled refund shows: until then (and for none at all) the status is absent.
-        if let Some((_, entry)) = found
+        if let Some(entry) = found
             && entry.status == RefundState::Succeeded
         {
             reply.refund_status = Some(codes::REFUND_SUCCESS.into());
@@ -519,6 +1015,16 @@ impl AlipayEmulator {
     }
 }
 
+/// A small HTML page in Alipay's cashier's place: what the customer's browser (or app) is
+/// shown for an order it brought, or Alipay's error page (Alipay answers both `200`).
+fn cashier_page(title: &str, content: &str) -> Answer {
+    let title = html_escape(title);
+    let html = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head><body>\n<h1>{title}</h1>\n{content}\n</body></html>\n"
+    );
+    bytes(200, "text/html;charset=utf-8", html.into_bytes())
+}
+
 /// Whether a merchant's answer acknowledges a notification, Alipay's way: the text `success`.
 fn acknowledged(status: http::StatusCode, body: &[u8]) -> bool {
     status.is_success() && body.trim_ascii() == crate::NOTIFICATION_ACK.as_bytes()
@@ -540,7 +1046,8 @@ impl Emulator for AlipayEmulator {
         path: &str,
         body: &[u8],
     ) -> Answer {
-        if path != "/gateway.do" || request.method != http::Method::POST {
+        let get_request = request.method == http::Method::GET;
+        if path != "/gateway.do" || !(get_request || request.method == http::Method::POST) {
             return bytes(404, "text/plain", b"not found".to_vec());
         }
         let query = request.uri.query().unwrap_or_default().as_bytes();
@@ -548,92 +1055,89 @@ impl Emulator for AlipayEmulator {
             return self.refuse(host, "", "40002", "isv.invalid-parameter", "not a form");
         };
         params.extend(form);
+        let method = params
+            .iter()
+            .find(|(k, _)| k == "method")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let cashier = Cashier::from_method(&method);
+        // A browser opens a cashier order by `GET`; every API call is a `POST`.
+        if get_request && cashier.is_none() {
+            return bytes(404, "text/plain", b"not found".to_vec());
+        }
+        match self.authenticate(host, &params) {
+            Ok(()) => {}
+            Err(refused) => return self.fail(host, &method, refused),
+        }
         let get = |name: &str| {
             params
                 .iter()
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.as_str())
         };
-        let method = get("method").unwrap_or_default().to_owned();
-        let reply_to = if matches!(
-            method.as_str(),
-            REFUND | REFUND_QUERY | PRECREATE | TRADE_QUERY
-        ) {
-            method.as_str()
-        } else {
-            ""
-        };
-        if get("app_id") != Some(self.app_id.as_str()) {
-            return self.refuse(
-                host,
-                reply_to,
-                "40002",
-                "isv.invalid-app-id",
-                "无效的AppID参数",
-            );
+        let biz = get("biz_content").unwrap_or_default();
+        let notify_url = get("notify_url");
+        if let Some(cashier) = cashier {
+            return self.cashier(host, cashier, biz, notify_url);
         }
-        if get("sign_type") != Some("RSA2") {
-            return self.refuse(
-                host,
-                reply_to,
-                "40002",
-                "isv.invalid-signature-type",
-                "sign_type must be RSA2",
-            );
-        }
-        let content = sign_content(
-            params
-                .iter()
-                .filter(|(k, _)| k != "sign")
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        );
-        let signed = get("sign")
-            .is_some_and(|sign| self.app_key.verify_base64(content.as_bytes(), sign).is_ok());
-        if !signed {
-            return self.refuse(host, reply_to, "40002", "isv.invalid-signature", "验签出错");
-        }
-        if let Some(sns) = &self.certificates {
-            if get("app_cert_sn") != Some(sns.app_cert_sn.as_str()) {
-                return self.refuse(
-                    host,
-                    reply_to,
-                    "40002",
-                    "isv.app-cert-sn-mismatch",
-                    "app_cert_sn",
-                );
-            }
-            if get("alipay_root_cert_sn") != Some(sns.alipay_root_cert_sn.as_str()) {
-                return self.refuse(
-                    host,
-                    reply_to,
-                    "40002",
-                    "isv.root-cert-sn-mismatch",
-                    "alipay_root_cert_sn",
-                );
-            }
-        }
-        let fresh = get("timestamp")
-            .and_then(|t| Timestamp::parse_local(t, SHANGHAI_OFFSET_MINUTES).ok())
-            .is_some_and(|t| {
-                (host.now().unix_seconds() - t.unix_seconds()).abs() <= host.timestamp_window_secs()
-            });
-        if !fresh {
-            return self.refuse(
-                host,
-                reply_to,
-                "40002",
-                "isv.invalid-timestamp",
-                "timestamp",
-            );
-        }
-        let biz = get("biz_content").unwrap_or_default().to_owned();
         match method.as_str() {
-            REFUND => self.refund(host, &biz, get("notify_url")),
-            REFUND_QUERY => self.query(host, &biz),
-            PRECREATE => self.precreate(host, &biz),
-            TRADE_QUERY => self.trade_query(host, &biz),
+            REFUND => self.refund(host, biz, notify_url),
+            REFUND_QUERY => self.query(host, biz),
+            PRECREATE => self.precreate(host, biz, notify_url),
+            TRADE_QUERY => self.trade_query(host, biz),
+            PAY => self.pay(host, biz, notify_url),
+            CREATE => self.create(host, biz, notify_url),
+            CLOSE => self.close(host, biz),
+            CANCEL => self.cancel(host, biz),
             _ => self.refuse(host, "", "40002", "isv.invalid-method", "不存在的方法名"),
         }
+    }
+
+    fn payment_notification(&self, host: &dyn Host, payment: &Payment) -> Option<Delivery> {
+        if !payment.paid {
+            return None;
+        }
+        let url = payment.notify_url.clone()?;
+        let amount = yuan(payment.amount_minor);
+        let mut params: Vec<(&str, String)> = vec![
+            ("notify_time", alipay_time(host.now())),
+            ("notify_type", "trade_status_sync".into()),
+            (
+                "notify_id",
+                format!("ac05099524730693a8b330c5ecf72da9{}", payment.payment),
+            ),
+            ("app_id", self.app_id.clone()),
+            ("auth_app_id", self.app_id.clone()),
+            ("charset", "utf-8".into()),
+            ("version", "1.0".into()),
+            ("trade_no", payment.payment.clone()),
+            ("out_trade_no", payment.order_ref.clone()),
+            ("buyer_id", "2088102122524333".into()),
+            ("buyer_logon_id", "158****1562".into()),
+            ("seller_id", "2088101106499364".into()),
+            ("trade_status", "TRADE_SUCCESS".into()),
+            ("total_amount", amount.clone()),
+            ("receipt_amount", amount.clone()),
+            ("buyer_pay_amount", amount.clone()),
+            ("invoice_amount", amount),
+            ("gmt_payment", alipay_time(payment.paid_at)),
+            ("subject", "paybridge 沙箱 / sandbox".into()),
+        ];
+        if let Some(sns) = &self.certificates {
+            params.push(("alipay_cert_sn", sns.alipay_cert_sn.clone()));
+        }
+        let body = self.notification(&params).ok()?;
+        Some(Delivery {
+            url,
+            body,
+            content_type: "application/x-www-form-urlencoded; charset=utf-8",
+            headers: Vec::new(),
+            acknowledged,
+        })
+    }
+
+    fn auth_code_prefix(&self) -> Option<&'static str> {
+        Some("28")
     }
 
     fn refund_notification(

@@ -1,5 +1,7 @@
-//! Alipay Open Platform for paybridge: `alipay.trade.refund`, `alipay.trade.fastpay.refund.query`
-//! and async notifications.
+//! Alipay Open Platform for paybridge: refunds (`alipay.trade.refund`,
+//! `alipay.trade.fastpay.refund.query`), payments in six scenes (`alipay.trade.precreate`,
+//! `page.pay`, `wap.pay`, `app.pay`, `create`, `pay`, with `query`, `close` and `cancel`) and
+//! async notifications.
 //!
 //! Every call is a form posted to the gateway: every parameter but `sign`, empty ones dropped,
 //! sorted and joined `k=v&…` with the values raw — that text signed RSA2 (SHA256withRSA) with
@@ -11,7 +13,9 @@
 //! - [`Codec`]: sans-I/O encoding and decoding (test, fuzz and benchmark it on bytes);
 //!   [`member_raw`] finds a reply's signed text.
 //! - [`AlipayClient`]: one async method per call over any [`paybridge_transport::Transport`],
-//!   and the unified [`paybridge_core::RefundProvider`].
+//!   and the unified [`paybridge_core::RefundProvider`] and [`paybridge_core::PaymentProvider`].
+//! - [`cashier`]: the orders paybridge signs and never sends (desktop and mobile web, app) —
+//!   a redirect URL, a self-submitting form, the app SDK's order string.
 //!
 //! The crate has the anatomy every provider crate shares (`docs/provider.md`): [`config`],
 //! [`wire`], [`endpoints`], the codec, [`codes`], the client, the unified provider,
@@ -19,6 +23,7 @@
 //! Alipay's keys (key or certificate mode, with the SNs Alipay defines) are [`AlipayKeys`].
 #![forbid(unsafe_code)]
 
+pub mod cashier;
 mod client;
 mod codec;
 pub mod codes;
@@ -32,6 +37,7 @@ mod provider;
 pub mod validate;
 pub mod wire;
 
+pub use cashier::SignedOrder;
 pub use client::AlipayClient;
 pub use codec::{
     AlipayCall, Codec, PROVIDER, SHANGHAI_OFFSET_MINUTES, alipay_time, form_decode, form_encode,
@@ -40,5 +46,6 @@ pub use codec::{
 pub use config::{AlipayConfig, AlipaySettings};
 pub use extract::{member_raw, members_raw};
 pub use keys::{AlipayKeys, cert_sn, root_cert_sn};
-pub use provider::unified_notification;
+pub use provider::{SCENES, cashier_action, payment_from_query, unified_notification};
 pub use wire::notifications::{AlipayNotification, NOTIFICATION_ACK};
+pub use wire::requests::{Cashier, CashierOrder};

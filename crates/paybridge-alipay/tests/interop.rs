@@ -3,7 +3,11 @@
 //!   string a Python script builds from the form on its own;
 //! - a reply signed by `openssl` over a `\/`-escaped raw value verifies here — and the same
 //!   reply re-serialised does not, which is why paybridge verifies the text as received;
-//! - the certificate SNs match what a script computes from `openssl x509`'s issuer and serial.
+//! - the certificate SNs match what a script computes from `openssl x509`'s issuer and serial;
+//! - the cashier orders paybridge signs and never sends — the page and wap redirect URLs, the
+//!   self-submitting form and the app's order string — verify with `openssl` over the
+//!   documented sign string (every parameter but `sign`, `sign_type` included, sorted, values
+//!   raw) a Python script builds from what a browser or the app SDK would read.
 //!
 //! CI sets `PAYBRIDGE_REQUIRE_INTEROP=1`, so a missing tool fails these tests there; elsewhere
 //! they say they skipped.
@@ -21,7 +25,7 @@ mod common;
 use std::process::Command;
 
 use common::*;
-use paybridge_alipay::wire::requests::TradeRefund;
+use paybridge_alipay::wire::requests::{Cashier, CashierOrder, TradeRefund};
 use paybridge_alipay::wire::responses::TradeRefundResponse;
 use paybridge_alipay::{AlipayKeys, Codec};
 use paybridge_core::{Error, Timestamp};
@@ -164,4 +168,79 @@ fn certificate_sns_match_an_independent_computation() {
     bundle.extend(std::fs::read(&files[1]).unwrap());
     let all = Certificate::all_from_bytes(&bundle).unwrap();
     assert_eq!(paybridge_alipay::root_cert_sn(&all), expected[0]);
+}
+
+#[test]
+fn openssl_verifies_every_cashier_order_over_the_documented_sign_string() {
+    if !tools(true) {
+        return;
+    }
+    let codec = codec();
+    let at = Timestamp::from_unix(NOW).unwrap();
+    for (cashier, method) in [
+        (Cashier::Page, "alipay.trade.page.pay"),
+        (Cashier::Wap, "alipay.trade.wap.pay"),
+        (Cashier::App, "alipay.trade.app.pay"),
+    ] {
+        let mut order = CashierOrder::new(
+            cashier,
+            "20150320010101001",
+            "88.88",
+            "正常支付 & a=b / 100%+<ok>",
+        );
+        order.notify_url = Some("https://merchant.test/alipay/notify?x=1&y=2".into());
+        order.time_expire = Some("2026-12-03 20:28:20".into());
+        if cashier != Cashier::App {
+            order.return_url = Some("https://merchant.test/return?order=1&b=2".into());
+        }
+        if cashier == Cashier::Wap {
+            order.quit_url = Some("https://merchant.test/quit".into());
+        }
+        let signed = codec.sign_order(&order, at).unwrap();
+        let shapes = match cashier {
+            Cashier::App => vec![("order", signed.order_string())],
+            Cashier::Page | Cashier::Wap => {
+                vec![("url", signed.redirect_url()), ("form", signed.form_html())]
+            }
+        };
+        for (kind, text) in shapes {
+            let dir = temp_dir("cashier");
+            std::fs::write(dir.join("input"), &text).unwrap();
+            let out = Command::new("python3")
+                .arg(interop("verify_cashier.py"))
+                .arg(kind)
+                .arg(dir.join("input"))
+                .arg(data("merchant.pub.pem"))
+                .arg(&dir)
+                .output()
+                .unwrap();
+            let content = std::fs::read_to_string(dir.join("content")).unwrap_or_default();
+            let _ = std::fs::remove_dir_all(&dir);
+            assert!(
+                out.status.success(),
+                "{method} {kind}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // The documented string: `sign_type` is signed (only a notification leaves it
+            // out), values raw, `sign` left out.
+            assert!(
+                content.starts_with("app_id=2014072300007148&biz_content={"),
+                "{content}"
+            );
+            assert!(content.contains("正常支付 & a=b / 100%+<ok>"), "{content}");
+            assert!(content.contains(&format!("&method={method}&")), "{content}");
+            assert!(content.contains("&sign_type=RSA2&"), "{content}");
+            assert!(
+                content.contains("&notify_url=https://merchant.test/alipay/notify?x=1&y=2&"),
+                "{content}"
+            );
+            assert_eq!(
+                content.contains("return_url="),
+                cashier != Cashier::App,
+                "{content}"
+            );
+            assert!(!content.contains("sign="), "{content}");
+        }
+    }
 }

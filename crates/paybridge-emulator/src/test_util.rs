@@ -32,6 +32,8 @@ pub struct TestHost {
     pub resends: AtomicU64,
     /// Calls refused.
     pub rejected: AtomicU64,
+    /// Payments created, barcode charges and payments closed, counted apart from refusals.
+    pub payments: [AtomicU64; 3],
     /// Whether refunds are final at once (else they stay pending until [`TestHost::finish`]).
     pub at_once: std::sync::atomic::AtomicBool,
 }
@@ -46,6 +48,7 @@ impl TestHost {
             applied: AtomicU64::new(0),
             resends: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
+            payments: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
             at_once: std::sync::atomic::AtomicBool::new(true),
         }
     }
@@ -70,6 +73,9 @@ impl TestHost {
         match event {
             Counted::RefundApplied => self.applied.load(Ordering::SeqCst),
             Counted::Resend => self.resends.load(Ordering::SeqCst),
+            Counted::PaymentCreated => self.payments[0].load(Ordering::SeqCst),
+            Counted::Charge => self.payments[1].load(Ordering::SeqCst),
+            Counted::PaymentClosed => self.payments[2].load(Ordering::SeqCst),
             _ => self.rejected.load(Ordering::SeqCst),
         }
     }
@@ -95,6 +101,9 @@ impl Host for TestHost {
         let counter = match event {
             Counted::RefundApplied => &self.applied,
             Counted::Resend => &self.resends,
+            Counted::PaymentCreated => &self.payments[0],
+            Counted::Charge => &self.payments[1],
+            Counted::PaymentClosed => &self.payments[2],
             _ => &self.rejected,
         };
         counter.fetch_add(1, Ordering::SeqCst);
