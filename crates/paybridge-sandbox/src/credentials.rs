@@ -337,6 +337,8 @@ private_key_file = "wechatpay-merchant.pem"
 apiv3_key_file = "wechatpay-apiv3-key"
 {wechatpay_keys}
 notify_url = "{base_url}/_sandbox/notifications/wechatpay"
+# The AppID payments are taken under (the sandbox takes WeChat Pay's documented sample).
+appid = "{wechatpay_appid}"
 
 [alipay]
 base_url = "{alipay_url}"
@@ -352,6 +354,7 @@ notify_url = "{base_url}/_sandbox/notifications/alipay"
             alipay_url = provider_url(paybridge_core::ProviderId::Alipay),
             alipay_app_id = self.alipay_app_id,
             mchid = self.wechatpay_mchid,
+            wechatpay_appid = paybridge_wechatpay::emulator::SAMPLE_APPID,
             merchant_serial = self.wechatpay_merchant_serial,
             app_id = self.bluepay_app_id,
             merchant = self.nomad_merchant,

@@ -3,8 +3,10 @@
 //! SHA256withRSA into the `Authorization` header. Answers and notifications: verified over
 //! `TIMESTAMP\nNONCE\nBODY\n` with the raw body bytes as received and the key the
 //! `Wechatpay-Serial` header names, inside a 5-minute window — and only then parsed; a
-//! notification's resource is then decrypted with the APIv3 key. The only input besides bytes
-//! is the clock the window is checked against, injected.
+//! notification's resource is then decrypted with the APIv3 key. A close's signed `204 No
+//! Content` is verified over its empty body. The JSAPI and APP invocation parameters are signed
+//! here too, with the merchant key. The only inputs besides bytes are the clock the window is
+//! checked against, injected, and the invocation's timestamp and nonce, given.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -18,8 +20,11 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::codes;
+use crate::invocation::{APP_PACKAGE, AppInvocation, JSAPI_SIGN_TYPE, JsapiInvocation};
 use crate::platform_keys::PlatformKeys;
-use crate::wire::notifications::{RefundResource, WechatPayNotification};
+use crate::wire::notifications::{
+    PaymentNotification, RefundResource, WechatPayEvent, WechatPayNotification,
+};
 use crate::wire::responses::ErrorBody;
 
 /// The provider's name in errors and unified models.
@@ -162,6 +167,8 @@ struct ResourceRef<'a> {
     nonce: Cow<'a, str>,
     #[serde(borrow, default)]
     associated_data: Cow<'a, str>,
+    #[serde(default)]
+    original_type: Option<String>,
 }
 
 /// Encodes requests and decodes answers and notifications for one merchant.
@@ -186,6 +193,27 @@ impl fmt::Debug for Codec {
             .field("apiv3_key", &self.apiv3_key)
             .finish_non_exhaustive()
     }
+}
+
+/// The values an invocation signs one per line: none may break a line or be empty, and the
+/// nonce is what WeChat's SDKs take (1–32 letters and digits).
+fn invocation_values(appid: &str, prepay_id: &str, nonce: &str) -> Result<(), Error> {
+    crate::validate::appid(appid)?;
+    if prepay_id.is_empty()
+        || prepay_id.len() > 64
+        || !prepay_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+    {
+        return Err(Error::invalid(
+            "prepay_id",
+            "must be 1 to 64 letters, digits, _ and -",
+        ));
+    }
+    if nonce.is_empty() || nonce.len() > 32 || !nonce.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::invalid("nonce_str", "1-32 letters and digits"));
+    }
+    Ok(())
 }
 
 fn config(reason: impl Into<String>) -> Error {
@@ -263,17 +291,83 @@ impl Codec {
         body: &[u8],
     ) -> Result<String, Error> {
         let message = signing_message(method, uri, timestamp, nonce, body);
-        let signature = self
-            .merchant_key
-            .sign_base64(&message)
-            .map_err(|e| Error::Signing {
-                provider: PROVIDER,
-                source: paybridge_core::ErrorSource::new(e),
-            })?;
+        let signature = self.sign(&message)?;
         Ok(format!(
             "{AUTHORIZATION_SCHEME} mchid=\"{}\",nonce_str=\"{nonce}\",timestamp=\"{timestamp}\",serial_no=\"{}\",signature=\"{signature}\"",
             self.mchid, self.merchant_serial_no
         ))
+    }
+
+    /// Base64 SHA256withRSA of `message` with the merchant key.
+    fn sign(&self, message: &[u8]) -> Result<String, Error> {
+        self.merchant_key
+            .sign_base64(message)
+            .map_err(|e| Error::Signing {
+                provider: PROVIDER,
+                source: paybridge_core::ErrorSource::new(e),
+            })
+    }
+
+    /// The JSAPI / mini-program invocation of the order `prepay_id` made under `appid`:
+    /// `paySign` over `appId\ntimeStamp\nnonceStr\npackage\n` with the merchant key, at
+    /// `timestamp` (Unix seconds) with `nonce`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when a value cannot go on one line of the signed message (the
+    /// nonce must be 1–32 letters and digits); [`Error::Signing`] when the key cannot sign.
+    pub fn jsapi_invocation(
+        &self,
+        appid: &str,
+        prepay_id: &str,
+        timestamp: i64,
+        nonce: &str,
+    ) -> Result<JsapiInvocation, Error> {
+        invocation_values(appid, prepay_id, nonce)?;
+        let time_stamp = timestamp.to_string();
+        let package = format!("prepay_id={prepay_id}");
+        let pay_sign = self.sign(&crate::invocation::jsapi_message(
+            appid,
+            &time_stamp,
+            nonce,
+            &package,
+        ))?;
+        Ok(JsapiInvocation {
+            app_id: appid.to_owned(),
+            time_stamp,
+            nonce_str: nonce.to_owned(),
+            package,
+            sign_type: JSAPI_SIGN_TYPE.to_owned(),
+            pay_sign,
+        })
+    }
+
+    /// The APP invocation of the order `prepay_id` made under the mobile app's `appid`:
+    /// `sign` over `appid\ntimestamp\nnoncestr\nprepayid\n` with the merchant key, at
+    /// `timestamp` (Unix seconds) with `nonce`; `partnerid` is this merchant.
+    ///
+    /// # Errors
+    /// As [`Codec::jsapi_invocation`].
+    pub fn app_invocation(
+        &self,
+        appid: &str,
+        prepay_id: &str,
+        timestamp: i64,
+        nonce: &str,
+    ) -> Result<AppInvocation, Error> {
+        invocation_values(appid, prepay_id, nonce)?;
+        let timestamp = timestamp.to_string();
+        let sign = self.sign(&crate::invocation::app_message(
+            appid, &timestamp, nonce, prepay_id,
+        ))?;
+        Ok(AppInvocation {
+            appid: appid.to_owned(),
+            partnerid: self.mchid.clone(),
+            prepayid: prepay_id.to_owned(),
+            package: APP_PACKAGE.to_owned(),
+            noncestr: nonce.to_owned(),
+            timestamp,
+            sign,
+        })
     }
 
     /// The signed request for `request`, stamped with `timestamp` (Unix seconds) and `nonce`
@@ -406,7 +500,14 @@ impl Codec {
                 reason: format!("HTTP {status} without the Wechatpay-* signature headers"),
             })?;
             self.verify_at(&signed, body, self.clock.now())?;
-            return serde_json::from_slice(body).map_err(|e| {
+            // A 204 has no body at all; it reads as JSON `null`, which only the calls that
+            // answer nothing (`NoContent`) take.
+            let json: &[u8] = if status == http::StatusCode::NO_CONTENT && body.is_empty() {
+                b"null"
+            } else {
+                body
+            };
+            return serde_json::from_slice(json).map_err(|e| {
                 Error::malformed(PROVIDER, http_status, format!("unexpected answer: {e}"))
             });
         }
@@ -448,12 +549,13 @@ impl Codec {
         })
     }
 
-    /// Verifies a notification over its raw body and headers, then decrypts its resource.
+    /// Verifies a refund notification over its raw body and headers, then decrypts its
+    /// resource and reads the refund ([`Codec::verify_event`] reads every kind).
     ///
     /// # Errors
     /// [`Error::Verification`] when it is unsigned, outside the window, signed by an unknown
     /// key, does not verify, or its resource does not decrypt with the APIv3 key;
-    /// [`Error::MalformedResponse`] when it is not WeChat Pay's notification.
+    /// [`Error::MalformedResponse`] when it is not WeChat Pay's refund notification.
     pub fn verify_notification(
         &self,
         headers: &http::HeaderMap,
@@ -472,26 +574,97 @@ impl Codec {
         body: &[u8],
         now: Timestamp,
     ) -> Result<WechatPayNotification, Error> {
+        match self.verify_event_at(headers, body, now)? {
+            WechatPayEvent::Refund(notification) => Ok(notification),
+            other => Err(Error::malformed(
+                PROVIDER,
+                None,
+                format!(
+                    "a {} notification, not a refund's (read it with Codec::verify_event)",
+                    paybridge_core::excerpt(other.event_type().as_bytes(), 40)
+                ),
+            )),
+        }
+    }
+
+    /// Verifies any notification over its raw body and headers, decrypts its resource and
+    /// reads it by its event: `REFUND.*` a refund, `TRANSACTION.*` a payment, anything else
+    /// handed over decrypted but unread. The resource's `original_type`, where given, must
+    /// agree with the event.
+    ///
+    /// # Errors
+    /// As [`Codec::verify_notification`]; [`Error::MalformedResponse`] when the resource is
+    /// not what its event says.
+    pub fn verify_event(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<WechatPayEvent, Error> {
+        self.verify_event_at(headers, body, self.clock.now())
+    }
+
+    /// [`Codec::verify_event`] at `now`.
+    ///
+    /// # Errors
+    /// As [`Codec::verify_event`].
+    pub fn verify_event_at(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+        now: Timestamp,
+    ) -> Result<WechatPayEvent, Error> {
         let opened = self.open_notification_at(headers, body, now)?;
-        let refund = serde_json::from_slice(&opened.plaintext).map_err(|e| {
+        let family = if opened.event_type.starts_with("REFUND.") {
+            "refund"
+        } else if opened.event_type.starts_with("TRANSACTION.") {
+            "transaction"
+        } else {
+            return Ok(WechatPayEvent::Other(opened));
+        };
+        if let Some(original) = opened.original_type.as_deref()
+            && original != family
+        {
+            return Err(Error::malformed(
+                PROVIDER,
+                None,
+                format!(
+                    "a {} event whose resource is a {:?}",
+                    paybridge_core::excerpt(opened.event_type.as_bytes(), 40),
+                    paybridge_core::excerpt(original.as_bytes(), 20)
+                ),
+            ));
+        }
+        let unreadable = |e: serde_json::Error| {
             Error::malformed(
                 PROVIDER,
                 None,
-                format!("decrypted resource is not a refund: {e}"),
+                format!("decrypted resource is not a {family}: {e}"),
             )
-        })?;
-        Ok(WechatPayNotification {
-            id: opened.id,
-            event_type: opened.event_type,
-            create_time: opened.create_time,
-            summary: opened.summary,
-            refund,
-        })
+        };
+        if family == "refund" {
+            let refund = serde_json::from_slice(&opened.plaintext).map_err(unreadable)?;
+            Ok(WechatPayEvent::Refund(WechatPayNotification {
+                id: opened.id,
+                event_type: opened.event_type,
+                create_time: opened.create_time,
+                summary: opened.summary,
+                refund,
+            }))
+        } else {
+            let transaction = serde_json::from_slice(&opened.plaintext).map_err(unreadable)?;
+            Ok(WechatPayEvent::Payment(PaymentNotification {
+                id: opened.id,
+                event_type: opened.event_type,
+                create_time: opened.create_time,
+                summary: opened.summary,
+                transaction,
+            }))
+        }
     }
 
     /// Verifies a notification over its raw body and headers and decrypts its resource,
-    /// without reading the plaintext: for a merchant who keeps the refund exactly as WeChat Pay
-    /// wrote it, or reads fields paybridge does not model.
+    /// without reading the plaintext: for a merchant who keeps the refund or payment exactly as
+    /// WeChat Pay wrote it, or reads fields paybridge does not model.
     ///
     /// # Errors
     /// As [`Codec::verify_notification`], but for reading the refund.
@@ -527,6 +700,7 @@ impl Codec {
             event_type: envelope.event_type.ok_or_else(|| missing("event_type"))?,
             create_time: envelope.create_time,
             summary: envelope.summary,
+            original_type: resource.original_type,
             plaintext,
         })
     }
@@ -575,19 +749,21 @@ impl Codec {
     }
 }
 
-/// A notification verified and decrypted, its refund not yet read
+/// A notification verified and decrypted, its resource not yet read
 /// ([`Codec::open_notification_at`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct OpenedNotification {
     /// The notification's id (the same on every redelivery).
     pub id: String,
-    /// `REFUND.SUCCESS`, `REFUND.ABNORMAL` or `REFUND.CLOSED`.
+    /// `REFUND.SUCCESS`, `REFUND.ABNORMAL`, `REFUND.CLOSED`, `TRANSACTION.SUCCESS`…
     pub event_type: String,
     /// When it was created.
     pub create_time: Option<String>,
     /// In words.
     pub summary: Option<String>,
+    /// What the resource is (`refund`, `transaction`), as the envelope says.
+    pub original_type: Option<String>,
     /// The decrypted resource, exactly as WeChat Pay wrote it (JSON).
     pub plaintext: Vec<u8>,
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use paybridge_core::{
-    Clock, Error, IdGenerator, ProviderId, RandomIdGenerator, RefundProvider, SystemClock,
+    Clock, Error, IdGenerator, PaymentProvider, ProviderId, RandomIdGenerator, RefundProvider,
+    SystemClock,
 };
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey, SecretString};
 use paybridge_transport::{HyperTransport, ProviderSetup, RetryPolicy, SecretLoader};
@@ -31,9 +32,13 @@ pub struct WechatPayConfig {
     pub platform_keys: PlatformKeys,
     /// The APIv3 key: 32 characters that decrypt notifications (a secret: redacted everywhere).
     pub apiv3_key: SecretString,
-    /// The refund notification URL used when a unified refund request names none.
+    /// The notification URL used when a unified refund or payment request names none.
     pub notify_url: Option<String>,
-    /// Attempts and backoff; every attempt is re-signed with the same `out_refund_no`.
+    /// The AppID (official account, mini-program or mobile app) payments are taken under:
+    /// required to create a payment, checked against payment notifications when set. Refunds
+    /// do not need it.
+    pub appid: Option<String>,
+    /// Attempts and backoff; every attempt is re-signed with the same merchant number.
     pub retry: RetryPolicy,
 }
 
@@ -56,6 +61,7 @@ impl WechatPayConfig {
             platform_keys,
             apiv3_key,
             notify_url: None,
+            appid: None,
             retry: RetryPolicy::default(),
         }
     }
@@ -71,13 +77,15 @@ impl fmt::Debug for WechatPayConfig {
             .field("platform_keys", &self.platform_keys)
             .field("apiv3_key", &self.apiv3_key)
             .field("notify_url", &self.notify_url)
+            .field("appid", &self.appid)
             .finish_non_exhaustive()
     }
 }
 
 /// The `[wechatpay]` section (or one `[wechatpay.<account>]`) as written. WeChat Pay's keys are
 /// given in exactly one mode: `wechatpay_public_key_file` with `wechatpay_public_key_id`, or
-/// `platform_certificates_dir`.
+/// `platform_certificates_dir`. `appid` — the official account, mini-program or mobile app
+/// payments belong to — is needed to take payments, not refunds.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
@@ -92,6 +100,7 @@ pub struct Section {
     wechatpay_public_key_id: Option<String>,
     platform_certificates_dir: Option<PathBuf>,
     notify_url: Option<String>,
+    appid: Option<String>,
 }
 
 /// One WeChat Pay account, its secrets loaded and WeChat Pay's keys read.
@@ -105,6 +114,7 @@ pub struct WechatPaySettings {
     apiv3_key: SecretString,
     platform_keys: PlatformKeys,
     notify_url: Option<String>,
+    appid: Option<String>,
 }
 
 impl fmt::Debug for WechatPaySettings {
@@ -118,6 +128,7 @@ impl fmt::Debug for WechatPaySettings {
             .field("apiv3_key", &self.apiv3_key)
             .field("platform_keys", &self.platform_keys)
             .field("notify_url", &self.notify_url)
+            .field("appid", &self.appid)
             .finish()
     }
 }
@@ -128,6 +139,11 @@ impl WechatPaySettings {
             key: format!("[{}] private key", self.account),
             source: paybridge_core::ErrorSource::new(e),
         })
+    }
+
+    /// The AppID payments are taken under (`appid` in the section), if set.
+    pub fn appid(&self) -> Option<&str> {
+        self.appid.as_deref()
     }
 
     /// The client's configuration, the merchant key parsed.
@@ -143,6 +159,7 @@ impl WechatPaySettings {
             platform_keys: self.platform_keys.clone(),
             apiv3_key: self.apiv3_key.clone(),
             notify_url: self.notify_url.clone(),
+            appid: self.appid.clone(),
             retry,
         })
     }
@@ -158,6 +175,9 @@ impl ProviderSetup for WechatPaySettings {
         secrets: &dyn SecretLoader,
     ) -> Result<WechatPaySettings, Error> {
         let config = |reason: String| Error::Config { reason };
+        if let Some(appid) = section.appid.as_deref() {
+            crate::validate::appid(appid).map_err(|e| config(format!("[{account}] {e}")))?;
+        }
         let platform_keys = match (
             section.wechatpay_public_key_file.as_deref(),
             section.wechatpay_public_key_id,
@@ -209,6 +229,7 @@ impl ProviderSetup for WechatPaySettings {
             mchid: section.mchid,
             merchant_serial_no: section.merchant_serial_no,
             notify_url: section.notify_url,
+            appid: section.appid,
         })
     }
 
@@ -221,6 +242,19 @@ impl ProviderSetup for WechatPaySettings {
             self.client_config(retry)?,
             transport,
         )?))
+    }
+
+    /// The same client, taking payments: creating one needs `appid` in the section (without
+    /// it, look-ups and closes still work and a creation is [`Error::Config`], nothing sent).
+    fn build_payments(
+        &self,
+        transport: HyperTransport,
+        retry: RetryPolicy,
+    ) -> Result<Option<Arc<dyn PaymentProvider>>, Error> {
+        Ok(Some(Arc::new(WechatPayClient::new(
+            self.client_config(retry)?,
+            transport,
+        )?)))
     }
 
     /// The body as WeChat Pay would receive it, with the `Authorization` header it would be

@@ -1,19 +1,29 @@
-//! WeChat Pay API v3's refunds — and Native (QR) prepay and the payment query, so a merchant's
-//! SDK can create and query payments — as its documentation describes them.
+//! WeChat Pay API v3's payments and refunds, as its documentation describes them.
 //!
 //! Behind the `emulator` feature: paybridge's sandbox serves it under `/wechatpay`. It checks
 //! every request's `Authorization` signature over the method, path, timestamp, nonce and body it
 //! received, signs every answer with its own platform key (in public-key or certificate mode:
-//! only the serial it names differs), keeps the 50-refunds and sum rules through the ledger,
-//! answers a repeated `out_refund_no` with the refund it holds, and notifies final refunds
-//! AES-256-GCM-encrypted under the merchant's APIv3 key until acknowledged with 200 or 204.
+//! only the serial it names differs), and:
+//!
+//! - takes JSAPI, APP, H5 and Native prepay requests with WeChat Pay's field rules, recording
+//!   each order as a payment waiting for the customer; an `out_trade_no` sent again with the
+//!   same content answers the same order, with other content `OUT_TRADE_NO_USED`, once paid
+//!   `ORDERPAID`, once closed or expired `ORDER_CLOSED`;
+//! - answers the payment query by `out_trade_no` or (once paid) `transaction_id`, and closes
+//!   unpaid orders with a signed `204 No Content`;
+//! - notifies a payment the customer paid (`TRANSACTION.SUCCESS`) and final refunds, each
+//!   AES-256-GCM-encrypted under the merchant's APIv3 key, until acknowledged with 200 or 204;
+//! - keeps the 50-refunds and sum rules through the ledger, and answers a repeated
+//!   `out_refund_no` with the refund it holds.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use paybridge_core::{Currency, IdGenerator, ProviderId, RandomIdGenerator, Timestamp};
 use paybridge_emulator::{
-    Answer, Applied, Counted, Delivery, Emulator, Host, NewRefund, Payment, RefundEntry,
-    RefundState, Refusal, bytes,
+    Answer, Applied, CloseRefusal, Counted, Delivery, Emulator, Host, NewRefund, Payment,
+    RefundEntry, RefundState, Refusal, bytes,
 };
 use paybridge_sign::{AeadError, Aes256GcmKey, RsaPrivateKey, RsaPublicKey};
 use serde::Serialize;
@@ -23,51 +33,64 @@ use crate::codes;
 use crate::wire::notifications::{
     EncryptedResource, NotificationAmount, NotificationEnvelope, RefundResource,
 };
-use crate::wire::requests::CreateRefundRequest;
-use crate::wire::responses::{ErrorBody, RefundAmounts, RefundResponse};
+use crate::wire::requests::{CreateRefundRequest, PrepayRequest, TradeType};
+use crate::wire::responses::{
+    ErrorBody, H5PrepayResponse, NativePrepayResponse, PrepayIdResponse, RefundAmounts,
+    RefundResponse, Transaction, TransactionAmount, TransactionPayer,
+};
 
 const REFUNDS_PATH: &str = "/v3/refund/domestic/refunds";
-const NATIVE_PATH: &str = "/v3/pay/transactions/native";
+const PREPAY_PREFIX: &str = "/v3/pay/transactions/";
 const BY_OUT_TRADE_NO: &str = "/v3/pay/transactions/out-trade-no/";
 const BY_TRANSACTION_ID: &str = "/v3/pay/transactions/id/";
+const CLOSE_SUFFIX: &str = "/close";
+/// The H5 cashier page `h5_url` points at (a browser page: not signed, not authenticated).
+const H5_CASHIER: &str = "/h5pay/checkmweb";
 
-/// A Native (QR) prepay request, as WeChat Pay reads it.
-#[derive(serde::Deserialize)]
-struct NativePrepay {
-    appid: Option<String>,
-    mchid: Option<String>,
-    description: Option<String>,
-    out_trade_no: Option<String>,
-    amount: Option<PrepayAmount>,
-}
+/// The AppID the sandbox's written configuration carries, and the one this emulator takes
+/// payments under unless told another ([`WechatPayEmulator::with_appid`]): WeChat Pay's
+/// documented sample.
+pub const SAMPLE_APPID: &str = "wxd678efh567hg6787";
 
-#[derive(serde::Deserialize)]
-struct PrepayAmount {
-    total: Option<i64>,
-    currency: Option<String>,
-}
+/// How long an order stays payable when its prepay names no `time_expire`.
+const DEFAULT_EXPIRY_SECS: i64 = 7 * 86_400;
+/// The earliest `time_expire` WeChat Pay keeps: one minute after the order (earlier is moved
+/// to that).
+const MIN_EXPIRY_SECS: i64 = 60;
+/// The latest: 90 days after the order (later is moved to that).
+const MAX_EXPIRY_SECS: i64 = 90 * 86_400;
 
-/// A payment as the query answers it.
-#[derive(Serialize)]
-struct Transaction<'a> {
-    mchid: &'a str,
-    out_trade_no: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    transaction_id: Option<&'a str>,
-    trade_type: &'static str,
-    trade_state: &'static str,
-    trade_state_desc: &'static str,
-    amount: TransactionAmount,
-}
-
-#[derive(Serialize)]
-struct TransactionAmount {
+/// What WeChat Pay keeps of an order besides the ledger's payment: the rest of its content,
+/// against which a repeat of its `out_trade_no` is compared, and what the query reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Order {
+    appid: String,
+    description: String,
+    attach: Option<String>,
+    notify_url: String,
+    time_expire: Option<String>,
+    goods_tag: Option<String>,
     total: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payer_total: Option<i64>,
-    currency: &'static str,
-    payer_currency: &'static str,
+    trade_type: &'static str,
+    openid: Option<String>,
 }
+
+impl Order {
+    fn of(request: &PrepayRequest, kind: TradeType) -> Order {
+        Order {
+            appid: request.appid.clone(),
+            description: request.description.clone(),
+            attach: request.attach.clone(),
+            notify_url: request.notify_url.clone(),
+            time_expire: request.time_expire.clone(),
+            goods_tag: request.goods_tag.clone(),
+            total: request.amount.total,
+            trade_type: kind.wire_name(),
+            openid: request.payer.as_ref().map(|p| p.openid.clone()),
+        }
+    }
+}
+
 /// WeChat Pay takes at most this many refunds of one payment.
 pub const MAX_REFUNDS_PER_PAYMENT: usize = 50;
 /// China Standard Time, which WeChat Pay writes its times in.
@@ -88,6 +111,10 @@ pub struct WechatPayEmulator {
     platform_serial: String,
     /// Encrypts notification resources.
     apiv3_key: Aes256GcmKey,
+    /// The AppID prepay requests must name (bound to the merchant).
+    appid: String,
+    /// Orders by `out_trade_no`.
+    orders: Mutex<HashMap<String, Order>>,
     system_error_quirk: bool,
     nonces: AtomicU64,
 }
@@ -97,6 +124,7 @@ impl std::fmt::Debug for WechatPayEmulator {
         f.debug_struct("WechatPayEmulator")
             .field("mchid", &self.mchid)
             .field("platform_serial", &self.platform_serial)
+            .field("appid", &self.appid)
             .finish_non_exhaustive()
     }
 }
@@ -104,9 +132,10 @@ impl std::fmt::Debug for WechatPayEmulator {
 impl WechatPayEmulator {
     /// WeChat Pay for merchant `mchid`, whose requests `merchant_key` verifies (signed under
     /// the certificate serial `merchant_serial_no`), signing answers and notifications with
-    /// `platform_key` under `platform_serial` and encrypting notifications with `apiv3_key`.
-    /// With `system_error_quirk`, a new refund is recorded and then answered with HTTP 500
-    /// `SYSTEM_ERROR` — what WeChat Pay does when it fails after the refund was taken.
+    /// `platform_key` under `platform_serial` and encrypting notifications with `apiv3_key`;
+    /// payments are taken under [`SAMPLE_APPID`]. With `system_error_quirk`, a new refund is
+    /// recorded and then answered with HTTP 500 `SYSTEM_ERROR` — what WeChat Pay does when it
+    /// fails after the refund was taken.
     ///
     /// # Errors
     /// [`AeadError::KeyLength`] when the APIv3 key is not 32 bytes.
@@ -126,9 +155,25 @@ impl WechatPayEmulator {
             platform_key,
             platform_serial: platform_serial.into(),
             apiv3_key: Aes256GcmKey::new(apiv3_key)?,
+            appid: SAMPLE_APPID.to_owned(),
+            orders: Mutex::default(),
             system_error_quirk,
             nonces: AtomicU64::new(1),
         })
+    }
+
+    /// Takes payments under `appid` instead of [`SAMPLE_APPID`]: a prepay naming another is
+    /// refused with `APPID_MCHID_NOT_MATCH`.
+    #[must_use]
+    pub fn with_appid(mut self, appid: impl Into<String>) -> WechatPayEmulator {
+        self.appid = appid.into();
+        self
+    }
+
+    fn orders(&self) -> std::sync::MutexGuard<'_, HashMap<String, Order>> {
+        self.orders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The `Wechatpay-*` headers for `body`, signed with the platform key at `at`.
@@ -170,6 +215,24 @@ impl WechatPayEmulator {
         let headers = self.sign(host.now(), &body);
         let mut answer = bytes(status, "application/json", body);
         if let Ok(headers) = headers {
+            for (name, value) in headers {
+                if let Ok(value) = http::HeaderValue::from_str(&value) {
+                    answer.headers_mut().insert(name, value);
+                }
+            }
+        }
+        answer.headers_mut().insert(
+            "Request-ID",
+            http::HeaderValue::from(self.nonces.fetch_add(1, Ordering::Relaxed)),
+        );
+        answer
+    }
+
+    /// A signed `204 No Content`: the signature covers the empty body.
+    fn no_content(&self, host: &dyn Host) -> Answer {
+        let mut answer = bytes(204, "application/json", Vec::new());
+        answer.headers_mut().remove(http::header::CONTENT_TYPE);
+        if let Ok(headers) = self.sign(host.now(), b"") {
             for (name, value) in headers {
                 if let Ok(value) = http::HeaderValue::from_str(&value) {
                     answer.headers_mut().insert(name, value);
@@ -394,75 +457,174 @@ impl WechatPayEmulator {
         }
     }
 
-    /// `POST /v3/pay/transactions/native`: a payment waiting for the customer to scan, and
-    /// the `code_url` to show. The same `out_trade_no` and amount again answer the same code;
-    /// another amount, or a paid order, is refused.
-    fn native_prepay(&self, host: &dyn Host, body: &[u8]) -> Answer {
-        let Ok(request) = serde_json::from_slice::<NativePrepay>(body) else {
-            return self.error(
-                host,
-                400,
-                "PARAM_ERROR",
-                Some("the body is not a prepay request"),
-            );
+    /// `POST /v3/pay/transactions/{jsapi|app|h5|native}`: an order waiting for the customer,
+    /// and what the payer's side needs to pay it (a `prepay_id`, a `code_url`, an `h5_url`).
+    fn prepay(&self, host: &dyn Host, kind: TradeType, body: &[u8]) -> Answer {
+        let request = match serde_json::from_slice::<PrepayRequest>(body) {
+            Ok(request) => request,
+            Err(e) => {
+                return self.error(
+                    host,
+                    400,
+                    "PARAM_ERROR",
+                    Some(&format!("the body is not a prepay request: {e}")),
+                );
+            }
         };
-        if request.mchid.as_deref() != Some(self.mchid.as_str()) {
+        if request.mchid != self.mchid {
             return self.error(host, 400, "MCH_NOT_EXISTS", Some("mchid does not match"));
         }
-        let (Some(out_trade_no), Some(_), Some(_), Some(amount)) = (
-            request.out_trade_no.filter(|o| (6..=32).contains(&o.len())),
-            request.appid.filter(|a| !a.is_empty()),
-            request.description.filter(|d| !d.is_empty()),
-            request.amount,
-        ) else {
-            return self.error(
-                host,
-                400,
-                "PARAM_ERROR",
-                Some("appid, description, out_trade_no (6 to 32) and amount are required"),
-            );
-        };
-        let Some(total) = amount.total.filter(|t| *t > 0) else {
-            return self.error(
-                host,
-                400,
-                "PARAM_ERROR",
-                Some("amount.total must be positive"),
-            );
-        };
-        if amount.currency.as_deref().is_some_and(|c| c != "CNY") {
-            return self.error(host, 400, "PARAM_ERROR", Some("currency must be CNY"));
+        if let Err(e) = crate::validate::prepay(&request, kind) {
+            return self.error(host, 400, "PARAM_ERROR", Some(&e.to_string()));
         }
-        let code_url = |payment: &Payment| serde_json::json!({ "code_url": format!("weixin://wxpay/bizpayurl?pr={}", payment.payment) });
-        if let Some(existing) = host
+        if request.appid != self.appid {
+            return self.error(
+                host,
+                400,
+                "APPID_MCHID_NOT_MATCH",
+                Some("appid和mch_id不匹配"),
+            );
+        }
+        let order = Order::of(&request, kind);
+        let now = host.now();
+        let existing = host
             .ledger()
-            .payment_summary(ProviderId::WechatPay, &out_trade_no)
-        {
-            return if existing.paid {
-                self.error(host, 400, "ORDERPAID", Some("该订单已支付"))
-            } else if existing.amount_minor != total {
-                self.error(host, 400, "OUT_TRADE_NO_USED", Some("商户订单号重复"))
-            } else {
-                self.answer(host, 200, &code_url(&existing))
-            };
+            .payment_summary(ProviderId::WechatPay, &request.out_trade_no);
+        let payment = match existing {
+            Some(existing) => existing,
+            None => {
+                let n = host.ledger().next_number();
+                let (transaction_id, _) = self.payment_ids(n);
+                let mut payment = Payment::awaiting_payment(
+                    ProviderId::WechatPay,
+                    transaction_id,
+                    request.out_trade_no.clone(),
+                    request.amount.total,
+                    Currency::Cny,
+                    now,
+                );
+                payment.notify_url = Some(request.notify_url.clone());
+                payment.expires_at = Some(expiry(now, request.time_expire.as_deref()));
+                payment.scene = Some(kind.wire_name().to_owned());
+                match host.ledger().add_payment(payment) {
+                    Ok(payment) => {
+                        self.orders().insert(request.out_trade_no.clone(), order);
+                        host.count(Counted::PaymentCreated);
+                        return self.prepaid(host, kind, &payment);
+                    }
+                    // Another request made it first: answered as a repeat of it.
+                    Err(existing) => existing,
+                }
+            }
+        };
+        if payment.order_ref != request.out_trade_no {
+            // The number is another order's payment id: not this order.
+            return self.error(host, 403, codes::OUT_TRADE_NO_USED, Some("商户订单号重复"));
         }
-        let n = host.ledger().next_number();
-        let (transaction_id, _) = self.payment_ids(n);
-        let payment = Payment::awaiting_payment(
-            ProviderId::WechatPay,
-            transaction_id,
-            out_trade_no,
-            total,
-            Currency::Cny,
-            host.now(),
-        );
-        match host.ledger().add_payment(payment) {
-            Ok(payment) => self.answer(host, 200, &code_url(&payment)),
-            Err(_) => self.error(host, 400, "OUT_TRADE_NO_USED", Some("商户订单号重复")),
+        if payment.paid {
+            return self.error(host, 400, codes::ORDERPAID, Some("该订单已支付"));
+        }
+        if payment.closed_at(now) {
+            return self.error(host, 400, codes::ORDER_CLOSED, Some("订单已关闭"));
+        }
+        if !self.same_order(&order, &payment) {
+            return self.error(host, 403, codes::OUT_TRADE_NO_USED, Some("商户订单号重复"));
+        }
+        self.prepaid(host, kind, &payment)
+    }
+
+    /// Whether a repeated prepay is the order already made: the same amount, trade type and
+    /// notification URL (what the ledger keeps), and the same content otherwise.
+    fn same_order(&self, order: &Order, payment: &Payment) -> bool {
+        let ledger_agrees = payment.amount_minor == order.total
+            && payment.currency == Currency::Cny
+            && payment.scene.as_deref() == Some(order.trade_type)
+            && payment.notify_url.as_deref() == Some(order.notify_url.as_str());
+        ledger_agrees
+            && self
+                .orders()
+                .get(&payment.order_ref)
+                .is_none_or(|kept| kept == order)
+    }
+
+    /// The prepay answer for `payment`: always the same for one order.
+    fn prepaid(&self, host: &dyn Host, kind: TradeType, payment: &Payment) -> Answer {
+        let prepay_id = prepay_id(payment);
+        match kind {
+            TradeType::Jsapi | TradeType::App => self.answer(
+                host,
+                200,
+                &PrepayIdResponse {
+                    prepay_id: Some(prepay_id),
+                },
+            ),
+            TradeType::Native => self.answer(
+                host,
+                200,
+                &NativePrepayResponse {
+                    code_url: Some(format!("weixin://wxpay/bizpayurl?pr={}", payment.payment)),
+                },
+            ),
+            TradeType::H5 => self.answer(
+                host,
+                200,
+                &H5PrepayResponse {
+                    h5_url: Some(format!(
+                        "{}/wechatpay{H5_CASHIER}?prepay_id={prepay_id}",
+                        host.base_url().trim_end_matches('/')
+                    )),
+                },
+            ),
         }
     }
 
-    /// `GET /v3/pay/transactions/{out-trade-no|id}/{…}?mchid=…`: the payment's state.
+    /// The payment as the query (and the payment notification) reports it, at `now`.
+    fn transaction(&self, payment: &Payment, now: Timestamp) -> Transaction {
+        let order = self.orders().get(&payment.order_ref).cloned();
+        let (trade_state, trade_state_desc) = trade_state(payment, now);
+        let paid = payment.paid;
+        Transaction {
+            appid: Some(
+                order
+                    .as_ref()
+                    .map_or_else(|| self.appid.clone(), |o| o.appid.clone()),
+            ),
+            mchid: Some(self.mchid.clone()),
+            out_trade_no: Some(payment.order_ref.clone()),
+            // WeChat Pay names the payment only once it is paid.
+            transaction_id: paid.then(|| payment.payment.clone()),
+            trade_type: Some(
+                payment
+                    .scene
+                    .clone()
+                    .unwrap_or_else(|| TradeType::Native.wire_name().to_owned()),
+            ),
+            trade_state: Some(trade_state.to_owned()),
+            trade_state_desc: Some(trade_state_desc.to_owned()),
+            bank_type: paid.then(|| "OTHERS".to_owned()),
+            attach: order.as_ref().and_then(|o| o.attach.clone()),
+            success_time: paid.then(|| china_time(payment.paid_at)),
+            payer: paid.then(|| TransactionPayer {
+                openid: Some(
+                    order
+                        .as_ref()
+                        .and_then(|o| o.openid.clone())
+                        .unwrap_or_else(|| sandbox_openid(payment)),
+                ),
+            }),
+            amount: Some(TransactionAmount {
+                total: Some(payment.amount_minor),
+                payer_total: paid.then_some(payment.amount_minor),
+                currency: Some("CNY".into()),
+                payer_currency: Some("CNY".into()),
+            }),
+            scene_info: None,
+            promotion_detail: None,
+        }
+    }
+
+    /// `GET /v3/pay/transactions/{out-trade-no|id}/{…}?mchid=…`: the payment's state. An
+    /// unpaid order has no `transaction_id` yet, so it is found by its `out_trade_no` only.
     fn query_transaction(
         &self,
         host: &dyn Host,
@@ -483,41 +645,106 @@ impl WechatPayEmulator {
                 Some("mchid is required and must match"),
             );
         }
-        let reference = path
-            .strip_prefix(BY_OUT_TRADE_NO)
-            .or_else(|| path.strip_prefix(BY_TRANSACTION_ID))
-            .and_then(percent_decode)
-            .unwrap_or_default();
-        let Some(payment) = host
+        let (escaped, by_id) = match path.strip_prefix(BY_OUT_TRADE_NO) {
+            Some(rest) => (rest, false),
+            None => (
+                path.strip_prefix(BY_TRANSACTION_ID).unwrap_or_default(),
+                true,
+            ),
+        };
+        let reference = percent_decode(escaped).unwrap_or_default();
+        let payment = host
             .ledger()
             .payment_summary(ProviderId::WechatPay, &reference)
+            .filter(|p| {
+                if by_id {
+                    p.paid && p.payment == reference
+                } else {
+                    p.order_ref == reference
+                }
+            });
+        let Some(payment) = payment else {
+            return self.error(host, 404, codes::ORDER_NOT_EXIST, Some("订单不存在"));
+        };
+        self.answer(host, 200, &self.transaction(&payment, host.now()))
+    }
+
+    /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` `{"mchid"}`: an unpaid
+    /// order can no longer be paid; a signed 204 answers (again for one closed already).
+    fn close(&self, host: &dyn Host, escaped: &str, body: &[u8]) -> Answer {
+        #[derive(serde::Deserialize)]
+        struct CloseBody {
+            mchid: Option<String>,
+        }
+        let mchid = serde_json::from_slice::<CloseBody>(body)
+            .ok()
+            .and_then(|b| b.mchid);
+        if mchid.as_deref() != Some(self.mchid.as_str()) {
+            return self.error(
+                host,
+                400,
+                "PARAM_ERROR",
+                Some("输入源“/body/mchid”映射到字段“直连商户号”必填性规则校验失败"),
+            );
+        }
+        let Some(out_trade_no) = percent_decode(escaped) else {
+            return self.error(host, 400, "PARAM_ERROR", Some("bad out_trade_no"));
+        };
+        let Some(before) = host
+            .ledger()
+            .payment_summary(ProviderId::WechatPay, &out_trade_no)
+            .filter(|p| p.order_ref == out_trade_no)
         else {
-            return self.error(host, 404, "ORDER_NOT_EXIST", Some("订单不存在"));
+            return self.error(host, 404, codes::ORDER_NOT_EXIST, Some("订单不存在"));
         };
-        let (trade_state, trade_state_desc) = match (payment.paid, payment.closed) {
-            (_, true) => ("CLOSED", "已关闭"),
-            (false, false) => ("NOTPAY", "未支付"),
-            (true, false) if payment.refunded_minor() > 0 => ("REFUND", "转入退款"),
-            (true, false) => ("SUCCESS", "支付成功"),
+        match host
+            .ledger()
+            .close_unpaid(ProviderId::WechatPay, &out_trade_no)
+        {
+            Ok(_) => {
+                if !before.closed {
+                    host.count(Counted::PaymentClosed);
+                }
+                self.no_content(host)
+            }
+            Err(CloseRefusal::Paid) => self.error(host, 400, codes::ORDERPAID, Some("订单已支付")),
+            Err(CloseRefusal::NotFound) => {
+                self.error(host, 404, codes::ORDER_NOT_EXIST, Some("订单不存在"))
+            }
+        }
+    }
+
+    /// `GET /h5pay/checkmweb?prepay_id=…`: the H5 cashier page an `h5_url` opens. The sandbox
+    /// takes no money: the page says how its customer pays (`POST /_sandbox/customer`).
+    fn cashier(&self, host: &dyn Host, request: &http::request::Parts) -> Answer {
+        let payment = request
+            .uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("prepay_id="))
+            .and_then(|id| id.strip_prefix("wx"))
+            .and_then(|id| host.ledger().payment_summary(ProviderId::WechatPay, id));
+        let Some(payment) = payment else {
+            return bytes(
+                404,
+                "text/html; charset=utf-8",
+                "<!doctype html><title>微信支付</title><p>订单不存在 (no such order)</p>"
+                    .as_bytes()
+                    .to_vec(),
+            );
         };
-        self.answer(
-            host,
-            200,
-            &Transaction {
-                mchid: &self.mchid,
-                out_trade_no: &payment.order_ref,
-                transaction_id: payment.paid.then_some(payment.payment.as_str()),
-                trade_type: "NATIVE",
-                trade_state,
-                trade_state_desc,
-                amount: TransactionAmount {
-                    total: payment.amount_minor,
-                    payer_total: payment.paid.then_some(payment.amount_minor),
-                    currency: "CNY",
-                    payer_currency: "CNY",
-                },
-            },
-        )
+        let (state, _) = trade_state(&payment, host.now());
+        let page = format!(
+            "<!doctype html><title>微信支付 sandbox</title><p>Order {} — {} fen (CNY), {}.</p>\
+             <p>The sandbox's customer pays it with <code>POST /_sandbox/customer \
+             {{\"provider\": \"wechatpay\", \"order_ref\": \"{}\", \"action\": \"pay\"}}</code>.</p>",
+            html_escape(&payment.order_ref),
+            payment.amount_minor,
+            state,
+            html_escape(&payment.order_ref),
+        );
+        bytes(200, "text/html; charset=utf-8", page.into_bytes())
     }
 
     fn query_refund(&self, host: &dyn Host, escaped: &str) -> Answer {
@@ -545,6 +772,43 @@ impl WechatPayEmulator {
         event_type: &str,
         resource: &RefundResource,
     ) -> Result<(Vec<u8>, SignedHeaders), String> {
+        let id = format!("EV-{}", resource.refund_id.as_deref().unwrap_or("unknown"));
+        self.seal(at, &id, event_type, "refund", "退款状态变更", resource)
+    }
+
+    /// A signed, encrypted payment notification (`TRANSACTION.SUCCESS`) of a paid `payment`,
+    /// as WeChat Pay posts it: the plaintext is the query's transaction object.
+    ///
+    /// # Errors
+    /// The resource cannot be encrypted or the platform key cannot sign.
+    pub fn payment_notification_at(
+        &self,
+        at: Timestamp,
+        payment: &Payment,
+    ) -> Result<(Vec<u8>, SignedHeaders), String> {
+        let transaction = self.transaction(payment, at);
+        let id = format!("EV-{}", payment.payment);
+        self.seal(
+            at,
+            &id,
+            "TRANSACTION.SUCCESS",
+            "transaction",
+            "支付成功",
+            &transaction,
+        )
+    }
+
+    /// The envelope around `resource`, sealed under the APIv3 key with `original_type` as its
+    /// associated data, and its signature headers.
+    fn seal<T: Serialize>(
+        &self,
+        at: Timestamp,
+        id: &str,
+        event_type: &str,
+        original_type: &str,
+        summary: &str,
+        resource: &T,
+    ) -> Result<(Vec<u8>, SignedHeaders), String> {
         let plain = serde_json::to_vec(resource).map_err(|e| e.to_string())?;
         let nonce = format!(
             "{:012}",
@@ -552,26 +816,77 @@ impl WechatPayEmulator {
         );
         let sealed = self
             .apiv3_key
-            .seal(nonce.as_bytes(), b"refund", &plain)
+            .seal(nonce.as_bytes(), original_type.as_bytes(), &plain)
             .map_err(|e| e.to_string())?;
         let envelope = NotificationEnvelope {
-            id: format!("EV-{}", resource.refund_id.as_deref().unwrap_or("unknown")),
+            id: id.to_owned(),
             create_time: Some(china_time(at)),
             event_type: event_type.to_owned(),
             resource_type: Some("encrypt-resource".into()),
-            summary: Some("退款状态变更".into()),
+            summary: Some(summary.to_owned()),
             resource: EncryptedResource {
                 algorithm: "AEAD_AES_256_GCM".into(),
                 ciphertext: paybridge_sign::base64_encode(&sealed),
                 nonce,
-                associated_data: Some("refund".into()),
-                original_type: Some("refund".into()),
+                associated_data: Some(original_type.to_owned()),
+                original_type: Some(original_type.to_owned()),
             },
         };
         let body = serde_json::to_vec(&envelope).map_err(|e| e.to_string())?;
         let headers = self.sign(at, &body).map_err(|e| e.to_string())?;
         Ok((body, headers))
     }
+}
+
+/// The prepay session of an order: derived from its payment, so a repeat answers the same.
+fn prepay_id(payment: &Payment) -> String {
+    format!("wx{}", payment.payment)
+}
+
+/// Where an order stands at `now`, in WeChat Pay's words (`trade_state`, `trade_state_desc`).
+fn trade_state(payment: &Payment, now: Timestamp) -> (&'static str, &'static str) {
+    match (payment.paid, payment.reversed) {
+        (true, true) => ("REVOKED", "已撤销"),
+        (true, false) if payment.refunded_minor() > 0 => ("REFUND", "转入退款"),
+        (true, false) => ("SUCCESS", "支付成功"),
+        (false, _) if payment.closed_at(now) => ("CLOSED", "已关闭"),
+        (false, _) => ("NOTPAY", "订单未支付"),
+    }
+}
+
+/// When an order made at `now` stops being payable: its `time_expire`, kept between one
+/// minute and 90 days after the order as WeChat Pay keeps it, else seven days.
+fn expiry(now: Timestamp, time_expire: Option<&str>) -> Timestamp {
+    let now_secs = now.unix_seconds();
+    let at = time_expire
+        .and_then(|t| Timestamp::parse_rfc3339(t).ok())
+        .map_or(now_secs + DEFAULT_EXPIRY_SECS, |t| {
+            t.unix_seconds()
+                .clamp(now_secs + MIN_EXPIRY_SECS, now_secs + MAX_EXPIRY_SECS)
+        });
+    Timestamp::from_unix(at).unwrap_or(now)
+}
+
+/// A payer's `openid` for a payment that named none (every payment but JSAPI's).
+fn sandbox_openid(payment: &Payment) -> String {
+    let id = payment.payment.as_str();
+    format!(
+        "oSandbox{}",
+        id.get(id.len().saturating_sub(20)..).unwrap_or(id)
+    )
+}
+
+fn html_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 fn status_word(status: RefundState) -> &'static str {
@@ -622,25 +937,43 @@ impl Emulator for WechatPayEmulator {
         path: &str,
         body: &[u8],
     ) -> Answer {
+        // The H5 cashier is a page the payer's browser opens: not an API call, not signed.
+        if request.method == http::Method::GET && path == H5_CASHIER {
+            return self.cashier(host, request);
+        }
         if let Some(refused) = self.authenticate(host, request, body) {
             return refused;
         }
-        match (&request.method, path) {
-            (&http::Method::POST, REFUNDS_PATH) => self.create_refund(host, body),
-            (&http::Method::POST, NATIVE_PATH) => self.native_prepay(host, body),
-            (&http::Method::GET, path)
-                if path.starts_with(BY_OUT_TRADE_NO) || path.starts_with(BY_TRANSACTION_ID) =>
-            {
-                self.query_transaction(host, request, path)
-            }
-            (&http::Method::GET, path) => match path
-                .strip_prefix(REFUNDS_PATH)
-                .and_then(|rest| rest.strip_prefix('/'))
-                .filter(|id| !id.is_empty() && !id.contains('/'))
-            {
-                Some(id) => self.query_refund(host, id),
-                None => self.error(host, 404, "NOT_FOUND", Some("no such API")),
-            },
+        let prepay = path
+            .strip_prefix(PREPAY_PREFIX)
+            .and_then(TradeType::from_path_segment);
+        let close = path
+            .strip_prefix(BY_OUT_TRADE_NO)
+            .and_then(|rest| rest.strip_suffix(CLOSE_SUFFIX))
+            .filter(|id| !id.is_empty() && !id.contains('/'));
+        let query = (path.starts_with(BY_OUT_TRADE_NO) || path.starts_with(BY_TRANSACTION_ID))
+            && path.rsplit('/').next().is_some_and(|id| !id.is_empty())
+            && path.matches('/').count() == 5;
+        let post = request.method == http::Method::POST;
+        let get = request.method == http::Method::GET;
+        if post && path == REFUNDS_PATH {
+            return self.create_refund(host, body);
+        }
+        if let (true, Some(kind)) = (post, prepay) {
+            return self.prepay(host, kind, body);
+        }
+        if let (true, Some(id)) = (post, close) {
+            return self.close(host, id, body);
+        }
+        if get && query {
+            return self.query_transaction(host, request, path);
+        }
+        let refund = path
+            .strip_prefix(REFUNDS_PATH)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|id| !id.is_empty() && !id.contains('/'));
+        match (get, refund) {
+            (true, Some(id)) => self.query_refund(host, id),
             _ => self.error(host, 404, "NOT_FOUND", Some("no such API")),
         }
     }
@@ -674,6 +1007,22 @@ impl Emulator for WechatPayEmulator {
             }),
         };
         let (body, headers) = self.notification(host.now(), event_type, &resource).ok()?;
+        Some(Delivery {
+            url,
+            body,
+            content_type: "application/json",
+            headers,
+            acknowledged,
+        })
+    }
+
+    /// `TRANSACTION.SUCCESS` to the order's `notify_url`, once the customer paid it.
+    fn payment_notification(&self, host: &dyn Host, payment: &Payment) -> Option<Delivery> {
+        if !payment.paid {
+            return None;
+        }
+        let url = payment.notify_url.clone()?;
+        let (body, headers) = self.payment_notification_at(host.now(), payment).ok()?;
         Some(Delivery {
             url,
             body,

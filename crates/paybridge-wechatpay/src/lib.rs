@@ -1,17 +1,24 @@
-//! WeChat Pay API v3 (direct merchant) for paybridge: refunds, refund queries and refund
-//! notifications.
+//! WeChat Pay API v3 (direct merchant) for paybridge: payments (JSAPI / mini-program, APP, H5
+//! and Native prepay, the payment query, closing an order, payment notifications), refunds,
+//! refund queries and refund notifications.
 //!
 //! Every request is signed: SHA256withRSA with the merchant's key over
 //! `METHOD\nURI\nTIMESTAMP\nNONCE\nBODY\n`, sent as the `Authorization:
 //! WECHATPAY2-SHA256-RSA2048 …` header, a fresh timestamp and nonce at every attempt under the
-//! same `out_refund_no`. Every answer and notification is verified over its raw body and the
-//! four `Wechatpay-*` headers with WeChat Pay's key — a configured public key (`PUB_KEY_ID_…`)
-//! or the platform certificate its serial names — and refused outside a 5-minute window.
-//! Notifications carry the refund AES-256-GCM-encrypted under the merchant's APIv3 key.
+//! same merchant number (`out_refund_no`, `out_trade_no`). Every answer and notification is
+//! verified over its raw body and the four `Wechatpay-*` headers with WeChat Pay's key — a
+//! configured public key (`PUB_KEY_ID_…`) or the platform certificate its serial names — and
+//! refused outside a 5-minute window. Notifications carry the refund or the payment
+//! AES-256-GCM-encrypted under the merchant's APIv3 key. A JSAPI or APP order is handed to the
+//! payer's side as invocation parameters signed with the merchant key ([`invocation`]).
+//!
+//! Payments need the AppID they belong to (`appid`). Barcode payments (付款码, micropay) exist
+//! only in API v2 (XML, MD5/HMAC) and are refused, as is the desktop-web scene, which WeChat
+//! Pay does not offer a direct merchant (a desktop shows a Native QR code instead).
 //!
 //! - [`Codec`]: sans-I/O encoding and decoding (test, fuzz and benchmark it on bytes).
 //! - [`WechatPayClient`]: one async method per call over any [`paybridge_transport::Transport`],
-//!   and the unified [`paybridge_core::RefundProvider`].
+//!   and the unified [`paybridge_core::RefundProvider`] and [`paybridge_core::PaymentProvider`].
 //!
 //! The crate has the anatomy every provider crate shares (`docs/provider.md`): [`config`],
 //! [`wire`], [`endpoints`], the codec, [`codes`], the client, the unified provider,
@@ -26,17 +33,23 @@ pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod endpoints;
+pub mod invocation;
 mod platform_keys;
 mod provider;
 pub mod validate;
 pub mod wire;
 
-pub use client::WechatPayClient;
+pub use client::{Prepaid, WechatPayClient};
 pub use codec::{
     AUTHORIZATION_SCHEME, Codec, MAX_SKEW_SECS, OpenedNotification, PROVIDER, SignatureHeaders,
     signing_message, verification_message,
 };
 pub use config::{WechatPayConfig, WechatPaySettings};
 pub use platform_keys::{PUBLIC_KEY_ID_PREFIX, PlatformKeys};
-pub use provider::unified_notification;
-pub use wire::notifications::{NOTIFICATION_ACK, WechatPayNotification};
+pub use provider::{
+    SCENES, payment_from_notification, unified_event, unified_notification,
+    unified_payment_notification,
+};
+pub use wire::notifications::{
+    NOTIFICATION_ACK, PaymentNotification, WechatPayEvent, WechatPayNotification,
+};

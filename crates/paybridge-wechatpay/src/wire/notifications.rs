@@ -1,5 +1,5 @@
-//! What WeChat Pay notifies: an envelope signed in its headers, whose `resource` is the refund,
-//! encrypted with the merchant's APIv3 key; and what it wants back.
+//! What WeChat Pay notifies: an envelope signed in its headers, whose `resource` is the refund
+//! or the payment, encrypted with the merchant's APIv3 key; and what it wants back.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,17 +15,17 @@ pub struct NotificationEnvelope {
     pub id: String,
     /// When it was created (RFC 3339).
     pub create_time: Option<String>,
-    /// `REFUND.SUCCESS`, `REFUND.ABNORMAL` or `REFUND.CLOSED`.
+    /// `REFUND.SUCCESS`, `REFUND.ABNORMAL`, `REFUND.CLOSED` or `TRANSACTION.SUCCESS`.
     pub event_type: String,
     /// `encrypt-resource`.
     pub resource_type: Option<String>,
     /// In words.
     pub summary: Option<String>,
-    /// The encrypted refund.
+    /// The encrypted refund or payment.
     pub resource: EncryptedResource,
 }
 
-/// `resource`: the refund, AES-256-GCM-encrypted with the APIv3 key.
+/// `resource`: the refund or the payment, AES-256-GCM-encrypted with the APIv3 key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EncryptedResource {
@@ -38,7 +38,7 @@ pub struct EncryptedResource {
     /// The associated data, as text (may be empty).
     #[serde(default)]
     pub associated_data: Option<String>,
-    /// `refund`.
+    /// `refund` or `transaction`: what the plaintext is.
     pub original_type: Option<String>,
 }
 
@@ -96,4 +96,45 @@ pub struct WechatPayNotification {
     pub summary: Option<String>,
     /// The refund, decrypted.
     pub refund: RefundResource,
+}
+
+/// A verified, decrypted payment notification (`TRANSACTION.SUCCESS`): the payment as the
+/// query answers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PaymentNotification {
+    /// The notification's id (the same on every redelivery).
+    pub id: String,
+    /// `TRANSACTION.SUCCESS`.
+    pub event_type: String,
+    /// When it was created.
+    pub create_time: Option<String>,
+    /// In words (`支付成功`).
+    pub summary: Option<String>,
+    /// The payment, decrypted.
+    pub transaction: crate::wire::responses::Transaction,
+}
+
+/// Any verified, decrypted WeChat Pay notification, by what it is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WechatPayEvent {
+    /// `REFUND.*`: a refund changed state.
+    Refund(WechatPayNotification),
+    /// `TRANSACTION.*`: a payment was paid.
+    Payment(PaymentNotification),
+    /// An event paybridge does not model (it verified and decrypted: acknowledge it, or
+    /// WeChat Pay redelivers it for a day).
+    Other(crate::codec::OpenedNotification),
+}
+
+impl WechatPayEvent {
+    /// The event's type, as WeChat Pay names it.
+    pub fn event_type(&self) -> &str {
+        match self {
+            WechatPayEvent::Refund(n) => &n.event_type,
+            WechatPayEvent::Payment(n) => &n.event_type,
+            WechatPayEvent::Other(n) => &n.event_type,
+        }
+    }
 }
