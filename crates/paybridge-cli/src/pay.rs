@@ -23,7 +23,7 @@ pub(crate) enum PayCommand {
     /// URL, a form or SDK parameters); a barcode payment waits for the buyer up to --deadline.
     ///
     /// Example: paybridge pay create --provider wechatpay --order-ref o-1 --amount 12.34 --currency CNY --scene qr
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// Looks a payment up by its order reference.
     ///
     /// Example: paybridge pay status --provider alipay --order-ref o-1

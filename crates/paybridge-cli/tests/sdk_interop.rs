@@ -131,6 +131,7 @@ async fn wechatpayv3_refunds_queries_and_verifies_a_notification_against_the_san
         .arg(drivers().join("wechatpayv3_driver.py"))
         .env("WECHATPAY_BASE_URL", text(&config, "wechatpay", "base_url"))
         .env("WECHATPAY_MCHID", text(&config, "wechatpay", "mchid"))
+        .env("WECHATPAY_APPID", text(&config, "wechatpay", "appid"))
         .env(
             "WECHATPAY_MERCHANT_SERIAL_NO",
             text(&config, "wechatpay", "merchant_serial_no"),
@@ -155,9 +156,21 @@ async fn wechatpayv3_refunds_queries_and_verifies_a_notification_against_the_san
         .env("WECHATPAY_TOTAL", "10000")
         .env("WECHATPAY_REFUND", "300")
         .env("WECHATPAY_OUT_REFUND_NO", "sdk-wx-1")
-        .env("WECHATPAY_NOTIFY_PORT", free_port().to_string());
+        .env("WECHATPAY_NOTIFY_PORT", free_port().to_string())
+        .env("WECHATPAY_CUSTOMER_URL", sb.base_url());
     let steps = drive(command).await;
     assert_eq!(steps.last().unwrap()["step"], "notification");
+    // The SDK's own payment was paid by the sandbox's customer and its notification verified.
+    for name in [
+        "customer_pays",
+        "query_paid_by_customer",
+        "payment_notification",
+    ] {
+        assert!(
+            steps.iter().any(|s| s["step"] == name),
+            "{name}: {steps:#?}"
+        );
+    }
     refunded(&sb, ProviderId::WechatPay, &payment.payment, 300);
 }
 
@@ -196,8 +209,19 @@ async fn alipay_sdk_refunds_queries_and_verifies_a_notification_against_the_sand
         .env("ALIPAY_TRADE_NO", &payment.payment)
         .env("ALIPAY_REFUND_AMOUNT", "3.00")
         .env("ALIPAY_OUT_REQUEST_NO", "sdk-ali-1")
-        .env("ALIPAY_NOTIFY_PORT", free_port().to_string());
+        .env("ALIPAY_NOTIFY_PORT", free_port().to_string())
+        .env("ALIPAY_CUSTOMER_URL", sb.base_url());
     let steps = drive(command).await;
+    for name in [
+        "customer_pays",
+        "query_paid_by_customer",
+        "payment_notification",
+    ] {
+        assert!(
+            steps.iter().any(|s| s["step"] == name),
+            "{name}: {steps:#?}"
+        );
+    }
     assert_eq!(steps.last().unwrap()["step"], "notification");
     refunded(&sb, ProviderId::Alipay, &payment.payment, 300);
 }

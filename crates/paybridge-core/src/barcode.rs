@@ -445,10 +445,10 @@ mod tests {
             }
             // Money taken is never reported as failed or closed-unpaid, unless the charge's
             // own answer said so before any look-up — impossible once paid.
-            if *script.paid.lock().unwrap() {
-                if let Ok(payment) = &outcome {
-                    prop_assert!(payment.status != PaymentStatus::Failed);
-                }
+            if *script.paid.lock().unwrap()
+                && let Ok(payment) = &outcome
+            {
+                prop_assert!(payment.status != PaymentStatus::Failed);
             }
         }
     }

@@ -162,11 +162,7 @@ impl<T: Transport> RefundProvider for ScanForPayClient<T> {
                 lookup.refund_id
             ),
         };
-        if let Some(answered) = body
-            .partner_order_no
-            .as_deref()
-            .filter(|p| *p != payment)
-        {
+        if let Some(answered) = body.partner_order_no.as_deref().filter(|p| *p != payment) {
             return Err(Error::IntegrityMismatch {
                 provider: PROVIDER,
                 field: "partnerOrderNo",

@@ -2,7 +2,8 @@
 // Drive the unmodified `alipay-sdk` (npm, Alipay's official Node SDK) against an Alipay look-alike.
 //
 // Steps: create a trade (alipay.trade.precreate) and query it (alipay.trade.query: a trade the
-// buyer has not scanned does not exist yet, ACQ.TRADE_NOT_EXIST), query a paid trade, refund
+// buyer has not scanned does not exist yet, ACQ.TRADE_NOT_EXIST), have the sandbox's customer pay it
+// and query it again (TRADE_SUCCESS) and verify its notification, query a paid trade, refund
 // part of it (alipay.trade.refund), query that refund
 // (alipay.trade.fastpay.refund.query), and (optionally) receive the async notification and verify
 // it with checkNotifySignV2. One JSON line per step; exit 0 only if every reply passed the SDK's own
@@ -19,7 +20,10 @@
 //   ALIPAY_TRADE_NO or ALIPAY_OUT_TRADE_NO   the payment to refund
 //   ALIPAY_REFUND_AMOUNT      yuan, e.g. "3.00" (default "0.01")
 //   ALIPAY_OUT_REQUEST_NO     refund id (default sdk-<unix time>)
-//   ALIPAY_NOTIFY_PORT        optional: listen on 127.0.0.1:PORT for the notification (sent as notify_url)
+//   ALIPAY_NOTIFY_PORT        optional: listen on 127.0.0.1:PORT for notifications (sent as notify_url)
+//   ALIPAY_CUSTOMER_URL       optional: the sandbox's base URL; its customer then pays the precreated
+//                             trade (POST /_sandbox/customer), which the SDK queries as TRADE_SUCCESS
+//                             and whose trade_status_sync notification it verifies
 //   ALIPAY_NOTIFY_TIMEOUT     seconds to wait for it (default 10)
 //   TZ                        the SDK writes `timestamp` in local time; Alipay reads it as Asia/Shanghai,
 //                             so this script sets TZ=Asia/Shanghai unless TZ is already set
@@ -61,18 +65,42 @@ function client() {
 }
 
 function listen(port) {
-  let resolve;
-  const received = new Promise((r) => { resolve = r; });
+  const got = [];
+  let wake = () => {};
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => { body += c; });
     req.on('end', () => {
       res.end('success'); // what Alipay takes as acknowledged
-      resolve(Object.fromEntries(new URLSearchParams(body)));
+      got.push(Object.fromEntries(new URLSearchParams(body)));
+      wake();
     });
   });
   server.listen(port, '127.0.0.1');
-  return { server, received };
+  // The first notification `wanted` accepts, or null after the timeout.
+  const waitFor = async (wanted, seconds) => {
+    const deadline = Date.now() + 1000 * seconds;
+    for (let seen = 0; ;) {
+      while (seen < got.length) {
+        const post = got[seen++];
+        if (wanted(post)) return post;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      await new Promise((r) => { wake = r; setTimeout(r, left); });
+    }
+  };
+  return { server, waitFor };
+}
+
+// The sandbox's customer pays the order (POST /_sandbox/customer).
+async function customerPays(order) {
+  const res = await fetch(`${env.ALIPAY_CUSTOMER_URL.replace(/\/$/, '')}/_sandbox/customer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ provider: 'alipay', order_ref: order, action: 'pay' }),
+  });
+  return { status: res.status, body: await res.json() };
 }
 
 async function main() {
@@ -89,7 +117,9 @@ async function main() {
   const newOrder = env.ALIPAY_NEW_OUT_TRADE_NO || `sdk-order-${Math.floor(Date.now() / 1000)}`;
   let c;
   try {
-    c = await sdk.exec('alipay.trade.precreate', { bizContent: { outTradeNo: newOrder, totalAmount: '12.00', subject: 'sdk driver' } }, { validateSign: true });
+    const create = { bizContent: { outTradeNo: newOrder, totalAmount: '12.00', subject: 'sdk driver' } };
+    if (port) create.notifyUrl = `http://127.0.0.1:${port}/alipay/notify`;
+    c = await sdk.exec('alipay.trade.precreate', create, { validateSign: true });
   } catch (e) {
     step('create_payment', false, { error: e.message, raw: e.responseDataRaw });
   }
@@ -100,6 +130,22 @@ async function main() {
     step('query_payment', false, { error: e.message, raw: e.responseDataRaw });
   }
   step('query_payment', c.subCode === 'ACQ.TRADE_NOT_EXIST', { code: c.code, subCode: c.subCode, note: 'not scanned yet' });
+  if (env.ALIPAY_CUSTOMER_URL) {
+    const paid = await customerPays(newOrder);
+    step('customer_pays', paid.status === 200 && paid.body.paid === true, { status: paid.status });
+    try {
+      c = await sdk.exec('alipay.trade.query', { bizContent: { outTradeNo: newOrder } }, { validateSign: true });
+    } catch (e) {
+      step('query_paid_by_customer', false, { error: e.message, raw: e.responseDataRaw });
+    }
+    step('query_paid_by_customer', c.code === '10000' && c.tradeStatus === 'TRADE_SUCCESS' && c.totalAmount === '12.00', { code: c.code, tradeStatus: c.tradeStatus, tradeNo: c.tradeNo });
+    if (listener) {
+      const post = await listener.waitFor((p) => p.out_trade_no === newOrder && !p.out_biz_no, Number(env.ALIPAY_NOTIFY_TIMEOUT || 10));
+      step('payment_notification', !!post && sdk.checkNotifySignV2(post) && post.trade_status === 'TRADE_SUCCESS' && post.total_amount === '12.00', {
+        notify_type: post && post.notify_type, trade_status: post && post.trade_status, out_trade_no: post && post.out_trade_no,
+      });
+    }
+  }
 
   const ids = env.ALIPAY_TRADE_NO ? { tradeNo: env.ALIPAY_TRADE_NO } : { outTradeNo: env.ALIPAY_OUT_TRADE_NO };
   try {
@@ -133,8 +179,7 @@ async function main() {
   });
 
   if (listener) {
-    const timeout = new Promise((r2) => setTimeout(r2, 1000 * Number(env.ALIPAY_NOTIFY_TIMEOUT || 10), null));
-    const post = await Promise.race([listener.received, timeout]);
+    const post = await listener.waitFor((p) => p.out_biz_no === outRequestNo, Number(env.ALIPAY_NOTIFY_TIMEOUT || 10));
     listener.server.close();
     if (!post) step('notification', false, { error: 'no notification arrived' });
     // V2: verifies over the form-decoded values as they are (no second decodeURIComponent)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Drive the unmodified `wechatpayv3` SDK (PyPI) against a WeChat Pay v3 look-alike.
 
-Steps: create a Native (QR) payment and query it (waiting for the customer: NOTPAY), query a
+Steps: create a Native (QR) payment and query it (waiting for the customer: NOTPAY), have the
+sandbox's customer pay it and query it again (SUCCESS) and verify its payment notification, query a
 paid payment, refund part of it, query that refund, and (optionally) receive the refund
 notification and verify/decrypt it with the SDK. One JSON line per step; exit 0 only if every
 answer passed the SDK's own signature check (it raises on a bad signature) and was 2xx.
@@ -24,8 +25,11 @@ Environment (all strings):
   WECHATPAY_TOTAL             payment total, fen
   WECHATPAY_REFUND            amount to refund, fen (default: 1)
   WECHATPAY_OUT_REFUND_NO     refund id (default: sdk-<unix time>)
-  WECHATPAY_NOTIFY_PORT       optional: listen on 127.0.0.1:PORT for the refund notification and
-                              verify it with wxpay.callback(); sent as notify_url
+  WECHATPAY_NOTIFY_PORT       optional: listen on 127.0.0.1:PORT for notifications and verify them
+                              with wxpay.callback(); sent as notify_url
+  WECHATPAY_CUSTOMER_URL      optional: the sandbox's base URL; its customer then pays the Native
+                              payment created (POST /_sandbox/customer), which the SDK queries as
+                              SUCCESS and whose TRANSACTION.SUCCESS notification it verifies
   WECHATPAY_NOTIFY_TIMEOUT    seconds to wait for it (default 10)
 """
 import json
@@ -33,6 +37,7 @@ import os
 import sys
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from wechatpayv3 import WeChatPay, WeChatPayType, __version__
@@ -87,23 +92,55 @@ def client(notify_url):
 
 
 def notification_listener(port):
-    got = {}
-    done = threading.Event()
+    """Every notification that arrives, in order, and a condition to wait on."""
+    got = []
+    arrived = threading.Condition()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            got["headers"], got["body"] = dict(self.headers), body
+            with arrived:
+                got.append((dict(self.headers), body))
+                arrived.notify_all()
             self.send_response(204)  # WeChat Pay takes 200/204 as acknowledged
             self.end_headers()
-            done.set()
 
         def log_message(self, *args):
             pass
 
     server = HTTPServer(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, got, done
+    return server, got, arrived
+
+
+def wait_for_notification(wxpay, listener, wanted, timeout):
+    """The first notification the SDK verifies and decrypts (callback() returns None when it
+    cannot) whose resource `wanted` accepts."""
+    server, got, arrived = listener
+    deadline = time.time() + timeout
+    seen = 0
+    with arrived:
+        while True:
+            while seen < len(got):
+                headers, body = got[seen]
+                seen += 1
+                result = wxpay.callback(headers, body)
+                if result and wanted(result.get("resource") or {}):
+                    return result
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            arrived.wait(left)
+
+
+def customer_pays(out_trade_no):
+    """The sandbox's customer pays the order (POST /_sandbox/customer)."""
+    request = urllib.request.Request(
+        env("WECHATPAY_CUSTOMER_URL").rstrip("/") + "/_sandbox/customer",
+        data=json.dumps({"provider": "wechatpay", "order_ref": out_trade_no, "action": "pay"}).encode(),
+        headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return answer.status, json.loads(answer.read() or b"{}")
 
 
 def main():
@@ -134,6 +171,24 @@ def main():
     answer = json.loads(message) if isinstance(message, str) else {}
     step("query_payment", code == 200 and answer.get("trade_state") == "NOTPAY",
          http_status=code, trade_state=answer.get("trade_state"))
+    if env("WECHATPAY_CUSTOMER_URL"):
+        status, paid = customer_pays(out_trade_no)
+        step("customer_pays", status == 200 and paid.get("paid") is True, http_status=status)
+        code, message = wxpay.query(out_trade_no=out_trade_no)
+        answer = json.loads(message) if isinstance(message, str) else {}
+        step("query_paid_by_customer", code == 200 and answer.get("trade_state") == "SUCCESS"
+             and (answer.get("amount") or {}).get("total") == 1200,
+             http_status=code, trade_state=answer.get("trade_state"),
+             transaction_id=answer.get("transaction_id"))
+        if listener:
+            result = wait_for_notification(
+                wxpay, listener, lambda r: r.get("out_trade_no") == out_trade_no,
+                float(env("WECHATPAY_NOTIFY_TIMEOUT", "10")))
+            resource = (result or {}).get("resource") or {}
+            step("payment_notification", bool(result) and result.get("event_type") == "TRANSACTION.SUCCESS"
+                 and resource.get("trade_state") == "SUCCESS",
+                 event_type=(result or {}).get("event_type"), trade_state=resource.get("trade_state"),
+                 out_trade_no=resource.get("out_trade_no"))
     if env("WECHATPAY_TRANSACTION_ID"):
         try:
             code, message = wxpay.query(transaction_id=env("WECHATPAY_TRANSACTION_ID"))
@@ -170,11 +225,10 @@ def main():
          refund=(answer.get("amount") or {}).get("refund"), answer=None if code < 300 else answer)
 
     if listener:
-        server, got, done = listener
-        if not done.wait(float(env("WECHATPAY_NOTIFY_TIMEOUT", "10"))):
-            step("notification", False, error="no notification arrived")
-        server.shutdown()
-        result = wxpay.callback(got["headers"], got["body"])  # None if signature/decryption fails
+        result = wait_for_notification(
+            wxpay, listener, lambda r: r.get("out_refund_no") == out_refund_no,
+            float(env("WECHATPAY_NOTIFY_TIMEOUT", "10")))
+        listener[0].shutdown()
         resource = (result or {}).get("resource") or {}
         step("notification", bool(result) and resource.get("out_refund_no") == out_refund_no,
              event_type=(result or {}).get("event_type"), refund_status=resource.get("refund_status"),
