@@ -501,7 +501,7 @@ async fn canonicalize_sign_and_notification_verify() {
         ("scanforpay", &b"{\"response\":"[..]),
         ("scanforpay", &b"[]"[..]),
         ("nomad", &b"<xml/>"[..]),
-        ("nomad", &br#"{"orderRef":"o1"}"#[..]),
+        ("nomad", &br#"{"status":"SUCCESS"}"#[..]),
         ("alipay", &b"%%%"[..]),
     ] {
         let malformed = run(
@@ -896,24 +896,6 @@ async fn bad_invocations_exit_2_name_the_problem_and_send_nothing() {
                 "1.00",
                 "--currency",
                 "CNY",
-                "--order-ref",
-                "o1",
-            ]),
-            "--total",
-        ),
-        (
-            args(&[
-                "--config",
-                &c,
-                "refund",
-                "--provider",
-                "nomad",
-                "--refund-id",
-                "r1",
-                "--amount",
-                "1.00",
-                "--currency",
-                "CNY",
                 "--total",
                 "5.00",
             ]),
@@ -1204,6 +1186,32 @@ async fn bad_invocations_exit_2_name_the_problem_and_send_nothing() {
         before,
         "no bad invocation sent a request"
     );
+    // Without --total, a Nomad refund reads the total from the payment: a look-up goes out
+    // (and finds no such order), never a refund.
+    let no_total = run(
+        args(&[
+            "--config",
+            &c,
+            "refund",
+            "--provider",
+            "nomad",
+            "--refund-id",
+            "r1",
+            "--amount",
+            "1.00",
+            "--currency",
+            "CNY",
+            "--order-ref",
+            "o1",
+        ]),
+        None,
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&no_total.stderr);
+    assert_eq!(no_total.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--total"), "{stderr}");
+    assert_eq!(sb.stats().requests, before + 1, "one look-up");
+    assert_eq!(sb.stats().refunds_applied, 0);
 }
 
 fn currency_of(provider: ProviderId) -> &'static str {
