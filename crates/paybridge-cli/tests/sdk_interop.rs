@@ -243,7 +243,8 @@ async fn nomad_broker_cli_creates_queries_and_refunds_against_the_sandbox() {
         )
         .env("NOMAD_TOTAL", "10000")
         .env("NOMAD_REFUND", "300")
-        .env("NOMAD_REFUND_ORDER_REF", "sdk-nomad-1");
+        .env("NOMAD_REFUND_ORDER_REF", "sdk-nomad-1")
+        .env("NOMAD_CUSTOMER_URL", sb.base_url());
     let steps = drive(command).await;
     let created = steps
         .iter()

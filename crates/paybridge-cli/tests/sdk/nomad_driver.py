@@ -21,12 +21,15 @@ Environment:
   NOMAD_REFUND        amount to refund, fen (default 1)
   NOMAD_REFUND_ORDER_REF  refund id (default sdk-<unix time>)
   NOMAD_NOTIFY_URL    optional notifyUrl to send
+  NOMAD_CUSTOMER_URL  optional: the sandbox's base URL; its customer pays the payment created
+                      (POST /_sandbox/customer) before it is refunded, and the SDK reads it SUCCESS
   NOMAD_DISCARD_UNKNOWN_KEYS  "1" to let the SDK drop unknown answer fields (default: strict)
 """
 import json
 import os
 import sys
 import time
+import urllib.request
 from importlib.metadata import version
 
 import nomad_broker_cli
@@ -84,6 +87,19 @@ def main():
                 step("query_payment", False, error=f"{type(e).__name__}: {e}")
             step("query_payment", queried.get("order_ref") == order_ref, order_ref=order_ref,
                  trade_state=str(queried.get("trade_state")), amount=queried.get("actual_amount"))
+            if env("NOMAD_CUSTOMER_URL"):
+                # The sandbox's customer pays it (POST /_sandbox/customer); the SDK reads it paid.
+                pay = urllib.request.Request(
+                    env("NOMAD_CUSTOMER_URL").rstrip("/") + "/_sandbox/customer",
+                    data=json.dumps({"provider": "nomad", "order_ref": order_ref,
+                                     "action": "pay"}).encode(),
+                    headers={"Content-Type": "application/json"}, method="POST")
+                with urllib.request.urlopen(pay, timeout=10) as answer:
+                    step("customer_pays", answer.status == 200, http_status=answer.status)
+                queried = payments.query_payment(merchant, order_ref)
+                step("query_paid_by_customer", str(queried.get("trade_state")) == "SUCCESS",
+                     trade_state=str(queried.get("trade_state")),
+                     transaction_id=queried.get("transaction_id"))
         api = RefundApi(client)
         extra = {"notify_url": env("NOMAD_NOTIFY_URL")} if env("NOMAD_NOTIFY_URL") else {}
         request = RefundRequest(
