@@ -48,6 +48,10 @@ pub trait AlipayCall: Endpoint {
     /// any other is a refusal or ambiguous, by [`codes::classify`].
     const ANSWERS: &'static [&'static str] = &[codes::SUCCESS];
 
+    /// Whether a refusal must be signed too: for a call whose refusal is taken as final and
+    /// never looked up (the barcode charge).
+    const REFUSALS_SIGNED: bool = false;
+
     /// The `notify_url` common parameter for this call.
     fn notify_url(&self) -> Option<&str> {
         None
@@ -68,6 +72,9 @@ impl AlipayCall for TradePrecreate {
 impl AlipayCall for TradePay {
     /// `10003`: the trade exists and waits for the buyer to confirm on their phone.
     const ANSWERS: &'static [&'static str] = &[codes::SUCCESS, codes::WAITING_FOR_BUYER];
+    /// A charge refused is reported as nothing taken, with no look-up: only Alipay's signed
+    /// word may say so.
+    const REFUSALS_SIGNED: bool = true;
 
     fn notify_url(&self) -> Option<&str> {
         self.notify_url.as_deref()
@@ -419,6 +426,24 @@ impl Codec {
         body: &[u8],
         answers: &[&str],
     ) -> Result<T, Error> {
+        self.decode_reply_signed(method, status, body, answers, false)
+    }
+
+    /// [`Codec::decode_reply_answering`], where `refusals_signed` also demands a signature on
+    /// a refusal: for a call whose refusal is acted on as final (a barcode charge refused is
+    /// never looked up), an unsigned one is [`Error::Verification`] — for the charge, an
+    /// unknown outcome, settled by a look-up.
+    ///
+    /// # Errors
+    /// As [`Codec::decode_reply`].
+    pub fn decode_reply_signed<T: DeserializeOwned + Reply>(
+        &self,
+        method: &str,
+        status: http::StatusCode,
+        body: &[u8],
+        answers: &[&str],
+        refusals_signed: bool,
+    ) -> Result<T, Error> {
         let http_status = Some(status.as_u16());
         let unreadable = |why: String| {
             if status.is_server_error() {
@@ -472,7 +497,7 @@ impl Codec {
                 })?,
             // The SDK reads an unsigned refusal as it is (TLS authenticated the host); an
             // answer acted on must be signed.
-            None if answers.contains(&code) => {
+            None if answers.contains(&code) || refusals_signed => {
                 return Err(Error::Verification {
                     provider: PROVIDER,
                     reason: format!("a reply with code {code} without `sign`"),
@@ -649,7 +674,13 @@ where
 
     fn decode(&self, response: &http::Response<Bytes>) -> Result<E::Response, Error> {
         let method = method_of(E::PATH).unwrap_or_default();
-        self.decode_reply_answering(method, response.status(), response.body(), E::ANSWERS)
+        self.decode_reply_signed(
+            method,
+            response.status(),
+            response.body(),
+            E::ANSWERS,
+            E::REFUSALS_SIGNED,
+        )
     }
 }
 

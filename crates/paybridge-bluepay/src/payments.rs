@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use paybridge_core::{
     Currency, Error, Money, OrderRef, Payment, PaymentAction, PaymentLookup, PaymentProvider,
     PaymentRequest, PaymentStatus, RefundStatus, Scene, SceneKind, Timestamp, check_payment,
+    existing_after_refusal,
 };
 use paybridge_transport::Transport;
 
@@ -111,7 +112,8 @@ impl<T: Transport> BluePayClient<T> {
     /// Completed refunds of a paid transaction, summed.
     async fn refunded(&self, transaction_id: &str) -> Result<i64, Error> {
         let refunds = self.refund_payments(transaction_id).await?;
-        Ok(refunds
+        let mut refunded: i64 = 0;
+        for refund in refunds
             .iter()
             .filter(|r| {
                 r.original_transaction_id
@@ -122,8 +124,19 @@ impl<T: Transport> BluePayClient<T> {
                 r.refund_status.as_deref().map(codes::refund_status)
                     == Some(RefundStatus::Succeeded)
             })
-            .filter_map(|r| r.refund_amount)
-            .sum())
+        {
+            let amount = refund.refund_amount.filter(|a| *a > 0).ok_or_else(|| {
+                Error::malformed(
+                    PROVIDER,
+                    None,
+                    "a completed refund without a positive `refundAmount`",
+                )
+            })?;
+            refunded = refunded
+                .checked_add(amount)
+                .ok_or_else(|| Error::malformed(PROVIDER, None, "refund amounts that overflow"))?;
+        }
+        Ok(refunded)
     }
 
     fn notify_url_for(&self, request: &PaymentRequest) -> Result<String, Error> {
@@ -140,17 +153,9 @@ impl<T: Transport> BluePayClient<T> {
     }
 }
 
-#[async_trait]
-impl<T: Transport> PaymentProvider for BluePayClient<T> {
-    fn name(&self) -> &'static str {
-        PROVIDER
-    }
-
-    fn scenes(&self) -> &'static [SceneKind] {
-        SCENES
-    }
-
-    async fn create_payment(&self, request: &PaymentRequest) -> Result<Payment, Error> {
+impl<T: Transport> BluePayClient<T> {
+    /// Creates the payment (or, for a barcode, charges and settles it).
+    async fn create_new(&self, request: &PaymentRequest) -> Result<Payment, Error> {
         self.check_scene(request.scene())?;
         let amount = request.amount();
         if amount.currency != Currency::Thb {
@@ -161,10 +166,20 @@ impl<T: Transport> PaymentProvider for BluePayClient<T> {
         }
         let notify_url = self.notify_url_for(request)?;
         let order = request.order_ref().as_str();
-        let expire_seconds = request.expires_at().map(|at| {
-            let left = at.unix_seconds() - self.now().unix_seconds();
-            u32::try_from(left.clamp(30, 3600)).unwrap_or(3600)
-        });
+        // BluePay takes 30 s to an hour; an expiry outside that is refused, not moved.
+        let expire_seconds = match request.expires_at() {
+            None => None,
+            Some(at) => {
+                let left = at.unix_seconds().saturating_sub(self.now().unix_seconds());
+                if !(30..=3600).contains(&left) {
+                    return Err(Error::invalid(
+                        "expires_at",
+                        format!("BluePay codes expire 30 s to 1 h after creation, not {left} s"),
+                    ));
+                }
+                u32::try_from(left).ok()
+            }
+        };
         let unknown = |e: Error| e.unknown_if_maybe_applied(PROVIDER);
         let (payment, action) = match request.scene() {
             Scene::Qr => {
@@ -234,6 +249,25 @@ impl<T: Transport> PaymentProvider for BluePayClient<T> {
             provider_status: Some("PENDING".into()),
             action: Some(action),
         })
+    }
+}
+
+#[async_trait]
+impl<T: Transport> PaymentProvider for BluePayClient<T> {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn scenes(&self) -> &'static [SceneKind] {
+        SCENES
+    }
+
+    async fn create_payment(&self, request: &PaymentRequest) -> Result<Payment, Error> {
+        match self.create_new(request).await {
+            // A refused create may be a repeat of one that worked: report that payment.
+            Err(refusal) => existing_after_refusal(self, request, refusal).await,
+            created => created,
+        }
     }
 
     async fn payment_status(&self, lookup: &PaymentLookup) -> Result<Payment, Error> {

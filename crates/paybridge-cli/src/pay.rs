@@ -208,8 +208,14 @@ fn created(payment: &Payment, barcode: bool) -> Result<(), Failure> {
     if let Some(PaymentAction::Qr { content }) = &payment.action {
         draw_qr(content);
     }
+    // A barcode payment cancelled after it was paid went back whole ("refunded"); any other
+    // refunded payment is an earlier one under this reference, and may still hold money.
+    let not_taken = matches!(
+        payment.status,
+        PaymentStatus::Failed | PaymentStatus::Closed
+    ) || (barcode && payment.status == PaymentStatus::Refunded);
     match payment.status {
-        PaymentStatus::Failed | PaymentStatus::Closed | PaymentStatus::Refunded => Err(Failure {
+        _ if not_taken => Err(Failure {
             code: 3,
             kind: "payment_not_taken",
             message: format!(

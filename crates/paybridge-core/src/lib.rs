@@ -33,10 +33,11 @@ pub use error::{
 pub use ids::{IdError, IdErrorKind, MerchantRefundId, OrderRef, PaymentRef, ProviderRefundId};
 pub use money::{Currency, Money, MoneyError, UnknownCurrency};
 pub use payment::{
-    Customer, MAX_DESCRIPTION_LEN, MAX_PAYER_LEN, Payment, PaymentAction, PaymentLookup,
-    PaymentRequest, PaymentRequestBuilder, Scene, SceneKind, check_payment,
+    Customer, MAX_BARCODE_DEADLINE, MAX_DESCRIPTION_LEN, MAX_PAYER_LEN, MIN_BARCODE_DEADLINE,
+    Payment, PaymentAction, PaymentLookup, PaymentRequest, PaymentRequestBuilder, Scene, SceneKind,
+    check_payment,
 };
-pub use provider::{PaymentProvider, RefundLookup, RefundProvider};
+pub use provider::{PaymentProvider, RefundLookup, RefundProvider, existing_after_refusal};
 pub use provider_id::ProviderId;
 pub use refund::{
     MAX_REASON_LEN, MAX_URL_LEN, Notification, NotificationEvent, PaymentStatus, PaymentUpdate,

@@ -21,6 +21,11 @@ use crate::{Error, MAX_URL_LEN, Money, OrderRef, PaymentRef, PaymentStatus, Time
 pub const MAX_DESCRIPTION_LEN: usize = 127;
 /// The longest payer id or barcode authorization code accepted.
 pub const MAX_PAYER_LEN: usize = 128;
+/// The shortest wait for a barcode payment's buyer: one look-up's worth.
+pub const MIN_BARCODE_DEADLINE: Duration = Duration::from_secs(1);
+/// The longest wait for a barcode payment's buyer (a payment code itself lives about a minute;
+/// the buyer's confirmation rarely takes more than a few).
+pub const MAX_BARCODE_DEADLINE: Duration = Duration::from_secs(600);
 
 /// How the customer pays: the scene decides what the provider is asked for and what the merchant
 /// shows in return.
@@ -351,6 +356,19 @@ impl PaymentRequestBuilder {
             }
             check_id("customer mobile", &customer.mobile, 32)?;
         }
+        if let Some(deadline) = request.barcode_deadline
+            && !(MIN_BARCODE_DEADLINE..=MAX_BARCODE_DEADLINE).contains(&deadline)
+        {
+            return Err(Error::invalid(
+                "barcode_deadline",
+                format!(
+                    "must be {} s to {} s, not {} ms",
+                    MIN_BARCODE_DEADLINE.as_secs(),
+                    MAX_BARCODE_DEADLINE.as_secs(),
+                    deadline.as_millis()
+                ),
+            ));
+        }
         match &request.scene {
             Scene::Web { return_url } | Scene::Wap { return_url } => {
                 if let Some(url) = return_url {
@@ -558,6 +576,12 @@ mod tests {
             ),
             "payer"
         );
+        for deadline in [Duration::ZERO, Duration::from_secs(601)] {
+            assert_eq!(
+                field(build(Scene::Qr).barcode_deadline(deadline).build()),
+                "barcode_deadline"
+            );
+        }
         let ok = build(Scene::Barcode {
             auth_code: "286812345678901234".into(),
         })

@@ -126,3 +126,25 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
         })
     }
 }
+
+/// After a creation was refused: the payment the provider already holds under the request's
+/// order reference, when a look-up finds it for this amount and currency — a repeated create
+/// (a retry across runs, a duplicate order id) is then reported as the payment it is, never as a
+/// refusal the merchant would answer by creating it again under a new reference. Any other
+/// error, or a look-up that finds nothing matching, leaves the refusal as it was.
+///
+/// # Errors
+/// `refusal`, when it stands.
+pub async fn existing_after_refusal<P: PaymentProvider + ?Sized>(
+    provider: &P,
+    request: &PaymentRequest,
+    refusal: crate::Error,
+) -> Result<Payment> {
+    if !matches!(refusal, crate::Error::Rejected { .. }) {
+        return Err(refusal);
+    }
+    match provider.payment_status(&PaymentLookup::from(request)).await {
+        Ok(existing) => Ok(existing),
+        Err(_) => Err(refusal),
+    }
+}

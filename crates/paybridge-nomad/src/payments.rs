@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use paybridge_core::{
     Currency, Error, Money, OrderRef, Payment, PaymentAction, PaymentLookup, PaymentProvider,
-    PaymentRequest, PaymentStatus, Scene, SceneKind, check_payment,
+    PaymentRequest, PaymentStatus, Scene, SceneKind, check_payment, existing_after_refusal,
 };
 use paybridge_transport::Transport;
 
@@ -166,17 +166,9 @@ impl<T> NomadClient<T> {
     }
 }
 
-#[async_trait]
-impl<T: Transport> PaymentProvider for NomadClient<T> {
-    fn name(&self) -> &'static str {
-        PROVIDER
-    }
-
-    fn scenes(&self) -> &'static [SceneKind] {
-        SCENES
-    }
-
-    async fn create_payment(&self, request: &PaymentRequest) -> Result<Payment, Error> {
+impl<T: Transport> NomadClient<T> {
+    /// Creates the payment (or, for a barcode, charges and settles it).
+    async fn create_new(&self, request: &PaymentRequest) -> Result<Payment, Error> {
         self.check_scene(request.scene())?;
         let body = self.payment_body(request)?;
         let answer = self
@@ -197,6 +189,25 @@ impl<T: Transport> PaymentProvider for NomadClient<T> {
             action: Some(action),
         })
     }
+}
+
+#[async_trait]
+impl<T: Transport> PaymentProvider for NomadClient<T> {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn scenes(&self) -> &'static [SceneKind] {
+        SCENES
+    }
+
+    async fn create_payment(&self, request: &PaymentRequest) -> Result<Payment, Error> {
+        match self.create_new(request).await {
+            // A refused create may be a repeat of one that worked: report that payment.
+            Err(refusal) => existing_after_refusal(self, request, refusal).await,
+            created => created,
+        }
+    }
 
     async fn payment_status(&self, lookup: &PaymentLookup) -> Result<Payment, Error> {
         let mut query = QueryPayment::new();
@@ -214,16 +225,25 @@ impl<T: Transport> PaymentProvider for NomadClient<T> {
     }
 
     async fn close_payment(&self, lookup: &PaymentLookup) -> Result<Payment, Error> {
-        match self
+        let closed = self
             .close_payment(lookup.order_ref.as_str(), self.payment_method.as_deref())
-            .await
-        {
-            Ok(_) => {}
-            // A paid order is not closed; the look-up below says it is paid.
-            Err(Error::Rejected { .. }) => {}
-            Err(error) => return Err(error),
+            .await;
+        // The look-up says what the order now is: a paid or closed order is reported as such
+        // (a close refused because it was paid is no failure); an order still waiting after a
+        // close was refused or lost is that error — it stays payable.
+        let found = PaymentProvider::payment_status(self, lookup).await;
+        match (closed, found) {
+            (_, Ok(payment)) if payment.status != PaymentStatus::Pending => Ok(payment),
+            (Ok(_), Ok(_)) => Err(Error::OutcomeUnknown {
+                provider: PROVIDER,
+                reason: "the broker accepted the close, but the order still reads as waiting \
+                         for the customer"
+                    .into(),
+            }),
+            (Err(error), Ok(_)) => Err(error.unknown_if_maybe_applied(PROVIDER)),
+            (Ok(_), Err(error)) => Err(error),
+            (Err(error), Err(_)) => Err(error.unknown_if_maybe_applied(PROVIDER)),
         }
-        PaymentProvider::payment_status(self, lookup).await
     }
 }
 

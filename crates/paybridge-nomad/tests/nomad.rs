@@ -714,3 +714,77 @@ async fn a_payment_look_up_is_checked_against_the_order_and_amount() {
         Error::PaymentNotFound { .. }
     ));
 }
+
+#[tokio::test]
+async fn a_repeated_create_is_reported_as_the_order_it_repeats() {
+    use paybridge_core::{PaymentProvider, PaymentStatus, Scene};
+    let c = client([
+        Scripted::status(
+            422,
+            r#"{"code":422,"errors":[{"field":"orderRef","msg":"order already paid"}],"message":"Request validation failure"}"#,
+        ),
+        Scripted::json(
+            200,
+            r#"{"orderRef":"order-7","currency":"CNY","actualAmount":1234,"tradeState":"SUCCESS","transactionId":"42"}"#,
+        ),
+    ]);
+    let payment = PaymentProvider::create_payment(&c, &payment_request(Scene::Qr))
+        .await
+        .unwrap();
+    assert_eq!(payment.status, PaymentStatus::Succeeded);
+    // The same refusal for an order the broker does not hold for this amount stays a refusal.
+    let c = client([
+        Scripted::status(422, r#"{"code":422,"message":"duplicate order"}"#),
+        Scripted::json(
+            200,
+            r#"{"orderRef":"order-7","currency":"CNY","actualAmount":999,"tradeState":"SUCCESS"}"#,
+        ),
+    ]);
+    assert!(matches!(
+        PaymentProvider::create_payment(&c, &payment_request(Scene::Qr))
+            .await
+            .unwrap_err(),
+        Error::Rejected { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_refused_close_of_an_order_still_waiting_is_no_close() {
+    use paybridge_core::{PaymentLookup, PaymentProvider, PaymentStatus};
+    let waiting =
+        r#"{"orderRef":"order-7","currency":"CNY","actualAmount":1234,"tradeState":"NOTPAY"}"#;
+    let lookup = PaymentLookup::new(OrderRef::new("order-7").unwrap());
+    let c = client([
+        Scripted::status(422, r#"{"code":422,"message":"cannot close"}"#),
+        Scripted::json(200, waiting),
+    ]);
+    assert!(matches!(
+        PaymentProvider::close_payment(&c, &lookup)
+            .await
+            .unwrap_err(),
+        Error::Rejected { .. }
+    ));
+    // Refused because it was paid meanwhile: the paid order is the answer.
+    let c = client([
+        Scripted::status(422, r#"{"code":422,"message":"order paid"}"#),
+        Scripted::json(200, waiting.replace("NOTPAY", "SUCCESS")),
+    ]);
+    assert_eq!(
+        PaymentProvider::close_payment(&c, &lookup)
+            .await
+            .unwrap()
+            .status,
+        PaymentStatus::Succeeded
+    );
+    let c = client([
+        Scripted::json(200, r#"{"code":200,"message":"success"}"#),
+        Scripted::json(200, waiting.replace("NOTPAY", "CLOSED")),
+    ]);
+    assert_eq!(
+        PaymentProvider::close_payment(&c, &lookup)
+            .await
+            .unwrap()
+            .status,
+        PaymentStatus::Closed
+    );
+}

@@ -4,8 +4,8 @@ use paybridge_core::Endpoint;
 use std::fmt;
 use std::sync::Arc;
 
-use paybridge_core::{Clock, Error, IdGenerator};
-use paybridge_transport::{Connection, SensitiveValues, Transport};
+use paybridge_core::{Clock, Delivery, Error, IdGenerator, TransportErrorKind};
+use paybridge_transport::{Budget, Connection, SensitiveValues, Transport};
 
 use crate::codec::Codec;
 use crate::config::ScanForPayConfig;
@@ -156,7 +156,25 @@ impl<T: Transport> ScanForPayClient<T> {
     ) -> Result<ResponseValue<PayQueryResponse>, Error> {
         validate::common(&body.common)?;
         validate::field("barcode", &body.barcode, 20)?;
-        self.call(body).await
+        // In one attempt: a charge whose answer was lost is settled by looking the order up,
+        // never by charging the customer's code again, so the retry engine gets a budget of
+        // one. It keeps within an enclosing budget's time, and sends nothing when that has no
+        // attempt left.
+        let within = match Budget::current() {
+            Some(outer) if outer.attempts_left() == 0 => {
+                return Err(Error::Transport {
+                    kind: TransportErrorKind::ResponseTimeout,
+                    delivery: Delivery::NotSent,
+                    message: "the call's budget of attempts is spent; the charge was not sent"
+                        .into(),
+                });
+            }
+            Some(outer) => outer
+                .deadline()
+                .saturating_duration_since(tokio::time::Instant::now()),
+            None => std::time::Duration::from_secs(3600),
+        };
+        Budget::new(within, 1).spend_within(self.call(body)).await
     }
 
     /// A dynamic QR code for the customer to scan.

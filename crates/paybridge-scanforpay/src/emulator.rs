@@ -308,6 +308,9 @@ fn create(
     );
     payment.notify_url = common.notify_url.clone();
     payment.scene = Some(wallet.to_owned());
+    // (decided) An unpaid order lapses two hours after its creation (the wallets' own QR
+    // lifetime); ScanForPay reads it failed from then on.
+    payment.expires_at = Timestamp::from_unix(cx.host.now().unix_seconds() + 2 * 3600);
     match cx.host.ledger().add_payment(payment) {
         Ok(payment) => {
             cx.host.count(Counted::PaymentCreated);

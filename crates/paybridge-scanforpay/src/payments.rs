@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use paybridge_core::barcode::{self, BarcodeAnswer, BarcodeSteps, CancelAnswer};
 use paybridge_core::{
     Currency, Error, Money, OrderRef, Payment, PaymentAction, PaymentLookup, PaymentProvider,
-    PaymentRequest, PaymentStatus, Scene, SceneKind, check_payment,
+    PaymentRequest, PaymentStatus, Scene, SceneKind, check_payment, existing_after_refusal,
 };
 use paybridge_transport::Transport;
 
@@ -145,17 +145,9 @@ impl<T: Transport> BarcodeSteps for Steps<'_, T> {
     }
 }
 
-#[async_trait]
-impl<T: Transport> PaymentProvider for ScanForPayClient<T> {
-    fn name(&self) -> &'static str {
-        PROVIDER
-    }
-
-    fn scenes(&self) -> &'static [SceneKind] {
-        SCENES
-    }
-
-    async fn create_payment(&self, request: &PaymentRequest) -> Result<Payment, Error> {
+impl<T: Transport> ScanForPayClient<T> {
+    /// Creates the payment (or, for a barcode, charges and settles it).
+    async fn create_new(&self, request: &PaymentRequest) -> Result<Payment, Error> {
         self.check_scene(request.scene())?;
         let amount = request.amount();
         let common = common(&self.store_no, request);
@@ -171,15 +163,20 @@ impl<T: Transport> PaymentProvider for ScanForPayClient<T> {
         // Whatever is wrong with an answer after the order may exist is unknown, to be
         // looked up under the same partnerOrderNo.
         let unknown = |e: Error| e.unknown_if_maybe_applied(PROVIDER);
+        // The dynamic QR, in-wallet and barcode calls take no currency: their orders are in
+        // the store's currency, HKD. Only the hosted page (web) names one.
+        if !matches!(request.scene(), Scene::Web { .. }) && amount.currency != Currency::Hkd {
+            return Err(Error::invalid(
+                "currency",
+                format!(
+                    "ScanForPay's {} payments are in HKD, not {}",
+                    request.scene().kind(),
+                    amount.currency
+                ),
+            ));
+        }
         match request.scene() {
             Scene::Qr => {
-                // The dynamic QR call takes no currency: its orders are in HKD.
-                if amount.currency != Currency::Hkd {
-                    return Err(Error::invalid(
-                        "currency",
-                        format!("ScanForPay's dynamic QR is in HKD, not {}", amount.currency),
-                    ));
-                }
                 let body = DynamicQrBody::new(common, DEFAULT_WALLET);
                 let answer = self.dynamic_qr(&body).await.map_err(unknown)?;
                 let content = answer
@@ -223,6 +220,25 @@ impl<T: Transport> PaymentProvider for ScanForPayClient<T> {
                 scene: other.kind().as_str(),
                 reason: "ScanForPay offers qr, web, jsapi and barcode".into(),
             }),
+        }
+    }
+}
+
+#[async_trait]
+impl<T: Transport> PaymentProvider for ScanForPayClient<T> {
+    fn name(&self) -> &'static str {
+        PROVIDER
+    }
+
+    fn scenes(&self) -> &'static [SceneKind] {
+        SCENES
+    }
+
+    async fn create_payment(&self, request: &PaymentRequest) -> Result<Payment, Error> {
+        match self.create_new(request).await {
+            // A refused create may be a repeat of one that worked: report that payment.
+            Err(refusal) => existing_after_refusal(self, request, refusal).await,
+            created => created,
         }
     }
 

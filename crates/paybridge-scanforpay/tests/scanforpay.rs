@@ -543,3 +543,76 @@ async fn bad_input_sends_nothing_and_the_key_is_never_shown() {
     }
     let _ = FixedIdGenerator::new(MSG_ID);
 }
+
+// ---- barcode payments ----
+
+fn barcode_request(currency: Currency) -> paybridge_core::PaymentRequest {
+    paybridge_core::PaymentRequest::builder(
+        paybridge_core::OrderRef::new("bar-order-1").unwrap(),
+        Money::new(2_500, currency),
+        paybridge_core::Scene::Barcode {
+            auth_code: "134567890123456789".into(),
+        },
+    )
+    .barcode_deadline(std::time::Duration::from_secs(1))
+    .build()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_barcode_charge_whose_answer_was_lost_is_looked_up_never_sent_again() {
+    use paybridge_core::{PaymentProvider, PaymentStatus};
+    let c = client([
+        Scripted::Fail(Failure::WrittenThenLost),
+        answer(
+            r#"{"code":1,"msg":"success","partnerOrderNo":"bar-order-1","orderNo":"SFP1","orderAmount":2500,"status":1,"currency":"HKD","wallet":"Wechat"}"#,
+        ),
+    ]);
+    let paid = PaymentProvider::create_payment(&c, &barcode_request(Currency::Hkd))
+        .await
+        .unwrap();
+    assert_eq!(paid.status, PaymentStatus::Succeeded);
+    let paths: Vec<String> = c
+        .transport()
+        .requests()
+        .iter()
+        .map(|r| r.uri().path().to_owned())
+        .collect();
+    // One charge, then the look-up: the customer's code went out once.
+    assert_eq!(
+        paths
+            .iter()
+            .filter(|p| p.ends_with("/api/offline/pay"))
+            .count(),
+        1,
+        "{paths:?}"
+    );
+    assert!(
+        paths.last().unwrap().ends_with("/api/common/payQuery"),
+        "{paths:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_barcode_in_another_currency_than_the_stores_is_refused_before_sending() {
+    use paybridge_core::PaymentProvider;
+    let c = client([]);
+    let error = PaymentProvider::create_payment(&c, &barcode_request(Currency::Cny))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::InvalidRequest { field, .. } if field == "currency"),
+        "{error:?}"
+    );
+    assert_eq!(c.transport().request_count(), 0);
+}
+
+#[test]
+fn the_customers_payment_code_never_reaches_debug() {
+    use paybridge_scanforpay::wire::requests::{BarcodePayBody, PaymentCommon};
+    let body = BarcodePayBody::new(
+        PaymentCommon::new("S1", "bar-order-1", 100),
+        "134567890123456789",
+    );
+    assert!(!format!("{body:?}").contains("1345678901"));
+}

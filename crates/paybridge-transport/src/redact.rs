@@ -38,6 +38,10 @@ impl Default for Redactor {
             "secret",
             "password",
             "token",
+            // A customer's payment code is a bearer instrument for the minutes it lives.
+            "barcode",
+            "auth_code",
+            "authcode",
         ])
     }
 }

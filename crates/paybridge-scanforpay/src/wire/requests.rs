@@ -154,7 +154,7 @@ impl PaymentCommon {
 }
 
 /// `/api/offline/pay`: the merchant scans the customer's code.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct BarcodePayBody {
@@ -163,6 +163,16 @@ pub struct BarcodePayBody {
     pub common: PaymentCommon,
     /// The customer's payment code (≤ 20).
     pub barcode: String,
+}
+
+// The payment code is a bearer instrument for the minutes it lives: kept out of logs.
+impl std::fmt::Debug for BarcodePayBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BarcodePayBody")
+            .field("common", &self.common)
+            .field("barcode", &"[redacted]")
+            .finish()
+    }
 }
 
 impl BarcodePayBody {
