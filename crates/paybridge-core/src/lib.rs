@@ -18,6 +18,7 @@ mod payment;
 mod provider;
 mod provider_id;
 mod refund;
+mod statement;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
 mod time;
@@ -42,5 +43,9 @@ pub use provider_id::ProviderId;
 pub use refund::{
     MAX_REASON_LEN, MAX_URL_LEN, Notification, NotificationEvent, PaymentStatus, PaymentUpdate,
     Refund, RefundRequest, RefundRequestBuilder, RefundStatus,
+};
+pub use statement::{
+    DownloadedStatement, EntryKind, StatementEntries, StatementEntry, StatementKind,
+    StatementProvider, StatementSource, StatementSummary,
 };
 pub use time::{Timestamp, TimestampError};

@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use paybridge_core::{Error, PaymentProvider, ProviderId, RefundProvider};
+use paybridge_core::{Error, PaymentProvider, ProviderId, RefundProvider, StatementProvider};
 use serde::de::DeserializeOwned;
 
 use crate::{HyperTransport, RetryPolicy};
@@ -68,6 +68,17 @@ pub trait AccountSettings: fmt::Debug + Send + Sync {
         retry: RetryPolicy,
     ) -> Result<Option<Arc<dyn PaymentProvider>>, Error>;
 
+    /// A client for this account's statements (bills), or `None` when the provider publishes
+    /// none paybridge reads.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a key cannot be read or a URL is refused.
+    fn build_statements(
+        &self,
+        transport: HyperTransport,
+        retry: RetryPolicy,
+    ) -> Result<Option<Arc<dyn StatementProvider>>, Error>;
+
     /// `body` (a JSON object) wrapped, signed, exactly as this account would send it: what
     /// `paybridge sign` prints. A provider that signs nothing shows the request with its key
     /// masked.
@@ -120,6 +131,18 @@ pub trait ProviderSetup: fmt::Debug + Send + Sync + Sized + 'static {
         Ok(None)
     }
 
+    /// See [`AccountSettings::build_statements`] (by default: none).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when a key cannot be read or a URL is refused.
+    fn build_statements(
+        &self,
+        _transport: HyperTransport,
+        _retry: RetryPolicy,
+    ) -> Result<Option<Arc<dyn StatementProvider>>, Error> {
+        Ok(None)
+    }
+
     /// See [`AccountSettings::sign_example`].
     ///
     /// # Errors
@@ -150,6 +173,14 @@ impl<S: ProviderSetup> AccountSettings for S {
         retry: RetryPolicy,
     ) -> Result<Option<Arc<dyn PaymentProvider>>, Error> {
         ProviderSetup::build_payments(self, transport, retry)
+    }
+
+    fn build_statements(
+        &self,
+        transport: HyperTransport,
+        retry: RetryPolicy,
+    ) -> Result<Option<Arc<dyn StatementProvider>>, Error> {
+        ProviderSetup::build_statements(self, transport, retry)
     }
 
     fn sign_example(&self, body: &[u8]) -> Result<Vec<u8>, Error> {

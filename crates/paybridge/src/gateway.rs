@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use paybridge_core::{Error, PaymentProvider, ProviderId, RefundProvider};
+use paybridge_core::{Error, PaymentProvider, ProviderId, RefundProvider, StatementProvider};
 use paybridge_transport::{HyperTransport, Roots, TransportConfig};
 
 use crate::config::{Config, ProviderTuning, REGISTRY};
@@ -15,6 +15,7 @@ use crate::config::{Config, ProviderTuning, REGISTRY};
 pub struct Gateway {
     accounts: BTreeMap<String, Arc<dyn RefundProvider>>,
     payments: BTreeMap<String, Arc<dyn PaymentProvider>>,
+    statements: BTreeMap<String, Arc<dyn StatementProvider>>,
 }
 
 impl fmt::Debug for Gateway {
@@ -97,6 +98,42 @@ impl Gateway {
         }
         self.payments.insert(name, provider);
         Ok(self)
+    }
+
+    /// Adds the statement client of the account `name`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the account already has a statement client.
+    pub fn with_statements(
+        mut self,
+        name: impl Into<String>,
+        provider: Arc<dyn StatementProvider>,
+    ) -> Result<Gateway, Error> {
+        let name = name.into();
+        if self.statements.contains_key(&name) {
+            return Err(Error::Config {
+                reason: format!("the gateway already has statements for an account named {name}"),
+            });
+        }
+        self.statements.insert(name, provider);
+        Ok(self)
+    }
+
+    /// The statement client of the account called `name`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] on `provider` when there is no such account, or
+    /// [`Error::Unsupported`] when the provider publishes no statement paybridge reads.
+    pub fn statements(&self, name: &str) -> Result<&Arc<dyn StatementProvider>, Error> {
+        if let Some(statements) = self.statements.get(name) {
+            return Ok(statements);
+        }
+        let refunds = self.provider(name)?;
+        Err(Error::Unsupported {
+            provider: refunds.name(),
+            operation: "statement",
+            reason: "the provider publishes no statement (bill) API paybridge reads".into(),
+        })
     }
 
     /// The payment client of the account called `name`.
@@ -199,12 +236,18 @@ impl Gateway {
                 let client = account
                     .settings
                     .build(transport.clone(), account.tuning.retry.clone())?;
-                let gateway = gateway.with_account(account.name.clone(), client)?;
+                let mut gateway = gateway.with_account(account.name.clone(), client)?;
+                if let Some(payments) = account
+                    .settings
+                    .build_payments(transport.clone(), account.tuning.retry.clone())?
+                {
+                    gateway = gateway.with_payments(account.name.clone(), payments)?;
+                }
                 match account
                     .settings
-                    .build_payments(transport, account.tuning.retry.clone())?
+                    .build_statements(transport, account.tuning.retry.clone())?
                 {
-                    Some(payments) => gateway.with_payments(account.name.clone(), payments),
+                    Some(statements) => gateway.with_statements(account.name.clone(), statements),
                     None => Ok(gateway),
                 }
             })
