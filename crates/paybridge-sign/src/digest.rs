@@ -33,6 +33,75 @@ pub(crate) fn sha256_parts(backend: Backend, parts: &[&[u8]]) -> [u8; 32] {
 
 /// `lowercase_hex(SHA-256(message ‖ key))` — ScanForPay's signature. Note this is a plain hash
 /// with the key appended, as the provider defines it, not an HMAC.
+/// A streaming SHA-1, for checking a file against a digest the provider signed (WeChat Pay's
+/// bill `hash_value`): SHA-1 is what the provider publishes there, and what is trusted is the
+/// signed answer that names it, not SHA-1's collision resistance.
+pub struct Sha1(Sha1Context);
+
+enum Sha1Context {
+    #[cfg(feature = "ring")]
+    Ring(ring::digest::Context),
+    #[cfg(feature = "aws-lc-rs")]
+    AwsLc(aws_lc_rs::digest::Context),
+}
+
+impl Default for Sha1 {
+    fn default() -> Sha1 {
+        Sha1::new()
+    }
+}
+
+impl std::fmt::Debug for Sha1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sha1")
+    }
+}
+
+impl Sha1 {
+    /// An empty digest, on the default backend.
+    pub fn new() -> Sha1 {
+        Sha1(match Backend::default() {
+            #[cfg(feature = "ring")]
+            Backend::Ring => Sha1Context::Ring(ring::digest::Context::new(
+                &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            )),
+            #[cfg(feature = "aws-lc-rs")]
+            Backend::AwsLc => Sha1Context::AwsLc(aws_lc_rs::digest::Context::new(
+                &aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY,
+            )),
+        })
+    }
+
+    /// Feeds `bytes` in.
+    pub fn update(&mut self, bytes: &[u8]) {
+        match &mut self.0 {
+            #[cfg(feature = "ring")]
+            Sha1Context::Ring(ctx) => ctx.update(bytes),
+            #[cfg(feature = "aws-lc-rs")]
+            Sha1Context::AwsLc(ctx) => ctx.update(bytes),
+        }
+    }
+
+    /// The digest, as lower-case hex (how WeChat Pay writes `hash_value`).
+    pub fn finish_hex(self) -> String {
+        let mut out = [0u8; 20];
+        match self.0 {
+            #[cfg(feature = "ring")]
+            Sha1Context::Ring(ctx) => out.copy_from_slice(ctx.finish().as_ref()),
+            #[cfg(feature = "aws-lc-rs")]
+            Sha1Context::AwsLc(ctx) => out.copy_from_slice(ctx.finish().as_ref()),
+        }
+        hex_lower(&out)
+    }
+}
+
+/// SHA-1 of `bytes`, as lower-case hex.
+pub fn sha1_hex(bytes: &[u8]) -> String {
+    let mut sha1 = Sha1::new();
+    sha1.update(bytes);
+    sha1.finish_hex()
+}
+
 pub fn sha256_keyed_hex(message: &[u8], key: &[u8]) -> String {
     hex_lower(&sha256_parts(Backend::default(), &[message, key]))
 }
@@ -128,6 +197,18 @@ fn decode_hex32(text: &str) -> Option<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sha1_matches_the_fips_vector() {
+        assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        let mut streamed = Sha1::new();
+        streamed.update(b"a");
+        streamed.update(b"bc");
+        assert_eq!(
+            streamed.finish_hex(),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+    }
 
     #[test]
     fn sha256_matches_the_standard_vector() {

@@ -22,8 +22,8 @@ pub mod x509;
 
 pub use aead::{AES_256_KEY_LEN, AeadError, Aes256GcmKey, GCM_NONCE_LEN, GCM_TAG_LEN};
 pub use digest::{
-    constant_time_eq, hex_lower, hmac_sha256, sha256, sha256_keyed_hex, sha256_keyed_hex_bytes,
-    verify_sha256_keyed_hex,
+    Sha1, constant_time_eq, hex_lower, hmac_sha256, sha1_hex, sha256, sha256_keyed_hex,
+    sha256_keyed_hex_bytes, verify_sha256_keyed_hex,
 };
 pub use keys::{KeyError, KeyKind, MIN_RSA_BITS};
 pub use rsa::{Backend, RsaPrivateKey, RsaPublicKey, SignatureError};
