@@ -31,8 +31,6 @@ pub(crate) fn sha256_parts(backend: Backend, parts: &[&[u8]]) -> [u8; 32] {
     out
 }
 
-/// `lowercase_hex(SHA-256(message ‖ key))` — ScanForPay's signature. Note this is a plain hash
-/// with the key appended, as the provider defines it, not an HMAC.
 /// A streaming SHA-1, for checking a file against a digest the provider signed (WeChat Pay's
 /// bill `hash_value`): SHA-1 is what the provider publishes there, and what is trusted is the
 /// signed answer that names it, not SHA-1's collision resistance.
@@ -102,6 +100,8 @@ pub fn sha1_hex(bytes: &[u8]) -> String {
     sha1.finish_hex()
 }
 
+/// `lowercase_hex(SHA-256(message ‖ key))` — ScanForPay's signature. Note this is a plain hash
+/// with the key appended, as the provider defines it, not an HMAC.
 pub fn sha256_keyed_hex(message: &[u8], key: &[u8]) -> String {
     hex_lower(&sha256_parts(Backend::default(), &[message, key]))
 }

@@ -43,6 +43,7 @@ pub mod input;
 mod postgres;
 pub mod run;
 mod sqlite;
+pub mod statement;
 mod store;
 
 #[cfg(feature = "postgres")]
