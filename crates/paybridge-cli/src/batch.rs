@@ -87,6 +87,15 @@ pub(crate) struct ReconcileArgs {
     /// How long settling one refund may take.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     deadline: u64,
+    /// Match this statement file (as `statement download -o` wrote it) against the batch
+    /// instead of looking refunds up.
+    #[arg(long)]
+    statement: Option<PathBuf>,
+    /// Download the provider's trade statement of this day (YYYY-MM-DD) and match it against
+    /// the batch; with --statement, the day the file covers (refunds the store holds for that
+    /// day and the statement lacks are reported).
+    #[arg(long)]
+    date: Option<String>,
     #[command(flatten)]
     store: StoreArgs,
 }
@@ -282,6 +291,36 @@ pub(crate) async fn reconcile(config: Option<&Path>, args: ReconcileArgs) -> Res
         )));
     }
     let store = open_store(args.store.store, &journal).await?;
+    let day = args
+        .date
+        .as_deref()
+        .map(crate::statement::day)
+        .transpose()?;
+    match (args.statement, day) {
+        (Some(file), day) => {
+            return crate::statement::reconcile(
+                config,
+                &args.provider,
+                store,
+                crate::statement::StatementFrom::File(file),
+                day,
+                options.lease,
+            )
+            .await;
+        }
+        (None, Some(day)) => {
+            return crate::statement::reconcile(
+                config,
+                &args.provider,
+                store,
+                crate::statement::StatementFrom::Day(day),
+                None,
+                options.lease,
+            )
+            .await;
+        }
+        (None, None) => {}
+    }
     let provider = provider(config, &args.provider)?;
     let bar = progress();
     let outcome = reconcile_store(store, provider, &options, reporter(bar.clone()))

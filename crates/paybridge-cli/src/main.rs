@@ -8,6 +8,7 @@ mod demo;
 mod exit;
 mod output;
 mod pay;
+mod statement;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,13 +55,19 @@ enum Command {
     Batch(batch::BatchArgs),
     /// Settles every refund of a batch that is not final: looks it up (sending it again under
     /// the same id where the provider's only look-up is a resend); one JSON line per refund.
-    /// Exit 0 only when nothing is left unknown.
+    /// Exit 0 only when nothing is left unknown. With --statement FILE or --date D, matches
+    /// the provider's statement against the batch instead: one JSON line per finding; exit 0
+    /// only when the books agree.
     ///
     /// Example: paybridge reconcile --provider bluepay --journal refunds.csv.journal
+    /// Example: paybridge reconcile --provider wechatpay --journal refunds.csv.journal --date 2026-12-06
     Reconcile(batch::ReconcileArgs),
     /// Payment commands: create a payment in a scene, look it up, close it.
     #[command(subcommand)]
     Pay(pay::PayCommand),
+    /// Statement (bill) commands: download and check a day's statement.
+    #[command(subcommand)]
+    Statement(statement::StatementCommand),
     /// Notification commands.
     #[command(subcommand)]
     Notification(NotificationCommand),
@@ -121,6 +128,7 @@ fn main() -> ExitCode {
             Command::Batch(args) => batch::run(config, args).await,
             Command::Reconcile(args) => batch::reconcile(config, args).await,
             Command::Pay(command) => pay::run(config, command).await,
+            Command::Statement(command) => statement::run(config, command).await,
             Command::Notification(NotificationCommand::Verify(args)) => {
                 commands::verify(config, args).await
             }
