@@ -23,8 +23,8 @@ use crate::extract::members_raw;
 use crate::keys::AlipayKeys;
 use crate::wire::notifications::AlipayNotification;
 use crate::wire::requests::{
-    CashierOrder, TradeCancel, TradeClose, TradeCreate, TradePay, TradePrecreate, TradeQuery,
-    TradeRefund, TradeRefundQuery,
+    BillDownloadUrlQuery, CashierOrder, TradeCancel, TradeClose, TradeCreate, TradePay,
+    TradePrecreate, TradeQuery, TradeRefund, TradeRefundQuery,
 };
 use crate::wire::responses::Reply;
 
@@ -88,6 +88,7 @@ impl AlipayCall for TradeCreate {
 impl AlipayCall for TradeQuery {}
 impl AlipayCall for TradeClose {}
 impl AlipayCall for TradeCancel {}
+impl AlipayCall for BillDownloadUrlQuery {}
 
 /// The text Alipay signs: every parameter with a non-empty value, sorted by name (byte order),
 /// joined `name=value` with `&`, the values raw. The caller leaves `sign` out (and, for a
@@ -272,6 +273,11 @@ impl Codec {
     /// The app id.
     pub fn app_id(&self) -> &str {
         &self.app_id
+    }
+
+    /// The gateway's base URL: a bill's download link must point there.
+    pub(crate) fn base_url(&self) -> &BaseUrl {
+        &self.base_url
     }
 
     /// Signs `content` (a [`sign_content`] text) with the app key: RSA2, base64.

@@ -38,6 +38,9 @@ pub const TRADE_STATUS_ERROR: &str = "ACQ.TRADE_STATUS_ERROR";
 pub const PAYMENT_AUTH_CODE_INVALID: &str = "ACQ.PAYMENT_AUTH_CODE_INVALID";
 /// The `out_trade_no` was used before with other parameters (another amount).
 pub const CONTEXT_INCONSISTENT: &str = "ACQ.CONTEXT_INCONSISTENT";
+/// No bill for the date asked (nothing happened that day, or it is not ready): an empty
+/// statement, not a failure.
+pub const BILL_NOT_EXIST: &str = "isp.bill_not_exist";
 /// The refund query's status of a refund that succeeded.
 pub const REFUND_SUCCESS: &str = "REFUND_SUCCESS";
 
@@ -141,6 +144,10 @@ pub fn classify(code: &str, sub_code: Option<&str>) -> CodeMeaning {
         (BUSINESS_FAILURE, DISCORDANT_REPEAT_REQUEST) => (
             Duplicate,
             "this out_request_no was used with other parameters",
+        ),
+        (BUSINESS_FAILURE, BILL_NOT_EXIST) => (
+            ProviderState,
+            "no bill for that date (nothing happened, or it is not ready yet)",
         ),
         (BUSINESS_FAILURE, SYSTEM_ERROR) => {
             (Ambiguous, "system error; retry the same out_request_no")
@@ -251,6 +258,7 @@ mod tests {
         ("40004", Some("ACQ.TRADE_BUYER_NOT_MATCH"), "refused"),
         ("40004", Some("ACQ.BUYER_BALANCE_NOT_ENOUGH"), "refused"),
         ("40004", Some("ACQ.PAYMENT_REQUEST_HAS_RISK"), "refused"),
+        ("40004", Some("isp.bill_not_exist"), "refused"),
     ];
 
     #[test]

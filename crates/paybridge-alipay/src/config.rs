@@ -5,7 +5,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use paybridge_core::{Clock, Error, PaymentProvider, ProviderId, RefundProvider, SystemClock};
+use paybridge_core::{
+    Clock, Error, PaymentProvider, ProviderId, RefundProvider, StatementProvider, SystemClock,
+};
 use paybridge_sign::x509::Certificate;
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey, SecretString};
 use paybridge_transport::{HyperTransport, ProviderSetup, RetryPolicy, SecretLoader};
@@ -230,6 +232,18 @@ impl ProviderSetup for AlipaySettings {
         transport: HyperTransport,
         retry: RetryPolicy,
     ) -> Result<Option<Arc<dyn PaymentProvider>>, Error> {
+        Ok(Some(Arc::new(AlipayClient::new(
+            self.client_config(retry)?,
+            transport,
+        )?)))
+    }
+
+    /// The bills: the `trade` and `signcustomer` zips, read by [`crate::bills`].
+    fn build_statements(
+        &self,
+        transport: HyperTransport,
+        retry: RetryPolicy,
+    ) -> Result<Option<Arc<dyn StatementProvider>>, Error> {
         Ok(Some(Arc::new(AlipayClient::new(
             self.client_config(retry)?,
             transport,

@@ -8,12 +8,13 @@
 //! never sends them, the customer's browser or app carries them ([`crate::cashier`]).
 
 use crate::wire::requests::{
-    TradeCancel, TradeClose, TradeCreate, TradePay, TradePrecreate, TradeQuery, TradeRefund,
-    TradeRefundQuery,
+    BillDownloadUrlQuery, TradeCancel, TradeClose, TradeCreate, TradePay, TradePrecreate,
+    TradeQuery, TradeRefund, TradeRefundQuery,
 };
 use crate::wire::responses::{
-    PrecreateResponse, RefundQueryResponse, TradeCancelResponse, TradeCloseResponse,
-    TradeCreateResponse, TradePayResponse, TradeQueryResponse, TradeRefundResponse,
+    BillDownloadUrlResponse, PrecreateResponse, RefundQueryResponse, TradeCancelResponse,
+    TradeCloseResponse, TradeCreateResponse, TradePayResponse, TradeQueryResponse,
+    TradeRefundResponse,
 };
 
 paybridge_core::endpoints! {
@@ -25,6 +26,7 @@ paybridge_core::endpoints! {
     TradeQuery => Post "/gateway.do?method=alipay.trade.query" -> TradeQueryResponse, reads;
     TradeClose => Post "/gateway.do?method=alipay.trade.close" -> TradeCloseResponse, applies;
     TradeCancel => Post "/gateway.do?method=alipay.trade.cancel" -> TradeCancelResponse, applies;
+    BillDownloadUrlQuery => Post "/gateway.do?method=alipay.data.dataservice.bill.downloadurl.query" -> BillDownloadUrlResponse, reads;
 }
 
 /// The `method` parameter of a row's path.
@@ -39,7 +41,7 @@ mod tests {
 
     #[test]
     fn the_refund_applies_and_the_query_reads_each_under_its_method() {
-        const FLAGS: [bool; 8] = [
+        const FLAGS: [bool; 9] = [
             TradeRefund::APPLIES,
             TradeRefundQuery::APPLIES,
             TradePrecreate::APPLIES,
@@ -48,8 +50,16 @@ mod tests {
             TradeQuery::APPLIES,
             TradeClose::APPLIES,
             TradeCancel::APPLIES,
+            BillDownloadUrlQuery::APPLIES,
         ];
-        assert_eq!(FLAGS, [true, false, true, true, true, false, true, true]);
+        assert_eq!(
+            FLAGS,
+            [true, false, true, true, true, false, true, true, false]
+        );
+        assert_eq!(
+            method_of(BillDownloadUrlQuery::PATH),
+            Some("alipay.data.dataservice.bill.downloadurl.query")
+        );
         assert_eq!(method_of(TradePay::PATH), Some("alipay.trade.pay"));
         assert_eq!(method_of(TradeCancel::PATH), Some("alipay.trade.cancel"));
         assert_eq!(method_of(TradeRefund::PATH), Some("alipay.trade.refund"));

@@ -14,6 +14,8 @@
 //!   [`member_raw`] finds a reply's signed text.
 //! - [`AlipayClient`]: one async method per call over any [`paybridge_transport::Transport`],
 //!   and the unified [`paybridge_core::RefundProvider`] and [`paybridge_core::PaymentProvider`].
+//! - [`bills`]: the bills (statements): the download link, the unsigned download checked by
+//!   the zip's CRCs, and a streaming reader of the GBK detail CSV.
 //! - [`cashier`]: the orders paybridge signs and never sends (desktop and mobile web, app) —
 //!   a redirect URL, a self-submitting form, the app SDK's order string.
 //!
@@ -23,6 +25,7 @@
 //! Alipay's keys (key or certificate mode, with the SNs Alipay defines) are [`AlipayKeys`].
 #![forbid(unsafe_code)]
 
+pub mod bills;
 pub mod cashier;
 mod client;
 mod codec;
@@ -37,6 +40,7 @@ mod provider;
 pub mod validate;
 pub mod wire;
 
+pub use bills::{BillType, read_bill_csv, read_zip};
 pub use cashier::SignedOrder;
 pub use client::AlipayClient;
 pub use codec::{

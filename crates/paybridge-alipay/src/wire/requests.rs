@@ -403,3 +403,12 @@ impl CashierOrder {
         }
     }
 }
+
+/// `alipay.data.dataservice.bill.downloadurl.query`: where to download a bill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillDownloadUrlQuery {
+    /// `trade` (the trade bill) or `signcustomer` (the account's fund flow).
+    pub bill_type: String,
+    /// `YYYY-MM-DD` (a day's bill) or `YYYY-MM` (a month's).
+    pub bill_date: String,
+}

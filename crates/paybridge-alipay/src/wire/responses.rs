@@ -50,7 +50,8 @@ reply_status!(
     TradeCreateResponse,
     TradeQueryResponse,
     TradeCloseResponse,
-    TradeCancelResponse
+    TradeCancelResponse,
+    BillDownloadUrlResponse
 );
 
 /// `alipay_trade_refund_response`.
@@ -313,4 +314,22 @@ pub struct TradeCancelResponse {
     /// When the money went back, for a `refund`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub gmt_refund_pay: Option<String>,
+}
+
+/// `alipay_data_dataservice_bill_downloadurl_query_response`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BillDownloadUrlResponse {
+    /// `10000` on success.
+    pub code: Option<String>,
+    /// In words.
+    pub msg: Option<String>,
+    /// A business failure's code (`isp.bill_not_exist`: no bill for that date).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sub_code: Option<String>,
+    /// In words.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub sub_msg: Option<String>,
+    /// Where the bill's zip is, for about 30 seconds; the download itself is not signed.
+    pub bill_download_url: Option<String>,
 }
