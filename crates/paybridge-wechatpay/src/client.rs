@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use paybridge_core::{Clock, Endpoint, Error, IdGenerator};
-use paybridge_transport::{Connection, Transport};
+use paybridge_transport::{Connection, RetryPolicy, Transport};
 
 use crate::codec::{Codec, PROVIDER};
 use crate::config::WechatPayConfig;
@@ -19,6 +19,9 @@ use crate::wire::responses::{RefundResponse, Transaction};
 /// A WeChat Pay API v3 client for one merchant.
 pub struct WechatPayClient<T> {
     connection: Connection<Codec, T>,
+    /// The connection's policy, kept for the bill download, which is no endpoint of the table
+    /// (its URL comes from an answer and its answer is not signed).
+    retry: RetryPolicy,
     pub(crate) notify_url: Option<String>,
     pub(crate) appid: Option<String>,
 }
@@ -100,6 +103,7 @@ impl<T> WechatPayClient<T> {
             &config.apiv3_key,
         )?;
         Ok(WechatPayClient {
+            retry: config.retry.clone(),
             connection: Connection::new(codec, transport, config.retry, crate::codes::RETRY_RULES),
             notify_url: config.notify_url,
             appid: config.appid,
@@ -160,6 +164,19 @@ impl<T> WechatPayClient<T> {
             self.connection.now().unix_seconds(),
             &self.connection.ids().next_id(),
         )
+    }
+
+    /// A fresh attempt's timestamp and nonce, from the client's sources.
+    pub(crate) fn stamp(&self) -> (i64, String) {
+        (
+            self.connection.now().unix_seconds(),
+            self.connection.ids().next_id(),
+        )
+    }
+
+    /// How calls are retried.
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
     }
 
     pub(crate) fn configured_appid(&self) -> Result<&str, Error> {

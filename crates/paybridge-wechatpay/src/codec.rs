@@ -46,7 +46,8 @@ const SERIAL: http::HeaderName = http::HeaderName::from_static("wechatpay-serial
 /// What WeChat Pay sends instead of a signature to see whether a merchant really verifies.
 const SIGNATURE_PROBE: &str = "WECHATPAY/SIGNTEST/";
 
-const USER_AGENT: &str = concat!("paybridge/", env!("CARGO_PKG_VERSION"), " (wechatpay)");
+pub(crate) const USER_AGENT: &str =
+    concat!("paybridge/", env!("CARGO_PKG_VERSION"), " (wechatpay)");
 
 /// The four `Wechatpay-*` headers of a signed answer or notification, borrowed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -265,6 +266,11 @@ impl Codec {
     /// Checks the signature window against `clock` (tests and replays).
     pub fn set_clock(&mut self, clock: Arc<dyn Clock>) {
         self.clock = clock;
+    }
+
+    /// Where requests go.
+    pub(crate) fn base_url(&self) -> &BaseUrl {
+        &self.base_url
     }
 
     /// The merchant id.

@@ -25,6 +25,11 @@ pub const ORDER_CLOSED: &str = "ORDER_CLOSED";
 /// The `out_trade_no` names an order with other content.
 pub const OUT_TRADE_NO_USED: &str = "OUT_TRADE_NO_USED";
 
+/// The bill call found no bill for the day: an empty statement, not an error.
+pub const NO_STATEMENT_EXIST: &str = "NO_STATEMENT_EXIST";
+/// The bill of the day is still being generated: not ready, retry later (not empty).
+pub const STATEMENT_CREATING: &str = "STATEMENT_CREATING";
+
 /// How long to wait after `FREQUENCY_LIMITED` before the same call is tried again, unless the
 /// answer's `Retry-After` asks for longer. WeChat Pay's limits are per second.
 pub const FREQUENCY_LIMITED_BACKOFF: Duration = Duration::from_secs(1);
@@ -73,6 +78,11 @@ pub fn classify(code: &str) -> CodeMeaning {
         "RULE_LIMIT" => (ProviderState, "refused by a business rule"),
         "ACCOUNT_ERROR" => (ProviderState, "the payer's account is abnormal"),
         "BANK_ERROR" => (Ambiguous, "the bank's system failed"),
+        NO_STATEMENT_EXIST => (CallerError, "no bill exists for the day"),
+        STATEMENT_CREATING => (
+            Retryable,
+            "the bill is still being generated (after 10:00 Beijing time the next day); retry later",
+        ),
         _ => (Ambiguous, "unknown code"),
     };
     CodeMeaning::new(class, meaning)
@@ -166,6 +176,8 @@ mod tests {
         ("RULE_LIMIT", "refused"),
         ("ACCOUNT_ERROR", "refused"),
         ("BANK_ERROR", "ambiguous"),
+        ("NO_STATEMENT_EXIST", "refused"),
+        ("STATEMENT_CREATING", "retry_same_id"),
     ];
 
     #[test]

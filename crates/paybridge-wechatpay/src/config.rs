@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use paybridge_core::{
     Clock, Error, IdGenerator, PaymentProvider, ProviderId, RandomIdGenerator, RefundProvider,
-    SystemClock,
+    StatementProvider, SystemClock,
 };
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey, SecretString};
 use paybridge_transport::{HyperTransport, ProviderSetup, RetryPolicy, SecretLoader};
@@ -251,6 +251,19 @@ impl ProviderSetup for WechatPaySettings {
         transport: HyperTransport,
         retry: RetryPolicy,
     ) -> Result<Option<Arc<dyn PaymentProvider>>, Error> {
+        Ok(Some(Arc::new(WechatPayClient::new(
+            self.client_config(retry)?,
+            transport,
+        )?)))
+    }
+
+    /// The same client, downloading and reading bills (the trade bill, its refunds and the
+    /// basic account's fund flow).
+    fn build_statements(
+        &self,
+        transport: HyperTransport,
+        retry: RetryPolicy,
+    ) -> Result<Option<Arc<dyn StatementProvider>>, Error> {
         Ok(Some(Arc::new(WechatPayClient::new(
             self.client_config(retry)?,
             transport,

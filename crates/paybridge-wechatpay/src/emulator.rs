@@ -14,9 +14,15 @@
 //! - notifies a payment the customer paid (`TRANSACTION.SUCCESS`) and final refunds, each
 //!   AES-256-GCM-encrypted under the merchant's APIv3 key, until acknowledged with 200 or 204;
 //! - keeps the 50-refunds and sum rules through the ledger, and answers a repeated
-//!   `out_refund_no` with the refund it holds.
+//!   `out_refund_no` with the refund it holds;
+//! - serves the daily trade and fund-flow bills of the ledger (today included), their files
+//!   in WeChat Pay's format, plain or gzipped, their SHA-1 in the signed answer, and
+//!   `NO_STATEMENT_EXIST` for a day without one ([`bills`]); with
+//!   [`WechatPayEmulator::with_corrupt_bills`], every download has one byte flipped.
 
-use std::collections::HashMap;
+pub mod bills;
+
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -117,6 +123,10 @@ pub struct WechatPayEmulator {
     orders: Mutex<HashMap<String, Order>>,
     system_error_quirk: bool,
     nonces: AtomicU64,
+    /// Prepared bill downloads by token, oldest first (a bounded few).
+    bill_files: Mutex<VecDeque<(String, bills::BillFile)>>,
+    /// Flip a byte of every bill download.
+    corrupt_bills: bool,
 }
 
 impl std::fmt::Debug for WechatPayEmulator {
@@ -159,6 +169,8 @@ impl WechatPayEmulator {
             orders: Mutex::default(),
             system_error_quirk,
             nonces: AtomicU64::new(1),
+            bill_files: Mutex::default(),
+            corrupt_bills: false,
         })
     }
 
@@ -168,6 +180,20 @@ impl WechatPayEmulator {
     pub fn with_appid(mut self, appid: impl Into<String>) -> WechatPayEmulator {
         self.appid = appid.into();
         self
+    }
+
+    /// With `corrupt`, every bill download has one byte flipped (after gzip, when gzipped),
+    /// as a file damaged in transit: the client's SHA-1 check must refuse it.
+    #[must_use]
+    pub fn with_corrupt_bills(mut self, corrupt: bool) -> WechatPayEmulator {
+        self.corrupt_bills = corrupt;
+        self
+    }
+
+    fn bill_files(&self) -> std::sync::MutexGuard<'_, VecDeque<(String, bills::BillFile)>> {
+        self.bill_files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn orders(&self) -> std::sync::MutexGuard<'_, HashMap<String, Order>> {
@@ -967,6 +993,15 @@ impl Emulator for WechatPayEmulator {
         }
         if get && query {
             return self.query_transaction(host, request, path);
+        }
+        if get && path == bills::TRADE_BILL_PATH {
+            return self.bill(host, request, false);
+        }
+        if get && path == bills::FUND_FLOW_BILL_PATH {
+            return self.bill(host, request, true);
+        }
+        if get && path == bills::DOWNLOAD_PATH {
+            return self.bill_download(host, request);
         }
         let refund = path
             .strip_prefix(REFUNDS_PATH)

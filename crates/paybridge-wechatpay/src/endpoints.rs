@@ -3,6 +3,7 @@
 //! attempt is reported). `{name}` parts are filled from the request, percent-encoded as one
 //! segment; the queries' `mchid` is a query parameter.
 
+use crate::wire::bills::{BillAnswer, FundFlowBillRequest, TradeBillRequest};
 use crate::wire::requests::{
     AppPrepay, CloseOrder, CreateRefundRequest, H5Prepay, JsapiPrepay, NativePrepay,
     QueryByOutTradeNo, QueryByTransactionId, QueryRefund,
@@ -45,6 +46,26 @@ paybridge_core::endpoints! {
             (name == "out_trade_no").then_some(self.out_trade_no.as_str())
         }
     };
+    // The bills only read; the file itself is a signed GET of the answer's `download_url`,
+    // which is no fixed path (see `crate::bills`).
+    TradeBillRequest => Get "/v3/bill/tradebill" -> BillAnswer, reads {
+        fn query(&self) -> Vec<(&'static str, Option<&str>)> {
+            vec![
+                ("bill_date", Some(self.bill_date.as_str())),
+                ("bill_type", Some(self.bill_type.as_str())),
+                ("tar_type", self.tar_type.as_deref()),
+            ]
+        }
+    };
+    FundFlowBillRequest => Get "/v3/bill/fundflowbill" -> BillAnswer, reads {
+        fn query(&self) -> Vec<(&'static str, Option<&str>)> {
+            vec![
+                ("bill_date", Some(self.bill_date.as_str())),
+                ("account_type", Some(self.account_type.as_str())),
+                ("tar_type", self.tar_type.as_deref()),
+            ]
+        }
+    };
 }
 
 #[cfg(test)]
@@ -55,7 +76,7 @@ mod tests {
 
     #[test]
     fn creations_and_closes_apply_and_queries_read() {
-        const FLAGS: [bool; 9] = [
+        const FLAGS: [bool; 11] = [
             CreateRefundRequest::APPLIES,
             QueryRefund::APPLIES,
             JsapiPrepay::APPLIES,
@@ -65,10 +86,14 @@ mod tests {
             QueryByOutTradeNo::APPLIES,
             QueryByTransactionId::APPLIES,
             CloseOrder::APPLIES,
+            TradeBillRequest::APPLIES,
+            FundFlowBillRequest::APPLIES,
         ];
         assert_eq!(
             FLAGS,
-            [true, false, true, true, true, true, false, false, true]
+            [
+                true, false, true, true, true, true, false, false, true, false, false
+            ]
         );
         assert_eq!(
             QueryRefund::new("r-1").path_value("out_refund_no"),
@@ -93,6 +118,22 @@ mod tests {
             serde_json::to_value(JsapiPrepay(prepay.clone())).ok(),
             serde_json::to_value(prepay).ok()
         );
-        assert_eq!(ENDPOINTS.len(), 9);
+        assert_eq!(
+            TradeBillRequest::new("2026-12-01", "ALL", true).query(),
+            vec![
+                ("bill_date", Some("2026-12-01")),
+                ("bill_type", Some("ALL")),
+                ("tar_type", Some("GZIP"))
+            ]
+        );
+        assert_eq!(
+            FundFlowBillRequest::new("2026-12-01", "BASIC", false).query(),
+            vec![
+                ("bill_date", Some("2026-12-01")),
+                ("account_type", Some("BASIC")),
+                ("tar_type", None)
+            ]
+        );
+        assert_eq!(ENDPOINTS.len(), 11);
     }
 }

@@ -1,6 +1,7 @@
 //! WeChat Pay API v3 (direct merchant) for paybridge: payments (JSAPI / mini-program, APP, H5
 //! and Native prepay, the payment query, closing an order, payment notifications), refunds,
-//! refund queries and refund notifications.
+//! refund queries and refund notifications, and the daily bills (trade and fund flow:
+//! downloaded, checked against the signed SHA-1, and read by a streaming parser, [`bills`]).
 //!
 //! Every request is signed: SHA256withRSA with the merchant's key over
 //! `METHOD\nURI\nTIMESTAMP\nNONCE\nBODY\n`, sent as the `Authorization:
@@ -26,6 +27,7 @@
 //! WeChat Pay's keys (public key or platform certificates) are [`PlatformKeys`].
 #![forbid(unsafe_code)]
 
+pub mod bills;
 mod client;
 mod codec;
 pub mod codes;
@@ -39,6 +41,7 @@ mod provider;
 pub mod validate;
 pub mod wire;
 
+pub use bills::{BillReader, read_bill};
 pub use client::{Prepaid, WechatPayClient};
 pub use codec::{
     AUTHORIZATION_SCHEME, Codec, MAX_SKEW_SECS, OpenedNotification, PROVIDER, SignatureHeaders,
