@@ -42,6 +42,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("key_pem", key_pem),
     ("csv_row", csv_row),
     ("verified_views", verified_views),
+    ("alipay_bill", alipay_bill),
+    ("wechatpay_bill", wechatpay_bill),
 ];
 
 /// BluePay's platform key for the notification target (a test key; it protects nothing).
@@ -604,6 +606,61 @@ pub fn verified_views(data: &[u8]) {
                 Some(genuine),
                 "a verified envelope read as another notification"
             );
+        }
+    }
+}
+
+/// Alipay's bill readers over any bytes: the first byte picks the detail CSV reader (even) or
+/// the zip reader (odd). Neither may panic; every entry read has a positive amount and lines
+/// that only go forward; after the first error nothing more is read.
+pub fn alipay_bill(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let entries: Box<
+        dyn Iterator<Item = Result<paybridge::core::StatementEntry, paybridge::Error>>,
+    > = if mode & 1 == 0 {
+        Box::new(alipay::read_bill_csv(std::io::BufReader::new(rest)))
+    } else {
+        match alipay::read_zip(std::io::Cursor::new(rest)) {
+            Ok(entries) => Box::new(entries),
+            Err(_) => return,
+        }
+    };
+    let mut last_line = 0;
+    let mut failed = false;
+    for entry in entries.take(10_000) {
+        assert!(!failed, "an entry after an error");
+        match entry {
+            Ok(entry) => {
+                assert!(entry.amount.minor >= 0, "a negative amount: {entry:?}");
+                assert!(entry.line > last_line, "lines go forward: {entry:?}");
+                last_line = entry.line;
+            }
+            Err(_) => failed = true,
+        }
+    }
+}
+
+/// WeChat Pay's bill reader over any bytes (plain, or gzip: `bills::read_statement` tells them
+/// apart by the magic bytes). It may not panic; every entry read has lines that only go forward;
+/// after the first error nothing more is read.
+pub fn wechatpay_bill(data: &[u8]) {
+    let Ok(entries) =
+        wechatpay::bills::read_statement(Box::new(std::io::Cursor::new(data.to_vec())))
+    else {
+        return;
+    };
+    let mut last_line = 0;
+    let mut failed = false;
+    for entry in entries.take(10_000) {
+        assert!(!failed, "an entry after an error");
+        match entry {
+            Ok(entry) => {
+                assert!(entry.line > last_line, "lines go forward: {entry:?}");
+                last_line = entry.line;
+            }
+            Err(_) => failed = true,
         }
     }
 }

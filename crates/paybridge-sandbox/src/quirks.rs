@@ -18,6 +18,9 @@ pub struct Quirks {
     pub wechatpay_system_error: bool,
     /// Alipay records a new refund, then answers `40004 ACQ.SYSTEM_ERROR`.
     pub alipay_system_error: bool,
+    /// Every statement download (WeChat Pay's gzip, Alipay's zip) arrives with one byte
+    /// changed, so the client's check (the signed SHA-1, the zip's CRC) must refuse it.
+    pub bill_corrupt: bool,
 }
 
 /// A quirk name that is not one of [`Quirks::NAMES`].
@@ -39,12 +42,13 @@ impl std::error::Error for UnknownQuirk {}
 
 impl Quirks {
     /// Every quirk's name, as `--quirks` takes them.
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 6] = [
         "bluepay-processing",
         "scanforpay-exhausted",
         "nomad-null-amounts",
         "wechatpay-system-error",
         "alipay-system-error",
+        "bill-corrupt",
     ];
 
     /// Every quirk on.
@@ -54,6 +58,7 @@ impl Quirks {
         nomad_null_amounts: true,
         wechatpay_system_error: true,
         alipay_system_error: true,
+        bill_corrupt: true,
     };
 
     /// Parses a comma-separated list of names (`all` for every quirk, empty for none).
@@ -70,6 +75,7 @@ impl Quirks {
                 "nomad-null-amounts" => quirks.nomad_null_amounts = true,
                 "wechatpay-system-error" => quirks.wechatpay_system_error = true,
                 "alipay-system-error" => quirks.alipay_system_error = true,
+                "bill-corrupt" => quirks.bill_corrupt = true,
                 other => return Err(UnknownQuirk(other.to_owned())),
             }
         }

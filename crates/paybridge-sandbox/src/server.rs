@@ -269,7 +269,8 @@ fn alipay_emulator(
         alipay_key,
         certificates,
         quirks.alipay_system_error,
-    ))
+    )
+    .with_corrupt_bills(quirks.bill_corrupt))
 }
 
 fn wechatpay_emulator(
@@ -300,6 +301,7 @@ fn wechatpay_emulator(
         credentials.wechatpay_apiv3_key.expose().as_bytes(),
         quirks.wechatpay_system_error,
     )
+    .map(|emulator| emulator.with_corrupt_bills(quirks.bill_corrupt))
     .map_err(|e| Error::Config {
         reason: format!("the sandbox's WeChat Pay APIv3 key: {e}"),
     })
