@@ -9,6 +9,9 @@ use paybridge_transport::{HyperTransport, Roots, TransportConfig};
 
 use crate::config::{Config, ProviderTuning, REGISTRY};
 
+/// The largest statement (bill) download accepted: a month of a busy merchant's trades.
+pub const MAX_STATEMENT_BYTES: usize = 512 * 1024 * 1024;
+
 /// Every account a program has configured, by name: `"bluepay"` for a `[bluepay]` section,
 /// `"bluepay.th-main"` for `[bluepay.th-main]`.
 #[derive(Clone, Default)]
@@ -200,7 +203,13 @@ impl Gateway {
             };
         }
         let shared = HyperTransport::new(transport.clone())?;
-        Gateway::build(config, &|tuning: &ProviderTuning| {
+        // A statement is a day's bill, not an API answer: it may be far larger than the limit
+        // that protects API calls.
+        let bills = HyperTransport::new(TransportConfig {
+            max_response_bytes: MAX_STATEMENT_BYTES,
+            ..transport.clone()
+        })?;
+        Gateway::build(config, &bills, &|tuning: &ProviderTuning| {
             if tuning.connect_timeout.is_none() && tuning.request_timeout.is_none() {
                 return Ok(shared.clone());
             }
@@ -221,11 +230,12 @@ impl Gateway {
     /// # Errors
     /// [`Error::Config`] when a key or URL cannot be used.
     pub fn from_config_with(config: &Config, transport: HyperTransport) -> Result<Gateway, Error> {
-        Gateway::build(config, &|_| Ok(transport.clone()))
+        Gateway::build(config, &transport.clone(), &|_| Ok(transport.clone()))
     }
 
     fn build(
         config: &Config,
+        bills: &HyperTransport,
         transport_for: &dyn Fn(&ProviderTuning) -> Result<HyperTransport, Error>,
     ) -> Result<Gateway, Error> {
         config
@@ -239,13 +249,13 @@ impl Gateway {
                 let mut gateway = gateway.with_account(account.name.clone(), client)?;
                 if let Some(payments) = account
                     .settings
-                    .build_payments(transport.clone(), account.tuning.retry.clone())?
+                    .build_payments(transport, account.tuning.retry.clone())?
                 {
                     gateway = gateway.with_payments(account.name.clone(), payments)?;
                 }
                 match account
                     .settings
-                    .build_statements(transport, account.tuning.retry.clone())?
+                    .build_statements(bills.clone(), account.tuning.retry.clone())?
                 {
                     Some(statements) => gateway.with_statements(account.name.clone(), statements),
                     None => Ok(gateway),

@@ -21,7 +21,7 @@ pub mod rows;
 pub mod webhook;
 
 pub use config::{Account, Config, ProviderTuning, TransportSettings, config_path};
-pub use gateway::{Gateway, supported, supported_names, supported_providers};
+pub use gateway::{Gateway, MAX_STATEMENT_BYTES, supported, supported_names, supported_providers};
 pub use reliable::{RefundOutcome, ReliablePolicy, reliable_refund, resume_refund};
 
 pub use paybridge_core as core;
