@@ -10,6 +10,7 @@
     clippy::expect_used,
     clippy::cast_precision_loss,
     clippy::float_arithmetic,
+    clippy::indexing_slicing,
     missing_docs
 )]
 
