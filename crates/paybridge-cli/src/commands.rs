@@ -39,7 +39,7 @@ pub(crate) struct SandboxArgs {
     refund_delay_ms: u64,
     /// Ambiguous answers real providers give, comma-separated: bluepay-processing,
     /// scanforpay-exhausted, nomad-null-amounts, wechatpay-system-error, alipay-system-error,
-    /// or all.
+    /// bill-corrupt (every statement download damaged), or all.
     #[arg(long, default_value = "")]
     quirks: String,
     /// Also serve each provider on a port of its own, at the root of a host-only base URL (as
