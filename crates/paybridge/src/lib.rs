@@ -10,6 +10,15 @@
 
 #[cfg(feature = "batch")]
 pub mod batch;
+/// Closing the books against a provider's statement (the module lives with the batch store it
+/// settles): [`reconcile::reconcile_statement`] and its findings.
+#[cfg(feature = "batch")]
+pub mod reconcile {
+    pub use crate::batch::statement::{
+        Finding, FindingKind, ReconcileError, StatementInput, StatementReconciliation,
+        reconcile_statement,
+    };
+}
 mod config;
 mod gateway;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
