@@ -56,6 +56,8 @@ struct TradeColumns {
     refund_amount: Option<usize>,
     fee: Option<usize>,
     refund_success_time: Option<usize>,
+    /// 退款状态: a REFUND row whose refund is not (yet) SUCCESS records no money returned.
+    refund_status: Option<usize>,
 }
 
 /// Where a fund-flow bill's columns are.
@@ -191,6 +193,7 @@ impl<R: BufRead> BillReader<R> {
                 refund_amount: find("退款金额"),
                 fee: find("手续费"),
                 refund_success_time: find("退款成功时间"),
+                refund_status: find("退款状态"),
             })
         } else if find("记账时间").is_some() {
             Columns::Fund(FundColumns {
@@ -269,10 +272,18 @@ impl<R: BufRead> BillReader<R> {
                     })?,
                 };
                 let status = get(c.status);
+                // A REFUND row's own state (退款状态): only SUCCESS returned the money; one still
+                // PROCESSING, or closed (REFUNDCLOSE) or sent elsewhere (CHANGE), must never
+                // read as a refund made — reconciliation would settle on it.
+                let refund_state = opt(c.refund_status);
                 let (kind, amount) = if status == "REFUND" {
                     let text = opt(c.refund_amount)
                         .ok_or_else(|| malformed(line, "a REFUND row without 退款金额"))?;
-                    (EntryKind::Refund, amount(line, "退款金额", text, currency)?)
+                    let kind = match refund_state {
+                        None | Some("SUCCESS") => EntryKind::Refund,
+                        Some(_) => EntryKind::Other,
+                    };
+                    (kind, amount(line, "退款金额", text, currency)?)
                 } else {
                     let kind = if status == "SUCCESS" {
                         EntryKind::Payment
@@ -281,11 +292,12 @@ impl<R: BufRead> BillReader<R> {
                     };
                     (kind, amount(line, "订单金额", get(c.amount), currency)?)
                 };
-                let at_text = match kind {
-                    EntryKind::Refund => opt(c.refund_success_time).unwrap_or(get(c.time)),
-                    _ => get(c.time),
+                let at_text = if status == "REFUND" {
+                    opt(c.refund_success_time).unwrap_or(get(c.time))
+                } else {
+                    get(c.time)
                 };
-                let refund = kind == EntryKind::Refund;
+                let refund = status == "REFUND";
                 StatementEntry {
                     kind,
                     payment: id(Some(c.transaction_id)),
@@ -294,7 +306,12 @@ impl<R: BufRead> BillReader<R> {
                     provider_refund_id: id(c.refund_id.filter(|_| refund)),
                     amount,
                     fee: opt(c.fee).map(|t| fee(line, t, currency)).transpose()?,
-                    provider_status: Some(status.to_owned()).filter(|s| !s.is_empty()),
+                    provider_status: match (refund, refund_state) {
+                        (true, Some(state)) if state != "SUCCESS" => {
+                            Some(format!("REFUND {state}"))
+                        }
+                        _ => Some(status.to_owned()).filter(|s| !s.is_empty()),
+                    },
                     at: Some(time(line, at_text)?),
                     line,
                     raw: String::new(),
@@ -495,6 +512,43 @@ fn time(line: u64, text: &str) -> Result<Timestamp, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refund_row_not_yet_successful_is_no_refund() {
+        let header = "交易时间,微信订单号,商户订单号,交易状态,货币种类,应结订单金额,微信退款单号,商户退款单号,退款金额,退款状态\r\n";
+        let row = |state: &str| {
+            format!(
+                "`2026-12-01 09:30:12,`4200001,`order-1,`REFUND,`CNY,`0.00,`5030001,`refund-1,`30.00,`{state}\r\n"
+            )
+        };
+        let bill = format!(
+            "{header}{}{}{}总交易单数\r\n`3\r\n",
+            row("SUCCESS"),
+            row("PROCESSING"),
+            row("REFUNDCLOSE")
+        );
+        let entries: Vec<StatementEntry> = read_bill(bill.as_bytes())
+            .collect::<Result<_, _>>()
+            .unwrap_or_default();
+        let kinds: Vec<(EntryKind, Option<&str>)> = entries
+            .iter()
+            .map(|e| (e.kind, e.provider_status.as_deref()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (EntryKind::Refund, Some("REFUND")),
+                (EntryKind::Other, Some("REFUND PROCESSING")),
+                (EntryKind::Other, Some("REFUND REFUNDCLOSE")),
+            ]
+        );
+        // The ids stay with the line, for the record.
+        assert!(
+            entries
+                .iter()
+                .all(|e| e.refund_id.as_deref() == Some("refund-1"))
+        );
+    }
 
     #[test]
     fn fields_split_on_commas_and_quotes_are_read() {
