@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use paybridge_core::{
-    Clock, Error, PaymentProvider, ProviderId, RefundProvider, StatementProvider, SystemClock,
+    Clock, Error, PaymentProvider, ProviderId, ProviderProfile, RefundProvider, StatementProvider,
+    SystemClock,
 };
 use paybridge_sign::x509::Certificate;
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey, SecretString};
@@ -151,6 +152,16 @@ impl AlipaySettings {
 
 impl ProviderSetup for AlipaySettings {
     const PROVIDER: ProviderId = ProviderId::Alipay;
+    const PROFILE: ProviderProfile = ProviderProfile {
+        provider: ProviderId::Alipay,
+        title: "Alipay Open Platform (direct merchant)",
+        payment: "trade_no (this or --order-ref)",
+        order_ref: "out_trade_no (this or --payment)",
+        total: "not needed (when given, bounds the refund_fee Alipay reports)",
+        currencies: "CNY",
+        scenes: crate::provider::SCENES,
+        statements: true,
+    };
     type Section = Section;
 
     fn from_section(

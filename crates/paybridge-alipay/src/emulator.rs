@@ -26,8 +26,8 @@
 
 use paybridge_core::{Currency, Money, ProviderId, Timestamp};
 use paybridge_emulator::{
-    Answer, Applied, Counted, CustomerAction, Delivery, Emulator, Host, NewRefund, Payment,
-    RefundEntry, RefundState, Refusal, bytes,
+    Answer, Applied, Counted, CustomerAction, Emulator, Host, NewRefund, OutgoingNotification,
+    Payment, RefundEntry, RefundState, Refusal, bytes,
 };
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
 use serde::Serialize;
@@ -1583,7 +1583,11 @@ impl Emulator for AlipayEmulator {
         }
     }
 
-    fn payment_notification(&self, host: &dyn Host, payment: &Payment) -> Option<Delivery> {
+    fn payment_notification(
+        &self,
+        host: &dyn Host,
+        payment: &Payment,
+    ) -> Option<OutgoingNotification> {
         if !payment.paid {
             return None;
         }
@@ -1617,7 +1621,7 @@ impl Emulator for AlipayEmulator {
             params.push(("alipay_cert_sn", sns.alipay_cert_sn.clone()));
         }
         let body = self.notification(&params).ok()?;
-        Some(Delivery {
+        Some(OutgoingNotification {
             url,
             body,
             content_type: "application/x-www-form-urlencoded; charset=utf-8",
@@ -1635,7 +1639,7 @@ impl Emulator for AlipayEmulator {
         host: &dyn Host,
         payment: &Payment,
         entry: &RefundEntry,
-    ) -> Option<Delivery> {
+    ) -> Option<OutgoingNotification> {
         let url = entry.callback_url.clone()?;
         if entry.status != RefundState::Succeeded {
             return None;
@@ -1676,7 +1680,7 @@ impl Emulator for AlipayEmulator {
             params.push(("alipay_cert_sn", sns.alipay_cert_sn.clone()));
         }
         let body = self.notification(&params).ok()?;
-        Some(Delivery {
+        Some(OutgoingNotification {
             url,
             body,
             content_type: "application/x-www-form-urlencoded; charset=utf-8",

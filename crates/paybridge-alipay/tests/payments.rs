@@ -29,7 +29,8 @@ use paybridge_core::{
     Timestamp,
 };
 use paybridge_emulator::{
-    Counted, CustomerAction, CustomerRefusal, Delivery, Emulator, Host, Ledger, RefundEntry,
+    Counted, CustomerAction, CustomerRefusal, Emulator, Host, Ledger, OutgoingNotification,
+    RefundEntry,
 };
 use paybridge_transport::test_util::{Failure, MockTransport, Scripted};
 
@@ -40,7 +41,7 @@ struct PayHost {
     clock: FixedClock,
     ledger: Ledger,
     counted: Mutex<Vec<Counted>>,
-    delivered: Mutex<Vec<Delivery>>,
+    delivered: Mutex<Vec<OutgoingNotification>>,
 }
 
 impl PayHost {
@@ -62,7 +63,7 @@ impl PayHost {
             .count()
     }
 
-    fn take_deliveries(&self) -> Vec<Delivery> {
+    fn take_deliveries(&self) -> Vec<OutgoingNotification> {
         std::mem::take(&mut *self.delivered.lock().unwrap())
     }
 
@@ -96,7 +97,7 @@ impl Host for PayHost {
         self.counted.lock().unwrap().push(event);
     }
     fn settle(&self, _: ProviderId, _: paybridge_emulator::Payment, _: RefundEntry) {}
-    fn deliver(&self, delivery: Delivery) {
+    fn deliver(&self, delivery: OutgoingNotification) {
         self.delivered.lock().unwrap().push(delivery);
     }
 }
@@ -233,7 +234,7 @@ fn open(world: &World, action: &PaymentAction) -> String {
 }
 
 /// A notification as the merchant's server receives it.
-fn delivered(delivery: &Delivery) -> http::Request<Bytes> {
+fn delivered(delivery: &OutgoingNotification) -> http::Request<Bytes> {
     http::Request::post(delivery.url.as_str())
         .header("content-type", delivery.content_type)
         .body(Bytes::from(delivery.body.clone()))
@@ -243,7 +244,7 @@ fn delivered(delivery: &Delivery) -> http::Request<Bytes> {
 /// The notification verifies, and says this order is paid in full for its amount.
 async fn notified_paid(
     world: &World,
-    delivery: &Delivery,
+    delivery: &OutgoingNotification,
     request: &PaymentRequest,
     trade_no: &str,
 ) {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use paybridge_core::{Error, PaymentProvider, ProviderId, RefundProvider};
+use paybridge_core::{Error, PaymentProvider, ProviderId, ProviderProfile, RefundProvider};
 use paybridge_sign::SecretString;
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
 use paybridge_transport::{HyperTransport, ProviderSetup, RetryPolicy, SecretLoader};
@@ -132,6 +132,16 @@ impl BluePaySettings {
 
 impl ProviderSetup for BluePaySettings {
     const PROVIDER: ProviderId = ProviderId::BluePay;
+    const PROFILE: ProviderProfile = ProviderProfile {
+        provider: ProviderId::BluePay,
+        title: "BluePay (Thailand)",
+        payment: "originalTransactionId (required)",
+        order_ref: "not used",
+        total: "not used",
+        currencies: "THB",
+        scenes: crate::payments::SCENES,
+        statements: false,
+    };
     type Section = Section;
 
     fn from_section(

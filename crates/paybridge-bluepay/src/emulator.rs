@@ -5,8 +5,8 @@
 use paybridge_core::Endpoint;
 use paybridge_core::ProviderId;
 use paybridge_emulator::{
-    Answer, Applied, Counted, Delivery, Emulator, Host, NewRefund, Payment, RefundEntry,
-    RefundState, Refusal, bytes, json,
+    Answer, Applied, Counted, Emulator, Host, NewRefund, OutgoingNotification, Payment,
+    RefundEntry, RefundState, Refusal, bytes, json,
 };
 
 use crate::codes;
@@ -312,7 +312,7 @@ fn transaction_status(payment: &Payment, now: Timestamp) -> &'static str {
 
 /// BluePay's payment notification: `qrcode.payment.success` or `order.payment.success`, signed
 /// with the platform key.
-fn payment_notification(cx: &Call<'_>, payment: &Payment) -> Option<Delivery> {
+fn payment_notification(cx: &Call<'_>, payment: &Payment) -> Option<OutgoingNotification> {
     let url = payment.notify_url.clone()?;
     let (kind, channel) = payment.scene.as_deref()?.split_once(':')?;
     let event = if kind == "qr" {
@@ -331,7 +331,7 @@ fn payment_notification(cx: &Call<'_>, payment: &Payment) -> Option<Delivery> {
         "channelCode": channel,
     });
     let body = notification_body(&event.to_string(), &cx.this.platform_key).ok()?;
-    Some(Delivery {
+    Some(OutgoingNotification {
         headers: Vec::new(),
         url,
         body,
@@ -544,7 +544,11 @@ fn payout_check(cx: &Call<'_>, text: &str) -> Answer {
 }
 
 /// The signed refund notification for a final refund.
-fn refund_notification(cx: &Call<'_>, payment: &Payment, entry: &RefundEntry) -> Option<Delivery> {
+fn refund_notification(
+    cx: &Call<'_>,
+    payment: &Payment,
+    entry: &RefundEntry,
+) -> Option<OutgoingNotification> {
     let url = entry.callback_url.clone()?;
     let event_name = match entry.status {
         RefundState::Succeeded => "payment.refund.success",
@@ -564,7 +568,7 @@ fn refund_notification(cx: &Call<'_>, payment: &Payment, entry: &RefundEntry) ->
         "refundReason": entry.reason,
     });
     let body = notification_body(&param.to_string(), &cx.this.platform_key).ok()?;
-    Some(Delivery {
+    Some(OutgoingNotification {
         headers: Vec::new(),
         url,
         body,
@@ -735,11 +739,15 @@ impl Emulator for BluePayEmulator {
         host: &dyn Host,
         payment: &Payment,
         entry: &RefundEntry,
-    ) -> Option<Delivery> {
+    ) -> Option<OutgoingNotification> {
         refund_notification(&Call { host, this: self }, payment, entry)
     }
 
-    fn payment_notification(&self, host: &dyn Host, payment: &Payment) -> Option<Delivery> {
+    fn payment_notification(
+        &self,
+        host: &dyn Host,
+        payment: &Payment,
+    ) -> Option<OutgoingNotification> {
         payment_notification(&Call { host, this: self }, payment)
     }
 

@@ -3,22 +3,20 @@
 //! reporting — are the library's ([`paybridge::batch`]), so a merchant running batches from
 //! their own code gets the same guarantees.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use paybridge::batch::input::BatchFile;
-use paybridge::batch::run::{
-    BatchOptions, Reporter, RowReport, RunOutcome, reconcile as reconcile_store, run_batch,
-};
+use paybridge::batch::run::{BatchOptions, RunOutcome, reconcile as reconcile_store, run_batch};
 use paybridge::batch::{BatchStore, PostgresBatchStore, SqliteBatchStore};
-use paybridge::{RefundProvider, ReliablePolicy};
+use paybridge::{ProviderId, RefundProvider, ReliablePolicy};
 
 use crate::commands::{known_provider, load_gateway};
 use crate::exit::Failure;
 use crate::output;
+use crate::progress::{Progress, SummaryTable};
 
 /// Where a batch's progress is kept.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -53,7 +51,7 @@ pub(crate) struct BatchArgs {
     /// that can be read two ways (a row of another width, a repeated column, an amount that is
     /// not a plain decimal, a repeated refund id) is refused whole, nothing sent.
     file: PathBuf,
-    /// bluepay, nomad, scanforpay, wechatpay or alipay.
+    /// The provider, or a named account of one (its help lists them, from the registry).
     #[arg(long)]
     provider: String,
     /// Refunds in flight at once.
@@ -74,7 +72,7 @@ pub(crate) struct BatchArgs {
 /// `paybridge reconcile` options.
 #[derive(Args, Debug)]
 pub(crate) struct ReconcileArgs {
-    /// bluepay, nomad, scanforpay, wechatpay or alipay.
+    /// The provider, or a named account of one (its help lists them, from the registry).
     #[arg(long)]
     provider: String,
     /// The batch store (default: the one *.journal file in the current directory), or with
@@ -164,40 +162,14 @@ async fn open_store(kind: StoreKind, journal: &Path) -> Result<Arc<dyn BatchStor
     })
 }
 
-fn progress() -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {pos} rows {per_sec} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    Some(bar)
-}
-
-/// Prints each row as a JSON line, and moves the progress bar.
-fn reporter(bar: Option<indicatif::ProgressBar>) -> Reporter {
-    Arc::new(move |row: &RowReport| {
-        match &bar {
-            Some(bar) => bar.suspend(|| output::line(row)),
-            None => output::line(row),
-        }
-        if let Some(bar) = &bar {
-            bar.inc(1);
-        }
-    })
-}
-
-/// Prints the summary and turns the verdict into the exit.
+/// Prints the summary (a JSON line on stdout; on a terminal, a table on stderr) and turns the
+/// verdict into the exit.
 fn finish(
     outcome: RunOutcome,
-    bar: Option<&indicatif::ProgressBar>,
+    progress: &Progress,
+    title: String,
     kind: &'static str,
 ) -> Result<(), Failure> {
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
     let summary = &outcome.summary;
     let mut fields = serde_json::Map::new();
     for (state, count) in &summary.counts {
@@ -210,6 +182,32 @@ fn finish(
             }
         }
     }
+    let mut rows: Vec<(String, u64)> = summary
+        .counts
+        .iter()
+        .filter(|(_, count)| **count > 0)
+        .map(|(state, count)| ((*state).to_owned(), *count))
+        .collect();
+    for (name, count) in [
+        ("already final before this run", summary.already_final),
+        ("conflicting with what was sent", summary.conflicts),
+        ("settled by another run", summary.settled_by_others),
+    ] {
+        if count > 0 {
+            rows.push((name.to_owned(), count));
+        }
+    }
+    progress.finish(&SummaryTable {
+        title,
+        done: summary.counts.values().sum(),
+        rows,
+        unit: "refunds",
+        verdict: if outcome.verdict.code == 0 {
+            "all settled".to_owned()
+        } else {
+            format!("exit {}: {}", outcome.verdict.code, outcome.verdict.message)
+        },
+    });
     output::line(&serde_json::json!({ "summary": fields }));
     if outcome.verdict.code == 0 {
         Ok(())
@@ -241,15 +239,21 @@ pub(crate) async fn run(config: Option<&Path>, args: BatchArgs) -> Result<(), Fa
     };
     let store = open_store(args.store.store, &journal).await?;
     let provider = provider(config, &args.provider)?;
-    let bar = progress();
-    let outcome = run_batch(store, provider, &file, &options, reporter(bar.clone()))
+    let progress = Progress::new(Some(file.rows.len() as u64), "rows");
+    let outcome = run_batch(store, provider, &file, &options, progress.reporter())
         .await
         .map_err(|e| Failure {
             code: 2,
             kind: "store",
             message: format!("{e} (before the first send: nothing was sent)"),
         })?;
-    finish(outcome, bar.as_ref(), "batch")
+    let title = format!(
+        "batch {} through {} (store {})",
+        args.file.display(),
+        args.provider,
+        journal.display()
+    );
+    finish(outcome, &progress, title, "batch")
 }
 
 /// The store `reconcile` reads when none is named: the one `*.journal` file here.
@@ -276,8 +280,27 @@ fn default_journal() -> Result<PathBuf, Failure> {
     }
 }
 
+/// Refuses a store that holds refunds, none of them `provider`'s: reconciling it would settle
+/// nothing and say all is well.
+async fn check_store_provider(store: &dyn BatchStore, provider: ProviderId) -> Result<(), Failure> {
+    let held = store.providers().await.map_err(|e| Failure {
+        code: 4,
+        kind: "store",
+        message: e.to_string(),
+    })?;
+    if held.is_empty() || held.iter().any(|name| name == provider.name()) {
+        return Ok(());
+    }
+    Err(Failure::input(format!(
+        "the batch store {} holds refunds of {}, none of {provider}: name {provider}'s store with --journal, or reconcile with --provider {}",
+        store.describe(),
+        held.join(", "),
+        held.first().map_or("", String::as_str),
+    )))
+}
+
 pub(crate) async fn reconcile(config: Option<&Path>, args: ReconcileArgs) -> Result<(), Failure> {
-    known_provider(&args.provider)?;
+    let provider_id = known_provider(&args.provider)?;
     let options = options(args.concurrency, args.deadline, &args.store)?;
     let journal = match (args.journal, args.store.store) {
         (Some(path), _) => path,
@@ -291,6 +314,7 @@ pub(crate) async fn reconcile(config: Option<&Path>, args: ReconcileArgs) -> Res
         )));
     }
     let store = open_store(args.store.store, &journal).await?;
+    check_store_provider(store.as_ref(), provider_id).await?;
     let day = args
         .date
         .as_deref()
@@ -322,13 +346,25 @@ pub(crate) async fn reconcile(config: Option<&Path>, args: ReconcileArgs) -> Res
         (None, None) => {}
     }
     let provider = provider(config, &args.provider)?;
-    let bar = progress();
-    let outcome = reconcile_store(store, provider, &options, reporter(bar.clone()))
+    let open = store
+        .all(provider.name())
+        .await
+        .map_err(|e| Failure {
+            code: 4,
+            kind: "store",
+            message: e.to_string(),
+        })?
+        .iter()
+        .filter(|row| !row.state.is_final())
+        .count();
+    let progress = Progress::new(Some(open as u64), "refunds");
+    let title = format!("reconcile {} with {}", store.describe(), args.provider);
+    let outcome = reconcile_store(store, provider, &options, progress.reporter())
         .await
         .map_err(|e| Failure {
             code: 4,
             kind: "store",
             message: e.to_string(),
         })?;
-    finish(outcome, bar.as_ref(), "reconcile")
+    finish(outcome, &progress, title, "reconcile")
 }

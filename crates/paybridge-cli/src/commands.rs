@@ -52,11 +52,11 @@ pub(crate) struct SandboxArgs {
 /// `paybridge refund` options.
 #[derive(Args, Debug)]
 pub(crate) struct RefundArgs {
-    /// bluepay, nomad, scanforpay, wechatpay or alipay.
+    /// The provider, or a named account of one (its help lists them, from the registry).
     #[arg(long)]
     pub(crate) provider: String,
-    /// The provider's payment reference (bluepay: originalTransactionId; nomad: transactionId;
-    /// scanforpay: partnerOrderNo).
+    /// The provider's payment reference (what it is, per provider, is written into the help
+    /// from each provider's profile).
     #[arg(long)]
     pub(crate) payment: Option<String>,
     /// Your refund id: the idempotency key; reuse it to retry.
@@ -68,10 +68,10 @@ pub(crate) struct RefundArgs {
     /// ISO 4217 currency (THB, CNY, HKD…).
     #[arg(long)]
     pub(crate) currency: String,
-    /// The payment's total, as a decimal (nomad).
+    /// The payment's total, as a decimal (per provider: from the profiles).
     #[arg(long, allow_hyphen_values = true)]
     pub(crate) total: Option<String>,
-    /// The merchant order reference (nomad).
+    /// The merchant order reference (per provider: from the profiles).
     #[arg(long)]
     pub(crate) order_ref: Option<String>,
     /// Shown to the customer.
@@ -85,16 +85,16 @@ pub(crate) struct RefundArgs {
 /// `paybridge refund-status` options.
 #[derive(Args, Debug)]
 pub(crate) struct StatusArgs {
-    /// bluepay, nomad, scanforpay, wechatpay or alipay.
+    /// The provider, or a named account of one (its help lists them, from the registry).
     #[arg(long)]
     provider: String,
     /// Your refund id.
     #[arg(long)]
     refund_id: String,
-    /// The provider's payment reference (bluepay, scanforpay).
+    /// The provider's payment reference (per provider: from the profiles).
     #[arg(long)]
     payment: Option<String>,
-    /// The merchant order reference (nomad).
+    /// The merchant order reference (per provider: from the profiles).
     #[arg(long)]
     order_ref: Option<String>,
     /// The refund's amount, to check it (and, for scanforpay, to recognise a full refund).
@@ -108,7 +108,7 @@ pub(crate) struct StatusArgs {
 /// `paybridge notification verify` options.
 #[derive(Args, Debug)]
 pub(crate) struct VerifyArgs {
-    /// bluepay, nomad, scanforpay, wechatpay or alipay (or an account, `wechatpay.cn-main`).
+    /// The provider, or a named account of one (its help lists them, from the registry).
     #[arg(long)]
     provider: String,
     /// A header the notification came with, `'Name: value'` (repeat it): WeChat Pay signs its
@@ -190,7 +190,7 @@ pub(crate) fn parse_raw_http(raw: &[u8]) -> Result<(http::HeaderMap, Bytes), Fai
 /// `paybridge sign` options.
 #[derive(Args, Debug)]
 pub(crate) struct SignArgs {
-    /// bluepay, nomad, scanforpay, wechatpay or alipay.
+    /// The provider, or a named account of one (its help lists them, from the registry).
     #[arg(long)]
     provider: String,
     /// The request body as JSON (standard input by default).
@@ -212,7 +212,7 @@ pub(crate) fn read_input(file: Option<&Path>) -> Result<Vec<u8>, Failure> {
 }
 
 pub(crate) fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
-    Ok(Config::load(&config_path(path))?)
+    Ok(Config::load_each(config_path(path))?)
 }
 
 pub(crate) fn load_gateway(path: Option<&Path>) -> Result<Gateway, Failure> {

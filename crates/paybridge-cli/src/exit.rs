@@ -1,5 +1,5 @@
-//! Exit codes and error output, as the interface specification (`design/INTERFACES.md`, shared) specifies: 0 ok; 2 bad input or config (nothing
-//! was sent); 3 the provider rejected the request; 4 transport failure or outcome unknown; 5
+//! Exit codes and error output (the README's "The command line and the sandbox" lists them): 0
+//! ok; 2 bad input or config (nothing was sent); 3 the provider rejected the request; 4 transport failure or outcome unknown; 5
 //! signature verification failed.
 
 use std::process::ExitCode;

@@ -6,14 +6,16 @@ mod batch;
 mod commands;
 mod demo;
 mod exit;
+mod help;
 mod output;
 mod pay;
+mod progress;
 mod statement;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Payments and refunds across Asian payment providers: BluePay, Nomad (WeChat Pay / Alipay),
 /// ScanForPay, WeChat Pay, Alipay.
@@ -79,6 +81,25 @@ enum Command {
     ///
     /// Example: paybridge sign --provider scanforpay body.json
     Sign(commands::SignArgs),
+    /// Prints a shell completion script.
+    ///
+    /// Example: paybridge completions bash > ~/.local/share/bash-completion/completions/paybridge
+    /// Example: paybridge completions zsh > ~/.zfunc/_paybridge
+    /// Example: paybridge completions fish > ~/.config/fish/completions/paybridge.fish
+    Completions(CompletionsArgs),
+}
+
+/// `paybridge completions` options.
+#[derive(Args, Debug)]
+struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+/// The command line, its help texts written from the provider registry.
+fn command() -> clap::Command {
+    help::with_provider_help(Cli::command())
 }
 
 #[derive(Subcommand, Debug)]
@@ -97,7 +118,7 @@ struct FileArg {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
@@ -134,6 +155,12 @@ fn main() -> ExitCode {
             }
             Command::Canonicalize(FileArg { file }) => commands::canonicalize(file.as_deref()),
             Command::Sign(args) => commands::sign(config, args),
+            Command::Completions(CompletionsArgs { shell }) => {
+                let mut script = Vec::new();
+                clap_complete::generate(shell, &mut command(), "paybridge", &mut script);
+                output::raw(&script);
+                Ok(())
+            }
         }
     });
     match result {

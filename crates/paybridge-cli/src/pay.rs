@@ -37,7 +37,7 @@ pub(crate) enum PayCommand {
 /// `paybridge pay create` options.
 #[derive(Args, Debug)]
 pub(crate) struct CreateArgs {
-    /// bluepay, nomad, scanforpay, wechatpay or alipay.
+    /// The provider, or a named account of one (its help lists them, from the registry).
     #[arg(long)]
     provider: String,
     /// Your order reference: the idempotency key; reuse it to retry, never a new one.
@@ -90,7 +90,7 @@ pub(crate) struct CreateArgs {
 /// `paybridge pay status` and `pay close` options.
 #[derive(Args, Debug)]
 pub(crate) struct LookupArgs {
-    /// bluepay, nomad, scanforpay, wechatpay or alipay.
+    /// The provider, or a named account of one (its help lists them, from the registry).
     #[arg(long)]
     provider: String,
     /// Your order reference.

@@ -1,7 +1,6 @@
 //! `paybridge statement download`, and `paybridge reconcile --statement FILE | --date D`: a
 //! provider's statement (bill), checked, summarized, and matched against a batch store.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +17,7 @@ use paybridge::core::{
 use crate::commands::{known_provider, load_gateway};
 use crate::exit::Failure;
 use crate::output;
+use crate::progress::{Progress, SummaryTable};
 
 /// `paybridge statement` commands.
 #[derive(Subcommand, Debug)]
@@ -169,6 +169,10 @@ pub(crate) async fn reconcile(
             }
         }
     };
+    let title = format!("{source} against the batch store");
+    let progress = Progress::new(None, "statement rows");
+    let counted = progress.clone();
+    let entries = Box::new(entries.inspect(move |_| counted.inc()));
     let closed_day = closed_day.or(match &from {
         StatementFrom::Day(date) => Some(date.clone()),
         StatementFrom::File(_) => None,
@@ -193,7 +197,7 @@ pub(crate) async fn reconcile(
             message: other.to_string(),
         },
     })?;
-    report_findings(&report);
+    report_findings(&report, &progress, title);
     if report.all_agree() {
         Ok(())
     } else {
@@ -207,26 +211,30 @@ pub(crate) async fn reconcile(
     }
 }
 
-fn report_findings(report: &StatementReconciliation) {
+fn report_findings(report: &StatementReconciliation, progress: &Progress, mut title: String) {
     for finding in &report.findings {
         output::line(finding);
     }
-    if std::io::stderr().is_terminal() {
-        output::say(&format!(
-            "{:<22} {:<24} {:>5} {:>14} {:>14}",
+    let kind_name = |kind: FindingKind| {
+        serde_json::to_value(kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let disagreements: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.finding != FindingKind::Matched)
+        .collect();
+    if progress.on_terminal() && !disagreements.is_empty() {
+        title.push_str(&format!(
+            "\n  {:<22} {:<24} {:>5} {:>14} {:>14}",
             "finding", "refund id", "line", "statement", "store"
         ));
-        for f in report
-            .findings
-            .iter()
-            .filter(|f| f.finding != FindingKind::Matched)
-        {
-            output::say(&format!(
-                "{:<22} {:<24} {:>5} {:>14} {:>14}",
-                serde_json::to_value(f.finding)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+        for f in disagreements {
+            title.push_str(&format!(
+                "\n  {:<22} {:<24} {:>5} {:>14} {:>14}",
+                kind_name(f.finding),
                 f.refund_id.as_deref().unwrap_or("-"),
                 f.statement_line
                     .map_or_else(|| "-".into(), |l| l.to_string()),
@@ -235,7 +243,23 @@ fn report_findings(report: &StatementReconciliation) {
                 f.store_amount.map_or_else(|| "-".into(), |m| m.to_string()),
             ));
         }
+        title.push('\n');
     }
+    progress.finish(&SummaryTable {
+        title,
+        rows: report
+            .counts
+            .iter()
+            .map(|(kind, count)| (kind_name(*kind), *count))
+            .collect(),
+        unit: "statement rows",
+        done: report.statement.rows.values().sum(),
+        verdict: if report.all_agree() {
+            "the books agree".to_owned()
+        } else {
+            "the books do not agree: see the findings".to_owned()
+        },
+    });
     output::line(&serde_json::json!({
         "summary": {
             "findings": report.counts,

@@ -5,7 +5,32 @@
 //! injectable [`Clock`] and [`IdGenerator`], the unified payment model ([`PaymentRequest`], [`Scene`],
 //! [`Payment`]), and the [`RefundProvider`] and [`PaymentProvider`] traits every provider crate
 //! implements.
+//!
+//! # Example
+//!
+//! Amounts are parsed exactly into minor units, and a refund request is validated when it is
+//! built — nothing invalid ever reaches a provider:
+//!
+//! ```
+//! use paybridge_core::{Currency, MerchantRefundId, Money, PaymentRef, RefundRequest};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let amount = Money::parse("12.34", Currency::Thb)?;
+//! assert_eq!(amount.minor, 1234);
+//! assert!(Money::parse("12.345", Currency::Thb).is_err(), "satang has two places");
+//! assert_eq!(Money::parse("500", Currency::Jpy)?.minor, 500, "yen has none");
+//!
+//! let request = RefundRequest::builder(MerchantRefundId::new("refund-2024-0001")?, amount)
+//!     .payment(PaymentRef::new("CU518563189147832780")?)
+//!     .reason("damaged in transit")
+//!     .build()?;
+//! assert_eq!(request.refund_id().as_str(), "refund-2024-0001");
+//! assert!(MerchantRefundId::new("").is_err());
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+// On docs.rs (nightly), every feature-gated item is labelled with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod ack;
 pub mod barcode;
@@ -39,7 +64,7 @@ pub use payment::{
     check_payment,
 };
 pub use provider::{PaymentProvider, RefundLookup, RefundProvider, existing_after_refusal};
-pub use provider_id::ProviderId;
+pub use provider_id::{ProviderId, ProviderProfile};
 pub use refund::{
     MAX_REASON_LEN, MAX_URL_LEN, Notification, NotificationEvent, PaymentStatus, PaymentUpdate,
     Refund, RefundRequest, RefundRequestBuilder, RefundStatus,
@@ -49,3 +74,11 @@ pub use statement::{
     StatementProvider, StatementSource, StatementSummary,
 };
 pub use time::{Timestamp, TimestampError};
+
+/// The attribute that implements [`RefundProvider`], [`PaymentProvider`] and
+/// [`StatementProvider`] (their methods are `async`, and the traits object-safe).
+pub use async_trait::async_trait;
+/// The `bytes` crate: a notification's raw body is [`bytes::Bytes`].
+pub use bytes;
+/// The `http` crate: a notification to verify is an [`http::Request`] of its raw body.
+pub use http;

@@ -51,6 +51,31 @@ impl ProviderId {
     }
 }
 
+/// What a provider's identifiers and abilities are, in words a person reads: each provider
+/// crate declares its own (`ProviderSetup::PROFILE`), and the command line's help, the facade's
+/// registry and error messages are built from these, so none of them goes stale when a provider
+/// changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProviderProfile {
+    /// The provider.
+    pub provider: ProviderId,
+    /// Who it is, in a few words (`"BluePay (Thailand)"`).
+    pub title: &'static str,
+    /// What a refund's payment reference (`RefundRequest::payment`, `--payment`) is here, and
+    /// whether it is required.
+    pub payment: &'static str,
+    /// What the merchant's order reference (`order_ref`, `--order-ref`) is here.
+    pub order_ref: &'static str,
+    /// What the payment's total (`total`, `--total`) is here.
+    pub total: &'static str,
+    /// The currencies it refunds in.
+    pub currencies: &'static str,
+    /// The payment scenes it takes (empty: refunds only).
+    pub scenes: &'static [crate::SceneKind],
+    /// Whether paybridge reads its statements (bills).
+    pub statements: bool,
+}
+
 impl fmt::Display for ProviderId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

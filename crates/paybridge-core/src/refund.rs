@@ -15,8 +15,10 @@ pub const MAX_URL_LEN: usize = 200;
 /// A request to refund (part of) a payment, validated at construction: a positive amount, a total
 /// (when given) in the same currency and not below the amount, bounded free-text fields.
 ///
-/// Which of `payment`, `order_ref` and `total` a provider needs differs (see the interface specification, `design/INTERFACES.md` in the shared design folder); the
-/// provider crate reports a missing one as [`Error::InvalidRequest`] naming the field.
+/// Which of `payment`, `order_ref` and `total` a provider needs differs: each provider's
+/// [`ProviderProfile`](crate::ProviderProfile) says what it calls them and which it requires
+/// (`paybridge refund --help` prints them all). The provider crate reports a missing one as
+/// [`Error::InvalidRequest`] naming the field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RefundRequestFields")]
 pub struct RefundRequest {

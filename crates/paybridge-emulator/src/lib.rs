@@ -7,7 +7,41 @@
 //! Keeping each provider's emulation in its own crate, next to the types it answers with,
 //! means a change to a wire type and to its emulation is one change; the sandbox keeps only
 //! what is provider-neutral (the listener, routing, faults, control endpoints, delivery).
+//!
+//! # Example
+//!
+//! The ledger applies refunds the way a provider does — a repeated refund id is a duplicate, not
+//! a second refund, and no refund takes a payment past its amount:
+//!
+//! ```
+//! use paybridge_core::{Currency, ProviderId, Timestamp};
+//! use paybridge_emulator::{Applied, Ledger, NewRefund, Payment, Refusal};
+//!
+//! let ledger = Ledger::default();
+//! let now = Timestamp::from_unix(1_700_000_000).unwrap();
+//! ledger
+//!     .add_payment(Payment::new(ProviderId::BluePay, "CU1".into(), "order-1".into(), 10_000, Currency::Thb, now))
+//!     .unwrap();
+//! let refund = |id: &str, amount_minor| NewRefund {
+//!     provider: ProviderId::BluePay,
+//!     payment: "CU1".into(),
+//!     refund_id: id.into(),
+//!     amount_minor,
+//!     callback_url: None,
+//!     reason: None,
+//!     one_pending_at_a_time: false,
+//!     final_at_once: true,
+//!     max_refunds: None,
+//!     ids_per_payment: false,
+//!     now,
+//! };
+//! assert!(matches!(ledger.apply(refund("r-1", 6_000)), Ok(Applied::New(..))));
+//! assert!(matches!(ledger.apply(refund("r-1", 6_000)), Ok(Applied::Duplicate(..))));
+//! assert_eq!(ledger.apply(refund("r-2", 6_000)).unwrap_err(), Refusal::Exceeds { refundable: 4_000 });
+//! ```
 #![forbid(unsafe_code)]
+// On docs.rs (nightly), every feature-gated item is labelled with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod answer;
 pub mod ledger;
@@ -42,7 +76,7 @@ pub enum Counted {
 }
 
 /// A notification to deliver to a merchant, redelivered until `acknowledged` says so.
-pub struct Delivery {
+pub struct OutgoingNotification {
     /// Where (the merchant's callback URL).
     pub url: String,
     /// The body, as the provider writes it.
@@ -55,9 +89,9 @@ pub struct Delivery {
     pub acknowledged: fn(http::StatusCode, &[u8]) -> bool,
 }
 
-impl fmt::Debug for Delivery {
+impl fmt::Debug for OutgoingNotification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Delivery")
+        f.debug_struct("OutgoingNotification")
             .field("url", &self.url)
             .field("bytes", &self.body.len())
             .field("content_type", &self.content_type)
@@ -84,7 +118,7 @@ pub trait Host: Send + Sync {
     /// delivers the provider's notification ([`Emulator::refund_notification`]).
     fn settle(&self, provider: ProviderId, payment: Payment, entry: RefundEntry);
     /// Delivers a notification in the background.
-    fn deliver(&self, delivery: Delivery);
+    fn deliver(&self, delivery: OutgoingNotification);
 }
 
 /// One provider's side of its API, as its documentation describes it: checks every call the
@@ -109,7 +143,7 @@ pub trait Emulator: Send + Sync {
         host: &dyn Host,
         payment: &Payment,
         entry: &RefundEntry,
-    ) -> Option<Delivery>;
+    ) -> Option<OutgoingNotification>;
 
     /// The answer a merchant gives this provider's notifications (the sandbox's own sink
     /// writes it).
@@ -124,7 +158,11 @@ pub trait Emulator: Send + Sync {
 
     /// The notification of a payment the customer just paid (`None`: the provider sends none,
     /// or the payment named no notification URL).
-    fn payment_notification(&self, _host: &dyn Host, _payment: &Payment) -> Option<Delivery> {
+    fn payment_notification(
+        &self,
+        _host: &dyn Host,
+        _payment: &Payment,
+    ) -> Option<OutgoingNotification> {
         None
     }
 

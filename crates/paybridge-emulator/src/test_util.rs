@@ -15,7 +15,7 @@ use bytes::Bytes;
 use paybridge_core::test_util::FixedClock;
 use paybridge_core::{Clock, ProviderId, Timestamp};
 
-use crate::{Answer, Counted, Delivery, Emulator, Host, Ledger, Payment, RefundEntry};
+use crate::{Answer, Counted, Emulator, Host, Ledger, OutgoingNotification, Payment, RefundEntry};
 
 /// The sandbox's part, in miniature.
 #[derive(Debug)]
@@ -113,7 +113,7 @@ impl Host for TestHost {
             settled.push((payment, entry));
         }
     }
-    fn deliver(&self, _delivery: Delivery) {}
+    fn deliver(&self, _delivery: OutgoingNotification) {}
 }
 
 /// The emulator's answer to `request` (its path taken below `prefix`, as the sandbox routes):

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use paybridge_core::{Error, PaymentProvider, ProviderId, RefundProvider};
+use paybridge_core::{Error, PaymentProvider, ProviderId, ProviderProfile, RefundProvider};
 use paybridge_sign::SecretString;
 use paybridge_transport::{HyperTransport, ProviderSetup, RetryPolicy, SecretLoader};
 use serde::Deserialize;
@@ -113,6 +113,16 @@ impl NomadSettings {
 
 impl ProviderSetup for NomadSettings {
     const PROVIDER: ProviderId = ProviderId::Nomad;
+    const PROFILE: ProviderProfile = ProviderProfile {
+        provider: ProviderId::Nomad,
+        title: "the Nomad broker (WeChat Pay / Alipay)",
+        payment: "transactionId (optional)",
+        order_ref: "orderRef (required)",
+        total: "totalAmount (required)",
+        currencies: "CNY, GBP",
+        scenes: crate::payments::SCENES,
+        statements: false,
+    };
     type Section = Section;
 
     fn from_section(

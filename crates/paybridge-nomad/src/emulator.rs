@@ -5,8 +5,8 @@
 
 use paybridge_core::ProviderId;
 use paybridge_emulator::{
-    Answer, Applied, CloseRefusal, Counted, Delivery, Emulator, Host, NewRefund, Payment,
-    RefundEntry, RefundState, Refusal, bytes, json,
+    Answer, Applied, CloseRefusal, Counted, Emulator, Host, NewRefund, OutgoingNotification,
+    Payment, RefundEntry, RefundState, Refusal, bytes, json,
 };
 use paybridge_sign::SecretString;
 
@@ -470,7 +470,7 @@ fn query_payment(p: &Payment, now: Timestamp) -> QueryPaymentResponse {
 
 /// The broker's payment notification: unsigned, like its refund notifications — a hint naming
 /// the order, for the merchant to query.
-fn payment_notification(payment: &Payment) -> Option<Delivery> {
+fn payment_notification(payment: &Payment) -> Option<OutgoingNotification> {
     let url = payment.notify_url.clone()?;
     let body = serde_json::to_vec(&serde_json::json!({
         "orderRef": payment.order_ref,
@@ -478,7 +478,7 @@ fn payment_notification(payment: &Payment) -> Option<Delivery> {
         "tradeState": "SUCCESS",
     }))
     .ok()?;
-    Some(Delivery {
+    Some(OutgoingNotification {
         headers: Vec::new(),
         url,
         body,
@@ -488,7 +488,11 @@ fn payment_notification(payment: &Payment) -> Option<Delivery> {
 }
 
 /// The broker's refund notification: unsigned, as documented — a hint for the merchant to query.
-fn refund_notification(_: &Call<'_>, payment: &Payment, entry: &RefundEntry) -> Option<Delivery> {
+fn refund_notification(
+    _: &Call<'_>,
+    payment: &Payment,
+    entry: &RefundEntry,
+) -> Option<OutgoingNotification> {
     let url = entry.callback_url.clone()?;
     let body = serde_json::to_vec(&serde_json::json!({
         "refundOrderRef": entry.refund_id,
@@ -496,7 +500,7 @@ fn refund_notification(_: &Call<'_>, payment: &Payment, entry: &RefundEntry) -> 
         "status": if entry.status == RefundState::Succeeded { "SUCCESS" } else { "CLOSED" },
     }))
     .ok()?;
-    Some(Delivery {
+    Some(OutgoingNotification {
         headers: Vec::new(),
         url,
         body,
@@ -567,11 +571,15 @@ impl Emulator for NomadEmulator {
         host: &dyn Host,
         payment: &Payment,
         entry: &RefundEntry,
-    ) -> Option<Delivery> {
+    ) -> Option<OutgoingNotification> {
         refund_notification(&Call { host, this: self }, payment, entry)
     }
 
-    fn payment_notification(&self, _host: &dyn Host, payment: &Payment) -> Option<Delivery> {
+    fn payment_notification(
+        &self,
+        _host: &dyn Host,
+        payment: &Payment,
+    ) -> Option<OutgoingNotification> {
         payment_notification(payment)
     }
 

@@ -231,8 +231,10 @@ impl Credentials {
     ///
     /// # Errors
     /// The file, or a key file beside it, cannot be written.
-    pub fn write_config(&self, path: &Path, base_url: &str) -> std::io::Result<()> {
-        self.write_config_with(path, base_url, &|p| format!("{base_url}/{}", p.name()))
+    pub fn write_config(&self, path: impl AsRef<Path>, base_url: &str) -> std::io::Result<()> {
+        self.write_config_with(path.as_ref(), base_url, &|p| {
+            format!("{base_url}/{}", p.name())
+        })
     }
 
     /// [`Credentials::write_config`] with each provider's base URL from `provider_url` (the

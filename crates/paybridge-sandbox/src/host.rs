@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use paybridge_core::{ProviderId, Timestamp};
-use paybridge_emulator::{Counted, Delivery, Host, Ledger, Payment, RefundEntry, RefundState};
+use paybridge_emulator::{
+    Counted, Host, Ledger, OutgoingNotification, Payment, RefundEntry, RefundState,
+};
 
 use crate::Shared;
 use crate::stats::Stats;
@@ -50,7 +52,7 @@ impl Host for SandboxHost {
         settle(&self.0, provider, payment, entry);
     }
 
-    fn deliver(&self, delivery: Delivery) {
+    fn deliver(&self, delivery: OutgoingNotification) {
         crate::notify::deliver(&self.0, delivery);
     }
 }

@@ -19,6 +19,8 @@
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
+// On docs.rs (nightly), every feature-gated item is labelled with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod control;
 mod credentials;

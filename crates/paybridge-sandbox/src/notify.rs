@@ -11,7 +11,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use paybridge_emulator::Delivery;
+use paybridge_emulator::OutgoingNotification;
 
 use crate::Shared;
 use crate::stats::Stats;
@@ -33,7 +33,7 @@ fn deliverable(url: &str) -> bool {
 }
 
 /// Delivers `delivery` in the background.
-pub(crate) fn deliver(shared: &Arc<Shared>, delivery: Delivery) {
+pub(crate) fn deliver(shared: &Arc<Shared>, delivery: OutgoingNotification) {
     if !deliverable(&delivery.url) {
         tracing::debug!(url = %delivery.url, "not delivering a notification off loopback");
         return;

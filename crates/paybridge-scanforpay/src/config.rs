@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use paybridge_core::{Clock, IdGenerator, RandomIdGenerator, SystemClock};
-use paybridge_core::{Error, PaymentProvider, ProviderId, RefundProvider};
+use paybridge_core::{Error, PaymentProvider, ProviderId, ProviderProfile, RefundProvider};
 use paybridge_sign::SecretString;
 use paybridge_transport::{HyperTransport, ProviderSetup, RetryPolicy, SecretLoader};
 use serde::Deserialize;
@@ -113,6 +113,16 @@ impl ScanForPaySettings {
 
 impl ProviderSetup for ScanForPaySettings {
     const PROVIDER: ProviderId = ProviderId::ScanForPay;
+    const PROFILE: ProviderProfile = ProviderProfile {
+        provider: ProviderId::ScanForPay,
+        title: "ScanForPay (Hong Kong)",
+        payment: "partnerOrderNo (required)",
+        order_ref: "not used",
+        total: "not used",
+        currencies: "the payment's own (HKD for the store; CNY, JPY and others on the hosted page)",
+        scenes: crate::payments::SCENES,
+        statements: false,
+    };
     type Section = Section;
 
     fn from_section(

@@ -6,8 +6,8 @@
 use paybridge_core::Endpoint;
 use paybridge_core::ProviderId;
 use paybridge_emulator::{
-    Answer, Applied, Counted, Delivery, Emulator, Host, NewRefund, Payment, RefundEntry,
-    RefundState, Refusal, bytes,
+    Answer, Applied, Counted, Emulator, Host, NewRefund, OutgoingNotification, Payment,
+    RefundEntry, RefundState, Refusal, bytes,
 };
 use paybridge_sign::SecretString;
 
@@ -380,14 +380,14 @@ fn barcode_pay(cx: &Call<'_>, body: &BarcodePayBody) -> Answer {
 const BARCODE: &str = "Barcode";
 
 /// ScanForPay's payment notification: a signed response envelope with payment-query fields.
-fn payment_notification(cx: &Call<'_>, payment: &Payment) -> Option<Delivery> {
+fn payment_notification(cx: &Call<'_>, payment: &Payment) -> Option<OutgoingNotification> {
     let url = payment.notify_url.clone()?;
     let value = ResponseValue {
         header: response_header(cx),
         body: query_answer(payment, cx.host.now()),
     };
     let body = response_envelope(&value, cx.this.sign_key.expose().as_bytes());
-    Some(Delivery {
+    Some(OutgoingNotification {
         headers: Vec::new(),
         url,
         body,
@@ -397,7 +397,7 @@ fn payment_notification(cx: &Call<'_>, payment: &Payment) -> Option<Delivery> {
 }
 
 /// ScanForPay documents no refund notification, only payment notifications.
-fn refund_notification(_: &Call<'_>, _: &Payment, _: &RefundEntry) -> Option<Delivery> {
+fn refund_notification(_: &Call<'_>, _: &Payment, _: &RefundEntry) -> Option<OutgoingNotification> {
     None
 }
 
@@ -518,11 +518,15 @@ impl Emulator for ScanForPayEmulator {
         host: &dyn Host,
         payment: &Payment,
         entry: &RefundEntry,
-    ) -> Option<Delivery> {
+    ) -> Option<OutgoingNotification> {
         refund_notification(&Call { host, this: self }, payment, entry)
     }
 
-    fn payment_notification(&self, host: &dyn Host, payment: &Payment) -> Option<Delivery> {
+    fn payment_notification(
+        &self,
+        host: &dyn Host,
+        payment: &Payment,
+    ) -> Option<OutgoingNotification> {
         payment_notification(&Call { host, this: self }, payment)
     }
 

@@ -7,7 +7,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use paybridge_core::{Error, PaymentProvider, ProviderId, RefundProvider, StatementProvider};
+use paybridge_core::{
+    Error, PaymentProvider, ProviderId, ProviderProfile, RefundProvider, StatementProvider,
+};
 use serde::de::DeserializeOwned;
 
 use crate::{HyperTransport, RetryPolicy};
@@ -93,6 +95,9 @@ pub trait AccountSettings: fmt::Debug + Send + Sync {
 pub trait ProviderSetup: fmt::Debug + Send + Sync + Sized + 'static {
     /// The provider (its name is the section's).
     const PROVIDER: ProviderId;
+
+    /// What the provider's identifiers mean and what it can do, for help texts and messages.
+    const PROFILE: ProviderProfile;
 
     /// The section as written: every key but the ones every provider shares
     /// (`connect_timeout_ms`, `request_timeout_ms`, `retry`), which the reader keeps.

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use paybridge_core::{
-    Clock, Error, IdGenerator, PaymentProvider, ProviderId, RandomIdGenerator, RefundProvider,
-    StatementProvider, SystemClock,
+    Clock, Error, IdGenerator, PaymentProvider, ProviderId, ProviderProfile, RandomIdGenerator,
+    RefundProvider, StatementProvider, SystemClock,
 };
 use paybridge_sign::{RsaPrivateKey, RsaPublicKey, SecretString};
 use paybridge_transport::{HyperTransport, ProviderSetup, RetryPolicy, SecretLoader};
@@ -167,6 +167,16 @@ impl WechatPaySettings {
 
 impl ProviderSetup for WechatPaySettings {
     const PROVIDER: ProviderId = ProviderId::WechatPay;
+    const PROFILE: ProviderProfile = ProviderProfile {
+        provider: ProviderId::WechatPay,
+        title: "WeChat Pay API v3 (direct merchant)",
+        payment: "transaction_id (this or --order-ref)",
+        order_ref: "out_trade_no (this or --payment)",
+        total: "amount.total (required; looked up when only --order-ref is given)",
+        currencies: "CNY",
+        scenes: crate::provider::SCENES,
+        statements: true,
+    };
     type Section = Section;
 
     fn from_section(
@@ -191,7 +201,7 @@ impl ProviderSetup for WechatPaySettings {
                 })?;
                 PlatformKeys::public_key(id, key).map_err(|e| config(format!("[{account}] {e}")))?
             }
-            (None, None, Some(dir)) => PlatformKeys::certificates_dir(&secrets.resolve(dir))
+            (None, None, Some(dir)) => PlatformKeys::certificates_dir(secrets.resolve(dir))
                 .map_err(|e| config(format!("[{account}] {e}")))?,
             (Some(_), None, None) | (None, Some(_), None) => {
                 return Err(config(format!(

@@ -28,8 +28,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use paybridge_core::{Currency, IdGenerator, ProviderId, RandomIdGenerator, Timestamp};
 use paybridge_emulator::{
-    Answer, Applied, CloseRefusal, Counted, Delivery, Emulator, Host, NewRefund, Payment,
-    RefundEntry, RefundState, Refusal, bytes,
+    Answer, Applied, CloseRefusal, Counted, Emulator, Host, NewRefund, OutgoingNotification,
+    Payment, RefundEntry, RefundState, Refusal, bytes,
 };
 use paybridge_sign::{AeadError, Aes256GcmKey, RsaPrivateKey, RsaPublicKey};
 use serde::Serialize;
@@ -1018,7 +1018,7 @@ impl Emulator for WechatPayEmulator {
         host: &dyn Host,
         payment: &Payment,
         entry: &RefundEntry,
-    ) -> Option<Delivery> {
+    ) -> Option<OutgoingNotification> {
         let url = entry.callback_url.clone()?;
         let event_type = match entry.status {
             RefundState::Succeeded => "REFUND.SUCCESS",
@@ -1042,7 +1042,7 @@ impl Emulator for WechatPayEmulator {
             }),
         };
         let (body, headers) = self.notification(host.now(), event_type, &resource).ok()?;
-        Some(Delivery {
+        Some(OutgoingNotification {
             url,
             body,
             content_type: "application/json",
@@ -1052,13 +1052,17 @@ impl Emulator for WechatPayEmulator {
     }
 
     /// `TRANSACTION.SUCCESS` to the order's `notify_url`, once the customer paid it.
-    fn payment_notification(&self, host: &dyn Host, payment: &Payment) -> Option<Delivery> {
+    fn payment_notification(
+        &self,
+        host: &dyn Host,
+        payment: &Payment,
+    ) -> Option<OutgoingNotification> {
         if !payment.paid {
             return None;
         }
         let url = payment.notify_url.clone()?;
         let (body, headers) = self.payment_notification_at(host.now(), payment).ok()?;
-        Some(Delivery {
+        Some(OutgoingNotification {
             url,
             body,
             content_type: "application/json",

@@ -121,7 +121,8 @@ impl PlatformKeys {
     /// # Errors
     /// [`Error::Config`] when the directory cannot be read, a file is not certificates, or it
     /// holds none.
-    pub fn certificates_dir(dir: &Path) -> Result<PlatformKeys, Error> {
+    pub fn certificates_dir(dir: impl AsRef<Path>) -> Result<PlatformKeys, Error> {
+        let dir = dir.as_ref();
         let entries = std::fs::read_dir(dir)
             .map_err(|e| config(format!("platform_certificates_dir {}: {e}", dir.display())))?;
         let mut paths: Vec<_> = entries

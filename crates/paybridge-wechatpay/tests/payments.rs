@@ -23,8 +23,8 @@ use paybridge_core::{
     RefundProvider, RefundRequest, RefundStatus, Scene, Timestamp,
 };
 use paybridge_emulator::{
-    Counted, CustomerAction, CustomerRefusal, Delivery, Emulator, Host, Ledger, Payment,
-    RefundEntry, test_util::TestHost,
+    Counted, CustomerAction, CustomerRefusal, Emulator, Host, Ledger, OutgoingNotification,
+    Payment, RefundEntry, test_util::TestHost,
 };
 use paybridge_transport::test_util::{MockTransport, Scripted};
 use paybridge_wechatpay::emulator::{SAMPLE_APPID, WechatPayEmulator};
@@ -93,7 +93,7 @@ impl Host for CountingHost {
     fn settle(&self, provider: ProviderId, payment: Payment, entry: RefundEntry) {
         self.inner.settle(provider, payment, entry);
     }
-    fn deliver(&self, delivery: Delivery) {
+    fn deliver(&self, delivery: OutgoingNotification) {
         self.inner.deliver(delivery);
     }
 }
@@ -167,7 +167,7 @@ fn refund(id: &str, order_no: &str, amount: i64, total: i64) -> RefundRequest {
         .unwrap()
 }
 
-fn as_request(delivery: &Delivery) -> http::Request<Bytes> {
+fn as_request(delivery: &OutgoingNotification) -> http::Request<Bytes> {
     let mut builder = http::Request::post("/hooks/wechatpay");
     for (name, value) in &delivery.headers {
         builder = builder.header(*name, value.as_str());
@@ -841,7 +841,7 @@ async fn a_tampered_or_foreign_payment_notification_does_not_verify() {
     let delivery = emulator.payment_notification(host.as_ref(), &paid).unwrap();
     // One byte changed anywhere in the body.
     for i in [0, delivery.body.len() / 3, delivery.body.len() - 2] {
-        let mut tampered = Delivery {
+        let mut tampered = OutgoingNotification {
             body: delivery.body.clone(),
             headers: delivery.headers.clone(),
             url: delivery.url.clone(),
@@ -865,7 +865,7 @@ async fn a_tampered_or_foreign_payment_notification_does_not_verify() {
     raw[3] ^= 0x01;
     envelope["resource"]["ciphertext"] = paybridge_sign::base64_encode(&raw).into();
     let body = serde_json::to_vec(&envelope).unwrap();
-    let resigned = Delivery {
+    let resigned = OutgoingNotification {
         headers: emulator.sign(host.now(), &body).unwrap(),
         body,
         url: delivery.url.clone(),
@@ -883,7 +883,7 @@ async fn a_tampered_or_foreign_payment_notification_does_not_verify() {
     let mut envelope: serde_json::Value = serde_json::from_slice(&delivery.body).unwrap();
     envelope["resource"]["original_type"] = "refund".into();
     let body = serde_json::to_vec(&envelope).unwrap();
-    let confused = Delivery {
+    let confused = OutgoingNotification {
         headers: emulator.sign(host.now(), &body).unwrap(),
         body,
         url: delivery.url.clone(),

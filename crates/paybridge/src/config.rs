@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use paybridge_core::{Error, ProviderId};
+use paybridge_core::{Error, ProviderId, ProviderProfile};
 use paybridge_transport::{AccountSettings, ProviderSetup, RetryPolicy, SecretLoader};
 use serde::Deserialize;
 
@@ -37,31 +37,25 @@ fn loader<S: ProviderSetup>(
     Ok(Arc::new(S::from_section(section, account, secrets)?))
 }
 
-/// Every provider this build can set up (by cargo feature), with its section reader.
-pub(crate) const REGISTRY: &[(ProviderId, Loader)] = &[
+/// Every provider this build can set up (by cargo feature): its section reader and its
+/// profile (what its identifiers mean, for help texts and messages).
+pub(crate) const REGISTRY: &[(ProviderId, Loader, &ProviderProfile)] = &[
     #[cfg(feature = "bluepay")]
-    (
-        ProviderId::BluePay,
-        loader::<paybridge_bluepay::BluePaySettings>,
-    ),
+    registered::<paybridge_bluepay::BluePaySettings>(),
     #[cfg(feature = "nomad")]
-    (ProviderId::Nomad, loader::<paybridge_nomad::NomadSettings>),
+    registered::<paybridge_nomad::NomadSettings>(),
     #[cfg(feature = "scanforpay")]
-    (
-        ProviderId::ScanForPay,
-        loader::<paybridge_scanforpay::ScanForPaySettings>,
-    ),
+    registered::<paybridge_scanforpay::ScanForPaySettings>(),
     #[cfg(feature = "wechatpay")]
-    (
-        ProviderId::WechatPay,
-        loader::<paybridge_wechatpay::WechatPaySettings>,
-    ),
+    registered::<paybridge_wechatpay::WechatPaySettings>(),
     #[cfg(feature = "alipay")]
-    (
-        ProviderId::Alipay,
-        loader::<paybridge_alipay::AlipaySettings>,
-    ),
+    registered::<paybridge_alipay::AlipaySettings>(),
 ];
+
+/// A provider's entry in [`REGISTRY`].
+const fn registered<S: ProviderSetup>() -> (ProviderId, Loader, &'static ProviderProfile) {
+    (S::PROVIDER, loader::<S>, &S::PROFILE)
+}
 
 /// `retry = { max_attempts = 3, initial_backoff_ms = 100, max_backoff_ms = 2000, deadline_ms = 30000 }`
 /// in a provider's section.
@@ -189,6 +183,23 @@ pub struct Config {
     pub accounts: Vec<Account>,
     /// Transport.
     pub transport: TransportSettings,
+    /// The accounts whose section could not be used, each with its error naming the section
+    /// (only [`Config::load_each`] and [`Config::from_toml_each`] keep going past one: the
+    /// others fail on it).
+    pub unusable: Vec<UnusableAccount>,
+    /// Whether an account that cannot be built is left out (see [`Config::load_each`]).
+    each: bool,
+}
+
+/// An account whose section could not be used, and why.
+#[derive(Clone, Debug)]
+pub struct UnusableAccount {
+    /// The account's name (`bluepay`, `bluepay.th-main`).
+    pub name: String,
+    /// Its provider.
+    pub provider: ProviderId,
+    /// Why: an [`Error::Config`] naming the section and the setting at fault.
+    pub error: Error,
 }
 
 /// Reads `paybridge.toml` from the path given, else `$PAYBRIDGE_CONFIG`, else `./paybridge.toml`.
@@ -390,7 +401,25 @@ impl Config {
     ///
     /// # Errors
     /// [`Error::Config`] naming the section and setting at fault, never quoting the file.
-    pub fn load(path: &Path) -> Result<Config, Error> {
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, Error> {
+        Config::read_file(path.as_ref(), false)
+    }
+
+    /// As [`Config::load`], but an account whose section cannot be used (an unset
+    /// environment variable, a missing key file, a bad setting) does not stop the others: it is
+    /// listed in [`Config::unusable`], and a [`Gateway`](crate::Gateway) built from this
+    /// configuration answers that account's error for that account alone. For a tool that uses
+    /// one account per run, like the command line; a service should [`Config::load`] and refuse
+    /// to start on any error.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the file cannot be read or is not valid TOML, or for an error
+    /// outside any account's section (`[transport]`, an unknown section).
+    pub fn load_each(path: impl AsRef<Path>) -> Result<Config, Error> {
+        Config::read_file(path.as_ref(), true)
+    }
+
+    fn read_file(path: &Path, each: bool) -> Result<Config, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             config_error(format!(
                 "cannot read the config file {}: {e}",
@@ -401,7 +430,7 @@ impl Config {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        Config::from_toml(&text, dir, &|name| std::env::var(name).ok())
+        Config::read(&text, dir, &|name| std::env::var(name).ok(), each)
     }
 
     /// Parses configuration text; `dir` anchors relative paths, `env` looks variables up.
@@ -413,9 +442,40 @@ impl Config {
         dir: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, Error> {
+        Config::read(text, dir, env, false)
+    }
+
+    /// As [`Config::from_toml`], keeping going past an account that cannot be used (see
+    /// [`Config::load_each`]).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for invalid TOML or an error outside any account's section.
+    pub fn from_toml_each(
+        text: &str,
+        dir: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, Error> {
+        Config::read(text, dir, env, true)
+    }
+
+    /// Whether accounts that cannot be built are left out rather than failing the whole
+    /// gateway (read with [`Config::load_each`]).
+    pub(crate) fn each(&self) -> bool {
+        self.each
+    }
+
+    fn read(
+        text: &str,
+        dir: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+        each: bool,
+    ) -> Result<Config, Error> {
         let file: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         let secrets = FileSecrets { dir, env };
-        let mut config = Config::default();
+        let mut config = Config {
+            each,
+            ..Config::default()
+        };
         for (section, value) in file {
             let Some(table) = value.as_table().cloned() else {
                 return Err(config_error(format!("{section} is not a section")));
@@ -431,46 +491,40 @@ impl Config {
                     known.join(", ")
                 )));
             };
-            let Some((_, load)) = REGISTRY.iter().find(|(id, _)| *id == provider) else {
+            let Some((_, load, _)) = REGISTRY.iter().find(|(id, _, _)| *id == provider) else {
                 tracing::warn!(
                     provider = provider.name(),
                     "configured, but this build does not include it (cargo feature); ignored"
                 );
                 continue;
             };
-            for (name, mut account) in accounts_in(provider, table)? {
-                for (key, instead) in INLINE_SECRETS {
-                    if account.contains_key(key) {
-                        return Err(config_error(format!(
-                            "[{name}] {key} is inline; secrets are never written in the config file: use {instead}"
-                        )));
-                    }
+            let accounts = match accounts_in(provider, table) {
+                Ok(accounts) => accounts,
+                Err(error) if each => {
+                    config.unusable.push(UnusableAccount {
+                        name: provider.name().to_owned(),
+                        provider,
+                        error,
+                    });
+                    continue;
                 }
-                let mut shared = toml::Table::new();
-                for key in TUNING_KEYS {
-                    if let Some(value) = account.remove(key) {
-                        shared.insert(key.to_owned(), value);
-                    }
+                Err(error) => return Err(error),
+            };
+            for (name, account) in accounts {
+                match read_account(&name, account, *load, &secrets, text) {
+                    Ok((settings, tuning)) => config.accounts.push(Account {
+                        tuning,
+                        name,
+                        provider,
+                        settings,
+                    }),
+                    Err(error) if each => config.unusable.push(UnusableAccount {
+                        name,
+                        provider,
+                        error,
+                    }),
+                    Err(error) => return Err(error),
                 }
-                let shared: TuningSection = toml::Value::Table(shared)
-                    .try_into()
-                    .map_err(|e: toml::de::Error| section_error(&name, &e, text))?;
-                if let Some(base_url) = account.get("base_url").and_then(|v| v.as_str()) {
-                    // Logged before the URL is checked: one carrying credentials (refused when
-                    // the client is built) must not put them in the log on the way.
-                    if paybridge_transport::carries_credentials(base_url) {
-                        tracing::info!(account = %name, "provider base URL [carries credentials: not shown]");
-                    } else {
-                        tracing::info!(account = %name, %base_url, "provider base URL");
-                    }
-                }
-                let settings = load(toml::Value::Table(account), &name, &secrets, text)?;
-                config.accounts.push(Account {
-                    tuning: tuning(&name, shared)?,
-                    name,
-                    provider,
-                    settings,
-                });
             }
         }
         Ok(config)
@@ -480,6 +534,43 @@ impl Config {
     pub fn account(&self, name: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.name == name)
     }
+}
+
+/// One account's section: its settings (secrets loaded) and its tuning.
+fn read_account(
+    name: &str,
+    mut account: toml::Table,
+    load: Loader,
+    secrets: &dyn SecretLoader,
+    text: &str,
+) -> Result<(Arc<dyn AccountSettings>, ProviderTuning), Error> {
+    for (key, instead) in INLINE_SECRETS {
+        if account.contains_key(key) {
+            return Err(config_error(format!(
+                "[{name}] {key} is inline; secrets are never written in the config file: use {instead}"
+            )));
+        }
+    }
+    let mut shared = toml::Table::new();
+    for key in TUNING_KEYS {
+        if let Some(value) = account.remove(key) {
+            shared.insert(key.to_owned(), value);
+        }
+    }
+    let shared: TuningSection = toml::Value::Table(shared)
+        .try_into()
+        .map_err(|e: toml::de::Error| section_error(name, &e, text))?;
+    if let Some(base_url) = account.get("base_url").and_then(|v| v.as_str()) {
+        // Logged before the URL is checked: one carrying credentials (refused when the client
+        // is built) must not put them in the log on the way.
+        if paybridge_transport::carries_credentials(base_url) {
+            tracing::info!(account = %name, "provider base URL [carries credentials: not shown]");
+        } else {
+            tracing::info!(account = %name, %base_url, "provider base URL");
+        }
+    }
+    let settings = load(toml::Value::Table(account), name, secrets, text)?;
+    Ok((settings, tuning(name, shared)?))
 }
 
 fn transport_settings(

@@ -9,7 +9,7 @@ use paybridge_core::{Notification, NotificationEvent, PaymentStatus, RefundStatu
 
 /// What a delivery is, relative to what was seen before.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Delivery {
+pub enum Freshness {
     /// News: the first word on this refund or payment, or a later status. Act on it.
     New,
     /// The same news again (a redelivery). Acknowledge, do nothing.
@@ -54,7 +54,7 @@ impl NotificationLog {
     }
 
     /// Records a verified notification and says whether it is news.
-    pub fn record(&self, notification: &Notification) -> Delivery {
+    pub fn record(&self, notification: &Notification) -> Freshness {
         let (subject, rank, status) = match &notification.event {
             NotificationEvent::Refund { refund } => (
                 format!("{}:refund:{}", notification.provider, refund.refund_id),
@@ -82,11 +82,11 @@ impl NotificationLog {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match latest.get(&subject) {
-            Some((_, seen)) if *seen == status => Delivery::Duplicate,
-            Some((seen_rank, _)) if *seen_rank > rank || *seen_rank == 2 => Delivery::OutOfOrder,
+            Some((_, seen)) if *seen == status => Freshness::Duplicate,
+            Some((seen_rank, _)) if *seen_rank > rank || *seen_rank == 2 => Freshness::OutOfOrder,
             _ => {
                 latest.insert(subject, (rank, status));
-                Delivery::New
+                Freshness::New
             }
         }
     }
@@ -122,37 +122,37 @@ mod tests {
         let log = NotificationLog::new();
         assert_eq!(
             log.record(&refund("r1", RefundStatus::Pending)),
-            Delivery::New
+            Freshness::New
         );
         assert_eq!(
             log.record(&refund("r1", RefundStatus::Pending)),
-            Delivery::Duplicate
+            Freshness::Duplicate
         );
         assert_eq!(
             log.record(&refund("r1", RefundStatus::Succeeded)),
-            Delivery::New
+            Freshness::New
         );
         assert_eq!(
             log.record(&refund("r1", RefundStatus::Succeeded)),
-            Delivery::Duplicate
+            Freshness::Duplicate
         );
         // A late "pending" after the final status, and a contradictory final: neither overwrites.
         assert_eq!(
             log.record(&refund("r1", RefundStatus::Pending)),
-            Delivery::OutOfOrder
+            Freshness::OutOfOrder
         );
         assert_eq!(
             log.record(&refund("r1", RefundStatus::Failed)),
-            Delivery::OutOfOrder
+            Freshness::OutOfOrder
         );
         // Other refunds are independent; a final status may arrive first.
         assert_eq!(
             log.record(&refund("r2", RefundStatus::Succeeded)),
-            Delivery::New
+            Freshness::New
         );
         assert_eq!(
             log.record(&refund("r2", RefundStatus::Pending)),
-            Delivery::OutOfOrder
+            Freshness::OutOfOrder
         );
     }
 }

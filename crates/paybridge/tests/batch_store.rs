@@ -278,7 +278,7 @@ async fn contract(store: Arc<dyn BatchStore>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_store_keeps_the_contract() {
-    let store = SqliteBatchStore::open(&temp("contract")).unwrap();
+    let store = SqliteBatchStore::open(temp("contract")).unwrap();
     contract(Arc::new(store)).await;
 }
 

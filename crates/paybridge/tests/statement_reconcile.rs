@@ -99,7 +99,7 @@ async fn every_finding_and_only_what_the_statement_shows_is_settled() {
     let dir = std::env::temp_dir().join(format!("pb-stmt-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let store = SqliteBatchStore::open(&dir.join("batch.journal")).unwrap();
+    let store = SqliteBatchStore::open(dir.join("batch.journal")).unwrap();
     let owner = Owner::new("test-run", Duration::from_secs(30));
     put(&store, &owner, "r-matched", 1_000, RowState::Succeeded).await;
     put(&store, &owner, "r-unknown", 2_000, RowState::Unknown).await;
@@ -174,7 +174,7 @@ async fn a_statement_that_fails_anywhere_settles_nothing() {
     let dir = std::env::temp_dir().join(format!("pb-stmt-bad-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let store = SqliteBatchStore::open(&dir.join("batch.journal")).unwrap();
+    let store = SqliteBatchStore::open(dir.join("batch.journal")).unwrap();
     let owner = Owner::new("test-run", Duration::from_secs(30));
     put(&store, &owner, "r-after", 2_000, RowState::Unknown).await;
     // The refund line comes first; the statement fails after it (a zip's CRC is checked at

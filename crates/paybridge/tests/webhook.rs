@@ -18,7 +18,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use paybridge::webhook::{Delivery, NotificationLog};
+use paybridge::webhook::{Freshness, NotificationLog};
 use paybridge::{Config, Currency, Gateway, MerchantRefundId, Money, PaymentRef, RefundRequest};
 use paybridge_sandbox::{ProviderId, Sandbox, SandboxConfig};
 
@@ -117,7 +117,7 @@ async fn a_redelivered_notification_is_recognised_as_a_duplicate() {
     }
     assert_eq!(
         seen.lock().unwrap().as_slice(),
-        [Delivery::New, Delivery::Duplicate]
+        [Freshness::New, Freshness::Duplicate]
     );
     assert_eq!(sb.stats().notifications_acknowledged, 1);
     std::fs::remove_dir_all(&dir).ok();

@@ -575,4 +575,19 @@ impl BatchStore for PostgresBatchStore {
         );
         self.query(&sql, &[&provider]).await
     }
+
+    async fn providers(&self) -> Result<Vec<String>, StoreError> {
+        let sql = format!(
+            "SELECT DISTINCT provider FROM {} ORDER BY provider",
+            self.inner.table
+        );
+        let guard = self.connection().await?;
+        let Some(client) = guard.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let rows = client.query(&sql, &[]).await.map_err(|e| self.fail(&e))?;
+        rows.iter()
+            .map(|row| row.try_get::<_, String>(0).map_err(|e| self.fail(&e)))
+            .collect()
+    }
 }

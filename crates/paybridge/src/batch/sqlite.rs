@@ -97,7 +97,8 @@ impl SqliteBatchStore {
     /// # Errors
     /// [`Error::Config`] naming the file when it cannot be opened, is not a SQLite database, is
     /// corrupt, or was written by a newer paybridge.
-    pub fn open(path: &Path) -> Result<SqliteBatchStore, Error> {
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteBatchStore, Error> {
+        let path = path.as_ref();
         // Processes creating one store together meet SQLite's lock while one of them switches
         // the journal mode or creates the table: wait for it, as for any other write.
         let started = std::time::Instant::now();
@@ -678,6 +679,17 @@ impl BatchStore for SqliteBatchStore {
             out.push(row.map_err(|e| self.fail(&e))?.into_stored(&self.name())?);
         }
         Ok(out)
+    }
+
+    async fn providers(&self) -> Result<Vec<String>, StoreError> {
+        let reader = lock(&self.reader);
+        let mut statement = reader
+            .prepare("SELECT DISTINCT provider FROM refunds ORDER BY provider")
+            .map_err(|e| self.fail(&e))?;
+        let names = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(|e| self.fail(&e))?;
+        names.map(|name| name.map_err(|e| self.fail(&e))).collect()
     }
 }
 

@@ -300,6 +300,13 @@ pub trait BatchStore: Send + Sync + fmt::Debug {
     /// # Errors
     /// The store cannot be read.
     async fn all(&self, provider: &str) -> Result<Vec<StoredRefund>, StoreError>;
+
+    /// The providers the store holds refunds of, by name, sorted: a store given to the wrong
+    /// provider's reconciliation is told apart from an empty one.
+    ///
+    /// # Errors
+    /// The store cannot be read.
+    async fn providers(&self) -> Result<Vec<String>, StoreError>;
 }
 
 /// The error for a settle that found the row held by another run (`Some(Some(owner))`),

@@ -56,7 +56,8 @@ impl SqliteNotificationStore {
     ///
     /// # Errors
     /// [`Error::Config`] naming the file when it cannot be opened or is not a database.
-    pub fn open(path: &Path, lease: Duration) -> Result<SqliteNotificationStore, Error> {
+    pub fn open(path: impl AsRef<Path>, lease: Duration) -> Result<SqliteNotificationStore, Error> {
+        let path = path.as_ref();
         let fail = |e: rusqlite::Error| Error::Config {
             reason: format!(
                 "the notification store {} cannot be used: {e}",
