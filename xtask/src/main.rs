@@ -1,8 +1,9 @@
 //! `cargo xtask` — the project's automation, in Rust so it runs wherever cargo does.
 //!
 //! - `cargo xtask ci`: what `.ci/run` runs — `lint` then the README's test command.
-//! - `cargo xtask lint`: fmt, clippy `-D warnings`, docs with `-D warnings`, and each crypto
-//!   backend built alone.
+//! - `cargo xtask lint`: fmt, clippy `-D warnings`, docs with `-D warnings` (with and without
+//!   every feature), `cargo package` of every publishable crate, and each crypto backend built
+//!   alone.
 //! - `cargo xtask fuzz [--seconds N] [--sanitizer address] [TARGET…]`: each fuzz target for N
 //!   seconds (stable, `-s none`, unless a sanitizer is asked for); fails on any crash.
 //! - `cargo xtask soak [--refunds N] [--fault-rate R] [--seed S]`: refunds through the reliable
@@ -73,6 +74,15 @@ pub(crate) fn cargo(step: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(
     }
 }
 
+/// The crates that are never published (`publish = false`): automation, benchmarks, the soak and
+/// the fuzz harness.
+const INTERNAL_CRATES: [&str; 4] = [
+    "xtask",
+    "paybridge-benches",
+    "paybridge-soak",
+    "paybridge-fuzz-harness",
+];
+
 /// The provider crates: each builds, and is depended on, alone.
 const PROVIDER_CRATES: [&str; 5] = [
     "paybridge-bluepay",
@@ -97,11 +107,25 @@ fn lint() -> Result<(), String> {
         ],
         &[],
     )?;
+    // The documentation is read both ways: docs.rs builds with every feature, a merchant's
+    // `cargo doc` with the defaults; neither may warn (a broken link is a warning).
     cargo(
-        "docs",
+        "docs (all features)",
         &["doc", "--workspace", "--no-deps", "--all-features"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     )?;
+    cargo(
+        "docs (default features)",
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    // Every publishable crate packages and builds from its package alone, in dependency order
+    // (cargo resolves the workspace's own crates from the packages it just made).
+    let mut package = vec!["package", "--workspace", "--allow-dirty"];
+    for internal in INTERNAL_CRATES {
+        package.extend(["--exclude", internal]);
+    }
+    cargo("package (every publishable crate)", &package, &[])?;
     // Each crypto backend alone must build: nothing may lean on the other being there.
     for package in ["paybridge-sign", "paybridge-transport"] {
         for backend in ["ring", "aws-lc-rs"] {

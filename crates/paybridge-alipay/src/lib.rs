@@ -23,7 +23,38 @@
 //! [`wire`], [`endpoints`], the codec, [`codes`], the client, the unified provider,
 //! [`validate`], and — with feature `emulator` — Alipay's own side for paybridge's sandbox.
 //! Alipay's keys (key or certificate mode, with the SNs Alipay defines) are [`AlipayKeys`].
+//!
+//! # Example
+//!
+//! Open Platform, direct; CNY, written as exact yuan strings; the trade's `trade_no` or `out_trade_no`; `out_request_no` is always the refund id; in certificate mode `AlipayKeys::certificates(&app_cert, &alipay_cert, &root_bundle)` computes the SNs.
+//!
+//! ```no_run
+//! use paybridge_core::{Currency, MerchantRefundId, Money, OrderRef, RefundProvider, RefundRequest};
+//! use paybridge_alipay::{AlipayClient, AlipayConfig, AlipayKeys};
+//! use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
+//! use paybridge_transport::HyperTransport;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = AlipayConfig::new(
+//!     "https://openapi.alipay.com",
+//!     "2021000000000001",
+//!     RsaPrivateKey::from_bytes(&std::fs::read("app_private_key.pem")?)?,
+//!     AlipayKeys::public_key(RsaPublicKey::from_bytes(&std::fs::read("alipay_public_key.pem")?)?),
+//! );
+//! config.notify_url = Some("https://merchant.example/hooks/alipay".into());
+//! let client = AlipayClient::new(config, HyperTransport::with_defaults()?)?;
+//!
+//! // The same refund code works for every provider (`RefundProvider`); retries reuse the id.
+//! let request = RefundRequest::builder(MerchantRefundId::new("refund-0001")?, Money::parse("12.34", Currency::Cny)?)
+//!     .order_ref(OrderRef::new("20150320010101001")?)
+//!     .build()?;
+//! let refund = client.refund(&request).await?;
+//! println!("{} is {}", refund.refund_id, refund.status.as_str());
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+// On docs.rs (nightly), every feature-gated item is labelled with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod bills;
 pub mod cashier;

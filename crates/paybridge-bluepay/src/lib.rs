@@ -14,7 +14,38 @@
 //! notifications as sent), [`endpoints`] (the table of calls), the codec, [`codes`] (every
 //! code's meaning, class and retry action; status mapping), the client, the unified provider,
 //! and — with feature `emulator` — the provider's own side for paybridge's sandbox.
+//!
+//! # Example
+//!
+//! Thailand; RSA-signed `param`, THB in satang, the payment's `originalTransactionId`.
+//!
+//! ```no_run
+//! use paybridge_core::{Currency, MerchantRefundId, Money, PaymentRef, RefundProvider, RefundRequest};
+//! use paybridge_bluepay::{BluePayClient, BluePayConfig};
+//! use paybridge_sign::{RsaPrivateKey, RsaPublicKey};
+//! use paybridge_transport::HyperTransport;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = BluePayConfig::new(
+//!     "https://api.bluepay.example",
+//!     "733b887a4a784708bb369524db5b6ded",
+//!     RsaPrivateKey::from_bytes(&std::fs::read("merchant.pem")?)?,
+//!     RsaPublicKey::from_bytes(&std::fs::read("platform.pem")?)?,
+//! );
+//! config.refund_callback_url = Some("https://merchant.example/hooks/bluepay".into());
+//! let client = BluePayClient::new(config, HyperTransport::with_defaults()?)?;
+//!
+//! // The same refund code works for every provider (`RefundProvider`); retries reuse the id.
+//! let request = RefundRequest::builder(MerchantRefundId::new("refund-0001")?, Money::parse("12.34", Currency::Thb)?)
+//!     .payment(PaymentRef::new("CU518563189147832780")?)
+//!     .build()?;
+//! let refund = client.refund(&request).await?;
+//! println!("{} is {}", refund.refund_id, refund.status.as_str());
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+// On docs.rs (nightly), every feature-gated item is labelled with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 mod codec;

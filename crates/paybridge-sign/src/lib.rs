@@ -6,7 +6,29 @@
 //! the same bytes: PKCS#1 v1.5 signatures are deterministic.
 //!
 //! This crate knows no provider; provider crates call it.
+//!
+//! # Example
+//!
+//! RFC 8785 canonical JSON — members sorted by UTF-16 code units, numbers in their shortest
+//! round-trip form, no insignificant whitespace — from a serde value or from raw text, and the
+//! keyed digests providers sign with, compared in constant time:
+//!
+//! ```
+//! use paybridge_sign::{canonical, constant_time_eq, sha256_keyed_hex};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let body = serde_json::json!({"refundNo": "r-1", "amount": 1.50, "currency": "THB"});
+//! let text = canonical::to_string(&body)?;
+//! assert_eq!(text, r#"{"amount":1.5,"currency":"THB","refundNo":"r-1"}"#);
+//! assert_eq!(canonical::canonicalize(b"{ \"b\": 1e2, \"a\": [true] }")?, br#"{"a":[true],"b":100}"#);
+//!
+//! let signature = sha256_keyed_hex(text.as_bytes(), b"the-sign-key");
+//! assert!(constant_time_eq(signature.as_bytes(), sha256_keyed_hex(text.as_bytes(), b"the-sign-key").as_bytes()));
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+// On docs.rs (nightly), every feature-gated item is labelled with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(not(any(feature = "ring", feature = "aws-lc-rs")))]
 compile_error!("paybridge-sign needs a crypto backend: enable the `ring` or `aws-lc-rs` feature");

@@ -25,7 +25,44 @@
 //! [`wire`], [`endpoints`], the codec, [`codes`], the client, the unified provider,
 //! [`validate`], and — with feature `emulator` — WeChat Pay's own side for paybridge's sandbox.
 //! WeChat Pay's keys (public key or platform certificates) are [`PlatformKeys`].
+//!
+//! # Example
+//!
+//! API v3, direct; CNY fen; the payment's `transaction_id` or `out_trade_no` and its total; every answer verified with WeChat Pay's public key — or, in certificate mode, `PlatformKeys::certificates_dir("certs/")` — and notifications decrypted with the APIv3 key.
+//!
+//! ```no_run
+//! use paybridge_core::{Currency, MerchantRefundId, Money, OrderRef, RefundProvider, RefundRequest};
+//! use paybridge_sign::{RsaPrivateKey, RsaPublicKey, SecretString};
+//! use paybridge_transport::HyperTransport;
+//! use paybridge_wechatpay::{PlatformKeys, WechatPayClient, WechatPayConfig};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = WechatPayConfig::new(
+//!     "https://api.mch.weixin.qq.com",
+//!     "1900000109",
+//!     "5157F09EFDC096DE15EBE81A47057A7232F1B8E1", // the merchant API certificate's serial
+//!     RsaPrivateKey::from_bytes(&std::fs::read("apiclient_key.pem")?)?,
+//!     PlatformKeys::public_key(
+//!         "PUB_KEY_ID_0114232134912410000000000000",
+//!         RsaPublicKey::from_bytes(&std::fs::read("pub_key.pem")?)?,
+//!     )?,
+//!     SecretString::new(std::env::var("WECHATPAY_APIV3_KEY")?),
+//! );
+//! config.notify_url = Some("https://merchant.example/hooks/wechatpay".into());
+//! let client = WechatPayClient::new(config, HyperTransport::with_defaults()?)?;
+//!
+//! // The same refund code works for every provider (`RefundProvider`); retries reuse the id.
+//! let request = RefundRequest::builder(MerchantRefundId::new("refund-0001")?, Money::parse("12.34", Currency::Cny)?)
+//!     .order_ref(OrderRef::new("1217752501201407033233368018")?)
+//!     .total(Money::parse("88.00", Currency::Cny)?)
+//!     .build()?;
+//! let refund = client.refund(&request).await?;
+//! println!("{} is {}", refund.refund_id, refund.status.as_str());
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+// On docs.rs (nightly), every feature-gated item is labelled with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod bills;
 mod client;

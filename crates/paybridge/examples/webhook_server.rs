@@ -32,9 +32,9 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
     let config = args.next().unwrap_or_else(|| "paybridge.toml".into());
     let listen = args.next().unwrap_or_else(|| "127.0.0.1:9000".into());
-    let gateway = Gateway::from_config(&Config::load(config.as_ref())?)?;
+    let gateway = Gateway::from_config(&Config::load(&config)?)?;
     let store = Arc::new(SqliteNotificationStore::open(
-        "notifications.sqlite".as_ref(),
+        "notifications.sqlite",
         Duration::from_secs(60),
     )?);
     let mut app = axum::Router::new();

@@ -19,7 +19,7 @@
 //! use paybridge::notification_store::SqliteNotificationStore;
 //! use paybridge::receiver::Receiver;
 //!
-//! let store = Arc::new(SqliteNotificationStore::open("notifications.sqlite".as_ref(), std::time::Duration::from_secs(60))?);
+//! let store = Arc::new(SqliteNotificationStore::open("notifications.sqlite", std::time::Duration::from_secs(60))?);
 //! let hooks = Receiver::new(provider, store, |notification: paybridge::Notification| async move {
 //!     println!("{:?}", notification.event);
 //!     Ok(())

@@ -1,0 +1,71 @@
+//! ScanForPay (Hong Kong) with paybridge: a QR payment, a partial refund by your order reference (ScanForPay's
+//! `partnerOrderNo`), and the payment notification verified by a webhook receiver. ScanForPay
+//! documents no refund notification: the refund's outcome is its answer, or a look-up.
+//!
+//! It runs as it is, against the embedded sandbox (no account needed):
+//!
+//! ```sh
+//! cargo run -p paybridge --features axum --example scanforpay
+//! ```
+//!
+//! With a real account, build the gateway from your `paybridge.toml` (a `[scanforpay]` section: store number and your signing key) and mount the
+//! receiver in your web server; the calls are the same.
+#![allow(clippy::print_stdout, reason = "an example shows what it does")]
+
+mod common;
+
+use paybridge::{
+    Currency, MerchantRefundId, Money, OrderRef, PaymentAction, PaymentRef, PaymentRequest,
+    RefundOutcome, RefundRequest, ReliablePolicy, Scene,
+};
+use paybridge_sandbox::ProviderId;
+
+use common::{Failure, Stage};
+
+#[tokio::main]
+async fn main() -> Result<(), Failure> {
+    run().await
+}
+
+/// The whole example; `cargo test` runs it too (`tests/examples.rs`).
+pub(crate) async fn run() -> Result<(), Failure> {
+    let mut stage = Stage::start("scanforpay").await?;
+    // 1. A payment: a QR code for the customer to scan.
+    let order = OrderRef::new(stage.unique("sfp-order"))?;
+    let total = Money::parse("250.00", Currency::Hkd)?;
+    let request = PaymentRequest::builder(order.clone(), total, Scene::Qr)
+        .description("Tea set")
+        .notify_url(stage.hook(ProviderId::ScanForPay))
+        .build()?;
+    let payment = stage.gateway.create_payment("scanforpay", &request).await?;
+    if let Some(PaymentAction::Qr { content }) = &payment.action {
+        println!("show the customer a QR code of {content}");
+    }
+    stage.customer_pays(ProviderId::ScanForPay, order.as_str())?;
+    let paid = stage.payment_notification().await?;
+    println!("verified: {}", serde_json::to_string(&paid)?);
+    // 2. A partial refund. ScanForPay names the payment by your order reference, which it
+    //    calls `partnerOrderNo`.
+    let refund = RefundRequest::builder(
+        MerchantRefundId::new(stage.unique("sfp-refund"))?,
+        Money::parse("50.00", Currency::Hkd)?,
+    )
+    .payment(PaymentRef::new(order.as_str())?)
+    .reason("one cup broken")
+    .build()?;
+    match stage
+        .gateway
+        .reliable_refund("scanforpay", &refund, &ReliablePolicy::default())
+        .await
+    {
+        RefundOutcome::Refunded(refund) => {
+            println!("{} is {}", refund.refund_id, refund.status.as_str());
+        }
+        RefundOutcome::Unknown(error) => {
+            // Never refund again under a new id: look this one up later.
+            return Err(format!("unknown: look {} up later ({error})", refund.refund_id()).into());
+        }
+        other => return Err(format!("not refunded: {:?}", other.error()).into()),
+    }
+    Ok(())
+}
