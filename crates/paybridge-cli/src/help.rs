@@ -36,6 +36,13 @@ fn annotate(command: Command, path: &str, profiles: &[&'static ProviderProfile])
         "scene" => scene_arg(arg, profiles),
         _ => arg,
     });
+    if path.ends_with(" sandbox") {
+        let mut text = "Control endpoints, on the address it listens on:\n".to_owned();
+        for (endpoint, what) in paybridge_sandbox::CONTROL_ENDPOINTS {
+            text.push_str(&format!("\n  {endpoint}\n      {what}"));
+        }
+        command = command.after_long_help(text);
+    }
     if path.ends_with(" batch") {
         command = command.after_long_help(format!(
             "What the CSV columns mean per provider:\n{}",

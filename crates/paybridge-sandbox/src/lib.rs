@@ -11,6 +11,20 @@
 //! ledger and stats, and inject faults. Refunds turn final after a configurable delay and the
 //! provider's signed notification is delivered to the callback URL until acknowledged.
 //!
+//! The control endpoints (JSON over HTTP; [`CONTROL_ENDPOINTS`], which `paybridge sandbox
+//! --help` prints) each have a method on [`SandboxHandle`] for tests in Rust:
+//!
+//! | endpoint | what it does | in Rust |
+//! |---|---|---|
+//! | `POST /_sandbox/payments` | a paid payment | [`SandboxHandle::create_payment`] |
+//! | `GET /_sandbox/payments/{provider}/{payment}` | the payment and its refunds | [`SandboxHandle::ledger`] ([`paybridge_emulator::Ledger::payment`]) |
+//! | `POST /_sandbox/refunds` | a refund made in the provider's portal | [`SandboxHandle::refund_directly`] |
+//! | `POST /_sandbox/customer` | the customer pays or abandons a pending payment | [`SandboxHandle::customer`] |
+//! | `POST /_sandbox/customer/barcode` | a barcode from the customer's wallet | [`SandboxHandle::barcode`] |
+//! | `GET /_sandbox/stats` | what the sandbox saw | [`SandboxHandle::stats`] |
+//! | `POST /_sandbox/faults` | faults from now on | [`SandboxHandle::set_faults`] |
+//! | `POST /_sandbox/notifications/{provider}` | a sink that acknowledges notifications | [`SandboxHandle::sink_received`] |
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), paybridge_core::Error> {
 //! let sandbox = paybridge_sandbox::Sandbox::start(paybridge_sandbox::SandboxConfig::default()).await?;
@@ -36,6 +50,44 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use credentials::{Credentials, KeyPair};
+
+/// The control endpoints, as `(endpoint, what it does)`: the sandbox's side door for tests and
+/// demos, next to the providers' own APIs under `/bluepay`, `/nomad`, `/scanforpay`,
+/// `/wechatpay` and `/alipay`.
+pub const CONTROL_ENDPOINTS: &[(&str, &str)] = &[
+    (
+        r#"POST /_sandbox/payments {"provider", "amount_minor", "currency"}"#,
+        r#"a paid payment: {"provider", "payment", "order_ref", "amount_minor", "currency"}"#,
+    ),
+    (
+        "GET /_sandbox/payments/{provider}/{payment}",
+        "the payment with every refund applied to it",
+    ),
+    (
+        r#"POST /_sandbox/refunds {"provider", "payment", "refund_id", "amount_minor"}"#,
+        "a refund applied as the provider's merchant portal would, without the client",
+    ),
+    (
+        r#"POST /_sandbox/customer {"provider", "order_ref", "action": "pay"|"abandon"}"#,
+        "the customer pays, or walks away from, a pending payment",
+    ),
+    (
+        r#"POST /_sandbox/customer/barcode {"provider", "password"?}"#,
+        r#"a barcode from the customer's wallet: {"auth_code"}"#,
+    ),
+    (
+        "GET /_sandbox/stats",
+        "requests, refunds applied, duplicates, resends, faults, notifications acknowledged…",
+    ),
+    (
+        r#"POST /_sandbox/faults {"rate", "seed"}"#,
+        "from now on that share of provider calls fails (before or after applying, 5xx, slow)",
+    ),
+    (
+        "POST /_sandbox/notifications/{provider}",
+        "a sink that records and acknowledges notifications",
+    ),
+];
 pub use faults::{FaultInjector, FaultKind};
 pub use paybridge_core::ProviderId;
 pub use paybridge_emulator::{
@@ -236,10 +288,10 @@ impl SandboxHandle {
     ///
     /// # Errors
     /// The file, or a key file beside it, cannot be written.
-    pub fn write_config(&self, path: &std::path::Path) -> std::io::Result<()> {
+    pub fn write_config(&self, path: impl AsRef<std::path::Path>) -> std::io::Result<()> {
         self.shared
             .credentials
-            .write_config_with(path, &self.shared.base_url, &|p| {
+            .write_config_with(path.as_ref(), &self.shared.base_url, &|p| {
                 self.shared.provider_url(p)
             })
     }

@@ -612,6 +612,51 @@ mod tests {
 
     #[cfg(feature = "scanforpay")]
     #[test]
+    fn read_each_an_unusable_section_stops_only_its_own_account() {
+        let text = r#"
+[nomad]
+base_url = "https://nomad.samarkand-global.cn/broker/v1"
+merchant = "wechat.sh_smk"
+api_key_env = "NOMAD_API_KEY"
+
+[scanforpay]
+base_url = "https://pay.scanforpay.com"
+partner_no = "10001"
+store_no = "S1"
+sign_key_env = "SCANFORPAY_KEY_NOBODY_SET"
+"#;
+        let dir = Path::new(".");
+        // Strict: the whole file is refused, naming the section.
+        let Err(Error::Config { reason }) = Config::from_toml(text, dir, &env) else {
+            panic!("a broken section must fail a strict load");
+        };
+        assert!(reason.contains("[scanforpay]"), "{reason}");
+        // Each: nomad is usable, scanforpay is listed with its error.
+        let config = Config::from_toml_each(text, dir, &env).unwrap();
+        assert_eq!(config.accounts.len(), 1);
+        assert_eq!(config.accounts[0].name, "nomad");
+        assert_eq!(config.unusable.len(), 1);
+        assert_eq!(config.unusable[0].name, "scanforpay");
+        assert!(
+            config.unusable[0]
+                .error
+                .to_string()
+                .contains("SCANFORPAY_KEY_NOBODY_SET")
+        );
+        // The gateway answers the section's own error for that account alone.
+        let gateway = crate::Gateway::from_config(&config).unwrap();
+        assert!(gateway.provider("nomad").is_ok());
+        let Err(Error::Config { reason }) = gateway.provider("scanforpay") else {
+            panic!("the unusable account must answer its section's error");
+        };
+        assert!(reason.contains("[scanforpay]"), "{reason}");
+        assert_eq!(gateway.unusable().count(), 1);
+        // A TOML syntax error is still the whole file's.
+        assert!(Config::from_toml_each("[nomad", dir, &env).is_err());
+    }
+
+    #[cfg(feature = "scanforpay")]
+    #[test]
     fn loads_secrets_from_env_and_files_and_refuses_inline_ones() {
         let dir = std::env::temp_dir().join(format!("pb-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

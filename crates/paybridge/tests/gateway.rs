@@ -449,3 +449,32 @@ async fn alipay_in_certificate_mode() {
             .is_none()
     );
 }
+
+/// The profiles the help texts are written from say what the built clients do: the same scenes,
+/// statements where there is a statement client, and a profile for every provider of the build.
+#[tokio::test]
+async fn every_provider_s_profile_matches_its_client() {
+    let sb = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let gateway = gateway(&sb, "profiles", 5_000).await;
+    let profiles: Vec<_> = paybridge::profiles().collect();
+    assert_eq!(profiles.len(), ProviderId::ALL.len());
+    for profile in profiles {
+        let name = profile.provider.name();
+        assert_eq!(paybridge::profile(name), Some(profile));
+        let payments = gateway.payments(name).unwrap();
+        assert_eq!(payments.scenes(), profile.scenes, "{name}'s scenes");
+        assert_eq!(
+            gateway.statements(name).is_ok(),
+            profile.statements,
+            "{name}'s statements"
+        );
+        for text in [
+            profile.payment,
+            profile.order_ref,
+            profile.total,
+            profile.currencies,
+        ] {
+            assert!(!text.is_empty(), "{name}'s profile leaves a field empty");
+        }
+    }
+}

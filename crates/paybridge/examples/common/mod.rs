@@ -84,7 +84,11 @@ impl Stage {
 
     /// The customer pays the pending payment `order_ref` (in the sandbox: really, they scan
     /// the QR code in their wallet app).
-    pub(crate) fn customer_pays(&self, provider: ProviderId, order_ref: &str) -> Result<(), Failure> {
+    pub(crate) fn customer_pays(
+        &self,
+        provider: ProviderId,
+        order_ref: &str,
+    ) -> Result<(), Failure> {
         self.sandbox
             .customer(provider, order_ref, CustomerAction::Pay)
             .map(drop)
