@@ -461,7 +461,15 @@ pub(crate) async fn run() -> Result<(), Failure> {
     }
     // 7. Notifications: each provider's signed (or, for Nomad, query-confirmed) payment
     //    notification, and its refund notifications (ScanForPay documents none).
-    let is_payment = |n: &Notification| matches!(&n.event, NotificationEvent::Payment { payment } if payment.status == PaymentStatus::Succeeded);
+    // A paid payment's notice: Nomad's is a hint confirmed by a query, which reports the
+    // payment as it is when the notice is handled — refunded already, if the delivery came
+    // after the refunds (a loaded machine). That is still the payment's paid notice.
+    let is_payment = |n: &Notification| {
+        matches!(&n.event, NotificationEvent::Payment { payment } if matches!(
+            payment.status,
+            PaymentStatus::Succeeded | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded
+        ))
+    };
     let is_refund = |n: &Notification| matches!(n.event, NotificationEvent::Refund { .. });
     let complete = |seen: &[(String, Notification)], provider: &str| {
         let of = |want: &dyn Fn(&Notification) -> bool| {
