@@ -92,6 +92,24 @@ const PROVIDER_CRATES: [&str; 5] = [
     "paybridge-alipay",
 ];
 
+/// `cargo tree` of normal dependencies, one crate per line (`name vX.Y.Z …`).
+fn cargo_tree(args: &[&str]) -> Result<String, String> {
+    let output = Command::new(env!("CARGO"))
+        .arg("tree")
+        .args(args)
+        .args(["-e", "normal", "--prefix", "none"])
+        .output()
+        .map_err(|e| format!("cargo tree {}: {e}", args.join(" ")))?;
+    if !output.status.success() {
+        return Err(format!(
+            "cargo tree {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 fn lint() -> Result<(), String> {
     cargo("format", &["fmt", "--all", "--", "--check"], &[])?;
     cargo(
@@ -144,11 +162,19 @@ fn lint() -> Result<(), String> {
         }
     }
     // The facade with one provider at a time: a merchant using one provider builds, lints and
-    // passes the facade's tests without the others.
+    // passes the facade's tests without the others. Each run names its crypto backend, as a
+    // merchant who turns the defaults off does; BluePay's runs on ring alone, the others on
+    // aws-lc-rs alone, so both backends are built and tested without the other.
     for feature in PROVIDER_CRATES.map(|c| c.trim_start_matches("paybridge-")) {
-        let alone = ["--no-default-features", "--features", feature];
+        let backend = if feature == "bluepay" {
+            "ring"
+        } else {
+            "aws-lc-rs"
+        };
+        let features = format!("{feature},{backend}");
+        let alone = ["--no-default-features", "--features", features.as_str()];
         cargo(
-            &format!("facade with {feature} only"),
+            &format!("facade with {feature} only, on {backend}"),
             &[
                 &["clippy", "-p", "paybridge", "--all-targets"][..],
                 &alone,
@@ -158,24 +184,26 @@ fn lint() -> Result<(), String> {
             &[],
         )?;
         cargo(
-            &format!("facade tests with {feature} only"),
+            &format!("facade tests with {feature} only, on {backend}"),
             &[&["test", "-p", "paybridge"][..], &alone].concat(),
             &[],
         )?;
     }
+    // Choosing ring is one line, and then no aws-lc (and no C toolchain for it) is built.
+    let ring_only = cargo_tree(&[
+        "-p",
+        "paybridge",
+        "--no-default-features",
+        "--features",
+        "ring,bluepay,nomad,scanforpay,wechatpay,alipay,axum,batch",
+    ])?;
+    if ring_only.lines().any(|l| l.starts_with("aws-lc-")) {
+        return Err("the facade with `ring` and no default features still builds aws-lc".into());
+    }
+    eprintln!("==> the facade on ring alone builds no aws-lc");
     // Each provider crate stands alone: a merchant who depends on one gets no other.
     for krate in PROVIDER_CRATES {
-        let output = std::process::Command::new(env!("CARGO"))
-            .args(["tree", "-p", krate, "-e", "normal", "--prefix", "none"])
-            .output()
-            .map_err(|e| format!("cargo tree -p {krate}: {e}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "cargo tree -p {krate}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        let tree = String::from_utf8_lossy(&output.stdout);
+        let tree = cargo_tree(&["-p", krate])?;
         if let Some(other) = PROVIDER_CRATES.iter().find(|other| {
             **other != krate && tree.lines().any(|l| l.starts_with(&format!("{other} ")))
         }) {
