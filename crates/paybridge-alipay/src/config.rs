@@ -158,6 +158,7 @@ impl ProviderSetup for AlipaySettings {
         payment: "trade_no (this or --order-ref)",
         order_ref: "out_trade_no (this or --payment)",
         total: "not needed (when given, bounds the refund_fee Alipay reports)",
+        lookup: "the trade (--payment: trade_no, or --order-ref: out_trade_no)",
         currencies: "CNY",
         scenes: crate::provider::SCENES,
         statements: true,

@@ -138,6 +138,7 @@ impl ProviderSetup for BluePaySettings {
         payment: "originalTransactionId (required)",
         order_ref: "not used",
         total: "not used",
+        lookup: "the payment (--payment: originalTransactionId)",
         currencies: "THB",
         scenes: crate::payments::SCENES,
         statements: false,

@@ -26,7 +26,9 @@ fn annotate(command: Command, path: &str, profiles: &[&'static ProviderProfile])
     let takes_provider = command.get_arguments().any(|a| a.get_id() == "provider");
     let statements = path.ends_with(" statement download");
     let payments = path.contains(" pay ");
-    let refunds = path.ends_with(" refund") || path.ends_with(" refund-status");
+    // What --payment, --order-ref and --total mean when refunding; refund-status lists what a
+    // look-up needs after its options.
+    let refunds = path.ends_with(" refund");
     let mut command = command.mut_args(|arg| match arg.get_id().as_str() {
         "provider" => provider_arg(arg, profiles, statements, payments),
         "payment" if refunds => identifier_arg(arg, profiles, Identifier::Payment),
@@ -42,6 +44,17 @@ fn annotate(command: Command, path: &str, profiles: &[&'static ProviderProfile])
             text.push_str(&format!("\n  {endpoint}\n      {what}"));
         }
         command = command.after_long_help(text);
+    }
+    if path.ends_with(" refund-status") {
+        let mut text = "What a look-up needs besides --refund-id:\n".to_owned();
+        for profile in profiles {
+            text.push_str(&format!(
+                "\n  {:<11} {}",
+                profile.provider.name(),
+                profile.lookup
+            ));
+        }
+        command = command.after_help(text);
     }
     if path.ends_with(" batch") {
         command = command.after_long_help(format!(

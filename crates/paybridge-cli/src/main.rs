@@ -39,7 +39,7 @@ enum Command {
     ///
     /// Example: paybridge demo
     Demo,
-    /// Runs the sandbox until killed, printing {"listen", "config"} once it listens.
+    /// Runs the sandbox until killed, printing {"listen", "config", "providers"} once it listens.
     ///
     /// Example: paybridge sandbox --listen 127.0.0.1:8700 --write-config sandbox/paybridge.toml
     Sandbox(commands::SandboxArgs),

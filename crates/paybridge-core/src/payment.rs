@@ -284,7 +284,9 @@ impl PaymentRequestBuilder {
         self.request.description = Some(description.into());
         self
     }
-    /// Where the provider should send the notification.
+    /// Where the provider should send the notification. It overrides the account's
+    /// configured `notify_url` for this payment (a `paybridge.toml` the sandbox writes points
+    /// it at the sandbox's own sink, so a receiver of your own needs it here or in the config).
     pub fn notify_url(mut self, url: impl Into<String>) -> Self {
         self.request.notify_url = Some(url.into());
         self

@@ -68,6 +68,8 @@ pub struct ProviderProfile {
     pub order_ref: &'static str,
     /// What the payment's total (`total`, `--total`) is here.
     pub total: &'static str,
+    /// What a refund look-up (`RefundLookup`, `refund-status`) needs besides the refund id.
+    pub lookup: &'static str,
     /// The currencies it refunds in.
     pub currencies: &'static str,
     /// The payment scenes it takes (empty: refunds only).

@@ -139,7 +139,10 @@ impl RefundRequestBuilder {
         self.reason = Some(reason.into());
         self
     }
-    /// Where the provider should send the notification.
+    /// Where the provider should send the notification. It overrides the account's
+    /// configured `notify_url` for this request (WeChat Pay and Alipay take one in the config;
+    /// a `paybridge.toml` the sandbox writes points it at the sandbox's own sink, so a receiver
+    /// of your own needs it here or in the config).
     pub fn notify_url(mut self, url: impl Into<String>) -> Self {
         self.notify_url = Some(url.into());
         self
@@ -250,7 +253,8 @@ impl RefundStatus {
 /// A refund as a provider reports it, in the unified JSON form of the interface specification.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refund {
-    /// The provider's name (`"bluepay"`, `"nomad"`, `"scanforpay"`).
+    /// The provider's name ([`ProviderId::name`](crate::ProviderId::name): `"bluepay"`,
+    /// `"nomad"`, `"scanforpay"`, `"wechatpay"`, `"alipay"`).
     pub provider: String,
     /// The payment refunded, as the provider refers to it.
     pub payment: Option<String>,

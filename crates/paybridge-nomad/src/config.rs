@@ -119,6 +119,7 @@ impl ProviderSetup for NomadSettings {
         payment: "transactionId (optional)",
         order_ref: "orderRef (required)",
         total: "totalAmount (required)",
+        lookup: "the order (--order-ref: orderRef)",
         currencies: "CNY, GBP",
         scenes: crate::payments::SCENES,
         statements: false,

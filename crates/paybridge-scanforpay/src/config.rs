@@ -119,6 +119,7 @@ impl ProviderSetup for ScanForPaySettings {
         payment: "partnerOrderNo (required)",
         order_ref: "not used",
         total: "not used",
+        lookup: "the payment (--payment: partnerOrderNo); ScanForPay has no refund query, so only a payment refunded in full shows (give --amount)",
         currencies: "the payment's own (HKD for the store; CNY, JPY and others on the hosted page)",
         scenes: crate::payments::SCENES,
         statements: false,

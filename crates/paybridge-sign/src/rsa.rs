@@ -9,7 +9,8 @@ use crate::keys::{self, KeyError, KeyKind, PrivateDer};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {
-    /// *ring*: pure Rust and assembly; the default only when aws-lc-rs is not built.
+    /// *ring*: Rust with a small C and assembly core; the default only when aws-lc-rs is not
+    /// built.
     #[cfg(feature = "ring")]
     Ring,
     /// AWS-LC through aws-lc-rs: the default, and the faster RSA (it needs a C compiler to

@@ -63,6 +63,12 @@ fn crypto_provider(backend: CryptoBackend) -> Result<Arc<rustls::crypto::CryptoP
     )]
     match backend {
         #[cfg(feature = "ring")]
+        #[allow(
+            deprecated,
+            reason = "rustls 0.23.48 deprecates its ring provider for lacking post-quantum key \
+                      exchange; ring stays for builds without a C toolchain, and aws-lc-rs \
+                      (the default) has it"
+        )]
         CryptoBackend::Ring => Ok(Arc::new(rustls::crypto::ring::default_provider())),
         #[cfg(feature = "aws-lc-rs")]
         CryptoBackend::AwsLc => Ok(Arc::new(rustls::crypto::aws_lc_rs::default_provider())),

@@ -173,6 +173,7 @@ impl ProviderSetup for WechatPaySettings {
         payment: "transaction_id (this or --order-ref)",
         order_ref: "out_trade_no (this or --payment)",
         total: "amount.total (required; looked up when only --order-ref is given)",
+        lookup: "nothing: the refund id (out_refund_no) alone",
         currencies: "CNY",
         scenes: crate::provider::SCENES,
         statements: true,

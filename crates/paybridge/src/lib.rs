@@ -81,7 +81,8 @@
 //!    # }
 //!    ```
 //!
-//! `examples/` has one program per provider — a payment, a refund and both notifications,
+//! The repository's [`crates/paybridge/examples/`](https://github.com/paybridge/paybridge/tree/main/crates/paybridge/examples)
+//! has one program per provider — a payment, a refund and both notifications,
 //! runnable as they are against the sandbox (`cargo run -p paybridge --features axum --example
 //! wechatpay`) — and `webhook_server`, a receiver for every configured account.
 //!
@@ -254,10 +255,13 @@ pub use bytes;
 pub use http;
 pub use paybridge_core as core;
 pub use paybridge_core::{
-    Currency, Error, MerchantRefundId, Money, Notification, NotificationEvent, OrderRef, Payment,
-    PaymentAction, PaymentLookup, PaymentProvider, PaymentRef, PaymentRequest, PaymentStatus,
-    ProviderId, ProviderProfile, Refund, RefundLookup, RefundProvider, RefundRequest, RefundStatus,
-    Scene, SceneKind, StatementProvider, async_trait,
+    Currency, Customer, DownloadedStatement, EntryKind, Error, IdError, MerchantRefundId, Money,
+    MoneyError, Notification, NotificationEvent, OrderRef, Payment, PaymentAction, PaymentLookup,
+    PaymentProvider, PaymentRef, PaymentRequest, PaymentRequestBuilder, PaymentStatus,
+    PaymentUpdate, ProviderId, ProviderProfile, ProviderRefundId, Refund, RefundLookup,
+    RefundProvider, RefundRequest, RefundRequestBuilder, RefundStatus, Scene, SceneKind,
+    StatementEntry, StatementKind, StatementProvider, StatementSummary, Timestamp, UnknownCurrency,
+    async_trait,
 };
 pub use paybridge_sign as sign;
 pub use paybridge_transport as transport;

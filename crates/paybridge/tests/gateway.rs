@@ -472,6 +472,7 @@ async fn every_provider_s_profile_matches_its_client() {
             profile.payment,
             profile.order_ref,
             profile.total,
+            profile.lookup,
             profile.currencies,
         ] {
             assert!(!text.is_empty(), "{name}'s profile leaves a field empty");

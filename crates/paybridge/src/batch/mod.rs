@@ -1,6 +1,6 @@
 //! Batches of refunds that survive crashes, overlapping runs, failing stores, re-runs and edited
 //! input: every refund's progress is kept in a store — a SQLite file ([`SqliteBatchStore`]) for
-//! one machine, or a PostgreSQL table ([`PostgresBatchStore`], feature `postgres`) shared by runs
+//! one machine, or a PostgreSQL table (`PostgresBatchStore`, feature `postgres`) shared by runs
 //! on many — keyed by (provider, refund id), and each run takes a row from where it stands: never
 //! sending a refund under a new id, never reporting "refused" while the provider may hold the
 //! money, never recording an outcome for a send it did not make.

@@ -43,9 +43,9 @@ pub enum Claim {
     InProgress,
 }
 
-/// Where notifications' handling is recorded: [`SqliteNotificationStore`] for one service
-/// instance, [`PostgresNotificationStore`] (feature `postgres`) for several behind one load
-/// balancer.
+/// Where notifications' handling is recorded: `SqliteNotificationStore` (feature `sqlite`) for
+/// one service instance, `PostgresNotificationStore` (feature `postgres`) for several behind one
+/// load balancer.
 #[async_trait]
 pub trait NotificationStore: Send + Sync {
     /// Records a verified notification on receipt and says whether to run the handler.
