@@ -92,6 +92,33 @@ const PROVIDER_CRATES: [&str; 5] = [
     "paybridge-alipay",
 ];
 
+/// Removes the entries of `dir` whose names start with `prefix` (`""`: `dir` itself), if any.
+fn remove_ours(dir: &std::path::Path, prefix: &str) -> Result<(), String> {
+    let fail =
+        |path: &std::path::Path, e: std::io::Error| format!("cannot clear {}: {e}", path.display());
+    if prefix.is_empty() {
+        return match std::fs::remove_dir_all(dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(fail(dir, e)),
+            _ => Ok(()),
+        };
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(prefix) {
+            let path = entry.path();
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed.map_err(|e| fail(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
 /// `cargo tree` of normal dependencies, one crate per line (`name vX.Y.Z …`).
 fn cargo_tree(args: &[&str]) -> Result<String, String> {
     let output = Command::new(env!("CARGO"))
@@ -139,11 +166,44 @@ fn lint() -> Result<(), String> {
     )?;
     // Every publishable crate packages and builds from its package alone, in dependency order
     // (cargo resolves the workspace's own crates from the packages it just made).
+    // Cargo verifies each package against the packages it just made of the others, as if
+    // from a registry — and a registry crate is immutable per version to cargo: it reuses the
+    // copy it extracted last time (under $CARGO_HOME/registry/src/-<hash>/) and what it
+    // compiled of it (in the target directory), so yesterday's paybridge-core 0.1.0 would
+    // stand in for today's. Verify in a target directory of its own, cleared of our crates,
+    // after removing our crates' extractions (nothing else's).
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        std::path::PathBuf::from,
+    );
+    let verify_target = target.join("package-verify");
+    remove_ours(&target.join("package"), "")?;
+    for dir in ["debug/.fingerprint", "debug/deps", "debug/build"] {
+        remove_ours(&verify_target.join(dir), "paybridge")?;
+        remove_ours(&verify_target.join(dir), "libpaybridge")?;
+    }
+    let cargo_home = std::env::var_os("CARGO_HOME").map_or_else(
+        || std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"),
+        std::path::PathBuf::from,
+    );
+    if let Ok(registries) = std::fs::read_dir(cargo_home.join("registry/src")) {
+        // Local overlay registries are named "-<hash>"; crates.io's is not.
+        for registry in registries.flatten() {
+            if registry.file_name().to_string_lossy().starts_with('-') {
+                remove_ours(&registry.path(), "paybridge")?;
+            }
+        }
+    }
     let mut package = vec!["package", "--workspace", "--allow-dirty"];
     for internal in INTERNAL_CRATES {
         package.extend(["--exclude", internal]);
     }
-    cargo("package (every publishable crate)", &package, &[])?;
+    let verify_target = verify_target.display().to_string();
+    cargo(
+        "package (every publishable crate)",
+        &package,
+        &[("CARGO_TARGET_DIR", verify_target.as_str())],
+    )?;
     // Each crypto backend alone must build: nothing may lean on the other being there.
     for package in ["paybridge-sign", "paybridge-transport"] {
         for backend in ["ring", "aws-lc-rs"] {

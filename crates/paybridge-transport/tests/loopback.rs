@@ -489,17 +489,15 @@ fn pki_for(name: &str, alpn: &[&[u8]]) -> Pki {
         .unwrap()
         .signed_by(&leaf_key, &issuer)
         .unwrap();
-    let mut server = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![leaf.der().clone()],
-        rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap(),
-    )
-    .unwrap();
+    let mut server = rustls::ServerConfig::builder_with_provider(Arc::new(server_crypto()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap(),
+        )
+        .unwrap();
     server.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Pki {
         ca_pem: ca_cert.pem(),
@@ -681,4 +679,21 @@ async fn http2_is_negotiated_by_alpn_when_enabled() {
     let response = transport.send(request).await.unwrap();
     assert_eq!(response.version(), http::Version::HTTP_2);
     assert_eq!(response.body().as_ref(), b"tls ok HTTP/2.0");
+}
+
+/// The test server's rustls provider: the backend the build has, aws-lc-rs first.
+#[cfg(feature = "aws-lc-rs")]
+fn server_crypto() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::aws_lc_rs::default_provider()
+}
+
+/// The test server's rustls provider: ring, in a build without aws-lc-rs.
+#[cfg(not(feature = "aws-lc-rs"))]
+#[allow(
+    deprecated,
+    reason = "rustls 0.23.48 deprecates its ring provider (no post-quantum key exchange); a \
+              ring-only build has no other"
+)]
+fn server_crypto() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
 }

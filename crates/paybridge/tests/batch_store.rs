@@ -277,6 +277,11 @@ async fn contract(store: Arc<dyn BatchStore>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_keeps_the_contract() {
+    contract(Arc::new(paybridge::batch::MemoryBatchStore::new())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_store_keeps_the_contract() {
     let store = SqliteBatchStore::open(temp("contract")).unwrap();
     contract(Arc::new(store)).await;

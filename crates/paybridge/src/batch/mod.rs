@@ -39,6 +39,7 @@
 //! Inspect a SQLite store with `sqlite3 FILE 'select refund_id, state, reason from refunds'`.
 
 pub mod input;
+mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
 pub mod run;
@@ -46,6 +47,7 @@ mod sqlite;
 pub mod statement;
 mod store;
 
+pub use memory::MemoryBatchStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresBatchStore;
 pub use sqlite::SqliteBatchStore;

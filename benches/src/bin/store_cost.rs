@@ -1,0 +1,118 @@
+//! What the durable batch store costs a batch: refunds/s of the same batch through the SQLite
+//! store and through the in-memory one, against the in-process sandbox (WeChat Pay, aws-lc-rs
+//! on both sides), at concurrency 1, 8 and 32. The two stores run in alternating rounds within
+//! one process, so the machine's drift falls on both; each line gives the medians and their
+//! ratio.
+//!
+//! ```sh
+//! cargo run --release -p paybridge-benches --bin store_cost            # store file under target/
+//! cargo run --release -p paybridge-benches --bin store_cost -- /dev/shm # store file on tmpfs
+//! ```
+#![allow(
+    clippy::print_stdout,
+    clippy::float_arithmetic,
+    clippy::cast_precision_loss,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a measuring tool: it prints statistics and stops on a broken setup"
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use paybridge::batch::input::BatchFile;
+use paybridge::batch::run::{BatchOptions, Reporter, run_batch};
+use paybridge::batch::{BatchStore, MemoryBatchStore, SqliteBatchStore};
+use paybridge::{Config, Currency, Gateway};
+use paybridge_sandbox::{ProviderId, Sandbox, SandboxConfig, SandboxHandle};
+
+const ROUNDS: usize = 3;
+
+/// A CSV of `rows` refunds of 1.00 against fresh 100.00 payments, ids prefixed `tag`.
+fn batch(sandbox: &SandboxHandle, tag: &str, rows: usize) -> BatchFile {
+    let mut csv = String::from("refund_id,amount,currency,payment,order_ref,total\n");
+    for i in 0..rows {
+        let payment = sandbox
+            .create_payment(ProviderId::WechatPay, 10_000, Currency::Cny)
+            .unwrap();
+        csv.push_str(&format!(
+            "{tag}-{i},1.00,CNY,{},{},100.00\n",
+            payment.payment, payment.order_ref
+        ));
+    }
+    BatchFile::parse(csv.as_bytes()).unwrap()
+}
+
+/// Refunds/s of one batch through `store`.
+async fn round(
+    store: Arc<dyn BatchStore>,
+    gateway: &Gateway,
+    file: &BatchFile,
+    concurrency: usize,
+) -> f64 {
+    let provider = Arc::clone(gateway.provider("wechatpay").unwrap());
+    let options = BatchOptions {
+        concurrency,
+        ..BatchOptions::default()
+    };
+    let quiet: Reporter = Arc::new(|_| {});
+    let started = Instant::now();
+    let outcome = run_batch(store, provider, file, &options, quiet)
+        .await
+        .unwrap();
+    let elapsed = started.elapsed().as_secs_f64();
+    assert_eq!(outcome.verdict.code, 0, "{}", outcome.verdict.message);
+    file.rows.len() as f64 / elapsed
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(0.0)
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let dir = std::env::args().nth(1).map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/store_cost"),
+        PathBuf::from,
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    let sandbox = Sandbox::start(SandboxConfig {
+        refund_delay: std::time::Duration::ZERO,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let config = dir.join("paybridge.toml");
+    sandbox.write_config(&config).unwrap();
+    let gateway = Gateway::from_config(&Config::load(&config).unwrap()).unwrap();
+    println!("store file in {}", dir.display());
+    println!("concurrency  sqlite refunds/s  memory refunds/s  sqlite/memory");
+    for (concurrency, rows) in [(1, 300), (8, 800), (32, 1200)] {
+        let (mut sqlite, mut memory) = (Vec::new(), Vec::new());
+        for r in 0..ROUNDS {
+            let tag = format!("c{concurrency}r{r}");
+            let path: &Path = &dir.join(format!("{tag}.journal"));
+            let durable: Arc<dyn BatchStore> = Arc::new(SqliteBatchStore::open(path).unwrap());
+            let in_memory: Arc<dyn BatchStore> = Arc::new(MemoryBatchStore::new());
+            let (a, b) = (
+                batch(&sandbox, &format!("{tag}s"), rows),
+                batch(&sandbox, &format!("{tag}m"), rows),
+            );
+            // Alternate which goes first, so neither always meets a warmer machine.
+            if r % 2 == 0 {
+                sqlite.push(round(durable, &gateway, &a, concurrency).await);
+                memory.push(round(in_memory, &gateway, &b, concurrency).await);
+            } else {
+                memory.push(round(in_memory, &gateway, &b, concurrency).await);
+                sqlite.push(round(durable, &gateway, &a, concurrency).await);
+            }
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+        let (s, m) = (median(sqlite), median(memory));
+        println!("{concurrency:>11}  {s:>16.0}  {m:>16.0}  {:>13.2}", s / m);
+    }
+}
