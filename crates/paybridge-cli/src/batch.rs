@@ -346,18 +346,19 @@ pub(crate) async fn reconcile(config: Option<&Path>, args: ReconcileArgs) -> Res
         (None, None) => {}
     }
     let provider = provider(config, &args.provider)?;
-    let open = store
-        .all(provider.name())
-        .await
-        .map_err(|e| Failure {
+    // The bar's total: the rows not final. Read only when a bar is drawn — the reconcile
+    // reads the store itself.
+    let open = if Progress::wanted() {
+        let rows = store.all(provider.name()).await.map_err(|e| Failure {
             code: 4,
             kind: "store",
             message: e.to_string(),
-        })?
-        .iter()
-        .filter(|row| !row.state.is_final())
-        .count();
-    let progress = Progress::new(Some(open as u64), "refunds");
+        })?;
+        Some(rows.iter().filter(|row| !row.state.is_final()).count() as u64)
+    } else {
+        None
+    };
+    let progress = Progress::new(open, "refunds");
     let title = format!("reconcile {} with {}", store.describe(), args.provider);
     let outcome = reconcile_store(store, provider, &options, progress.reporter())
         .await

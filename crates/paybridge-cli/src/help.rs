@@ -197,16 +197,7 @@ fn currency_arg(arg: Arg, profiles: &[&'static ProviderProfile]) -> Arg {
 fn scene_arg(arg: Arg, profiles: &[&'static ProviderProfile]) -> Arg {
     let mut long = "How the customer pays, and which providers take it:\n".to_owned();
     for profile in profiles {
-        let scenes: Vec<String> = profile
-            .scenes
-            .iter()
-            .map(|s| {
-                serde_json::to_value(s)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            })
-            .collect();
+        let scenes: Vec<&str> = profile.scenes.iter().map(|s| s.as_str()).collect();
         long.push_str(&format!(
             "\n  {:<11} {}",
             profile.provider.name(),

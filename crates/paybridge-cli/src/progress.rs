@@ -19,10 +19,15 @@ pub(crate) struct Progress {
 }
 
 impl Progress {
+    /// Whether a bar would be drawn (stderr is a terminal): what counting a total is for.
+    pub(crate) fn wanted() -> bool {
+        std::io::stderr().is_terminal()
+    }
+
     /// A bar over `total` rows (or, with no total, a counter with its rate).
     pub(crate) fn new(total: Option<u64>, unit: &str) -> Progress {
         let started = Instant::now();
-        if !std::io::stderr().is_terminal() {
+        if !Progress::wanted() {
             return Progress { bar: None, started };
         }
         let bar = match total {

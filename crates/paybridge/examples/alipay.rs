@@ -14,10 +14,7 @@
 
 mod common;
 
-use paybridge::{
-    Currency, MerchantRefundId, Money, OrderRef, PaymentAction, PaymentRequest, RefundOutcome,
-    RefundRequest, ReliablePolicy, Scene,
-};
+use paybridge::{Currency, MerchantRefundId, Money, RefundRequest};
 use paybridge_sandbox::ProviderId;
 
 use common::{Failure, Stage};
@@ -30,44 +27,19 @@ async fn main() -> Result<(), Failure> {
 /// The whole example; `cargo test` runs it too (`tests/examples.rs`).
 pub(crate) async fn run() -> Result<(), Failure> {
     let mut stage = Stage::start("alipay").await?;
-    // 1. A payment: a QR code for the customer to scan.
-    let order = OrderRef::new(stage.unique("ali-order"))?;
+    // 1. A payment: a QR code the customer scans and pays.
     let total = Money::parse("666.00", Currency::Cny)?;
-    let request = PaymentRequest::builder(order.clone(), total, Scene::Qr)
-        .description("Tea set")
-        .notify_url(stage.hook(ProviderId::Alipay))
-        .build()?;
-    let payment = stage.gateway.create_payment("alipay", &request).await?;
-    if let Some(PaymentAction::Qr { content }) = &payment.action {
-        println!("show the customer a QR code of {content}");
-    }
-    stage.customer_pays(ProviderId::Alipay, order.as_str())?;
-    let paid = stage.payment_notification().await?;
-    println!("verified: {}", serde_json::to_string(&paid)?);
+    let order = stage.paid_qr_payment(ProviderId::Alipay, total).await?;
     // 2. A partial refund. Alipay names the trade by `trade_no` or your `out_trade_no`.
     let refund = RefundRequest::builder(
         MerchantRefundId::new(stage.unique("ali-refund"))?,
         Money::parse("66.00", Currency::Cny)?,
     )
-    .order_ref(order.clone())
+    .order_ref(order)
     .reason("one cup broken")
     .notify_url(stage.hook(ProviderId::Alipay))
     .build()?;
-    match stage
-        .gateway
-        .reliable_refund("alipay", &refund, &ReliablePolicy::default())
-        .await
-    {
-        RefundOutcome::Refunded(refund) => {
-            println!("{} is {}", refund.refund_id, refund.status.as_str());
-        }
-        RefundOutcome::Unknown(error) => {
-            // Never refund again under a new id: look this one up later.
-            return Err(format!("unknown: look {} up later ({error})", refund.refund_id()).into());
-        }
-        other => return Err(format!("not refunded: {:?}", other.error()).into()),
-    }
-    let refunded = stage.refund_notification().await?;
-    println!("verified: {}", serde_json::to_string(&refunded)?);
+    stage.refund(ProviderId::Alipay, &refund).await?;
+    stage.refund_notification().await?;
     Ok(())
 }

@@ -13,10 +13,7 @@
 
 mod common;
 
-use paybridge::{
-    Currency, MerchantRefundId, Money, OrderRef, PaymentAction, PaymentLookup, PaymentRef,
-    PaymentRequest, RefundOutcome, RefundRequest, ReliablePolicy, Scene,
-};
+use paybridge::{Currency, MerchantRefundId, Money, PaymentLookup, PaymentRef, RefundRequest};
 use paybridge_sandbox::ProviderId;
 
 use common::{Failure, Stage};
@@ -29,24 +26,13 @@ async fn main() -> Result<(), Failure> {
 /// The whole example; `cargo test` runs it too (`tests/examples.rs`).
 pub(crate) async fn run() -> Result<(), Failure> {
     let mut stage = Stage::start("bluepay").await?;
-    // 1. A payment: a QR code for the customer to scan.
-    let order = OrderRef::new(stage.unique("bp-order"))?;
+    // 1. A payment: a QR code the customer scans and pays.
     let total = Money::parse("1000.00", Currency::Thb)?;
-    let request = PaymentRequest::builder(order.clone(), total, Scene::Qr)
-        .description("Tea set")
-        .notify_url(stage.hook(ProviderId::BluePay))
-        .build()?;
-    let payment = stage.gateway.create_payment("bluepay", &request).await?;
-    if let Some(PaymentAction::Qr { content }) = &payment.action {
-        println!("show the customer a QR code of {content}");
-    }
-    stage.customer_pays(ProviderId::BluePay, order.as_str())?;
-    let paid = stage.payment_notification().await?;
-    println!("verified: {}", serde_json::to_string(&paid)?);
+    let order = stage.paid_qr_payment(ProviderId::BluePay, total).await?;
     // 2. A partial refund. BluePay names the payment by its own transaction id
     //    (`originalTransactionId`), which the payment's look-up reports.
     let lookup = PaymentLookup {
-        order_ref: order.clone(),
+        order_ref: order,
         payment: None,
         amount: Some(total),
     };
@@ -60,21 +46,7 @@ pub(crate) async fn run() -> Result<(), Failure> {
     .reason("one cup broken")
     .notify_url(stage.hook(ProviderId::BluePay))
     .build()?;
-    match stage
-        .gateway
-        .reliable_refund("bluepay", &refund, &ReliablePolicy::default())
-        .await
-    {
-        RefundOutcome::Refunded(refund) => {
-            println!("{} is {}", refund.refund_id, refund.status.as_str());
-        }
-        RefundOutcome::Unknown(error) => {
-            // Never refund again under a new id: look this one up later.
-            return Err(format!("unknown: look {} up later ({error})", refund.refund_id()).into());
-        }
-        other => return Err(format!("not refunded: {:?}", other.error()).into()),
-    }
-    let refunded = stage.refund_notification().await?;
-    println!("verified: {}", serde_json::to_string(&refunded)?);
+    stage.refund(ProviderId::BluePay, &refund).await?;
+    stage.refund_notification().await?;
     Ok(())
 }

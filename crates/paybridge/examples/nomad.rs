@@ -14,10 +14,7 @@
 
 mod common;
 
-use paybridge::{
-    Currency, MerchantRefundId, Money, OrderRef, PaymentAction, PaymentRequest, RefundOutcome,
-    RefundRequest, ReliablePolicy, Scene,
-};
+use paybridge::{Currency, MerchantRefundId, Money, RefundRequest};
 use paybridge_sandbox::ProviderId;
 
 use common::{Failure, Stage};
@@ -30,46 +27,21 @@ async fn main() -> Result<(), Failure> {
 /// The whole example; `cargo test` runs it too (`tests/examples.rs`).
 pub(crate) async fn run() -> Result<(), Failure> {
     let mut stage = Stage::start("nomad").await?;
-    // 1. A payment: a QR code for the customer to scan.
-    let order = OrderRef::new(stage.unique("nm-order"))?;
+    // 1. A payment: a QR code the customer scans and pays.
     let total = Money::parse("88.00", Currency::Cny)?;
-    let request = PaymentRequest::builder(order.clone(), total, Scene::Qr)
-        .description("Tea set")
-        .notify_url(stage.hook(ProviderId::Nomad))
-        .build()?;
-    let payment = stage.gateway.create_payment("nomad", &request).await?;
-    if let Some(PaymentAction::Qr { content }) = &payment.action {
-        println!("show the customer a QR code of {content}");
-    }
-    stage.customer_pays(ProviderId::Nomad, order.as_str())?;
-    let paid = stage.payment_notification().await?;
-    println!("verified: {}", serde_json::to_string(&paid)?);
+    let order = stage.paid_qr_payment(ProviderId::Nomad, total).await?;
     // 2. A partial refund. Nomad names the payment by your order reference (`orderRef`) and
     //    needs its total (`totalAmount`).
     let refund = RefundRequest::builder(
         MerchantRefundId::new(stage.unique("nm-refund"))?,
         Money::parse("18.00", Currency::Cny)?,
     )
-    .order_ref(order.clone())
+    .order_ref(order)
     .total(total)
     .reason("one cup broken")
     .notify_url(stage.hook(ProviderId::Nomad))
     .build()?;
-    match stage
-        .gateway
-        .reliable_refund("nomad", &refund, &ReliablePolicy::default())
-        .await
-    {
-        RefundOutcome::Refunded(refund) => {
-            println!("{} is {}", refund.refund_id, refund.status.as_str());
-        }
-        RefundOutcome::Unknown(error) => {
-            // Never refund again under a new id: look this one up later.
-            return Err(format!("unknown: look {} up later ({error})", refund.refund_id()).into());
-        }
-        other => return Err(format!("not refunded: {:?}", other.error()).into()),
-    }
-    let refunded = stage.refund_notification().await?;
-    println!("verified: {}", serde_json::to_string(&refunded)?);
+    stage.refund(ProviderId::Nomad, &refund).await?;
+    stage.refund_notification().await?;
     Ok(())
 }

@@ -14,10 +14,7 @@
 
 mod common;
 
-use paybridge::{
-    Currency, MerchantRefundId, Money, OrderRef, PaymentAction, PaymentRef, PaymentRequest,
-    RefundOutcome, RefundRequest, ReliablePolicy, Scene,
-};
+use paybridge::{Currency, MerchantRefundId, Money, PaymentRef, RefundRequest};
 use paybridge_sandbox::ProviderId;
 
 use common::{Failure, Stage};
@@ -30,20 +27,9 @@ async fn main() -> Result<(), Failure> {
 /// The whole example; `cargo test` runs it too (`tests/examples.rs`).
 pub(crate) async fn run() -> Result<(), Failure> {
     let mut stage = Stage::start("scanforpay").await?;
-    // 1. A payment: a QR code for the customer to scan.
-    let order = OrderRef::new(stage.unique("sfp-order"))?;
+    // 1. A payment: a QR code the customer scans and pays.
     let total = Money::parse("250.00", Currency::Hkd)?;
-    let request = PaymentRequest::builder(order.clone(), total, Scene::Qr)
-        .description("Tea set")
-        .notify_url(stage.hook(ProviderId::ScanForPay))
-        .build()?;
-    let payment = stage.gateway.create_payment("scanforpay", &request).await?;
-    if let Some(PaymentAction::Qr { content }) = &payment.action {
-        println!("show the customer a QR code of {content}");
-    }
-    stage.customer_pays(ProviderId::ScanForPay, order.as_str())?;
-    let paid = stage.payment_notification().await?;
-    println!("verified: {}", serde_json::to_string(&paid)?);
+    let order = stage.paid_qr_payment(ProviderId::ScanForPay, total).await?;
     // 2. A partial refund. ScanForPay names the payment by your order reference, which it
     //    calls `partnerOrderNo`.
     let refund = RefundRequest::builder(
@@ -53,19 +39,6 @@ pub(crate) async fn run() -> Result<(), Failure> {
     .payment(PaymentRef::new(order.as_str())?)
     .reason("one cup broken")
     .build()?;
-    match stage
-        .gateway
-        .reliable_refund("scanforpay", &refund, &ReliablePolicy::default())
-        .await
-    {
-        RefundOutcome::Refunded(refund) => {
-            println!("{} is {}", refund.refund_id, refund.status.as_str());
-        }
-        RefundOutcome::Unknown(error) => {
-            // Never refund again under a new id: look this one up later.
-            return Err(format!("unknown: look {} up later ({error})", refund.refund_id()).into());
-        }
-        other => return Err(format!("not refunded: {:?}", other.error()).into()),
-    }
+    stage.refund(ProviderId::ScanForPay, &refund).await?;
     Ok(())
 }

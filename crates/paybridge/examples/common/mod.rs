@@ -14,7 +14,10 @@ use std::time::Duration;
 
 use paybridge::notification_store::SqliteNotificationStore;
 use paybridge::receiver::{HandlerResult, Receiver};
-use paybridge::{Config, Gateway, Notification, NotificationEvent};
+use paybridge::{
+    Config, Gateway, Money, Notification, NotificationEvent, OrderRef, PaymentAction,
+    PaymentRequest, RefundOutcome, RefundRequest, ReliablePolicy, Scene,
+};
 use paybridge_sandbox::{CustomerAction, ProviderId, Sandbox, SandboxConfig, SandboxHandle};
 use tokio::sync::mpsc;
 
@@ -82,6 +85,56 @@ impl Stage {
         format!("{}/{}", self.hooks, provider.name())
     }
 
+    /// Step 1 of every example: a QR payment of `total` for the customer to scan, the customer
+    /// paying it, and the provider's verified payment notification. The order's reference.
+    pub(crate) async fn paid_qr_payment(
+        &mut self,
+        provider: ProviderId,
+        total: Money,
+    ) -> Result<OrderRef, Failure> {
+        let order = OrderRef::new(self.unique(&format!("{provider}-order")))?;
+        let request = PaymentRequest::builder(order.clone(), total, Scene::Qr)
+            .description("Tea set")
+            .notify_url(self.hook(provider))
+            .build()?;
+        let payment = self
+            .gateway
+            .create_payment(provider.name(), &request)
+            .await?;
+        if let Some(PaymentAction::Qr { content }) = &payment.action {
+            println!("show the customer a QR code of {content}");
+        }
+        self.customer_pays(provider, order.as_str())?;
+        let paid = self.payment_notification().await?;
+        println!("verified: {}", serde_json::to_string(&paid)?);
+        Ok(order)
+    }
+
+    /// Step 2's sending: the reliable refund, retried under the request's refund id and
+    /// settled by a look-up when the outcome is unknown — never sent again under a new id.
+    pub(crate) async fn refund(
+        &self,
+        provider: ProviderId,
+        request: &RefundRequest,
+    ) -> Result<(), Failure> {
+        match self
+            .gateway
+            .reliable_refund(provider.name(), request, &ReliablePolicy::default())
+            .await
+        {
+            RefundOutcome::Refunded(refund) => {
+                println!("{} is {}", refund.refund_id, refund.status.as_str());
+                Ok(())
+            }
+            RefundOutcome::Unknown(error) => Err(format!(
+                "unknown: look {} up later under the same id ({error})",
+                request.refund_id()
+            )
+            .into()),
+            other => Err(format!("not refunded: {:?}", other.error()).into()),
+        }
+    }
+
     /// The customer pays the pending payment `order_ref` (in the sandbox: really, they scan
     /// the QR code in their wallet app).
     pub(crate) fn customer_pays(
@@ -95,18 +148,20 @@ impl Stage {
             .map_err(|refusal| format!("the customer could not pay: {refusal:?}").into())
     }
 
-    /// The next verified notification about a refund (payment notifications are skipped).
-    pub(crate) async fn refund_notification(&mut self) -> Result<Notification, Failure> {
+    /// Waits for the next verified notification about a refund (payment notifications are
+    /// skipped) and prints it.
+    pub(crate) async fn refund_notification(&mut self) -> Result<(), Failure> {
         loop {
             let notification = self.notification().await?;
             if matches!(notification.event, NotificationEvent::Refund { .. }) {
-                return Ok(notification);
+                println!("verified: {}", serde_json::to_string(&notification)?);
+                return Ok(());
             }
         }
     }
 
     /// The next verified notification about a payment (refund notifications are skipped).
-    pub(crate) async fn payment_notification(&mut self) -> Result<Notification, Failure> {
+    async fn payment_notification(&mut self) -> Result<Notification, Failure> {
         loop {
             let notification = self.notification().await?;
             if matches!(notification.event, NotificationEvent::Payment { .. }) {
