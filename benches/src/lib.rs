@@ -100,6 +100,92 @@ pub fn document_of_size(target_bytes: usize) -> RefundDocument {
     doc
 }
 
+/// [`RefundDocument`] declared the way a wire type should be: fields in RFC 8785 order (UTF-16
+/// order of their JSON names), so that serde hands them to the canonical writer already sorted
+/// and it writes them straight through. `canonical::check_declared_order` is the test that keeps
+/// a wire type so declared.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SortedRefundDocument {
+    /// Order lines (absent in the `small` document).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub lines: Vec<SortedOrderLine>,
+    /// The merchant's refund id.
+    pub mch_refund_order_id: String,
+    /// The payment refunded.
+    pub original_transaction_id: String,
+    /// Satang.
+    pub refund_amount: i64,
+    /// Where the notification goes.
+    pub refund_callback_url: String,
+    /// Shown to the customer.
+    pub refund_reason: String,
+    /// Unix seconds.
+    pub timestamp: i64,
+}
+
+/// [`OrderLine`] in canonical order.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SortedOrderLine {
+    /// Nested detail.
+    pub attributes: SortedAttributes,
+    /// Product name.
+    pub name: String,
+    /// Units.
+    pub quantity: u32,
+    /// SKU.
+    pub sku: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Minor units.
+    pub unit_price: i64,
+}
+
+/// [`Attributes`] in canonical order.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SortedAttributes {
+    /// Colour name.
+    pub colour: String,
+    /// Whether it is a gift.
+    pub gift: bool,
+    /// A note with quotes, backslashes and a newline.
+    pub note: String,
+    /// Weight in grams.
+    pub weight_grams: u32,
+}
+
+impl From<&RefundDocument> for SortedRefundDocument {
+    fn from(doc: &RefundDocument) -> SortedRefundDocument {
+        SortedRefundDocument {
+            lines: doc
+                .lines
+                .iter()
+                .map(|line| SortedOrderLine {
+                    attributes: SortedAttributes {
+                        colour: line.attributes.colour.clone(),
+                        gift: line.attributes.gift,
+                        note: line.attributes.note.clone(),
+                        weight_grams: line.attributes.weight_grams,
+                    },
+                    name: line.name.clone(),
+                    quantity: line.quantity,
+                    sku: line.sku.clone(),
+                    tags: line.tags.clone(),
+                    unit_price: line.unit_price,
+                })
+                .collect(),
+            mch_refund_order_id: doc.mch_refund_order_id.clone(),
+            original_transaction_id: doc.original_transaction_id.clone(),
+            refund_amount: doc.refund_amount,
+            refund_callback_url: doc.refund_callback_url.clone(),
+            refund_reason: doc.refund_reason.clone(),
+            timestamp: doc.timestamp,
+        }
+    }
+}
+
 /// A refund notification `param` as BluePay sends it (fields in its order).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -17,9 +17,13 @@
 //! sorted text), `alipay-verify-pipeline` (a reply's `…_response` value found in the raw text,
 //! verified and read) and `alipay-verify-primitive` (the bare verify of the same bytes).
 //!
-//! `canonical-small` / `canonical-4k` write the refund document as RFC 8785 canonical JSON;
-//! `serde-json-small` / `serde-json-4k` write it with `serde_json` (unsorted), the baseline (the
-//! backend argument is not used by these four).
+//! `canonical-small` / `canonical-4k` write the refund document, declared with its fields out
+//! of canonical order, as RFC 8785 canonical JSON; `serde-json-small` / `serde-json-4k` write it
+//! with `serde_json` (unsorted), the baseline. `canonical-sorted-*` / `serde-json-sorted-*` do
+//! the same for the document declared in canonical order, as wire types are.
+//! `canonical-value-4k` walks it as a `serde_json::Value` (`canonical::value_to_vec`),
+//! `canonical-value-serde-4k` serializes that `Value` through serde (`canonical::to_vec`), and
+//! `serde-json-value-4k` writes it with `serde_json`. The backend argument is not used by these.
 //!
 //! `cargo xtask bench` runs these; criterion's sequential windows drifted by more than the 3% and
 //! 10% goals on this shared machine.
@@ -272,6 +276,41 @@ fn operation(name: &str, backend: Backend) -> Operation {
                     .verify(black_box(alipay::RAW.as_bytes()), black_box(&signature))
                     .unwrap();
             })
+        }
+        "canonical-sorted-small"
+        | "canonical-sorted-4k"
+        | "serde-json-sorted-small"
+        | "serde-json-sorted-4k" => {
+            let doc = paybridge_benches::SortedRefundDocument::from(&if name.ends_with("4k") {
+                paybridge_benches::document_of_size(4 * 1024)
+            } else {
+                paybridge_benches::small_document()
+            });
+            if name.starts_with("canonical") {
+                Box::new(move || {
+                    black_box(canonical::to_vec(black_box(&doc)).unwrap());
+                })
+            } else {
+                Box::new(move || {
+                    black_box(serde_json::to_vec(black_box(&doc)).unwrap());
+                })
+            }
+        }
+        "canonical-value-4k" | "canonical-value-serde-4k" | "serde-json-value-4k" => {
+            let doc = serde_json::to_value(paybridge_benches::document_of_size(4 * 1024)).unwrap();
+            if name == "canonical-value-4k" {
+                Box::new(move || {
+                    black_box(canonical::value_to_vec(black_box(&doc)).unwrap());
+                })
+            } else if name == "canonical-value-serde-4k" {
+                Box::new(move || {
+                    black_box(canonical::to_vec(black_box(&doc)).unwrap());
+                })
+            } else {
+                Box::new(move || {
+                    black_box(serde_json::to_vec(black_box(&doc)).unwrap());
+                })
+            }
         }
         "canonical-small" | "canonical-4k" | "serde-json-small" | "serde-json-4k" => {
             let doc = if name.ends_with("4k") {

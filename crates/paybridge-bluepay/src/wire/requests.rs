@@ -1,7 +1,9 @@
 //! The `param` objects of every BluePay call, as the provider names their fields.
 //!
-//! Fields are declared in the order BluePay's documentation lists them; `param` is written as
-//! RFC 8785 canonical JSON, so declaration order never reaches the wire. Amounts are satang.
+//! `param` is written as RFC 8785 canonical JSON, so declaration order never reaches the wire.
+//! Fields are declared in that order all the same (by their JSON names, as UTF-16 sorts them):
+//! the canonical writer then writes them straight through instead of moving them into place, and
+//! a test below keeps every `param` so declared. Amounts are satang.
 //! Every `param` also carries `timestamp`, which is not a field here: the codec stamps it from
 //! the client's clock at each attempt ([`crate::Codec::encode_at`]), so no caller writes one.
 
@@ -12,17 +14,17 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct RefundParam {
-    /// BluePay's id of the payment refunded.
-    pub original_transaction_id: String,
     /// The merchant's refund id (1–32 characters): the idempotency key.
     pub mch_refund_order_id: String,
+    /// BluePay's id of the payment refunded.
+    pub original_transaction_id: String,
     /// Satang, > 0.
     pub refund_amount: i64,
+    /// Where the refund notification is sent.
+    pub refund_callback_url: String,
     /// Shown to the customer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refund_reason: Option<String>,
-    /// Where the refund notification is sent.
-    pub refund_callback_url: String,
 }
 
 impl RefundParam {
@@ -75,30 +77,30 @@ impl RefundPaymentsParam {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct QrCreateParam {
-    /// `TRUEMONEY_DYNAMIC_QR`, `WECHAT_DYNAMIC_QR`, `THAI_QR`…
-    pub channel_code: String,
-    /// The merchant's order id (≤ 32).
-    pub mch_order_id: String,
     /// Satang; required for dynamic QR codes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<i64>,
-    /// Where the payment notification is sent.
-    pub notify_url: String,
+    /// `TRUEMONEY_DYNAMIC_QR`, `WECHAT_DYNAMIC_QR`, `THAI_QR`…
+    pub channel_code: String,
     /// Customer name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_name: Option<String>,
     /// Customer e-mail.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// Thai mobile number.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mobile: Option<String>,
-    /// Free text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub remark: Option<String>,
     /// 30–3600 (default 3600).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expire_seconds: Option<u32>,
+    /// The merchant's order id (≤ 32).
+    pub mch_order_id: String,
+    /// Thai mobile number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<String>,
+    /// Where the payment notification is sent.
+    pub notify_url: String,
+    /// Free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
 }
 
 impl QrCreateParam {
@@ -129,12 +131,12 @@ impl QrCreateParam {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct QrPaymentListParam {
+    /// `yyyy-MM-dd`.
+    pub end_date: String,
     /// The merchant's order id.
     pub mch_order_id: String,
     /// `yyyy-MM-dd`.
     pub start_date: String,
-    /// `yyyy-MM-dd`.
-    pub end_date: String,
 }
 
 impl QrPaymentListParam {
@@ -159,37 +161,37 @@ impl QrPaymentListParam {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct WebPayCreateParam {
-    /// `TRUEMONEY_URL`, `WECHAT_URL`, `WECHAT_JS_URL`…
-    pub channel_code: String,
-    /// The merchant's order id (≤ 32).
-    pub mch_order_id: String,
     /// Satang.
     pub amount: i64,
-    /// Where the payment notification is sent.
-    pub notify_url: String,
-    /// Where the customer returns.
-    pub redirect_url: String,
+    /// `TRUEMONEY_URL`, `WECHAT_URL`, `WECHAT_JS_URL`…
+    pub channel_code: String,
     /// Customer name.
     pub customer_name: String,
     /// Customer e-mail.
     pub email: String,
-    /// Thai mobile number, `0[689]` and eight digits.
-    pub mobile: String,
-    /// Free text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub remark: Option<String>,
     /// 30–3600.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expire_seconds: Option<u32>,
+    /// The merchant's order id (≤ 32).
+    pub mch_order_id: String,
+    /// Thai mobile number, `0[689]` and eight digits.
+    pub mobile: String,
+    /// Where the payment notification is sent.
+    pub notify_url: String,
     /// The payer's IP (`WECHAT_URL`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payer_client_ip: Option<String>,
-    /// WeChat open id (`WECHAT_JS_URL`).
+    /// Where the customer returns.
+    pub redirect_url: String,
+    /// Free text.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub wp_openid: Option<String>,
+    pub remark: Option<String>,
     /// WeChat app id (`WECHAT_JS_URL`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wp_appid: Option<String>,
+    /// WeChat open id (`WECHAT_JS_URL`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wp_openid: Option<String>,
 }
 
 impl WebPayCreateParam {
@@ -249,40 +251,40 @@ impl WebPayDetailParam {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct PayoutTransferParam {
-    /// The merchant's order id.
-    pub mch_order_id: String,
-    /// The payout's idempotency key.
-    pub idempotency_id: String,
-    /// Satang.
-    pub amount: i64,
-    /// `BANK`, `PROMPTPAY` or `EWALLET`.
-    pub pay_method_code: String,
-    /// Bank or wallet code.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transfer_code: Option<String>,
-    /// `NATID` or `MSISDN` (PromptPay).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub promptpay_account_type: Option<String>,
-    /// The destination account.
-    pub account_no: String,
     /// Account holder.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
-    /// `INDIVIDUAL` or `ORGANIZATION`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account_type: Option<String>,
+    /// The destination account.
+    pub account_no: String,
     /// Tax id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_tax_id: Option<String>,
+    /// `INDIVIDUAL` or `ORGANIZATION`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_type: Option<String>,
+    /// Satang.
+    pub amount: i64,
+    /// The payout's idempotency key.
+    pub idempotency_id: String,
+    /// The merchant's order id.
+    pub mch_order_id: String,
     /// Thai mobile number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mobile: Option<String>,
+    /// `BANK`, `PROMPTPAY` or `EWALLET`.
+    pub pay_method_code: String,
+    /// `NATID` or `MSISDN` (PromptPay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promptpay_account_type: Option<String>,
     /// Relationship to the merchant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relationship: Option<String>,
     /// Free text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remark: Option<String>,
+    /// Bank or wallet code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer_code: Option<String>,
 }
 
 impl PayoutTransferParam {
@@ -338,3 +340,73 @@ impl PayoutCheckParam {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BalanceParam {}
+
+#[cfg(test)]
+mod tests {
+    use paybridge_sign::canonical;
+
+    use super::*;
+    use crate::codec::Stamped;
+
+    /// A `param` with each optional field set.
+    fn assert_arrives_in_order<P: Serialize>(param: &P) {
+        assert!(
+            canonical::arrives_in_order(param).unwrap(),
+            "{} is not declared in canonical order: {}",
+            std::any::type_name::<P>(),
+            serde_json::to_string(param).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_refund_is_sent_without_a_reorder() {
+        // The stamped `timestamp` comes last, after every refund field, as it sorts.
+        let mut refund = RefundParam::new("CU1", "R1", 100, "https://m.example/n");
+        refund.refund_reason = Some("r".into());
+        let stamped = Stamped {
+            param: &refund,
+            timestamp: 1_722_415_059,
+        };
+        assert!(canonical::arrives_in_order(&stamped).unwrap());
+    }
+
+    #[test]
+    fn every_param_is_declared_in_canonical_order() {
+        let mut refund = RefundParam::new("CU1", "R1", 100, "https://m.example/n");
+        refund.refund_reason = Some("r".into());
+        assert_arrives_in_order(&refund);
+        let mut refunds = RefundPaymentsParam::new();
+        refunds.original_transaction_id = Some("CU1".into());
+        refunds.refund_transaction_id = Some("RF1".into());
+        assert_arrives_in_order(&refunds);
+        let mut qr = QrCreateParam::new("PROMPTPAY", "O1", "https://m.example/n");
+        qr.amount = Some(1);
+        qr.customer_name = Some("n".into());
+        qr.email = Some("e".into());
+        qr.mobile = Some("m".into());
+        qr.remark = Some("r".into());
+        qr.expire_seconds = Some(60);
+        assert_arrives_in_order(&qr);
+        assert_arrives_in_order(&QrPaymentListParam::new("O1", "2026-01-01", "2026-01-02"));
+        let mut web = WebPayCreateParam::new("C", "O1", 1, "https://n", "https://r", "n", "e", "m");
+        web.remark = Some("r".into());
+        web.expire_seconds = Some(60);
+        web.payer_client_ip = Some("127.0.0.1".into());
+        web.wp_openid = Some("o".into());
+        web.wp_appid = Some("a".into());
+        assert_arrives_in_order(&web);
+        assert_arrives_in_order(&WebPayDetailParam::new("O1"));
+        let mut payout = PayoutTransferParam::new("O1", "I1", 1, "PROMPTPAY", "0812345678");
+        payout.transfer_code = Some("t".into());
+        payout.promptpay_account_type = Some("p".into());
+        payout.account_name = Some("n".into());
+        payout.account_type = Some("a".into());
+        payout.account_tax_id = Some("x".into());
+        payout.mobile = Some("m".into());
+        payout.relationship = Some("r".into());
+        payout.remark = Some("r".into());
+        assert_arrives_in_order(&payout);
+        assert_arrives_in_order(&PayoutCheckParam::new("O1"));
+        assert_arrives_in_order(&BalanceParam {});
+    }
+}

@@ -294,3 +294,29 @@ impl JsapiBody {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use paybridge_sign::canonical;
+
+    use super::*;
+
+    #[test]
+    fn the_refund_request_is_declared_in_canonical_order() {
+        let mut body = RefundBody::new(100, "P1", "R1");
+        body.operator_id = Some("op".into());
+        body.terminal_no = Some("t1".into());
+        let value = RequestValue {
+            body,
+            header: RequestHeader {
+                partner_no: "852000".into(),
+                req_msg_id: "0".repeat(32).into(),
+                req_time: "2018-07-25T18:06:05+08:00".into(),
+                sign_type: "SHA256".into(),
+                version: "1.0".into(),
+            },
+        };
+        assert!(canonical::arrives_in_order(&value).unwrap());
+        assert!(canonical::arrives_in_order(&PayQueryBody::new("S1")).unwrap());
+    }
+}

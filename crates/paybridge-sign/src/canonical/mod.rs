@@ -8,6 +8,7 @@
 
 mod parse;
 mod ser;
+mod value;
 mod writer;
 
 use std::fmt;
@@ -206,6 +207,33 @@ pub fn to_string<T: ?Sized + Serialize>(value: &T) -> Result<String, CanonicalEr
     let bytes = to_vec(value)?;
     // The writer emits only valid UTF-8: strings come from &str and everything else is ASCII.
     String::from_utf8(bytes).map_err(|_| CanonicalError::custom_message("non-UTF-8 output"))
+}
+
+/// Serializes a `serde_json::Value` as RFC 8785 canonical JSON: the same bytes as
+/// [`to_vec`]`(value)`, written by walking the value directly instead of through serde. An
+/// object's keys are sorted only when they do not already arrive in canonical order, which is
+/// rare for a `Value` (its maps iterate in byte order).
+///
+/// # Errors
+/// [`CanonicalError`] for an integer beyond ±(2^53−1), or nesting beyond [`MAX_DEPTH`].
+pub fn value_to_vec(value: &serde_json::Value) -> Result<Vec<u8>, CanonicalError> {
+    let mut out = Vec::with_capacity(256);
+    value::write_value(&mut out, value)?;
+    Ok(out)
+}
+
+/// Whether serializing `value` writes every object's members in the order they arrive, that is,
+/// whether its types are declared with their fields in canonical order (and its maps iterate
+/// in it). Such a value is written straight through with nothing moved; the output is the same
+/// either way. Wire types that are signed as canonical JSON keep to this in a test, so that
+/// signing them costs what `serde_json` costs.
+///
+/// # Errors
+/// As [`to_vec`].
+pub fn arrives_in_order<T: ?Sized + Serialize>(value: &T) -> Result<bool, CanonicalError> {
+    let mut serializer = CanonicalSerializer::with_capacity(256);
+    value.serialize(&mut serializer)?;
+    Ok(serializer.reordered_objects() == 0)
 }
 
 /// Canonicalizes raw JSON text (RFC 8259, UTF-8). Numbers are read as IEEE doubles as the RFC

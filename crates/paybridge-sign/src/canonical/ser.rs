@@ -32,6 +32,11 @@ impl CanonicalSerializer {
         }
     }
 
+    /// How many objects had to be reordered so far.
+    pub(crate) fn reordered_objects(&self) -> usize {
+        self.writer.reordered_objects
+    }
+
     pub(crate) fn into_inner(self) -> Vec<u8> {
         self.writer.finish()
     }

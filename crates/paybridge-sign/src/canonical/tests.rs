@@ -33,6 +33,11 @@ fn passes_every_rfc8785_vector_byte_for_byte() {
             expected,
             "typed path, vector {name:?}"
         );
+        assert_eq!(
+            value_to_vec(&value).unwrap(),
+            expected,
+            "Value walk, vector {name:?}"
+        );
         count += 1;
     }
     assert_eq!(count, 6, "all six vectors are present");
@@ -438,6 +443,11 @@ proptest! {
     }
 
     #[test]
+    fn walking_a_value_writes_what_serializing_it_writes(value in arb_json()) {
+        prop_assert_eq!(value_to_vec(&value).unwrap(), to_vec(&value).unwrap());
+    }
+
+    #[test]
     fn output_parses_back_to_the_same_value(value in arb_json()) {
         let canonical = to_vec(&value).unwrap();
         let back: Value = serde_json::from_slice(&canonical).unwrap();
@@ -463,4 +473,57 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
         let _ = canonicalize(&bytes);
     }
+}
+
+#[test]
+fn a_walked_value_refuses_what_the_serializer_refuses() {
+    let big = serde_json::json!({"amount": 1u64 << 53});
+    assert!(matches!(
+        value_to_vec(&big).unwrap_err().kind(),
+        CanonicalErrorKind::IntegerOutOfRange(_)
+    ));
+    let mut deep = Value::Null;
+    for _ in 0..=MAX_DEPTH {
+        deep = Value::Array(vec![deep]);
+    }
+    assert!(matches!(
+        value_to_vec(&deep).unwrap_err().kind(),
+        CanonicalErrorKind::TooDeep { .. }
+    ));
+    // Keys whose byte order is not their UTF-16 order are sorted.
+    let tricky =
+        serde_json::json!({"\u{ff61}": 1, "\u{1f600}": 2, "a": {"\u{e000}": 3, "\u{10000}": 4}});
+    assert_eq!(value_to_vec(&tricky).unwrap(), to_vec(&tricky).unwrap());
+    assert_eq!(
+        String::from_utf8(value_to_vec(&tricky).unwrap()).unwrap(),
+        "{\"a\":{\"\u{10000}\":4,\"\u{e000}\":3},\"\u{1f600}\":2,\"\u{ff61}\":1}"
+    );
+}
+
+#[test]
+fn arrival_order_is_reported() {
+    #[derive(serde::Serialize)]
+    struct Sorted {
+        a: u8,
+        b: Inner,
+    }
+    #[derive(serde::Serialize)]
+    struct Inner {
+        y: u8,
+        x: u8,
+    }
+    assert!(
+        !arrives_in_order(&Sorted {
+            a: 1,
+            b: Inner { y: 1, x: 2 }
+        })
+        .unwrap()
+    );
+    assert!(arrives_in_order(&serde_json::json!({"a": 1, "b": {"x": 2}})).unwrap());
+    #[derive(serde::Serialize)]
+    struct AllSorted {
+        a: u8,
+        b: u8,
+    }
+    assert!(arrives_in_order(&AllSorted { a: 1, b: 2 }).unwrap());
 }

@@ -15,6 +15,15 @@ use super::{CanonicalError, CanonicalErrorKind};
 /// integers beyond it would be rounded — for money, silently wrong.
 pub(crate) const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
+/// The text of `key`, whose arena keys live in `arena`.
+#[inline]
+fn key_text(arena: &str, key: Key) -> &str {
+    match key {
+        Key::Static(s) => s,
+        Key::Arena { start, end } => arena.get(start as usize..end as usize).unwrap_or(""),
+    }
+}
+
 /// Where a member's key lives: a `&'static str` (struct fields) or a range of the key arena
 /// (map keys and keys read from raw text).
 #[derive(Clone, Copy)]
@@ -65,6 +74,8 @@ pub(crate) struct Writer {
     arena: String,
     scratch: Vec<u8>,
     orders: OrderCache,
+    /// Objects whose members arrived out of canonical order and were moved.
+    pub(crate) reordered_objects: usize,
 }
 
 /// Sorted member orders of structs seen before. A struct's field names are `&'static str`s that
@@ -121,6 +132,7 @@ impl Writer {
             arena: spare.arena,
             scratch: spare.scratch,
             orders: spare.orders,
+            reordered_objects: 0,
         }
     }
 
@@ -132,6 +144,7 @@ impl Writer {
             mut arena,
             mut scratch,
             orders,
+            reordered_objects: _,
         } = self;
         members.clear();
         arena.clear();
@@ -152,14 +165,6 @@ impl Writer {
             });
         }
         out
-    }
-
-    #[inline]
-    fn key_str(&self, key: Key) -> &str {
-        match key {
-            Key::Static(s) => s,
-            Key::Arena { start, end } => self.arena.get(start as usize..end as usize).unwrap_or(""),
-        }
     }
 
     /// Appends `key` to the arena, for keys that are not `'static`.
@@ -231,11 +236,20 @@ impl Writer {
             && self.members.len() > frame.members_start
             && let Some(previous) = self.members.last()
         {
-            match cmp_utf16(self.key_str(previous.key), self.key_str(member.key)) {
+            let (previous, current) = (
+                key_text(&self.arena, previous.key),
+                key_text(&self.arena, member.key),
+            );
+            // Distinct first bytes decide almost every pair of keys at once.
+            let order = match (previous.as_bytes().first(), current.as_bytes().first()) {
+                (Some(&a), Some(&b)) if a != b && a < 0xEE && b < 0xEE => a.cmp(&b),
+                _ => cmp_utf16(previous, current),
+            };
+            match order {
                 Ordering::Less => {}
                 Ordering::Greater => frame.sorted = false,
                 Ordering::Equal => {
-                    return Err(CanonicalError::duplicate_key(self.key_str(member.key)));
+                    return Err(CanonicalError::duplicate_key(current));
                 }
             }
         }
@@ -250,6 +264,7 @@ impl Writer {
     #[inline]
     pub(crate) fn end_object(&mut self, frame: ObjectFrame) -> Result<(), CanonicalError> {
         if !frame.sorted {
+            self.reordered_objects += 1;
             self.sort_members(&frame)?;
         }
         self.members.truncate(frame.members_start);
@@ -265,6 +280,7 @@ impl Writer {
             arena,
             scratch,
             orders,
+            ..
         } = self;
         let object_members = members
             .get_mut(frame.members_start..)
