@@ -128,6 +128,9 @@ pub struct Summary {
     /// Why the store stopped recording, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store_failure: Option<String>,
+    /// Milliseconds from recording the file's rows to the last row's end: the rows' own time,
+    /// without the program's start (configuration, keys, opening the store).
+    pub elapsed_ms: u64,
 }
 
 /// How a run ended: the exit code the command line uses (0 ok; 2 invalid rows or rows held
@@ -163,6 +166,12 @@ struct Run {
     store_failure: Mutex<Option<String>>,
     stopped: AtomicBool,
     tally: Mutex<Tally>,
+    /// One permit per provider call in flight: `--concurrency` bounds the calls, not the store
+    /// work around them, so a row's claim and the previous row's settle are written while a
+    /// call is out instead of in turn with it.
+    calls: Semaphore,
+    /// When the run began recording its rows.
+    started: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -388,6 +397,17 @@ impl Run {
                 return;
             }
         };
+        // The provider call waits for its permit; the store no longer refuses writes here
+        // ("no new send starts" once it has).
+        let Ok(call) = self.calls.acquire().await else {
+            return;
+        };
+        if self.stopped.load(Ordering::SeqCst) && step != Step::Skip {
+            drop(call);
+            let _ = self.store.release(name, &work.refund_id, &self.owner).await;
+            self.not_started(work);
+            return;
+        }
         let mut settled = match step {
             Step::Send => Settled::from_outcome(
                 reliable_refund(self.provider.as_ref(), &request, &self.policy).await,
@@ -425,6 +445,7 @@ impl Run {
             }
             Step::Skip => return,
         };
+        drop(call);
         if let Some(from) = took_over_from {
             settled.reason = format!(
                 "{} (taken over from {from}, whose lease ended)",
@@ -564,6 +585,7 @@ impl Run {
             journal: self.store.describe(),
             owner: self.owner.id().to_owned(),
             store_failure: store_failure.clone(),
+            elapsed_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         };
         RunOutcome {
             summary,
@@ -686,6 +708,7 @@ fn new_run(
     provider: Arc<dyn RefundProvider>,
     options: &BatchOptions,
     report: Reporter,
+    started: std::time::Instant,
 ) -> Arc<Run> {
     Arc::new(Run {
         store,
@@ -696,14 +719,20 @@ fn new_run(
         store_failure: Mutex::new(None),
         stopped: AtomicBool::new(false),
         tally: Mutex::new(Tally::default()),
+        calls: Semaphore::new(options.concurrency.max(1)),
+        started,
     })
 }
 
-/// Takes every row of `works` as far as it goes, at most `concurrency` at once, then waits for
-/// the rows another run held.
+/// Takes every row of `works` as far as it goes, at most `concurrency` provider calls at once,
+/// then waits for the rows another run held.
 async fn drive(run: &Arc<Run>, works: Vec<Work>, options: &BatchOptions) {
     let heartbeat = Heartbeat::start(run);
-    let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    // Rows in progress: up to `concurrency` calls out, as many claimed ahead and as many being
+    // settled behind them (the calls themselves are bounded by `Run::calls`). A row claimed
+    // ahead is `sending` before its call starts; a crash then costs it a look-up, never a
+    // second refund.
+    let permits = Arc::new(Semaphore::new(options.concurrency.max(1) * 3));
     let waiting = Arc::new(Mutex::new(Vec::new()));
     let mut tasks = tokio::task::JoinSet::new();
     for work in works {
@@ -744,8 +773,9 @@ pub async fn run_batch(
         .iter()
         .filter_map(|r| r.request.as_ref().ok().map(|q| (r.line, q)))
         .collect();
+    let started = std::time::Instant::now();
     store.record_intents(name, &valid).await?;
-    let run = new_run(store, provider, options, report);
+    let run = new_run(store, provider, options, report, started);
     let mut ids = std::collections::HashSet::new();
     let mut works = Vec::with_capacity(file.rows.len());
     for row in &file.rows {
@@ -810,7 +840,7 @@ pub async fn reconcile(
     report: Reporter,
 ) -> Result<RunOutcome, StoreError> {
     let rows = store.all(provider.name()).await?;
-    let run = new_run(store, provider, options, report);
+    let run = new_run(store, provider, options, report, std::time::Instant::now());
     let works = rows
         .into_iter()
         .filter(|row| !row.state.is_final())
