@@ -153,6 +153,9 @@ pub(crate) fn run(filter: Option<&str>) -> Result<(), String> {
     if filter.is_none_or(|f| f.contains("bluepay") || f.contains("verify") || f.contains("sign")) {
         failures += interleaved_goals()?;
     }
+    if filter.is_none_or(|f| f.contains("e2e") || f.contains("store")) {
+        failures += end_to_end()?;
+    }
     if failures == 0 {
         Ok(())
     } else {
@@ -477,6 +480,45 @@ fn interleaved_goals() -> Result<usize, String> {
             "| {} | {label} {sign} {} (interleaved) | {num:.0}/s | {den:.0}/s | {ratio:.3} | {result} |",
             goal.issue, goal.limit
         );
+    }
+    Ok(failures)
+}
+
+/// The end-to-end figures (issue 28), each from programs that alternate their rounds: what the
+/// durable batch store costs against an in-memory one (`store_cost`), and `e2e run`: batches
+/// per provider against the sandbox and its ceiling, the providers' public SDKs doing the same
+/// refunds, the webhook receiver per store, and the peak memory of a 100,000-row batch. Each
+/// program prints its tables and judges its goals; a failed goal is a non-zero exit.
+fn end_to_end() -> Result<usize, String> {
+    crate::cargo(
+        "release CLI (driven by the e2e bench)",
+        &["build", "--release", "-p", "paybridge-cli"],
+        &[],
+    )?;
+    crate::cargo(
+        "e2e programs",
+        &[
+            "build",
+            "--release",
+            "-p",
+            "paybridge-benches",
+            "--bin",
+            "rate",
+            "--bin",
+            "store_cost",
+            "--bin",
+            "e2e",
+        ],
+        &[],
+    )?;
+    let release = workspace_root().join("target/release");
+    let mut failures = 0;
+    for (program, args) in [("store_cost", vec![]), ("e2e", vec!["run", "3"])] {
+        let status = std::process::Command::new(release.join(program))
+            .args(&args)
+            .status()
+            .map_err(|e| format!("{program}: {e}"))?;
+        failures += usize::from(!status.success());
     }
     Ok(failures)
 }

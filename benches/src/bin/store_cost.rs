@@ -10,6 +10,7 @@
 //! ```
 #![allow(
     clippy::print_stdout,
+    clippy::print_stderr,
     clippy::float_arithmetic,
     clippy::cast_precision_loss,
     clippy::unwrap_used,
@@ -87,8 +88,13 @@ async fn main() {
     let config = dir.join("paybridge.toml");
     sandbox.write_config(&config).unwrap();
     let gateway = Gateway::from_config(&Config::load(&config).unwrap()).unwrap();
-    println!("store file in {}", dir.display());
-    println!("concurrency  sqlite refunds/s  memory refunds/s  sqlite/memory");
+    println!(
+        "\n## What the durable store costs (issue 28): the same batch through SQLite (file in {}) and in memory, medians of {ROUNDS} alternating rounds\n",
+        dir.display()
+    );
+    println!("| concurrency | SQLite refunds/s | memory refunds/s | SQLite / memory | ≥ 0.85 |");
+    println!("|---|---|---|---|---|");
+    let mut failures = 0;
     for (concurrency, rows) in [(1, 300), (8, 800), (32, 1200)] {
         let (mut sqlite, mut memory) = (Vec::new(), Vec::new());
         for r in 0..ROUNDS {
@@ -113,6 +119,16 @@ async fn main() {
             }
         }
         let (s, m) = (median(sqlite), median(memory));
-        println!("{concurrency:>11}  {s:>16.0}  {m:>16.0}  {:>13.2}", s / m);
+        let pass = s / m >= 0.85;
+        failures += usize::from(!pass);
+        println!(
+            "| {concurrency} | {s:.0} | {m:.0} | {:.2} | {} |",
+            s / m,
+            if pass { "pass" } else { "FAIL" }
+        );
+    }
+    if failures > 0 {
+        eprintln!("{failures} store goal(s) not met");
+        std::process::exit(1);
     }
 }

@@ -1,5 +1,6 @@
 //! Exactly-once handling of notifications that survives restarts: a notification is recorded
-//! when it arrives and marked handled only after the merchant's handler succeeded, in SQLite or PostgreSQL.
+//! when it arrives and marked handled only after the merchant's handler succeeded, in SQLite or
+//! PostgreSQL (or, for tests, in memory: [`MemoryNotificationStore`]).
 //!
 //! The flow for every verified delivery:
 //!
@@ -22,11 +23,13 @@ use paybridge_core::{Error, Notification, NotificationEvent};
 
 #[cfg(test)]
 mod contract;
+mod memory;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
+pub use memory::MemoryNotificationStore;
 #[cfg(feature = "postgres")]
 pub use postgres::{DEFAULT_TABLE, PostgresNotificationStore};
 #[cfg(feature = "sqlite")]

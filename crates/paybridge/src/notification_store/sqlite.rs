@@ -123,11 +123,8 @@ impl Inner {
     fn deliveries(&self, key: &str) -> Result<u64, Error> {
         let count: Option<i64> = self
             .connection()
-            .query_row(
-                "SELECT deliveries FROM notifications WHERE key = ?1",
-                params![key],
-                |row| row.get(0),
-            )
+            .prepare_cached("SELECT deliveries FROM notifications WHERE key = ?1")
+            .and_then(|mut statement| statement.query_row(params![key], |row| row.get(0)))
             .optional()
             .map_err(|e| self.fail(&e))?;
         Ok(count.map_or(0, |c| u64::try_from(c).unwrap_or(0)))
@@ -135,12 +132,12 @@ impl Inner {
 
     fn set_state(&self, key: &str, state: &str) -> Result<(), Error> {
         self.connection()
-            .execute(
+            .prepare_cached(
                 "UPDATE notifications SET state = ?2,
                     handled_at = CASE WHEN ?2 = 'handled' THEN ?3 ELSE handled_at END
                  WHERE key = ?1 AND state != 'handled'",
-                params![key, state, now_millis()],
             )
+            .and_then(|mut statement| statement.execute(params![key, state, now_millis()]))
             .map_err(|e| self.fail(&e))?;
         Ok(())
     }
@@ -153,19 +150,18 @@ impl Inner {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(|e| self.fail(&e))?;
         let found: Option<(String, i64)> = tx
-            .query_row(
-                "SELECT state, claimed_at FROM notifications WHERE key = ?1",
-                params![key],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
+            .prepare_cached("SELECT state, claimed_at FROM notifications WHERE key = ?1")
+            .and_then(|mut statement| {
+                statement.query_row(params![key], |row| Ok((row.get(0)?, row.get(1)?)))
+            })
             .optional()
             .map_err(|e| self.fail(&e))?;
         let claim = match found {
             None => {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO notifications (key, state, claimed_at) VALUES (?1, 'handling', ?2)",
-                    params![key, now],
                 )
+                .and_then(|mut statement| statement.execute(params![key, now]))
                 .map_err(|e| self.fail(&e))?;
                 Claim::Handle
             }
@@ -175,13 +171,15 @@ impl Inner {
                     "handling" if now.saturating_sub(claimed_at) < lease => Claim::InProgress,
                     _ => Claim::Handle,
                 };
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE notifications SET deliveries = deliveries + 1,
                         state = CASE WHEN ?2 THEN 'handling' ELSE state END,
                         claimed_at = CASE WHEN ?2 THEN ?3 ELSE claimed_at END
                      WHERE key = ?1",
-                    params![key, claim == Claim::Handle, now],
                 )
+                .and_then(|mut statement| {
+                    statement.execute(params![key, claim == Claim::Handle, now])
+                })
                 .map_err(|e| self.fail(&e))?;
                 claim
             }
