@@ -10,19 +10,39 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Claim, NotificationStore, event_key};
 
-/// [`NotificationStore`] in a SQLite file (WAL, every change synced): one file per service, or
-/// per machine. Several service instances behind one load balancer need a shared database.
+/// [`NotificationStore`] in a SQLite file (WAL, every change synced before it is answered): one
+/// file per service, or per machine. Several service instances behind one load balancer need a
+/// shared database.
 ///
-/// Cloning is cheap: clones share one connection.
+/// One writer thread makes every change, and the changes that arrive together share one commit
+/// (each in a savepoint of its own): a receiver taking many deliveries at once pays for one
+/// sync per group instead of two per notification.
+///
+/// Cloning is cheap: clones share the writer.
 #[derive(Clone)]
 pub struct SqliteNotificationStore {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    connection: Mutex<Connection>,
+    jobs: Mutex<std::sync::mpsc::Sender<Job>>,
     path: PathBuf,
     lease: Duration,
+}
+
+/// What a change answers.
+enum Reply {
+    Claim(Claim),
+    Done,
+    Deliveries(u64),
+}
+
+/// A change, run by the writer inside the group's transaction.
+type Change = Box<dyn FnOnce(&Connection) -> rusqlite::Result<Reply> + Send>;
+
+struct Job {
+    change: Change,
+    done: tokio::sync::oneshot::Sender<Result<Reply, String>>,
 }
 
 impl std::fmt::Debug for SqliteNotificationStore {
@@ -75,103 +95,154 @@ impl SqliteNotificationStore {
             .execute_batch("PRAGMA synchronous = FULL;")
             .map_err(fail)?;
         connection.execute_batch(SCHEMA).map_err(fail)?;
+        let (jobs, queue) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("paybridge-notification-store".into())
+            .spawn(move || write_loop(&connection, &queue))
+            .map_err(|e| Error::Config {
+                reason: format!("cannot start the notification store's writer: {e}"),
+            })?;
         Ok(SqliteNotificationStore {
             inner: Arc::new(Inner {
-                connection: Mutex::new(connection),
+                jobs: Mutex::new(jobs),
                 path: path.to_owned(),
                 lease,
             }),
         })
     }
 
-    /// Runs a blocking call on the connection off the async runtime.
-    async fn run<T: Send + 'static>(
+    /// Has the writer make `change` for this notification's key, and waits until it is
+    /// committed. A notification without an identity is answered `anonymous` untouched.
+    async fn run(
         &self,
         account: &str,
         notification: &Notification,
-        call: fn(&Inner, &str) -> Result<T, Error>,
-        anonymous: T,
-    ) -> Result<T, Error> {
+        change: impl FnOnce(&Connection, &str) -> rusqlite::Result<Reply> + Send + 'static,
+        anonymous: Reply,
+    ) -> Result<Reply, Error> {
         let Some(key) = event_key(account, notification) else {
             return Ok(anonymous);
         };
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || call(&inner, &key))
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let job = Job {
+            change: Box::new(move |connection| change(connection, &key)),
+            done,
+        };
+        let fail = |why: String| Error::Config {
+            reason: format!(
+                "the notification store {} cannot be used: {why}",
+                self.inner.path.display()
+            ),
+        };
+        self.inner
+            .jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .send(job)
+            .map_err(|_| fail("its writer stopped".into()))?;
+        answer
             .await
-            .map_err(|e| Error::Config {
-                reason: format!("the notification store stopped: {e}"),
-            })?
+            .map_err(|_| fail("its writer stopped".into()))?
+            .map_err(fail)
     }
 }
 
-impl Inner {
-    fn fail(&self, error: &rusqlite::Error) -> Error {
-        Error::Config {
-            reason: format!(
-                "the notification store {} cannot be used: {error}",
-                self.path.display()
-            ),
+/// The writer: takes what has arrived, makes it in one transaction (each change in a savepoint,
+/// so one that fails leaves the others), commits, and only then answers each.
+fn write_loop(connection: &Connection, queue: &std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < 256
+            && let Ok(next) = queue.try_recv()
+        {
+            group.push(next);
+        }
+        let exec = |sql: &str| {
+            connection
+                .prepare_cached(sql)
+                .and_then(|mut s| s.execute([]))
+        };
+        if let Err(e) = exec("BEGIN IMMEDIATE") {
+            for job in group {
+                let _ = job.done.send(Err(e.to_string()));
+            }
+            continue;
+        }
+        let mut answers = Vec::with_capacity(group.len());
+        for job in group {
+            let result = exec("SAVEPOINT change").and_then(|_| (job.change)(connection));
+            let end = if result.is_ok() {
+                exec("RELEASE change")
+            } else {
+                exec("ROLLBACK TO change").and_then(|_| exec("RELEASE change"))
+            };
+            let result = result.and_then(|reply| end.map(|_| reply));
+            answers.push((job.done, result.map_err(|e| e.to_string())));
+        }
+        match exec("COMMIT") {
+            Ok(_) => {
+                for (done, result) in answers {
+                    let _ = done.send(result);
+                }
+            }
+            Err(e) => {
+                // Nothing of the group is durable: every change in it failed.
+                let _ = exec("ROLLBACK");
+                for (done, _) in answers {
+                    let _ = done.send(Err(e.to_string()));
+                }
+            }
         }
     }
+}
 
-    fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.connection
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
+fn deliveries(connection: &Connection, key: &str) -> rusqlite::Result<Reply> {
+    let count: Option<i64> = connection
+        .prepare_cached("SELECT deliveries FROM notifications WHERE key = ?1")
+        .and_then(|mut statement| statement.query_row(params![key], |row| row.get(0)))
+        .optional()?;
+    Ok(Reply::Deliveries(
+        count.map_or(0, |c| u64::try_from(c).unwrap_or(0)),
+    ))
+}
 
-    fn deliveries(&self, key: &str) -> Result<u64, Error> {
-        let count: Option<i64> = self
-            .connection()
-            .prepare_cached("SELECT deliveries FROM notifications WHERE key = ?1")
-            .and_then(|mut statement| statement.query_row(params![key], |row| row.get(0)))
-            .optional()
-            .map_err(|e| self.fail(&e))?;
-        Ok(count.map_or(0, |c| u64::try_from(c).unwrap_or(0)))
-    }
+fn set_state(connection: &Connection, key: &str, state: &str) -> rusqlite::Result<Reply> {
+    connection
+        .prepare_cached(
+            "UPDATE notifications SET state = ?2,
+                handled_at = CASE WHEN ?2 = 'handled' THEN ?3 ELSE handled_at END
+             WHERE key = ?1 AND state != 'handled'",
+        )
+        .and_then(|mut statement| statement.execute(params![key, state, now_millis()]))?;
+    Ok(Reply::Done)
+}
 
-    fn set_state(&self, key: &str, state: &str) -> Result<(), Error> {
-        self.connection()
-            .prepare_cached(
-                "UPDATE notifications SET state = ?2,
-                    handled_at = CASE WHEN ?2 = 'handled' THEN ?3 ELSE handled_at END
-                 WHERE key = ?1 AND state != 'handled'",
-            )
-            .and_then(|mut statement| statement.execute(params![key, state, now_millis()]))
-            .map_err(|e| self.fail(&e))?;
-        Ok(())
-    }
-
-    fn begin(&self, key: &str) -> Result<Claim, Error> {
-        let now = now_millis();
-        let lease = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
-        let mut connection = self.connection();
-        let tx = connection
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| self.fail(&e))?;
-        let found: Option<(String, i64)> = tx
-            .prepare_cached("SELECT state, claimed_at FROM notifications WHERE key = ?1")
-            .and_then(|mut statement| {
-                statement.query_row(params![key], |row| Ok((row.get(0)?, row.get(1)?)))
-            })
-            .optional()
-            .map_err(|e| self.fail(&e))?;
-        let claim = match found {
-            None => {
-                tx.prepare_cached(
+fn begin(connection: &Connection, key: &str, lease: Duration) -> rusqlite::Result<Reply> {
+    let now = now_millis();
+    let lease = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let found: Option<(String, i64)> = connection
+        .prepare_cached("SELECT state, claimed_at FROM notifications WHERE key = ?1")
+        .and_then(|mut statement| {
+            statement.query_row(params![key], |row| Ok((row.get(0)?, row.get(1)?)))
+        })
+        .optional()?;
+    let claim = match found {
+        None => {
+            connection
+                .prepare_cached(
                     "INSERT INTO notifications (key, state, claimed_at) VALUES (?1, 'handling', ?2)",
                 )
-                .and_then(|mut statement| statement.execute(params![key, now]))
-                .map_err(|e| self.fail(&e))?;
-                Claim::Handle
-            }
-            Some((state, claimed_at)) => {
-                let claim = match state.as_str() {
-                    "handled" => Claim::AlreadyHandled,
-                    "handling" if now.saturating_sub(claimed_at) < lease => Claim::InProgress,
-                    _ => Claim::Handle,
-                };
-                tx.prepare_cached(
+                .and_then(|mut statement| statement.execute(params![key, now]))?;
+            Claim::Handle
+        }
+        Some((state, claimed_at)) => {
+            let claim = match state.as_str() {
+                "handled" => Claim::AlreadyHandled,
+                "handling" if now.saturating_sub(claimed_at) < lease => Claim::InProgress,
+                _ => Claim::Handle,
+            };
+            connection
+                .prepare_cached(
                     "UPDATE notifications SET deliveries = deliveries + 1,
                         state = CASE WHEN ?2 THEN 'handling' ELSE state END,
                         claimed_at = CASE WHEN ?2 THEN ?3 ELSE claimed_at END
@@ -179,46 +250,69 @@ impl Inner {
                 )
                 .and_then(|mut statement| {
                     statement.execute(params![key, claim == Claim::Handle, now])
-                })
-                .map_err(|e| self.fail(&e))?;
-                claim
-            }
-        };
-        tx.commit().map_err(|e| self.fail(&e))?;
-        Ok(claim)
+                })?;
+            claim
+        }
+    };
+    Ok(Reply::Claim(claim))
+}
+
+/// A reply of the wrong kind: a broken invariant of this file, refused rather than guessed.
+fn mismatched() -> Error {
+    Error::Config {
+        reason: "the notification store answered out of turn".into(),
     }
 }
 
 #[async_trait]
 impl NotificationStore for SqliteNotificationStore {
     async fn begin(&self, account: &str, notification: &Notification) -> Result<Claim, Error> {
+        let lease = self.inner.lease;
         // No identity: nothing to deduplicate against.
-        self.run(account, notification, Inner::begin, Claim::Handle)
-            .await
+        match self
+            .run(
+                account,
+                notification,
+                move |connection, key| begin(connection, key, lease),
+                Reply::Claim(Claim::Handle),
+            )
+            .await?
+        {
+            Reply::Claim(claim) => Ok(claim),
+            _ => Err(mismatched()),
+        }
     }
 
     async fn handled(&self, account: &str, notification: &Notification) -> Result<(), Error> {
         self.run(
             account,
             notification,
-            |inner, key| inner.set_state(key, "handled"),
-            (),
+            |connection, key| set_state(connection, key, "handled"),
+            Reply::Done,
         )
         .await
+        .map(|_| ())
     }
 
     async fn failed(&self, account: &str, notification: &Notification) -> Result<(), Error> {
         self.run(
             account,
             notification,
-            |inner, key| inner.set_state(key, "failed"),
-            (),
+            |connection, key| set_state(connection, key, "failed"),
+            Reply::Done,
         )
         .await
+        .map(|_| ())
     }
 
     async fn deliveries(&self, account: &str, notification: &Notification) -> Result<u64, Error> {
-        self.run(account, notification, Inner::deliveries, 0).await
+        match self
+            .run(account, notification, deliveries, Reply::Deliveries(0))
+            .await?
+        {
+            Reply::Deliveries(count) => Ok(count),
+            _ => Err(mismatched()),
+        }
     }
 }
 
