@@ -70,10 +70,15 @@ struct Inner {
     connect: Box<Connect>,
     table: String,
     lease_ms: i64,
-    session: RwLock<Arc<Session>>,
+    /// Connections used in turn: PostgreSQL syncs the commits of several connections that
+    /// arrive together once, but one connection's commits one after another.
+    sessions: Vec<RwLock<Arc<Session>>>,
     claim_prefix: String,
     claims: AtomicU64,
 }
+
+/// How many connections one store keeps.
+const SESSIONS: usize = 4;
 
 /// A connection with its statements prepared.
 struct Session {
@@ -180,27 +185,44 @@ impl PostgresNotificationStore {
         tx.commit()
             .await
             .map_err(|e| unusable("cannot be prepared", &e))?;
-        let session = Session::prepare(client, table).await?;
+        let mut sessions = vec![RwLock::new(Arc::new(
+            Session::prepare(client, table).await?,
+        ))];
+        while sessions.len() < SESSIONS {
+            let client = connect(config.clone())
+                .await
+                .map_err(|e| unusable("cannot be reached", &e))?;
+            sessions.push(RwLock::new(Arc::new(
+                Session::prepare(client, table).await?,
+            )));
+        }
         Ok(PostgresNotificationStore {
             inner: Arc::new(Inner {
                 config,
                 connect,
                 table: table.to_owned(),
                 lease_ms: i64::try_from(lease.as_millis()).unwrap_or(i64::MAX),
-                session: RwLock::new(Arc::new(session)),
+                sessions,
                 claim_prefix: RandomIdGenerator::new().next_id(),
                 claims: AtomicU64::new(0),
             }),
         })
     }
 
-    /// The open session, re-connecting first if the connection closed.
+    /// The next session in turn, re-connecting it first if its connection closed.
     async fn session(&self) -> Result<Arc<Session>, Error> {
-        let current = Arc::clone(&*self.inner.session.read().await);
+        let turn = self.inner.claims.fetch_add(1, Ordering::Relaxed);
+        let index = usize::try_from(turn % SESSIONS as u64).unwrap_or(0);
+        let Some(session) = self.inner.sessions.get(index) else {
+            return Err(Error::Config {
+                reason: "the PostgreSQL notification store has no connection".into(),
+            });
+        };
+        let current = Arc::clone(&*session.read().await);
         if !current.client.is_closed() {
             return Ok(current);
         }
-        let mut slot = self.inner.session.write().await;
+        let mut slot = session.write().await;
         if slot.client.is_closed() {
             let client = (self.inner.connect)(self.inner.config.clone())
                 .await
