@@ -54,7 +54,8 @@ pub(crate) struct BatchArgs {
     /// The provider, or a named account of one (its help lists them, from the registry).
     #[arg(long)]
     provider: String,
-    /// Refunds in flight at once.
+    /// Refunds in flight at the provider at once (the store's writes for the rows around them
+    /// go on meanwhile).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
     /// The batch store: a SQLite file (default FILE.csv.journal), or with --store postgres a

@@ -25,7 +25,8 @@ use crate::{ReliablePolicy, reliable_refund, resume_refund};
 /// How a run goes.
 #[derive(Clone, Debug)]
 pub struct BatchOptions {
-    /// Rows in flight at once.
+    /// Provider calls in flight at once. Up to as many rows more are claimed ahead of them and
+    /// as many settled behind them, so the store's commits overlap the calls.
     pub concurrency: usize,
     /// How long and how often one refund is tried.
     pub policy: ReliablePolicy,
