@@ -150,8 +150,12 @@ pub(crate) fn run(filter: Option<&str>) -> Result<(), String> {
             if pass { "pass" } else { "FAIL" }
         );
     }
-    if filter.is_none_or(|f| f.contains("bluepay") || f.contains("verify") || f.contains("sign")) {
-        failures += interleaved_goals()?;
+    if filter.is_none_or(|f| {
+        ["bluepay", "verify", "sign", "canonical"]
+            .iter()
+            .any(|k| f.contains(k))
+    }) {
+        failures += interleaved_goals(filter)?;
     }
     if filter.is_none_or(|f| f.contains("e2e") || f.contains("store")) {
         failures += end_to_end()?;
@@ -405,7 +409,8 @@ fn measure(program: &Path, (operation, backend): (&str, &str)) -> Option<f64> {
     }
 }
 
-fn interleaved_goals() -> Result<usize, String> {
+/// The interleaved goals; with `filter` `canonical`, only the canonical JSON ones.
+fn interleaved_goals(filter: Option<&str>) -> Result<usize, String> {
     crate::cargo(
         "rate",
         &[
@@ -420,7 +425,11 @@ fn interleaved_goals() -> Result<usize, String> {
     )?;
     let program = workspace_root().join("target/release/rate");
     let mut failures = 0;
+    let canonical_only = filter.is_some_and(|f| f.contains("canonical"));
     for goal in INTERLEAVED {
+        if canonical_only && !goal.numerator.0.starts_with("canonical") {
+            continue;
+        }
         let mut ratios = Vec::new();
         let (mut num_rates, mut den_rates) = (Vec::new(), Vec::new());
         for round in 0..7 {
