@@ -23,44 +23,15 @@ Cost note: the SDK sends through one urllib3 PoolManager, so connections are kep
 reused; its pool keeps cpu_count*5 connections per host, raised here to THREADS where that is
 more, so that no worker has to open (and then drop) a connection of its own.
 """
-import csv
-import json
-import os
-import sys
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 
 import nomad_broker_cli
 from nomad_broker_cli.api.refund_api import RefundApi
 from nomad_broker_cli.model.refund_request import RefundRequest
-
-env = os.environ.get
-MAX_ERRORS_SHOWN = 5
+from rate_common import complain, env, run
 
 
-def payments():
-    with open(env("PAYMENTS_FILE"), newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    return rows[: int(env("LIMIT"))] if env("LIMIT") else rows
-
-
-errors_shown = 0
-errors_lock = threading.Lock()
-
-
-def complain(what):
-    """Failures go to stderr (stdout carries only the result line), the first few only."""
-    global errors_shown
-    with errors_lock:
-        errors_shown += 1
-        if errors_shown <= MAX_ERRORS_SHOWN:
-            print(what, file=sys.stderr, flush=True)
-
-
-def refund_one(api, merchant, tag, index, row):
-    refund_ref = f"{tag}-{index}"
+def refund_one(api, merchant, refund_ref, row):
     try:
         r = api.create_refund(merchant, refund_request=RefundRequest(
             order_ref=row["order_ref"],
@@ -69,7 +40,7 @@ def refund_one(api, merchant, tag, index, row):
             total_amount=float(row["total_minor"]),
             currency=row["currency"],
             # The sandbox posts a notification per refund, as it does for paybridge's batch.
-            notify_url=os.environ.get("NOMAD_NOTIFY_URL"),
+            notify_url=env("NOMAD_NOTIFY_URL"),
         ))
     except Exception as e:  # ApiException (non-2xx) or the SDK's type/value errors on the answer
         complain(f"{refund_ref}: {type(e).__name__}: {e}")
@@ -82,7 +53,6 @@ def refund_one(api, merchant, tag, index, row):
 
 def main():
     threads = int(env("THREADS", "1"))
-    tag = env("RUN_TAG", "sdk")
     api_key = env("NOMAD_API_KEY") or open(env("NOMAD_API_KEY_FILE")).read().strip()
     config = nomad_broker_cli.Configuration(
         host=env("NOMAD_HOST"),  # the base-URL option
@@ -91,22 +61,10 @@ def main():
     )
     config.connection_pool_maxsize = max(threads, config.connection_pool_maxsize)
     merchant = env("NOMAD_MERCHANT")
-    rows = payments()
-
     with nomad_broker_cli.ApiClient(config) as client:
         api = RefundApi(client)
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            results = list(pool.map(lambda job: refund_one(api, merchant, tag, *job),
-                                    enumerate(rows)))
-        seconds = time.perf_counter() - started
-
-    ok = sum(results)
-    print(json.dumps({"sdk": "nomad-broker-cli", "version": version("nomad_broker_cli"),
-                      "threads": threads, "refunds": len(rows), "ok": ok,
-                      "seconds": round(seconds, 3),
-                      "per_second": round(ok / seconds, 1) if seconds else 0.0}), flush=True)
-    sys.exit(0 if rows and ok == len(rows) else 1)
+        run("nomad-broker-cli", version("nomad_broker_cli"),
+            lambda refund_id, row: refund_one(api, merchant, refund_id, row))
 
 
 if __name__ == "__main__":

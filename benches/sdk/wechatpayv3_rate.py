@@ -22,23 +22,16 @@ Cost note: the SDK sends each request with module-level `requests.post`, i.e. a 
 requests.Session and a new TCP connection per refund; it has no option to share a session, so
 that connect cost is part of what this measures. The private key is parsed once, at start-up.
 """
-import csv
 import json
-import os
-import sys
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 
+from rate_common import complain, env, run
 from wechatpayv3 import WeChatPay, WeChatPayType, __version__
 import wechatpayv3.core
 
-env = os.environ.get
 # Where the refund notification goes (the sandbox signs and posts one per refund, as it does for
 # paybridge's batch), so both clients cost the provider the same work.
-NOTIFY_URL = os.environ.get("WECHATPAY_NOTIFY_URL")
+NOTIFY_URL = env("WECHATPAY_NOTIFY_URL")
 BASE_URL = env("WECHATPAY_BASE_URL", "http://127.0.0.1:8700").rstrip("/")
-MAX_ERRORS_SHOWN = 5
 
 
 def read(path):
@@ -76,27 +69,7 @@ def client():
     return wxpay
 
 
-def payments():
-    with open(env("PAYMENTS_FILE"), newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    return rows[: int(env("LIMIT"))] if env("LIMIT") else rows
-
-
-errors_shown = 0
-errors_lock = threading.Lock()
-
-
-def complain(what):
-    """Failures go to stderr (stdout carries only the result line), the first few only."""
-    global errors_shown
-    with errors_lock:
-        errors_shown += 1
-        if errors_shown <= MAX_ERRORS_SHOWN:
-            print(what, file=sys.stderr, flush=True)
-
-
-def refund_one(wxpay, tag, index, row):
-    out_refund_no = f"{tag}-{index}"
+def refund_one(wxpay, out_refund_no, row):
     try:
         code, message = wxpay.refund(
             out_refund_no=out_refund_no,
@@ -116,21 +89,8 @@ def refund_one(wxpay, tag, index, row):
 
 
 def main():
-    threads = int(env("THREADS", "1"))
-    tag = env("RUN_TAG", "sdk")
     wxpay = client()
-    rows = payments()
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        results = list(pool.map(lambda job: refund_one(wxpay, tag, *job), enumerate(rows)))
-    seconds = time.perf_counter() - started
-
-    ok = sum(results)
-    print(json.dumps({"sdk": "wechatpayv3", "version": __version__, "threads": threads,
-                      "refunds": len(rows), "ok": ok, "seconds": round(seconds, 3),
-                      "per_second": round(ok / seconds, 1) if seconds else 0.0}), flush=True)
-    sys.exit(0 if rows and ok == len(rows) else 1)
+    run("wechatpayv3", __version__, lambda refund_id, row: refund_one(wxpay, refund_id, row))
 
 
 if __name__ == "__main__":

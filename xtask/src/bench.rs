@@ -411,18 +411,7 @@ fn measure(program: &Path, (operation, backend): (&str, &str)) -> Option<f64> {
 
 /// The interleaved goals; with `filter` `canonical`, only the canonical JSON ones.
 fn interleaved_goals(filter: Option<&str>) -> Result<usize, String> {
-    crate::cargo(
-        "rate",
-        &[
-            "build",
-            "--release",
-            "-p",
-            "paybridge-benches",
-            "--bin",
-            "rate",
-        ],
-        &[],
-    )?;
+    build_bench_programs("rate", &["rate"])?;
     let program = workspace_root().join("target/release/rate");
     let mut failures = 0;
     let canonical_only = filter.is_some_and(|f| f.contains("canonical"));
@@ -504,22 +493,7 @@ fn end_to_end() -> Result<usize, String> {
         &["build", "--release", "-p", "paybridge-cli"],
         &[],
     )?;
-    crate::cargo(
-        "e2e programs",
-        &[
-            "build",
-            "--release",
-            "-p",
-            "paybridge-benches",
-            "--bin",
-            "rate",
-            "--bin",
-            "store_cost",
-            "--bin",
-            "e2e",
-        ],
-        &[],
-    )?;
+    build_bench_programs("e2e programs", &["rate", "store_cost", "e2e"])?;
     let release = workspace_root().join("target/release");
     let mut failures = 0;
     for (program, args) in [("store_cost", vec![]), ("e2e", vec!["run", "3"])] {
@@ -530,4 +504,13 @@ fn end_to_end() -> Result<usize, String> {
         failures += usize::from(!status.success());
     }
     Ok(failures)
+}
+
+/// Builds the benches crate's `programs`, optimized, into `target/release`.
+fn build_bench_programs(step: &str, programs: &[&str]) -> Result<(), String> {
+    let mut args = vec!["build", "--release", "-p", "paybridge-benches"];
+    for program in programs {
+        args.extend(["--bin", program]);
+    }
+    crate::cargo(step, &args, &[])
 }

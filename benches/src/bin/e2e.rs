@@ -123,6 +123,24 @@ impl Stage {
             .to_string()
     }
 
+    /// Asserts that the sandbox applied exactly `rows` refunds since `before` (with
+    /// `E2E_DEBUG`, also prints the provider calls and notifications per refund).
+    fn applied_once(&self, before: &paybridge_sandbox::StatsSnapshot, rows: usize, tag: &str) {
+        let after = self.sandbox.stats();
+        assert_eq!(
+            after.refunds_applied - before.refunds_applied,
+            rows as u64,
+            "{tag}: refunds applied by the sandbox"
+        );
+        if std::env::var_os("E2E_DEBUG").is_some() {
+            eprintln!(
+                "{tag}: {:.2} provider calls and {:.2} notifications per refund",
+                (after.requests - before.requests) as f64 / rows as f64,
+                (after.notifications_sent - before.notifications_sent) as f64 / rows as f64
+            );
+        }
+    }
+
     /// `count` fresh paid payments of 100.00 (created outside the clock).
     fn payments(&self, provider: ProviderId, count: usize) -> Vec<paybridge_sandbox::Payment> {
         (0..count)
@@ -157,7 +175,6 @@ impl Stage {
         }
         std::fs::write(&csv, text).unwrap();
         let before = self.sandbox.stats();
-        let applied = before.refunds_applied;
         let mut command = std::process::Command::new(&self.cli);
         command
             .arg("--config")
@@ -181,19 +198,7 @@ impl Stage {
             String::from_utf8_lossy(&output.stderr)
         );
         // Every row was applied once: a fast batch that refunded less proves nothing.
-        let applied = self.sandbox.stats().refunds_applied - applied;
-        assert_eq!(
-            applied, rows as u64,
-            "{tag}: refunds applied by the sandbox"
-        );
-        if std::env::var_os("E2E_DEBUG").is_some() {
-            let after = self.sandbox.stats();
-            eprintln!(
-                "{tag}: {:.2} provider calls and {:.2} notifications per refund",
-                (after.requests - before.requests) as f64 / rows as f64,
-                (after.notifications_sent - before.notifications_sent) as f64 / rows as f64
-            );
-        }
+        self.applied_once(&before, rows, tag);
         let summary: serde_json::Value = String::from_utf8_lossy(&output.stdout)
             .lines()
             .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
@@ -307,7 +312,6 @@ impl Stage {
         let payments = self.dir.join(format!("{tag}.payments.csv"));
         write_payments(&self.sandbox, sdk.provider, rows, &payments);
         let before = self.sandbox.stats();
-        let applied = before.refunds_applied;
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("sdk")
             .join(sdk.script);
@@ -332,19 +336,7 @@ impl Stage {
             return None;
         }
         // The SDK's count is checked against the provider's: every refund applied once.
-        let applied = self.sandbox.stats().refunds_applied - applied;
-        assert_eq!(
-            applied, rows as u64,
-            "{tag}: refunds applied by the sandbox"
-        );
-        if std::env::var_os("E2E_DEBUG").is_some() {
-            let after = self.sandbox.stats();
-            eprintln!(
-                "{tag}: {:.2} provider calls and {:.2} notifications per refund",
-                (after.requests - before.requests) as f64 / rows as f64,
-                (after.notifications_sent - before.notifications_sent) as f64 / rows as f64
-            );
-        }
+        self.applied_once(&before, rows, tag);
         line["per_second"].as_f64()
     }
 }
@@ -369,7 +361,7 @@ async fn peak_rss(stage: &Stage, rows: usize) -> (u64, f64) {
         ));
     }
     std::fs::write(&csv, text).unwrap();
-    let applied = stage.sandbox.stats().refunds_applied;
+    let before = stage.sandbox.stats();
     let mut child = std::process::Command::new(&stage.cli)
         .arg("--config")
         .arg(stage.dir.join("paybridge.toml"))
@@ -401,11 +393,7 @@ async fn peak_rss(stage: &Stage, rows: usize) -> (u64, f64) {
     };
     let elapsed = started.elapsed().as_secs_f64();
     assert!(exit.success(), "the {rows}-row batch failed");
-    let applied = stage.sandbox.stats().refunds_applied - applied;
-    assert_eq!(
-        applied, rows as u64,
-        "{tag}: refunds applied by the sandbox"
-    );
+    stage.applied_once(&before, rows, &tag);
     (peak_kib, rows as f64 / elapsed)
 }
 

@@ -277,58 +277,48 @@ fn operation(name: &str, backend: Backend) -> Operation {
                     .unwrap();
             })
         }
+        "canonical-small" | "canonical-4k" | "serde-json-small" | "serde-json-4k" => {
+            json_writer(name, refund_document(name))
+        }
         "canonical-sorted-small"
         | "canonical-sorted-4k"
         | "serde-json-sorted-small"
-        | "serde-json-sorted-4k" => {
-            let doc = paybridge_benches::SortedRefundDocument::from(&if name.ends_with("4k") {
-                paybridge_benches::document_of_size(4 * 1024)
-            } else {
-                paybridge_benches::small_document()
-            });
-            if name.starts_with("canonical") {
-                Box::new(move || {
-                    black_box(canonical::to_vec(black_box(&doc)).unwrap());
-                })
-            } else {
-                Box::new(move || {
-                    black_box(serde_json::to_vec(black_box(&doc)).unwrap());
-                })
-            }
+        | "serde-json-sorted-4k" => json_writer(
+            name,
+            paybridge_benches::SortedRefundDocument::from(&refund_document(name)),
+        ),
+        "canonical-value-serde-4k" | "serde-json-value-4k" => {
+            json_writer(name, serde_json::to_value(refund_document(name)).unwrap())
         }
-        "canonical-value-4k" | "canonical-value-serde-4k" | "serde-json-value-4k" => {
-            let doc = serde_json::to_value(paybridge_benches::document_of_size(4 * 1024)).unwrap();
-            if name == "canonical-value-4k" {
-                Box::new(move || {
-                    black_box(canonical::value_to_vec(black_box(&doc)).unwrap());
-                })
-            } else if name == "canonical-value-serde-4k" {
-                Box::new(move || {
-                    black_box(canonical::to_vec(black_box(&doc)).unwrap());
-                })
-            } else {
-                Box::new(move || {
-                    black_box(serde_json::to_vec(black_box(&doc)).unwrap());
-                })
-            }
-        }
-        "canonical-small" | "canonical-4k" | "serde-json-small" | "serde-json-4k" => {
-            let doc = if name.ends_with("4k") {
-                paybridge_benches::document_of_size(4 * 1024)
-            } else {
-                paybridge_benches::small_document()
-            };
-            if name.starts_with("canonical") {
-                Box::new(move || {
-                    black_box(canonical::to_vec(black_box(&doc)).unwrap());
-                })
-            } else {
-                Box::new(move || {
-                    black_box(serde_json::to_vec(black_box(&doc)).unwrap());
-                })
-            }
+        "canonical-value-4k" => {
+            let doc = serde_json::to_value(refund_document(name)).unwrap();
+            Box::new(move || {
+                black_box(canonical::value_to_vec(black_box(&doc)).unwrap());
+            })
         }
         other => panic!("unknown operation {other:?}"),
+    }
+}
+
+/// The refund document of the size an operation's name ends with (`4k`, else small).
+fn refund_document(name: &str) -> paybridge_benches::RefundDocument {
+    if name.ends_with("4k") {
+        paybridge_benches::document_of_size(4 * 1024)
+    } else {
+        paybridge_benches::small_document()
+    }
+}
+
+/// Writes `doc` canonically (operations named `canonical-…`) or with `serde_json`.
+fn json_writer<T: serde::Serialize + 'static>(name: &str, doc: T) -> Operation {
+    if name.starts_with("canonical") {
+        Box::new(move || {
+            black_box(canonical::to_vec(black_box(&doc)).unwrap());
+        })
+    } else {
+        Box::new(move || {
+            black_box(serde_json::to_vec(black_box(&doc)).unwrap());
+        })
     }
 }
 

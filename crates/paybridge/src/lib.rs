@@ -238,6 +238,8 @@ pub mod notification_store;
 pub mod receiver;
 mod reliable;
 pub mod rows;
+#[cfg(feature = "sqlite")]
+mod sqlite_group;
 pub mod webhook;
 
 pub use config::{

@@ -77,15 +77,9 @@ fn write_object(
             write_member(out, n, key, value, depth)?;
         }
     } else {
+        // A map holds each key once, so sorting cannot meet two equal keys.
         let mut members: Vec<(&String, &Value)> = map.iter().collect();
         members.sort_unstable_by(|a, b| cmp_utf16(a.0, b.0));
-        // A map holds each key once; two equal keys here would be a broken map, not a document.
-        if let Some(duplicate) = members.windows(2).find_map(|pair| match pair {
-            [a, b] if a.0 == b.0 => Some(a.0),
-            _ => None,
-        }) {
-            return Err(CanonicalError::duplicate_key(duplicate));
-        }
         for (n, (key, value)) in members.into_iter().enumerate() {
             write_member(out, n, key, value, depth)?;
         }

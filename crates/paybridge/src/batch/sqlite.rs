@@ -12,6 +12,8 @@ use async_trait::async_trait;
 use paybridge_core::{Error, RefundRequest};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::sqlite_group::{commit_group, exec, next_group};
+
 use super::store::{ClaimView, Decision, Purpose, StoreErrorKind, claim_lost, decide};
 use super::{
     BatchStore, Claim, ClaimFor, Owner, RawRow, RowState, Settled, StoreError, StoredRefund,
@@ -333,18 +335,6 @@ struct Job {
     done: tokio::sync::oneshot::Sender<Result<Reply, StoreError>>,
 }
 
-/// The writer: owns its own connection; takes every write waiting, applies each in its own
-/// savepoint inside one transaction, syncs once, then answers each.
-/// Runs `sql` through the connection's statement cache: the store runs the same few
-/// statements for every row, and parsing them again each time was a third of its work.
-fn exec<P: rusqlite::Params>(
-    connection: &Connection,
-    sql: &str,
-    params: P,
-) -> rusqlite::Result<usize> {
-    connection.prepare_cached(sql)?.execute(params)
-}
-
 /// [`Connection::query_row`] through the statement cache.
 fn query_row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>>(
     connection: &Connection,
@@ -355,60 +345,20 @@ fn query_row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::
     connection.prepare_cached(sql)?.query_row(params, f)
 }
 
+/// The writer: owns its own connection; takes every write waiting, applies each in its own
+/// savepoint inside one transaction, syncs once, then answers each.
 fn write_loop(connection: &Connection, store: &str, jobs: &std::sync::mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        while batch.len() < 512
-            && let Ok(next) = jobs.try_recv()
-        {
-            batch.push(next);
-        }
-        let (ops, answers): (Vec<Op>, Vec<_>) = batch.into_iter().map(|j| (j.op, j.done)).unzip();
-        let results = write_batch(connection, store, ops);
+    while let Some(group) = next_group(jobs, 512) {
+        let (ops, answers): (Vec<Op>, Vec<_>) = group.into_iter().map(|j| (j.op, j.done)).unzip();
+        // A group that cannot commit fails whole: every write in it, claims included.
+        let results = commit_group(
+            connection,
+            ops,
+            |op, connection| op(connection, store),
+            |e| unavailable(store, e),
+        );
         for (done, result) in answers.into_iter().zip(results) {
             let _ = done.send(result);
-        }
-    }
-}
-
-fn write_batch(
-    connection: &Connection,
-    store: &str,
-    ops: Vec<Op>,
-) -> Vec<Result<Reply, StoreError>> {
-    let count = ops.len();
-    let fail = |e: &rusqlite::Error| unavailable(store, e);
-    if let Err(e) = exec(connection, "BEGIN IMMEDIATE", []) {
-        return (0..count).map(|_| Err(fail(&e))).collect();
-    }
-    let mut results = Vec::with_capacity(count);
-    if count == 1 {
-        // One change: the transaction is its unit, with no savepoint around it.
-        results.extend(ops.into_iter().map(|op| op(connection, store)));
-        if results.iter().any(Result::is_err) {
-            let _ = exec(connection, "ROLLBACK", []);
-            return results;
-        }
-    } else {
-        for op in ops {
-            let result = exec(connection, "SAVEPOINT change", [])
-                .map_err(|e| fail(&e))
-                .and_then(|_| op(connection, store));
-            let end = if result.is_ok() {
-                exec(connection, "RELEASE change", [])
-            } else {
-                exec(connection, "ROLLBACK TO change", [])
-                    .and_then(|_| exec(connection, "RELEASE change", []))
-            };
-            results.push(result.and_then(|r| end.map(|_| r).map_err(|e| fail(&e))));
-        }
-    }
-    match exec(connection, "COMMIT", []) {
-        Ok(_) => results,
-        Err(e) => {
-            // Nothing of the group is durable: every write in it failed, claims included.
-            let _ = exec(connection, "ROLLBACK", []);
-            (0..count).map(|_| Err(fail(&e))).collect()
         }
     }
 }

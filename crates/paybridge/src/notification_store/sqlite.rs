@@ -9,6 +9,7 @@ use paybridge_core::{Error, Notification};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Claim, NotificationStore, event_key};
+use crate::sqlite_group::{commit_group, next_group};
 
 /// [`NotificationStore`] in a SQLite file (WAL, every change synced before it is answered): one
 /// file per service, or per machine. Several service instances behind one load balancer need a
@@ -150,48 +151,17 @@ impl SqliteNotificationStore {
 /// The writer: takes what has arrived, makes it in one transaction (each change in a savepoint,
 /// so one that fails leaves the others), commits, and only then answers each.
 fn write_loop(connection: &Connection, queue: &std::sync::mpsc::Receiver<Job>) {
-    while let Ok(first) = queue.recv() {
-        let mut group = vec![first];
-        while group.len() < 256
-            && let Ok(next) = queue.try_recv()
-        {
-            group.push(next);
-        }
-        let exec = |sql: &str| {
-            connection
-                .prepare_cached(sql)
-                .and_then(|mut s| s.execute([]))
-        };
-        if let Err(e) = exec("BEGIN IMMEDIATE") {
-            for job in group {
-                let _ = job.done.send(Err(e.to_string()));
-            }
-            continue;
-        }
-        let mut answers = Vec::with_capacity(group.len());
-        for job in group {
-            let result = exec("SAVEPOINT change").and_then(|_| (job.change)(connection));
-            let end = if result.is_ok() {
-                exec("RELEASE change")
-            } else {
-                exec("ROLLBACK TO change").and_then(|_| exec("RELEASE change"))
-            };
-            let result = result.and_then(|reply| end.map(|_| reply));
-            answers.push((job.done, result.map_err(|e| e.to_string())));
-        }
-        match exec("COMMIT") {
-            Ok(_) => {
-                for (done, result) in answers {
-                    let _ = done.send(result);
-                }
-            }
-            Err(e) => {
-                // Nothing of the group is durable: every change in it failed.
-                let _ = exec("ROLLBACK");
-                for (done, _) in answers {
-                    let _ = done.send(Err(e.to_string()));
-                }
-            }
+    while let Some(group) = next_group(queue, 256) {
+        let (changes, answers): (Vec<Change>, Vec<_>) =
+            group.into_iter().map(|job| (job.change, job.done)).unzip();
+        let results = commit_group(
+            connection,
+            changes,
+            |change, connection| change(connection).map_err(|e| e.to_string()),
+            ToString::to_string,
+        );
+        for (done, result) in answers.into_iter().zip(results) {
+            let _ = done.send(result);
         }
     }
 }
