@@ -202,7 +202,7 @@ impl<'a> ser::Serializer for &'a mut CanonicalSerializer {
     fn serialize_struct(
         self,
         name: &'static str,
-        len: usize,
+        _len: usize,
     ) -> Result<Object<'a>, CanonicalError> {
         if name == RAW_VALUE_TOKEN {
             let frame = ObjectFrame::placeholder();
@@ -213,7 +213,13 @@ impl<'a> ser::Serializer for &'a mut CanonicalSerializer {
                 raw: true,
             });
         }
-        self.serialize_map(Some(len))
+        let frame = self.writer.begin_struct(name);
+        Ok(Object {
+            ser: self,
+            frame,
+            pending_key: None,
+            raw: false,
+        })
     }
     fn serialize_struct_variant(
         self,

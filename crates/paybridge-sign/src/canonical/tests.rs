@@ -527,3 +527,69 @@ fn arrival_order_is_reported() {
     }
     assert!(arrives_in_order(&AllSorted { a: 1, b: 2 }).unwrap());
 }
+
+/// A map written in the order its entries are listed, which need not be sorted.
+struct Listed(Vec<(String, Value)>);
+
+impl Serialize for Listed {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// Keys and members in any arrival order, with the characters that make reading written members
+/// back hard: quotes, backslashes, control characters, brackets and commas inside strings.
+fn arb_listed() -> impl Strategy<Value = Vec<(String, Value)>> {
+    let key = "[\\u{0}-\\u{1f}\"\\\\,:{}\\[\\]a-c\u{e000}\u{10000}]{0,5}";
+    let value = prop_oneof![
+        arb_json(),
+        "[\"\\\\,:{}\\[\\]\\u{0}-\\u{1f}a]{0,6}".prop_map(Value::String),
+    ];
+    prop::collection::btree_map(key, value, 0..8)
+        .prop_flat_map(|map| Just(map.into_iter().collect::<Vec<_>>()).prop_shuffle())
+}
+
+proptest! {
+    #[test]
+    fn members_arriving_in_any_order_match_a_plain_reference(entries in arb_listed()) {
+        let as_value = Value::Object(entries.iter().cloned().collect());
+        let mut expected = Vec::new();
+        reference(&as_value, &mut expected);
+        let listed = Listed(entries);
+        prop_assert_eq!(to_vec(&listed).unwrap(), expected.clone());
+        // The same members as raw text, in the same arrival order.
+        let text = serde_json::to_vec(&listed).unwrap();
+        prop_assert_eq!(canonicalize(&text).unwrap(), expected);
+    }
+}
+
+#[test]
+fn a_member_out_of_order_after_escaped_ones_is_sorted_with_them() {
+    let listed = Listed(vec![
+        (
+            "b\"}".into(),
+            serde_json::json!({"x": "],\"{", "y": [1, "\\"]}),
+        ),
+        ("c\n".into(), serde_json::json!("a,b")),
+        ("a\\".into(), serde_json::json!(null)),
+        ("b".into(), serde_json::json!(2.5)),
+    ]);
+    assert_eq!(
+        String::from_utf8(to_vec(&listed).unwrap()).unwrap(),
+        r#"{"a\\":null,"b":2.5,"b\"}":{"x":"],\"{","y":[1,"\\"]},"c\n":"a,b"}"#
+    );
+    let duplicate = Listed(vec![
+        ("b".into(), Value::Null),
+        ("a\"".into(), Value::Null),
+        ("b".into(), Value::Null),
+    ]);
+    assert!(matches!(
+        to_vec(&duplicate).unwrap_err().kind(),
+        CanonicalErrorKind::DuplicateKey(_)
+    ));
+}

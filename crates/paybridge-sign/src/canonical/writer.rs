@@ -2,10 +2,14 @@
 //! string escaping, ECMAScript number formatting, and objects whose members are sorted by UTF-16
 //! code units on the way out.
 //!
-//! Members are written straight into the output as they arrive. Only when an object's keys arrive
-//! out of order are its bytes moved, once, into sorted order. The member list and the key arena
-//! are single buffers used as stacks across nesting levels, so a document of any depth costs a
-//! handful of allocations, not one per object.
+//! Members are written straight into the output as they arrive, and while an object's keys arrive
+//! in order the writer keeps nothing but the last key: a struct declared in canonical order is
+//! written with one key comparison per member, as `serde_json` would write it plus that compare.
+//! Only when a key arrives out of order are the object's members listed (read back from the
+//! bytes already written) and its bytes moved, once, into sorted order; a struct type seen out of
+//! order is remembered, lists its members from the start next time, and replays its cached order.
+//! The member list and the key arena are single buffers used as stacks across nesting levels, so
+//! a document of any depth costs a handful of allocations, not one per object.
 
 use std::cmp::Ordering;
 
@@ -46,7 +50,13 @@ pub(crate) struct ObjectFrame {
     body_start: usize,
     members_start: usize,
     arena_start: usize,
+    /// Whether every key so far arrived after the one before it. While it holds, only the last
+    /// key is kept; the member list is built (from the bytes written) only once it fails.
     sorted: bool,
+    previous: Option<Key>,
+    /// The address of the struct's name, for a struct: once one arrives out of order, later
+    /// objects of its type list their members from the start.
+    type_name: Option<usize>,
 }
 
 impl ObjectFrame {
@@ -57,6 +67,8 @@ impl ObjectFrame {
             members_start: 0,
             arena_start: 0,
             sorted: true,
+            previous: None,
+            type_name: None,
         }
     }
 }
@@ -81,19 +93,26 @@ pub(crate) struct Writer {
 /// Sorted member orders of structs seen before. A struct's field names are `&'static str`s that
 /// arrive in the same order every time, so the order found by sorting once is replayed after
 /// checking, by address and length, that the same names arrived in the same sequence.
+///
+/// It also remembers which struct types (by the address of their name) arrived out of order, so
+/// that their objects list their members as they are written instead of reading them back.
 #[derive(Default)]
 struct OrderCache {
     slots: Vec<Option<CachedOrder>>,
+    unsorted_types: Vec<usize>,
 }
 
 struct CachedOrder {
     /// Address and length of each field name, in arrival order.
     keys: Vec<(usize, usize)>,
     /// Arrival index of each member, in sorted order.
-    order: Vec<u16>,
+    order: Vec<u32>,
 }
 
 const ORDER_CACHE_SLOTS: usize = 64;
+
+/// How many unsorted struct types are remembered; beyond that, a type is read back each time.
+const UNSORTED_TYPES: usize = 64;
 
 /// The working buffers of a finished [`Writer`], kept per thread so the next document reuses
 /// their capacity instead of allocating them again (they are most of the allocations).
@@ -199,20 +218,33 @@ impl Writer {
             members_start: self.members.len(),
             arena_start: self.arena.len(),
             sorted: true,
+            previous: None,
+            type_name: None,
         }
     }
 
-    /// Writes the separator and `key` and returns the member to finish once its value is written.
+    /// Starts the object of a struct named `name`. A struct type that arrived out of order
+    /// before lists its members from the start, so that their order can come from the cache.
     #[inline]
+    pub(crate) fn begin_struct(&mut self, name: &'static str) -> ObjectFrame {
+        let mut frame = self.begin_object();
+        let address = name.as_ptr() as usize;
+        frame.type_name = Some(address);
+        let unsorted = &self.orders.unsorted_types;
+        if !unsorted.is_empty() && unsorted.contains(&address) {
+            frame.sorted = false;
+        }
+        frame
+    }
+
+    /// Writes the separator and `key` and returns the member to finish once its value is written.
+    // Inlined into every caller: as a call it was a fifth of the time of a typed document.
+    #[inline(always)]
     pub(crate) fn begin_member(
         &mut self,
         frame: &ObjectFrame,
         key: Key,
     ) -> Result<MemberStart, CanonicalError> {
-        if self.out.len() > frame.body_start {
-            self.out.push(b',');
-        }
-        let start = self.out.len();
         let Writer { out, arena, .. } = self;
         let text = match key {
             Key::Static(s) => s,
@@ -220,37 +252,63 @@ impl Writer {
                 .get(start as usize..end as usize)
                 .ok_or_else(|| internal("arena key"))?,
         };
-        write_str(out, text)?;
-        out.push(b':');
+        out.reserve(text.len() + 4);
+        if out.len() > frame.body_start {
+            out.push(b',');
+        }
+        let start = out.len();
+        if needs_escape(text.as_bytes()) {
+            write_escaped_key(out, text)?;
+        } else {
+            // Keys almost never need escaping: one check, then the bytes as they are.
+            out.push(b'"');
+            out.extend_from_slice(text.as_bytes());
+            out.extend_from_slice(b"\":");
+        }
         Ok(MemberStart { key, start })
     }
 
-    /// Records the member just written, noting whether keys are still in order.
-    #[inline]
+    /// Notes the member just written. While keys arrive in order, that is one comparison with
+    /// the previous key; the first key out of order lists the members written so far, and from
+    /// then on each member is listed for [`Writer::end_object`] to sort.
+    #[inline(always)]
     pub(crate) fn end_member(
         &mut self,
         frame: &mut ObjectFrame,
         member: MemberStart,
     ) -> Result<(), CanonicalError> {
-        if frame.sorted
-            && self.members.len() > frame.members_start
-            && let Some(previous) = self.members.last()
-        {
-            let (previous, current) = (
-                key_text(&self.arena, previous.key),
-                key_text(&self.arena, member.key),
-            );
-            // Distinct first bytes decide almost every pair of keys at once.
-            let order = match (previous.as_bytes().first(), current.as_bytes().first()) {
-                (Some(&a), Some(&b)) if a != b && a < 0xEE && b < 0xEE => a.cmp(&b),
-                _ => cmp_utf16(previous, current),
-            };
-            match order {
-                Ordering::Less => {}
-                Ordering::Greater => frame.sorted = false,
-                Ordering::Equal => {
-                    return Err(CanonicalError::duplicate_key(current));
+        if frame.sorted {
+            if let Some(previous) = frame.previous {
+                let (previous, current) = (
+                    key_text(&self.arena, previous),
+                    key_text(&self.arena, member.key),
+                );
+                // Distinct first bytes decide almost every pair of keys at once.
+                let order = match (previous.as_bytes().first(), current.as_bytes().first()) {
+                    (Some(&a), Some(&b)) if a != b && a < 0xEE && b < 0xEE => a.cmp(&b),
+                    _ => cmp_utf16(previous, current),
+                };
+                match order {
+                    Ordering::Less => {}
+                    Ordering::Greater => {
+                        frame.sorted = false;
+                        let unsorted = &mut self.orders.unsorted_types;
+                        if let Some(address) = frame.type_name
+                            && unsorted.len() < UNSORTED_TYPES
+                            && !unsorted.contains(&address)
+                        {
+                            unsorted.push(address);
+                        }
+                        self.list_members_written(frame, member.start)?;
+                    }
+                    Ordering::Equal => {
+                        return Err(CanonicalError::duplicate_key(current));
+                    }
                 }
+            }
+            if frame.sorted {
+                frame.previous = Some(member.key);
+                return Ok(());
             }
         }
         self.members.push(Member {
@@ -261,11 +319,61 @@ impl Writer {
         Ok(())
     }
 
+    /// Lists the members of `frame`'s object written before `until` (the start of the member
+    /// found out of order), reading their bounds and keys back from the output. This is the rare
+    /// path: an object whose keys arrive in order never lists its members at all.
+    #[cold]
+    #[inline(never)]
+    fn list_members_written(
+        &mut self,
+        frame: &ObjectFrame,
+        until: usize,
+    ) -> Result<(), CanonicalError> {
+        let Writer {
+            out,
+            members,
+            arena,
+            ..
+        } = self;
+        let body = out
+            .get(frame.body_start..until)
+            .ok_or_else(|| internal("object body"))?;
+        let mut at = 0;
+        while at < body.len() {
+            let key_end = skip_string(body, at).ok_or_else(|| internal("written key"))?;
+            let key_start = u32::try_from(arena.len()).map_err(|_| CanonicalError::too_large())?;
+            unescape_into(
+                arena,
+                body.get(at + 1..key_end - 1)
+                    .ok_or_else(|| internal("written key"))?,
+            )?;
+            let key_stop = u32::try_from(arena.len()).map_err(|_| CanonicalError::too_large())?;
+            if body.get(key_end) != Some(&b':') {
+                return Err(internal("written member"));
+            }
+            let value_end =
+                skip_value(body, key_end + 1).ok_or_else(|| internal("written value"))?;
+            members.push(Member {
+                key: Key::Arena {
+                    start: key_start,
+                    end: key_stop,
+                },
+                start: frame.body_start + at,
+                end: frame.body_start + value_end,
+            });
+            // Each listed member is followed by the comma before the next one.
+            if body.get(value_end) != Some(&b',') {
+                return Err(internal("written member"));
+            }
+            at = value_end + 1;
+        }
+        Ok(())
+    }
+
     #[inline]
     pub(crate) fn end_object(&mut self, frame: ObjectFrame) -> Result<(), CanonicalError> {
-        if !frame.sorted {
+        if !frame.sorted && self.sort_members(&frame)? {
             self.reordered_objects += 1;
-            self.sort_members(&frame)?;
         }
         self.members.truncate(frame.members_start);
         self.arena.truncate(frame.arena_start);
@@ -273,7 +381,8 @@ impl Writer {
         Ok(())
     }
 
-    fn sort_members(&mut self, frame: &ObjectFrame) -> Result<(), CanonicalError> {
+    /// Moves the listed members of `frame`'s object into canonical order; whether any moved.
+    fn sort_members(&mut self, frame: &ObjectFrame) -> Result<bool, CanonicalError> {
         let Writer {
             out,
             members,
@@ -285,16 +394,18 @@ impl Writer {
         let object_members = members
             .get_mut(frame.members_start..)
             .ok_or_else(|| internal("object members"))?;
+        if u32::try_from(object_members.len()).is_err() {
+            return Err(CanonicalError::too_large());
+        }
         let static_key = |m: &Member| match m.key {
             Key::Static(s) => Some((s.as_ptr() as usize, s.len())),
             Key::Arena { .. } => None,
         };
-        // Only structs (all keys `'static`) are cached; the slot comes from the first name's
-        // address and the whole name list is checked on a hit.
+        // Only structs listed from their start (all keys `'static`) are cached; the slot comes
+        // from the first name's address and the whole name list is checked on a hit.
         let slot = object_members
             .first()
             .and_then(static_key)
-            .filter(|_| object_members.len() <= 1 << 15)
             .map(|(addr, len)| (addr.wrapping_mul(0x9E37_79B9) ^ len) % ORDER_CACHE_SLOTS);
         if orders.slots.is_empty() {
             orders.slots.resize_with(ORDER_CACHE_SLOTS, || None);
@@ -309,27 +420,19 @@ impl Writer {
                         .zip(object_members.iter())
                         .all(|(k, m)| static_key(m) == Some(*k))
             });
-        let computed: Vec<u16>;
-        let order: &[u16] = match cached {
+        let computed: Vec<u32>;
+        let order: &[u32] = match cached {
             Some(c) => &c.order,
             None => {
-                let key = |k: Key| -> &str {
-                    match k {
-                        Key::Static(s) => s,
-                        Key::Arena { start, end } => {
-                            arena.get(start as usize..end as usize).unwrap_or("")
-                        }
-                    }
-                };
-                let mut order: Vec<u16> = (0..object_members.len())
-                    .map(|i| u16::try_from(i).unwrap_or(u16::MAX))
-                    .collect();
-                let key_at = |i: u16| {
+                let key_at = |i: u32| {
                     object_members
-                        .get(usize::from(i))
-                        .map_or("", |m| key(m.key))
+                        .get(usize::try_from(i).unwrap_or(usize::MAX))
+                        .map_or("", |m| key_text(arena, m.key))
                 };
-                order.sort_by(|&a, &b| cmp_utf16(key_at(a), key_at(b)));
+                let mut order: Vec<u32> = (0..object_members.len())
+                    .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+                    .collect();
+                order.sort_unstable_by(|&a, &b| cmp_utf16(key_at(a), key_at(b)));
                 for pair in order.windows(2) {
                     if let [a, b] = pair
                         && key_at(*a) == key_at(*b)
@@ -360,10 +463,10 @@ impl Writer {
         let in_place = order
             .iter()
             .enumerate()
-            .take_while(|&(n, &i)| usize::from(i) == n)
+            .take_while(|&(n, &i)| usize::try_from(i) == Ok(n))
             .count();
         let Some(first_moved) = object_members.get(in_place) else {
-            return Ok(());
+            return Ok(false);
         };
         let base = first_moved.start;
         let mut moved = 0;
@@ -409,7 +512,7 @@ impl Writer {
         if moved != object_members.len() - in_place {
             return Err(internal("members lost while sorting"));
         }
-        Ok(())
+        Ok(true)
     }
 }
 
@@ -418,7 +521,7 @@ impl Writer {
 struct SortedRuns<'a> {
     members: &'a [Member],
     /// Arrival indices, in sorted order, still to be yielded.
-    rest: &'a [u16],
+    rest: &'a [u32],
 }
 
 impl Iterator for SortedRuns<'_> {
@@ -431,10 +534,10 @@ impl Iterator for SortedRuns<'_> {
             .zip(head..)
             .take_while(|&(&next, prev)| next == prev + 1)
             .count();
-        let last = head + u16::try_from(run - 1).unwrap_or(0);
+        let last = head + u32::try_from(run - 1).unwrap_or(0);
         self.rest = tail.get(run - 1..).unwrap_or_default();
-        let from = self.members.get(usize::from(head))?;
-        let to = self.members.get(usize::from(last))?;
+        let from = self.members.get(usize::try_from(head).ok()?)?;
+        let to = self.members.get(usize::try_from(last).ok()?)?;
         Some((from.start, to.end, run))
     }
 }
@@ -468,6 +571,91 @@ fn append(
                 .ok_or_else(|| internal("member run"))?,
         );
     }
+    Ok(())
+}
+
+/// One past the end of the JSON string starting at `bytes[at]` (its opening quote), in text
+/// this writer produced.
+fn skip_string(bytes: &[u8], at: usize) -> Option<usize> {
+    if bytes.get(at) != Some(&b'"') {
+        return None;
+    }
+    let mut i = at + 1;
+    loop {
+        match *bytes.get(i)? {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+}
+
+/// One past the end of the JSON value starting at `bytes[at]`, in text this writer produced.
+fn skip_value(bytes: &[u8], at: usize) -> Option<usize> {
+    match *bytes.get(at)? {
+        b'"' => skip_string(bytes, at),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = at;
+            loop {
+                match *bytes.get(i)? {
+                    b'"' => {
+                        i = skip_string(bytes, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        _ => {
+            // A number or a literal: it runs to the next separator.
+            let len = bytes
+                .get(at..)?
+                .iter()
+                .position(|&b| matches!(b, b',' | b'}' | b']'))
+                .unwrap_or(bytes.len() - at);
+            Some(at + len)
+        }
+    }
+}
+
+/// Appends the text of a key this writer escaped (`\"`, `\\`, the short forms and `\u00xx`).
+fn unescape_into(arena: &mut String, escaped: &[u8]) -> Result<(), CanonicalError> {
+    let text = std::str::from_utf8(escaped).map_err(|_| internal("written key"))?;
+    let mut rest = text;
+    while let Some(i) = rest.find('\\') {
+        arena.push_str(rest.get(..i).unwrap_or_default());
+        let after = rest.get(i + 1..).unwrap_or_default();
+        let (c, used) = match after.as_bytes().first() {
+            Some(b'"') => ('"', 1),
+            Some(b'\\') => ('\\', 1),
+            Some(b'b') => ('\u{8}', 1),
+            Some(b't') => ('\t', 1),
+            Some(b'n') => ('\n', 1),
+            Some(b'f') => ('\u{c}', 1),
+            Some(b'r') => ('\r', 1),
+            Some(b'u') => {
+                let code = after
+                    .get(1..5)
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .and_then(char::from_u32)
+                    .ok_or_else(|| internal("written key"))?;
+                (code, 5)
+            }
+            _ => return Err(internal("written key")),
+        };
+        arena.push(c);
+        rest = after.get(used..).unwrap_or_default();
+    }
+    arena.push_str(rest);
     Ok(())
 }
 
@@ -543,6 +731,68 @@ fn word_needs_escape(word: u64) -> bool {
     (control | quote | backslash) != 0
 }
 
+/// Whether the last `remainder.len()` (< 8) bytes of `bytes` may need an escape, checked a word
+/// at a time: the final eight bytes of a longer string, or two overlapping halves of a shorter
+/// one. Keys and short values are mostly tail, and a byte-by-byte table walk over them was most
+/// of the time spent writing a key.
+#[inline]
+fn tail_needs_escape(bytes: &[u8], remainder: &[u8]) -> bool {
+    let len = bytes.len();
+    let word = if remainder.is_empty() {
+        return false;
+    } else if len >= 8 {
+        bytes
+            .get(len - 8..)
+            .and_then(|last| <[u8; 8]>::try_from(last).ok())
+            .map(u64::from_le_bytes)
+    } else if len >= 4 {
+        let half = |range: std::ops::Range<usize>| {
+            bytes
+                .get(range)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map(u32::from_le_bytes)
+        };
+        half(0..4)
+            .zip(half(len - 4..len))
+            .map(|(low, high)| u64::from(low) | (u64::from(high) << 32))
+    } else {
+        // One to three bytes, spread over a word padded with 'A', which needs no escape.
+        Some(
+            remainder
+                .iter()
+                .enumerate()
+                .fold(u64::from_le_bytes([b'A'; 8]), |word, (i, &b)| {
+                    (word & !(0xFF << (8 * i))) | (u64::from(b) << (8 * i))
+                }),
+        )
+    };
+    word.is_none_or(word_needs_escape)
+}
+
+/// The rare key that needs escaping, out of line so that the common path inlines.
+#[cold]
+#[inline(never)]
+fn write_escaped_key(out: &mut Vec<u8>, text: &str) -> Result<(), CanonicalError> {
+    write_str(out, text)?;
+    out.push(b':');
+    Ok(())
+}
+
+/// Whether any byte of `bytes` needs an escape, a word at a time.
+#[inline]
+fn needs_escape(bytes: &[u8]) -> bool {
+    let chunks = bytes.chunks_exact(8);
+    let remainder = chunks.remainder();
+    chunks
+        .map(|chunk| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            u64::from_le_bytes(word)
+        })
+        .any(word_needs_escape)
+        || tail_needs_escape(bytes, remainder)
+}
+
 /// Writes `s` as a JSON string the RFC 8785 way: only `"`, `\\` and control characters escaped,
 /// short forms where JSON has them, lower-case `\\u00xx` otherwise; everything else as UTF-8.
 ///
@@ -568,8 +818,10 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), CanonicalError
             }
         }
     }
-    for (offset, &byte) in remainder.iter().enumerate() {
-        escape_byte(out, bytes, &mut clean_from, tail_start + offset, byte)?;
+    if tail_needs_escape(bytes, remainder) {
+        for (offset, &byte) in remainder.iter().enumerate() {
+            escape_byte(out, bytes, &mut clean_from, tail_start + offset, byte)?;
+        }
     }
     out.extend_from_slice(
         bytes
