@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use paybridge::batch::input::BatchFile;
 use paybridge::batch::run::{BatchOptions, run_batch};
 use paybridge::batch::{
-    BatchStore, Claim, ClaimFor, Owner, RowState, Settled, SqliteBatchStore, Step,
+    BatchStore, Claim, ClaimFor, Owner, RowState, RowWrite, Settled, SqliteBatchStore, Step,
 };
 use paybridge::{
     Currency, Error, MerchantRefundId, Money, PaymentRef, Refund, RefundLookup, RefundProvider,
@@ -276,15 +276,113 @@ async fn contract(store: Arc<dyn BatchStore>) {
     );
 }
 
+/// `write_rows`, as a run's workers use it: each row's outcome and its next claim, several rows
+/// at once, each write answered on its own (a lost claim fails its settle alone).
+async fn writes_of_several_rows(store: Arc<dyn BatchStore>) {
+    let a = Owner::new("run-a", Duration::from_secs(30));
+    let b = Owner::new("run-b", Duration::from_secs(30));
+    let rows: Vec<RefundRequest> = (0..4).map(|i| request(&format!("w{i}"), 10 + i)).collect();
+    let listed: Vec<(u64, &RefundRequest)> = rows.iter().zip(2..).map(|(r, l)| (l, r)).collect();
+    store.record_intents("alipay", &listed).await.unwrap();
+    // First step of two workers: claims only.
+    let written = store
+        .write_rows(
+            "alipay",
+            &a,
+            &[
+                RowWrite {
+                    settle: None,
+                    claim: Some(("w0", ClaimFor::Send(&rows[0]))),
+                },
+                RowWrite {
+                    settle: None,
+                    claim: Some(("w1", ClaimFor::Send(&rows[1]))),
+                },
+            ],
+        )
+        .await;
+    assert_eq!(written.len(), 2);
+    for w in &written {
+        assert!(w.settled.is_ok());
+        assert!(matches!(w.claimed, Some(Ok(Claim::Taken { .. }))), "{w:?}");
+    }
+    // B holds w3 meanwhile.
+    assert!(matches!(
+        store
+            .claim("alipay", "w3", &b, ClaimFor::Send(&rows[3]))
+            .await
+            .unwrap(),
+        Claim::Taken { .. }
+    ));
+    // Next step: w0 settles and w2 is claimed; w1 settles and w3 is found held; and a settle of
+    // a row A never held fails alone.
+    let succeeded = settled(RowState::Succeeded);
+    let refused = settled(RowState::Refused);
+    let written = store
+        .write_rows(
+            "alipay",
+            &a,
+            &[
+                RowWrite {
+                    settle: Some(("w0", &succeeded)),
+                    claim: Some(("w2", ClaimFor::Send(&rows[2]))),
+                },
+                RowWrite {
+                    settle: Some(("w1", &refused)),
+                    claim: Some(("w3", ClaimFor::Send(&rows[3]))),
+                },
+                RowWrite {
+                    settle: Some(("w3", &succeeded)),
+                    claim: None,
+                },
+            ],
+        )
+        .await;
+    assert_eq!(written.len(), 3);
+    assert!(written[0].settled.is_ok() && written[1].settled.is_ok());
+    assert!(matches!(written[0].claimed, Some(Ok(Claim::Taken { .. }))));
+    assert_eq!(
+        written[1].claimed.as_ref().unwrap().as_ref().unwrap(),
+        &Claim::Held { by: "run-b".into() }
+    );
+    assert_eq!(
+        written[2].settled.as_ref().unwrap_err().kind(),
+        paybridge::batch::StoreErrorKind::ClaimLost
+    );
+    assert!(written[2].claimed.is_none());
+    let state = |id: &'static str| {
+        let store = Arc::clone(&store);
+        async move { store.get("alipay", id).await.unwrap().unwrap() }
+    };
+    assert_eq!(state("w0").await.state, RowState::Succeeded);
+    assert_eq!(state("w1").await.state, RowState::Refused);
+    let w2 = state("w2").await;
+    assert_eq!(
+        (w2.state, w2.claim.unwrap().owner),
+        (RowState::Sending, "run-a".into())
+    );
+    let w3 = state("w3").await;
+    assert_eq!(
+        (w3.state, w3.claim.unwrap().owner),
+        (RowState::Sending, "run-b".into())
+    );
+    // Nothing to write answers nothing.
+    assert!(store.write_rows("alipay", &a, &[]).await.is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_store_keeps_the_contract() {
     contract(Arc::new(paybridge::batch::MemoryBatchStore::new())).await;
+    writes_of_several_rows(Arc::new(paybridge::batch::MemoryBatchStore::new())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_store_keeps_the_contract() {
     let store = SqliteBatchStore::open(temp("contract")).unwrap();
     contract(Arc::new(store)).await;
+    let store = SqliteBatchStore::open(temp("write-rows")).unwrap();
+    assert!(store.commits_together());
+    writes_of_several_rows(Arc::new(store)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -319,12 +417,17 @@ async fn postgres_store_keeps_the_contract() {
         .unwrap();
     assert!(!format!("{store:?}").contains("password"));
     contract(Arc::new(store)).await;
+    let rows_table = format!("{table}_rows");
+    let store = paybridge::batch::PostgresBatchStore::connect(&params, Some(&rows_table))
+        .await
+        .unwrap();
+    writes_of_several_rows(Arc::new(store)).await;
     let (client, connection) = tokio_postgres::connect(&params, tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);
     client
-        .batch_execute(&format!("DROP TABLE {table}"))
+        .batch_execute(&format!("DROP TABLE {table}; DROP TABLE {rows_table}"))
         .await
         .unwrap();
 }

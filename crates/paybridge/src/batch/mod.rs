@@ -51,7 +51,9 @@ pub use memory::MemoryBatchStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresBatchStore;
 pub use sqlite::SqliteBatchStore;
-pub use store::{BatchStore, Claim, ClaimFor, Owner, RowClaim, StoreError, StoreErrorKind};
+pub use store::{
+    BatchStore, Claim, ClaimFor, Owner, RowClaim, RowWrite, RowWritten, StoreError, StoreErrorKind,
+};
 
 use paybridge_core::{
     Currency, Error, MerchantRefundId, Money, OrderRef, PaymentRef, Refund, RefundRequest,

@@ -18,15 +18,17 @@ use tokio::sync::Semaphore;
 use super::input::{BatchFile, RowText};
 use super::store::StoreErrorKind;
 use super::{
-    BatchStore, Claim, ClaimFor, Owner, RowState, Settled, Step, StoreError, StoredRequest,
+    BatchStore, Claim, ClaimFor, Owner, RowState, RowWrite, RowWritten, Settled, Step, StoreError,
+    StoredRequest,
 };
 use crate::{ReliablePolicy, reliable_refund, resume_refund};
 
 /// How a run goes.
 #[derive(Clone, Debug)]
 pub struct BatchOptions {
-    /// Provider calls in flight at once. Up to as many rows more are claimed ahead of them and
-    /// as many settled behind them, so the store's commits overlap the calls.
+    /// Provider calls in flight at once. Up to as many rows more are claimed ahead of them, and
+    /// each row's outcome is recorded with the next row's claim, so the store's commits overlap
+    /// the calls.
     pub concurrency: usize,
     /// How long and how often one refund is tried.
     pub policy: ReliablePolicy,
@@ -196,6 +198,24 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// A row whose provider call has ended, its answer not yet recorded.
+struct Called {
+    settled: Settled,
+    conflict: Option<Conflict>,
+    prior: RowState,
+    step: Step,
+}
+
+/// How far a claimed row got.
+enum Progress {
+    /// Another run holds it: wait.
+    Held,
+    /// Reported.
+    Ended,
+    /// Its call ended; its answer is to be recorded.
+    Called(Box<Called>),
+}
+
 /// A row as a run takes it: where it came from, and what the file asks.
 #[derive(Clone)]
 struct Work {
@@ -276,6 +296,14 @@ impl Run {
         })
     }
 
+    /// What a row is claimed for: to send the file's request, or to settle what was stored.
+    fn purpose(work: &Work) -> ClaimFor<'_> {
+        match &work.request {
+            Some(request) => ClaimFor::Send(request),
+            None => ClaimFor::Settle,
+        }
+    }
+
     /// Takes one row as far as it goes now. `None`: another run holds it; wait.
     async fn take(&self, work: &Work) -> Option<()> {
         if self.stopped.load(Ordering::SeqCst) {
@@ -283,15 +311,28 @@ impl Run {
             return Some(());
         }
         let name = self.provider.name();
-        let purpose = match &work.request {
-            Some(request) => ClaimFor::Send(request),
-            None => ClaimFor::Settle,
-        };
-        let claim = match self
+        let claim = self
             .store
-            .claim(name, &work.refund_id, &self.owner, purpose)
-            .await
-        {
+            .claim(name, &work.refund_id, &self.owner, Run::purpose(work))
+            .await;
+        match self.advance(work, claim).await {
+            Progress::Held => None,
+            Progress::Ended => Some(()),
+            Progress::Called(called) => {
+                let recorded = self
+                    .store
+                    .settle(name, &work.refund_id, &self.owner, &called.settled)
+                    .await;
+                self.record(work, *called, recorded);
+                Some(())
+            }
+        }
+    }
+
+    /// Takes a row on from its claim: reports it where the claim ends it, or makes its call.
+    async fn advance(&self, work: &Work, claim: Result<Claim, StoreError>) -> Progress {
+        let name = self.provider.name();
+        let claim = match claim {
             Ok(claim) => claim,
             Err(error) => {
                 self.store_failed(&error);
@@ -306,11 +347,11 @@ impl Run {
                     None,
                     None,
                 );
-                return Some(());
+                return Progress::Ended;
             }
         };
         match claim {
-            Claim::Held { .. } => None,
+            Claim::Held { .. } => Progress::Held,
             Claim::Absent => {
                 self.emit(
                     work,
@@ -326,7 +367,7 @@ impl Run {
                     None,
                     None,
                 );
-                Some(())
+                Progress::Ended
             }
             Claim::Final(state) => {
                 let stored = self.store.get(name, &work.refund_id).await.ok().flatten();
@@ -350,28 +391,30 @@ impl Run {
                     conflict,
                     None,
                 );
-                Some(())
+                Progress::Ended
             }
             Claim::Taken {
                 prior,
                 request,
                 step,
                 took_over_from,
-            } => {
-                self.step(work, prior, request, step, took_over_from).await;
-                Some(())
-            }
+            } => match self.call(work, prior, request, step, took_over_from).await {
+                Some(called) => Progress::Called(Box::new(called)),
+                None => Progress::Ended,
+            },
         }
     }
 
-    async fn step(
+    /// Makes the row's provider call (within the run's call permits): what it answered, to be
+    /// recorded by [`Run::record`]. `None` when the row was reported without a call.
+    async fn call(
         &self,
         work: &Work,
         prior: RowState,
         sent: Option<StoredRequest>,
         step: Step,
         took_over_from: Option<String>,
-    ) {
+    ) -> Option<Called> {
         let name = self.provider.name();
         let conflict = Run::conflict(work, sent.as_ref(), prior);
         // What is sent or looked up is the stored request: for a row never sent, the file's
@@ -395,19 +438,19 @@ impl Run {
                     conflict,
                     None,
                 );
-                return;
+                return None;
             }
         };
         // The provider call waits for its permit; the store no longer refuses writes here
         // ("no new send starts" once it has).
         let Ok(call) = self.calls.acquire().await else {
-            return;
+            return None;
         };
         if self.stopped.load(Ordering::SeqCst) && step != Step::Skip {
             drop(call);
             let _ = self.store.release(name, &work.refund_id, &self.owner).await;
             self.not_started(work);
-            return;
+            return None;
         }
         let mut settled = match step {
             Step::Send => Settled::from_outcome(
@@ -440,11 +483,11 @@ impl Run {
                             None,
                             None,
                         );
-                        return;
+                        return None;
                     }
                 }
             }
-            Step::Skip => return,
+            Step::Skip => return None,
         };
         drop(call);
         if let Some(from) = took_over_from {
@@ -453,11 +496,24 @@ impl Run {
                 settled.reason
             );
         }
-        if let Err(error) = self
-            .store
-            .settle(name, &work.refund_id, &self.owner, &settled)
-            .await
-        {
+        Some(Called {
+            settled,
+            conflict,
+            prior,
+            step,
+        })
+    }
+
+    /// Reports a called row by what recording its outcome came to: what the provider answered
+    /// when it was recorded, else unknown (never "failed") until a run that can record settles it.
+    fn record(&self, work: &Work, called: Called, recorded: Result<(), StoreError>) {
+        let Called {
+            mut settled,
+            conflict,
+            prior,
+            step,
+        } = called;
+        if let Err(error) = recorded {
             if error.kind() != StoreErrorKind::ClaimLost {
                 self.store_failed(&error);
             }
@@ -480,6 +536,57 @@ impl Run {
             };
         }
         self.emit(work, settled, conflict, None);
+    }
+
+    /// One worker step's writes: the outcome of the row `behind` and the claim of `next`,
+    /// through the gatherer when there is one, else straight to the store.
+    async fn write_step(
+        &self,
+        gathered: Option<&tokio::sync::mpsc::UnboundedSender<StepWrites>>,
+        behind: Option<&(Work, Box<Called>)>,
+        next: Option<&Work>,
+    ) -> RowWritten {
+        let name = self.provider.name();
+        let lost = || RowWritten {
+            settled: Err(StoreError::new(
+                &self.store.describe(),
+                super::StoreErrorKind::Unavailable,
+                "the run stopped writing",
+            )),
+            claimed: next.map(|_| {
+                Err(StoreError::new(
+                    &self.store.describe(),
+                    super::StoreErrorKind::Unavailable,
+                    "the run stopped writing",
+                ))
+            }),
+        };
+        match gathered {
+            Some(gathered) => {
+                let (done, answer) = tokio::sync::oneshot::channel();
+                let step = StepWrites {
+                    settle: behind
+                        .map(|(work, called)| (work.refund_id.clone(), called.settled.clone())),
+                    claim: next.map(|work| (work.refund_id.clone(), work.request.clone())),
+                    done,
+                };
+                if gathered.send(step).is_err() {
+                    return lost();
+                }
+                answer.await.unwrap_or_else(|_| lost())
+            }
+            None => {
+                let row = RowWrite {
+                    settle: behind.map(|(work, called)| (work.refund_id.as_str(), &called.settled)),
+                    claim: next.map(|work| (work.refund_id.as_str(), Run::purpose(work))),
+                };
+                self.store
+                    .write_rows(name, &self.owner, &[row])
+                    .await
+                    .pop()
+                    .unwrap_or_else(lost)
+            }
+        }
     }
 
     /// Rows another run held: wait for each to be released or its lease to end.
@@ -725,31 +832,133 @@ fn new_run(
     })
 }
 
+/// A worker's writes at one step (see [`drive`]), owned so they can wait in the gathering queue,
+/// and where to answer.
+struct StepWrites {
+    settle: Option<(String, Settled)>,
+    claim: Option<(String, Option<RefundRequest>)>,
+    done: tokio::sync::oneshot::Sender<RowWritten>,
+}
+
+impl StepWrites {
+    fn row(&self) -> RowWrite<'_> {
+        RowWrite {
+            settle: self
+                .settle
+                .as_ref()
+                .map(|(id, settled)| (id.as_str(), settled)),
+            claim: self.claim.as_ref().map(|(id, request)| {
+                (
+                    id.as_str(),
+                    request.as_ref().map_or(ClaimFor::Settle, ClaimFor::Send),
+                )
+            }),
+        }
+    }
+}
+
+/// How long the gatherer waits for more rows' writes before committing what it has, at
+/// concurrency 4 and more. A commit's sync costs about as much CPU as a row's other store work;
+/// a millisecond against calls that take several at that concurrency (rows are claimed ahead
+/// of their calls) lets several rows share one.
+const GATHER_FOR: Duration = Duration::from_millis(1);
+
+/// Hands the workers' writes to the store together (at concurrency 4 and more): takes what is
+/// waiting and what arrives within [`GATHER_FOR`], up to half the concurrency's rows, writes it
+/// with one [`BatchStore::write_rows`], answers each, and goes on. Commits run
+/// one after the other, so writes arriving during one are gathered for the next.
+async fn gather_writes(
+    run: Arc<Run>,
+    mut queue: tokio::sync::mpsc::UnboundedReceiver<StepWrites>,
+    concurrency: usize,
+) {
+    let name = run.provider.name();
+    let enough = concurrency / 2;
+    while let Some(first) = queue.recv().await {
+        let mut steps = vec![first];
+        while let Ok(next) = queue.try_recv() {
+            steps.push(next);
+        }
+        if steps.len() < enough {
+            let until = tokio::time::Instant::now() + GATHER_FOR;
+            while steps.len() < enough {
+                match tokio::time::timeout_at(until, queue.recv()).await {
+                    Ok(Some(next)) => steps.push(next),
+                    _ => break,
+                }
+            }
+            while let Ok(next) = queue.try_recv() {
+                steps.push(next);
+            }
+        }
+        let rows: Vec<RowWrite<'_>> = steps.iter().map(StepWrites::row).collect();
+        let written = run.store.write_rows(name, &run.owner, &rows).await;
+        drop(rows);
+        for (step, written) in steps.into_iter().zip(written) {
+            let _ = step.done.send(written);
+        }
+    }
+}
+
 /// Takes every row of `works` as far as it goes, at most `concurrency` provider calls at once,
 /// then waits for the rows another run held.
+///
+/// Twice `concurrency` workers take rows in turn. When a worker's call ends, it records that
+/// row's outcome and claims its next row in one step, while the other workers' calls are out;
+/// so up to `concurrency` rows are claimed ahead of their calls. A row claimed ahead is
+/// `sending` before its call starts, and a crash then costs it a look-up, never a second
+/// refund. Where the store [commits together](BatchStore::commits_together), the steps of
+/// several workers are gathered into one commit ([`gather_writes`]).
 async fn drive(run: &Arc<Run>, works: Vec<Work>, options: &BatchOptions) {
     let heartbeat = Heartbeat::start(run);
-    // Rows in progress: up to `concurrency` calls out, as many claimed ahead and as many being
-    // settled behind them (the calls themselves are bounded by `Run::calls`). A row claimed
-    // ahead is `sending` before its call starts; a crash then costs it a look-up, never a
-    // second refund.
-    let permits = Arc::new(Semaphore::new(options.concurrency.max(1) * 3));
+    let concurrency = options.concurrency.max(1);
+    let rows = Arc::new(Mutex::new(works.into_iter()));
     let waiting = Arc::new(Mutex::new(Vec::new()));
-    let mut tasks = tokio::task::JoinSet::new();
-    for work in works {
-        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
-            break;
-        };
-        let (run, waiting) = (Arc::clone(run), Arc::clone(&waiting));
-        tasks.spawn(async move {
-            let _permit = permit;
-            if run.take(&work).await.is_none() {
-                lock(&waiting).push(work);
+    let (gathered, queue) = tokio::sync::mpsc::unbounded_channel();
+    // Below that concurrency a gatherer would not wait, and its hop would only add latency.
+    let gatherer = (run.store.commits_together() && concurrency >= 4)
+        .then(|| tokio::spawn(gather_writes(Arc::clone(run), queue, concurrency)));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency * 2 {
+        let (run, rows, waiting) = (Arc::clone(run), Arc::clone(&rows), Arc::clone(&waiting));
+        let gathered = gatherer.is_some().then(|| gathered.clone());
+        workers.spawn(async move {
+            let mut behind: Option<(Work, Box<Called>)> = None;
+            loop {
+                let next = lock(&rows).next();
+                if next.is_none() && behind.is_none() {
+                    break;
+                }
+                // Once the store stops recording, no new row is claimed (nor sent).
+                let claim = next
+                    .as_ref()
+                    .filter(|_| !run.stopped.load(Ordering::SeqCst));
+                let written = run
+                    .write_step(gathered.as_ref(), behind.as_ref(), claim)
+                    .await;
+                if let Some((work, called)) = behind.take() {
+                    run.record(&work, *called, written.settled);
+                }
+                let Some(work) = next else {
+                    break;
+                };
+                let Some(claimed) = written.claimed else {
+                    run.not_started(&work);
+                    continue;
+                };
+                match run.advance(&work, claimed).await {
+                    Progress::Held => lock(&waiting).push(work),
+                    Progress::Ended => {}
+                    Progress::Called(called) => behind = Some((work, called)),
+                }
             }
         });
-        while tasks.try_join_next().is_some() {}
     }
-    while tasks.join_next().await.is_some() {}
+    drop(gathered);
+    while workers.join_next().await.is_some() {}
+    if let Some(gatherer) = gatherer {
+        let _ = gatherer.await;
+    }
     let waiting = std::mem::take(&mut *lock(&waiting));
     run.wait_for_others(waiting, options.patience).await;
     drop(heartbeat);

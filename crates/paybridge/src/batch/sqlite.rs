@@ -16,8 +16,8 @@ use crate::sqlite_group::{commit_group, exec, next_group};
 
 use super::store::{ClaimView, Decision, Purpose, StoreErrorKind, claim_lost, decide};
 use super::{
-    BatchStore, Claim, ClaimFor, Owner, RawRow, RowState, Settled, StoreError, StoredRefund,
-    StoredRequest,
+    BatchStore, Claim, ClaimFor, Owner, RawRow, RowState, RowWrite, RowWritten, Settled,
+    StoreError, StoredRefund, StoredRequest,
 };
 
 /// [`BatchStore`] in a SQLite file, for runs on one machine.
@@ -232,16 +232,96 @@ impl SqliteBatchStore {
 
     /// Runs `op` in the writer's next commit and answers once that commit is on disk.
     async fn write(&self, op: Op) -> Result<Reply, StoreError> {
+        self.write_all(vec![op])
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(self.stopped()))
+    }
+
+    /// Runs `ops` in one commit, each in its own savepoint, and answers each once it is on disk.
+    async fn write_all(&self, ops: Vec<Op>) -> Vec<Result<Reply, StoreError>> {
+        let count = ops.len();
         let (done, answer) = tokio::sync::oneshot::channel();
-        let stopped = || {
-            StoreError::new(
+        if self.writer.send(Job { ops, done }).is_err() {
+            return (0..count).map(|_| Err(self.stopped())).collect();
+        }
+        match answer.await {
+            Ok(results) if results.len() == count => results,
+            _ => (0..count).map(|_| Err(self.stopped())).collect(),
+        }
+    }
+
+    fn stopped(&self) -> StoreError {
+        StoreError::new(
+            &self.name(),
+            StoreErrorKind::Unavailable,
+            "its writer stopped",
+        )
+    }
+
+    fn claim_op(provider: &str, refund_id: &str, owner: &Owner, purpose: ClaimFor<'_>) -> Op {
+        let request = purpose.request();
+        let (provider, refund_id, owner) =
+            (provider.to_owned(), refund_id.to_owned(), owner.clone());
+        let purpose = purpose.purpose();
+        Box::new(move |connection, store| {
+            claim_in(
+                connection,
+                store,
+                &provider,
+                &refund_id,
+                &owner,
+                purpose,
+                request.as_ref(),
+            )
+            .map(Reply::Claimed)
+        })
+    }
+
+    fn claimed(&self, reply: Reply) -> Result<Claim, StoreError> {
+        match reply {
+            Reply::Claimed(claim) => Ok(claim),
+            _ => Err(StoreError::new(
                 &self.name(),
                 StoreErrorKind::Unavailable,
-                "its writer stopped",
+                "the writer answered a claim with something else",
+            )),
+        }
+    }
+
+    fn settle_op(provider: &str, refund_id: &str, owner: &Owner, settled: &Settled) -> Op {
+        let refund_json = settled.refund_json();
+        let (provider, refund_id, owner) = (
+            provider.to_owned(),
+            refund_id.to_owned(),
+            owner.id().to_owned(),
+        );
+        let (state, reason, kind) = (settled.state, settled.reason.clone(), settled.error_kind);
+        Box::new(move |connection, store| {
+            let changed = exec(
+                connection,
+                "UPDATE refunds SET state = ?3, reason = ?4, error_kind = ?5,
+                        refund_json = COALESCE(?6, refund_json), claimed_by = NULL,
+                        lease_until = NULL,
+                        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                     WHERE provider = ?1 AND refund_id = ?2 AND claimed_by = ?7",
+                params![
+                    provider,
+                    refund_id,
+                    state.as_str(),
+                    reason,
+                    kind,
+                    refund_json,
+                    owner
+                ],
             )
-        };
-        self.writer.send(Job { op, done }).map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+            .map_err(|e| unavailable(store, &e))?;
+            if changed == 1 {
+                Ok(Reply::Done)
+            } else {
+                Err(claim_lost_in(connection, store, &provider, &refund_id))
+            }
+        })
     }
 }
 
@@ -304,19 +384,20 @@ fn get_row(
     provider: &str,
     refund_id: &str,
 ) -> Result<Option<StoredRefund>, StoreError> {
-    connection
-        .query_row(
-            &format!(
-                "SELECT {} FROM refunds WHERE provider = ?1 AND refund_id = ?2",
-                columns()
-            ),
-            params![provider, refund_id],
-            read_raw,
-        )
-        .optional()
-        .map_err(|e| unavailable(store, &e))?
-        .map(|raw| raw.into_stored(store))
-        .transpose()
+    // Through the statement cache: every claim reads its row first.
+    query_row(
+        connection,
+        &format!(
+            "SELECT {} FROM refunds WHERE provider = ?1 AND refund_id = ?2",
+            columns()
+        ),
+        params![provider, refund_id],
+        read_raw,
+    )
+    .optional()
+    .map_err(|e| unavailable(store, &e))?
+    .map(|raw| raw.into_stored(store))
+    .transpose()
 }
 
 /// A write, as the writer runs it: inside a savepoint of the group's transaction.
@@ -329,10 +410,11 @@ enum Reply {
     Claimed(Claim),
 }
 
-/// A write waiting for the writer, and who to tell when it is on disk.
+/// Writes waiting for the writer, and who to tell when they are on disk. A job's writes go
+/// into one commit, each in its own savepoint, and are answered together.
 struct Job {
-    op: Op,
-    done: tokio::sync::oneshot::Sender<Result<Reply, StoreError>>,
+    ops: Vec<Op>,
+    done: tokio::sync::oneshot::Sender<Vec<Result<Reply, StoreError>>>,
 }
 
 /// [`Connection::query_row`] through the statement cache.
@@ -349,16 +431,22 @@ fn query_row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::
 /// savepoint inside one transaction, syncs once, then answers each.
 fn write_loop(connection: &Connection, store: &str, jobs: &std::sync::mpsc::Receiver<Job>) {
     while let Some(group) = next_group(jobs, 512) {
-        let (ops, answers): (Vec<Op>, Vec<_>) = group.into_iter().map(|j| (j.op, j.done)).unzip();
+        let mut ops = Vec::new();
+        let mut answers = Vec::with_capacity(group.len());
+        for job in group {
+            answers.push((job.ops.len(), job.done));
+            ops.extend(job.ops);
+        }
         // A group that cannot commit fails whole: every write in it, claims included.
-        let results = commit_group(
+        let mut results = commit_group(
             connection,
             ops,
             |op, connection| op(connection, store),
             |e| unavailable(store, e),
-        );
-        for (done, result) in answers.into_iter().zip(results) {
-            let _ = done.send(result);
+        )
+        .into_iter();
+        for (count, done) in answers {
+            let _ = done.send(results.by_ref().take(count).collect());
         }
     }
 }
@@ -537,32 +625,10 @@ impl BatchStore for SqliteBatchStore {
         owner: &Owner,
         purpose: ClaimFor<'_>,
     ) -> Result<Claim, StoreError> {
-        let request = purpose.request();
-        let (provider, refund_id, owner) =
-            (provider.to_owned(), refund_id.to_owned(), owner.clone());
-        let purpose = purpose.purpose();
-        match self
-            .write(Box::new(move |connection, store| {
-                claim_in(
-                    connection,
-                    store,
-                    &provider,
-                    &refund_id,
-                    &owner,
-                    purpose,
-                    request.as_ref(),
-                )
-                .map(Reply::Claimed)
-            }))
-            .await?
-        {
-            Reply::Claimed(claim) => Ok(claim),
-            _ => Err(StoreError::new(
-                &self.name(),
-                StoreErrorKind::Unavailable,
-                "the writer answered a claim with something else",
-            )),
-        }
+        let reply = self
+            .write(Self::claim_op(provider, refund_id, owner, purpose))
+            .await?;
+        self.claimed(reply)
     }
 
     async fn settle(
@@ -572,40 +638,49 @@ impl BatchStore for SqliteBatchStore {
         owner: &Owner,
         settled: &Settled,
     ) -> Result<(), StoreError> {
-        let refund_json = settled.refund_json();
-        let (provider, refund_id, owner) = (
-            provider.to_owned(),
-            refund_id.to_owned(),
-            owner.id().to_owned(),
-        );
-        let (state, reason, kind) = (settled.state, settled.reason.clone(), settled.error_kind);
-        self.write(Box::new(move |connection, store| {
-            let changed = exec(
-                connection,
-                "UPDATE refunds SET state = ?3, reason = ?4, error_kind = ?5,
-                        refund_json = COALESCE(?6, refund_json), claimed_by = NULL,
-                        lease_until = NULL,
-                        updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                     WHERE provider = ?1 AND refund_id = ?2 AND claimed_by = ?7",
-                params![
-                    provider,
-                    refund_id,
-                    state.as_str(),
-                    reason,
-                    kind,
-                    refund_json,
-                    owner
-                ],
-            )
-            .map_err(|e| unavailable(store, &e))?;
-            if changed == 1 {
-                Ok(Reply::Done)
-            } else {
-                Err(claim_lost_in(connection, store, &provider, &refund_id))
+        self.write(Self::settle_op(provider, refund_id, owner, settled))
+            .await
+            .map(|_| ())
+    }
+
+    fn commits_together(&self) -> bool {
+        true
+    }
+
+    async fn write_rows(
+        &self,
+        provider: &str,
+        owner: &Owner,
+        rows: &[RowWrite<'_>],
+    ) -> Vec<RowWritten> {
+        // Every row's outcome and claim in one commit, in the order given.
+        let mut ops = Vec::new();
+        for row in rows {
+            if let Some((refund_id, settled)) = row.settle {
+                ops.push(Self::settle_op(provider, refund_id, owner, settled));
             }
-        }))
-        .await
-        .map(|_| ())
+            if let Some((refund_id, purpose)) = row.claim {
+                ops.push(Self::claim_op(provider, refund_id, owner, purpose));
+            }
+        }
+        let mut results = self.write_all(ops).await.into_iter();
+        rows.iter()
+            .map(|row| RowWritten {
+                settled: match row.settle {
+                    Some(_) => results
+                        .next()
+                        .unwrap_or_else(|| Err(self.stopped()))
+                        .map(|_| ()),
+                    None => Ok(()),
+                },
+                claimed: row.claim.map(|_| {
+                    results
+                        .next()
+                        .unwrap_or_else(|| Err(self.stopped()))
+                        .and_then(|reply| self.claimed(reply))
+                }),
+            })
+            .collect()
     }
 
     async fn release(

@@ -71,6 +71,25 @@ pub struct RowClaim {
     pub expired: bool,
 }
 
+/// The writes of one step of a run: the outcome of the row whose call ended, and the claim of
+/// the row taken next. Either may be absent.
+#[derive(Clone, Copy, Debug)]
+pub struct RowWrite<'a> {
+    /// The refund id of the row settled, and where it ended.
+    pub settle: Option<(&'a str, &'a Settled)>,
+    /// The refund id of the row claimed, and what for.
+    pub claim: Option<(&'a str, ClaimFor<'a>)>,
+}
+
+/// What [`BatchStore::write_rows`] answers for one [`RowWrite`].
+#[derive(Debug)]
+pub struct RowWritten {
+    /// The settle's result; `Ok(())` when there was none.
+    pub settled: Result<(), StoreError>,
+    /// The claim's result, when there was one.
+    pub claimed: Option<Result<Claim, StoreError>>,
+}
+
 /// What a run claims a row for.
 #[derive(Clone, Copy, Debug)]
 pub enum ClaimFor<'a> {
@@ -267,6 +286,43 @@ pub trait BatchStore: Send + Sync + fmt::Debug {
         owner: &Owner,
         settled: &Settled,
     ) -> Result<(), StoreError>;
+
+    /// Whether [`BatchStore::write_rows`] makes the writes of many rows durable with one
+    /// commit. A run then gathers its rows' writes and hands them over together; otherwise each
+    /// row's are written on their own.
+    fn commits_together(&self) -> bool {
+        false
+    }
+
+    /// For each row in turn, records where the row it settles ended (as [`BatchStore::settle`])
+    /// and then claims the row it claims (as [`BatchStore::claim`]): what a run writes each time
+    /// a call ends and it takes its next row. A store that [commits
+    /// together](BatchStore::commits_together) makes them all durable with one commit; by
+    /// default each is written in turn.
+    async fn write_rows(
+        &self,
+        provider: &str,
+        owner: &Owner,
+        rows: &[RowWrite<'_>],
+    ) -> Vec<RowWritten> {
+        let mut written = Vec::with_capacity(rows.len());
+        for row in rows {
+            let settled = match row.settle {
+                Some((refund_id, settled)) => {
+                    self.settle(provider, refund_id, owner, settled).await
+                }
+                None => Ok(()),
+            };
+            let claimed = match row.claim {
+                Some((refund_id, purpose)) => {
+                    Some(self.claim(provider, refund_id, owner, purpose).await)
+                }
+                None => None,
+            };
+            written.push(RowWritten { settled, claimed });
+        }
+        written
+    }
 
     /// Lets go of a row `owner` holds, leaving its state as it is.
     ///
