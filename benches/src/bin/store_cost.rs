@@ -1,8 +1,8 @@
 //! What the durable batch store costs a batch: refunds/s of the same batch through the SQLite
 //! store and through the in-memory one, against the in-process sandbox (WeChat Pay, aws-lc-rs
 //! on both sides), at concurrency 1, 8 and 32. The two stores run in alternating rounds within
-//! one process, so the machine's drift falls on both; each line gives the medians and their
-//! ratio.
+//! one process, so the machine's drift falls on both; each line gives the medians of the rates
+//! and the median of the rounds' ratios (each round's two batches ran back to back).
 //!
 //! ```sh
 //! cargo run --release -p paybridge-benches --bin store_cost            # store file under target/
@@ -28,7 +28,7 @@ use paybridge::batch::{BatchStore, MemoryBatchStore, SqliteBatchStore};
 use paybridge::{Config, Currency, Gateway};
 use paybridge_sandbox::{ProviderId, Sandbox, SandboxConfig, SandboxHandle};
 
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 7;
 
 /// A CSV of `rows` refunds of 1.00 against fresh 100.00 payments, ids prefixed `tag`.
 fn batch(sandbox: &SandboxHandle, tag: &str, rows: usize) -> BatchFile {
@@ -116,7 +116,7 @@ async fn main() {
         "\n## What the durable store costs (issue 28): the same batch through SQLite (file in {}) and in memory, medians of {ROUNDS} alternating rounds\n",
         dir.display()
     );
-    println!("| concurrency | SQLite refunds/s | memory refunds/s | SQLite / memory | ≥ 0.85 |");
+    println!("| concurrency | SQLite refunds/s | memory refunds/s | SQLite / memory (median of rounds) | ≥ 0.85 |");
     println!("|---|---|---|---|---|");
     let mut failures = 0;
     for (concurrency, rows) in [(1, 300), (8, 800), (32, 1200)] {
@@ -142,12 +142,14 @@ async fn main() {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
         }
+        // Each round's two batches ran back to back, so their ratio is what the machine's drift
+        // (other tenants, over seconds) disturbs least; the goal is judged on the median of those.
+        let ratio = median(sqlite.iter().zip(&memory).map(|(s, m)| s / m).collect());
         let (s, m) = (median(sqlite), median(memory));
-        let pass = s / m >= 0.85;
+        let pass = ratio >= 0.85;
         failures += usize::from(!pass);
         println!(
-            "| {concurrency} | {s:.0} | {m:.0} | {:.2} | {} |",
-            s / m,
+            "| {concurrency} | {s:.0} | {m:.0} | {ratio:.2} | {} |",
             if pass { "pass" } else { "FAIL" }
         );
     }
