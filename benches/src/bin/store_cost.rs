@@ -116,7 +116,9 @@ async fn main() {
         "\n## What the durable store costs (issue 28): the same batch through SQLite (file in {}) and in memory, medians of {ROUNDS} alternating rounds\n",
         dir.display()
     );
-    println!("| concurrency | SQLite refunds/s | memory refunds/s | SQLite / memory (median of rounds) | ≥ 0.85 |");
+    println!(
+        "| concurrency | SQLite refunds/s | memory refunds/s | SQLite / memory (median of rounds) | ≥ 0.85 |"
+    );
     println!("|---|---|---|---|---|");
     let mut failures = 0;
     for (concurrency, rows) in [(1, 300), (8, 800), (32, 1200)] {
