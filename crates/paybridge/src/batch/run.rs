@@ -547,19 +547,16 @@ impl Run {
         next: Option<&Work>,
     ) -> RowWritten {
         let name = self.provider.name();
-        let lost = || RowWritten {
-            settled: Err(StoreError::new(
+        let stopped_writing = || {
+            StoreError::new(
                 &self.store.describe(),
-                super::StoreErrorKind::Unavailable,
+                StoreErrorKind::Unavailable,
                 "the run stopped writing",
-            )),
-            claimed: next.map(|_| {
-                Err(StoreError::new(
-                    &self.store.describe(),
-                    super::StoreErrorKind::Unavailable,
-                    "the run stopped writing",
-                ))
-            }),
+            )
+        };
+        let lost = || RowWritten {
+            settled: Err(stopped_writing()),
+            claimed: next.map(|_| Err(stopped_writing())),
         };
         match gathered {
             Some(gathered) => {

@@ -241,6 +241,9 @@ impl SqliteBatchStore {
     /// Runs `ops` in one commit, each in its own savepoint, and answers each once it is on disk.
     async fn write_all(&self, ops: Vec<Op>) -> Vec<Result<Reply, StoreError>> {
         let count = ops.len();
+        if count == 0 {
+            return Vec::new();
+        }
         let (done, answer) = tokio::sync::oneshot::channel();
         if self.writer.send(Job { ops, done }).is_err() {
             return (0..count).map(|_| Err(self.stopped())).collect();
