@@ -262,10 +262,31 @@ fn load_pair(backend: Backend, der: &PrivateDer) -> Result<KeyPair, KeyError> {
                 KeyKind::Pkcs8Private => RsaKeyPair::from_pkcs8(&der.der),
                 _ => RsaKeyPair::from_der(&der.der),
             };
-            pair.map(KeyPair::AwsLc)
-                .map_err(|e| rejected(e.to_string()))
+            let pair = pair
+                .map(KeyPair::AwsLc)
+                .map_err(|e| rejected(e.to_string()))?;
+            seed_aws_lc_random();
+            Ok(pair)
         }
     }
+}
+
+#[cfg(feature = "aws-lc-rs")]
+static AWS_LC_SEEDED: std::sync::Once = std::sync::Once::new();
+
+/// Makes aws-lc seed its random generator now, while a key is being loaded, rather than inside
+/// the first signature (RSA blinding draws random bytes on every sign).
+///
+/// aws-lc seeds once per process, from CPU jitter entropy: 31–42 ms on this project's 2-core
+/// machine, behind a process-wide once that holds every other thread drawing random bytes
+/// meanwhile. Left to the first signature, that stall landed on the first refund of a batch
+/// or a service. Later calls, and each new thread's first, take microseconds.
+#[cfg(feature = "aws-lc-rs")]
+fn seed_aws_lc_random() {
+    AWS_LC_SEEDED.call_once(|| {
+        // A failure here would fail the first signature the same way, where it is reported.
+        let _ = aws_lc_rs::rand::fill(&mut [0u8; 1]);
+    });
 }
 
 /// An RSA public key for verifying SHA256withRSA signatures (a provider's platform key).
@@ -477,6 +498,16 @@ fn pem(label: &str, der: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::Backend;
+
+    #[cfg(feature = "aws-lc-rs")]
+    #[test]
+    fn loading_an_aws_lc_key_seeds_the_random_generator_before_any_signature() {
+        let pem = include_str!("../tests/data/keys/rsa2048.pkcs8.pem");
+        let key = super::RsaPrivateKey::from_bytes_with(Backend::AwsLc, pem.as_bytes()).unwrap();
+        assert!(super::AWS_LC_SEEDED.is_completed());
+        let signature = key.sign(b"seeded").unwrap();
+        key.public_key().verify(b"seeded", &signature).unwrap();
+    }
 
     /// aws-lc-rs signs RSA at about twice ring's speed here, so whenever it is built it is the
     /// default; ring is the default only in a build without it.
