@@ -267,7 +267,7 @@ impl SqliteBatchStore {
         let (provider, refund_id, owner) =
             (provider.to_owned(), refund_id.to_owned(), owner.clone());
         let purpose = purpose.purpose();
-        Box::new(move |connection, store| {
+        Op::single(move |connection, store| {
             claim_in(
                 connection,
                 store,
@@ -300,7 +300,7 @@ impl SqliteBatchStore {
             owner.id().to_owned(),
         );
         let (state, reason, kind) = (settled.state, settled.reason.clone(), settled.error_kind);
-        Box::new(move |connection, store| {
+        Op::single(move |connection, store| {
             let changed = exec(
                 connection,
                 "UPDATE refunds SET state = ?3, reason = ?4, error_kind = ?5,
@@ -403,8 +403,40 @@ fn get_row(
     .transpose()
 }
 
-/// A write, as the writer runs it: inside a savepoint of the group's transaction.
-type Op = Box<dyn FnOnce(&Connection, &str) -> Result<Reply, StoreError> + Send>;
+/// What a write does, given the writer's connection and the store's name.
+type Apply = Box<dyn FnOnce(&Connection, &str) -> Result<Reply, StoreError> + Send>;
+
+/// A write, as the writer runs it inside the group's transaction.
+struct Op {
+    apply: Apply,
+    /// It changes the file with more than one statement, so it runs in a savepoint of its own:
+    /// one that fails half-way is undone whole and the group goes on. A write of one statement
+    /// needs none (SQLite undoes a failed statement itself), and a row's claim and settle are
+    /// such writes, so most of the group skips two statements each.
+    several: bool,
+}
+
+impl Op {
+    /// A write of several statements, undone whole if any fails.
+    fn several(
+        apply: impl FnOnce(&Connection, &str) -> Result<Reply, StoreError> + Send + 'static,
+    ) -> Op {
+        Op {
+            apply: Box::new(apply),
+            several: true,
+        }
+    }
+
+    /// A write that changes the file with at most one statement (it may read around it).
+    fn single(
+        apply: impl FnOnce(&Connection, &str) -> Result<Reply, StoreError> + Send + 'static,
+    ) -> Op {
+        Op {
+            apply: Box::new(apply),
+            several: false,
+        }
+    }
+}
 
 /// What a write answers.
 enum Reply {
@@ -444,7 +476,8 @@ fn write_loop(connection: &Connection, store: &str, jobs: &std::sync::mpsc::Rece
         let mut results = commit_group(
             connection,
             ops,
-            |op, connection| op(connection, store),
+            |op| op.several,
+            |op, connection| (op.apply)(connection, store),
             |e| unavailable(store, e),
         )
         .into_iter();
@@ -476,35 +509,27 @@ fn claim_in(
             took_over_from,
         } => {
             let new_state = if sending { RowState::Sending } else { prior };
-            exec(
-                connection,
-                &format!(
-                    "UPDATE refunds SET state = ?3, attempts = attempts + ?4, claimed_by = ?5,
-                            lease_until = {NOW_MS} + ?6,
-                            updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                         WHERE provider = ?1 AND refund_id = ?2"
-                ),
-                params![
-                    provider,
-                    refund_id,
-                    new_state.as_str(),
-                    i64::from(sending),
-                    owner.id(),
-                    owner.lease_ms()
-                ],
-            )
-            .map_err(|e| fail(&e))?;
-            let stored = row.and_then(|r| r.request);
+            // One statement either way, so the claim needs no savepoint (see `Op`).
             let request = match (write_request, request) {
                 (true, Some(request)) => {
                     exec(
                         connection,
-                        "UPDATE refunds SET amount_minor = ?3, currency = ?4, payment = ?5,
-                                order_ref = ?6, total_minor = ?7, reason_text = ?8, notify_url = ?9
-                             WHERE provider = ?1 AND refund_id = ?2",
+                        &format!(
+                            "UPDATE refunds SET state = ?3, attempts = attempts + ?4,
+                                    claimed_by = ?5, lease_until = {NOW_MS} + ?6,
+                                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
+                                    amount_minor = ?7, currency = ?8, payment = ?9,
+                                    order_ref = ?10, total_minor = ?11, reason_text = ?12,
+                                    notify_url = ?13
+                                 WHERE provider = ?1 AND refund_id = ?2"
+                        ),
                         params![
                             provider,
                             refund_id,
+                            new_state.as_str(),
+                            i64::from(sending),
+                            owner.id(),
+                            owner.lease_ms(),
                             request.amount.minor,
                             request.amount.currency.code(),
                             request.payment,
@@ -517,7 +542,27 @@ fn claim_in(
                     .map_err(|e| fail(&e))?;
                     Some(request.clone())
                 }
-                _ => stored,
+                _ => {
+                    exec(
+                        connection,
+                        &format!(
+                            "UPDATE refunds SET state = ?3, attempts = attempts + ?4,
+                                    claimed_by = ?5, lease_until = {NOW_MS} + ?6,
+                                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                                 WHERE provider = ?1 AND refund_id = ?2"
+                        ),
+                        params![
+                            provider,
+                            refund_id,
+                            new_state.as_str(),
+                            i64::from(sending),
+                            owner.id(),
+                            owner.lease_ms()
+                        ],
+                    )
+                    .map_err(|e| fail(&e))?;
+                    row.and_then(|r| r.request)
+                }
             };
             Ok(Claim::Taken {
                 prior,
@@ -551,7 +596,7 @@ impl BatchStore for SqliteBatchStore {
                 )
             })
             .collect();
-        self.write(Box::new(move |connection, store| {
+        self.write(Op::several(move |connection, store| {
             let fail = |e: &rusqlite::Error| unavailable(store, e);
             let mut insert = connection
                 .prepare_cached(
@@ -601,7 +646,7 @@ impl BatchStore for SqliteBatchStore {
             (provider.to_owned(), refund_id.to_owned(), reason.to_owned());
         let line = i64::try_from(line).unwrap_or(i64::MAX);
         let reply = self
-            .write(Box::new(move |connection, store| {
+            .write(Op::single(move |connection, store| {
                 let changed = exec(
                     connection,
                     "INSERT INTO refunds (provider, refund_id, line, state, reason, error_kind)
@@ -697,7 +742,7 @@ impl BatchStore for SqliteBatchStore {
             refund_id.to_owned(),
             owner.id().to_owned(),
         );
-        self.write(Box::new(move |connection, store| {
+        self.write(Op::single(move |connection, store| {
             exec(
                 connection,
                 "UPDATE refunds SET claimed_by = NULL, lease_until = NULL
@@ -713,7 +758,7 @@ impl BatchStore for SqliteBatchStore {
 
     async fn renew(&self, owner: &Owner) -> Result<(), StoreError> {
         let (id, lease) = (owner.id().to_owned(), owner.lease_ms());
-        self.write(Box::new(move |connection, store| {
+        self.write(Op::single(move |connection, store| {
             exec(
                 connection,
                 &format!("UPDATE refunds SET lease_until = {NOW_MS} + ?2 WHERE claimed_by = ?1"),

@@ -157,6 +157,9 @@ fn write_loop(connection: &Connection, queue: &std::sync::mpsc::Receiver<Job>) {
         let results = commit_group(
             connection,
             changes,
+            // `begin` reads, then inserts or updates: one statement that changes the file,
+            // but the change is opaque here, so each keeps its savepoint.
+            |_| true,
             |change, connection| change(connection).map_err(|e| e.to_string()),
             ToString::to_string,
         );
