@@ -28,7 +28,7 @@ use paybridge::batch::{BatchStore, MemoryBatchStore, SqliteBatchStore};
 use paybridge::{Config, Currency, Gateway};
 use paybridge_sandbox::{ProviderId, Sandbox, SandboxConfig, SandboxHandle};
 
-const ROUNDS: usize = 7;
+const ROUNDS: usize = 11;
 
 /// A CSV of `rows` refunds of 1.00 against fresh 100.00 payments, ids prefixed `tag`.
 fn batch(sandbox: &SandboxHandle, tag: &str, rows: usize) -> BatchFile {
