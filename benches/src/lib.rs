@@ -504,3 +504,71 @@ pub mod alipay {
         (body.into_bytes(), signature)
     }
 }
+
+/// A loopback hyper server and the request both transport measurements send it: a 300-byte
+/// POST answered with BluePay's documented refund reply.
+#[allow(
+    clippy::unwrap_used,
+    reason = "measuring fixtures: a loopback port that cannot be bound stops the measurement"
+)]
+pub mod loopback {
+    use std::convert::Infallible;
+    use std::net::SocketAddr;
+
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+
+    /// What the server answers every request with.
+    pub const RESPONSE: &[u8] = br#"{"code":10000,"message":"Success","data":{"mchRefundOrderId":"refund488455057142","refundTransactionId":"1818566685947728","refundCreateTime":"2024-07-31 16:37:40","refundAmount":10000,"refundStatus":"PENDING"}}"#;
+
+    /// Serves on a fresh loopback port, on the current runtime; its address.
+    ///
+    /// # Panics
+    /// When no loopback port can be bound.
+    pub async fn server() -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(async move {
+                    let service =
+                        service_fn(|request: http::Request<hyper::body::Incoming>| async move {
+                            let _ = request.into_body().collect().await;
+                            Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(
+                                RESPONSE,
+                            ))))
+                        });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        addr
+    }
+
+    /// A 300-byte JSON body, shaped like BluePay's envelope.
+    pub fn body_300() -> Bytes {
+        let mut body = String::from(r#"{"appId":"733b887a4a784708bb369524db5b6ded","param":""#);
+        while body.len() < 298 {
+            body.push('x');
+        }
+        body.push_str("\"}");
+        Bytes::from(body)
+    }
+
+    /// The POST of [`body_300`] to `uri`.
+    ///
+    /// # Panics
+    /// Never for a `uri` that parsed.
+    pub fn request(uri: &http::Uri, body: &Bytes) -> http::Request<Bytes> {
+        http::Request::post(uri.clone())
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .unwrap()
+    }
+}

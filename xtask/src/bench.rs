@@ -4,29 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-/// A goal: `numerator / denominator` compared with `limit`.
+/// A criterion goal: `numerator / denominator` (of median times) at least `limit`.
 struct Goal {
     issue: u32,
     numerator: &'static str,
     denominator: &'static str,
-    /// `true`: the ratio must be at most `limit`; `false`: at least.
-    at_most: bool,
     limit: f64,
-}
-
-const fn at_most(
-    issue: u32,
-    numerator: &'static str,
-    denominator: &'static str,
-    limit: f64,
-) -> Goal {
-    Goal {
-        issue,
-        numerator,
-        denominator,
-        at_most: true,
-        limit,
-    }
 }
 
 const fn at_least(
@@ -39,7 +22,6 @@ const fn at_least(
         issue,
         numerator,
         denominator,
-        at_most: false,
         limit,
     }
 }
@@ -55,25 +37,9 @@ const GOALS: &[Goal] = &[
     ),
     at_least(2, "canonical/serde_jcs/4k", "canonical/paybridge/4k", 5.0),
     at_least(2, "canonical/serde_jcs/64k", "canonical/paybridge/64k", 5.0),
-    at_most(
-        2,
-        "scanforpay_sign/pipeline",
-        "scanforpay_sign/baseline",
-        1.5,
-    ),
-    // Keeping the key parsed must make a verification cheaper than parsing it every time.
-    at_most(
-        17,
-        "bluepay_verify/primitive/aws_lc",
-        "bluepay_verify/reparsed/aws_lc",
-        1.0,
-    ),
-    at_most(
-        3,
-        "transport/loopback_roundtrip",
-        "transport/raw_hyper",
-        1.10,
-    ),
+    // ScanForPay's signing, the kept-parsed verify and the transport's round trip are judged
+    // interleaved (below): in criterion's sequential windows the same code gave 1.35 and 1.81
+    // (≤ 1.5), 1.05 (≤ 1.0) and 1.24 then 1.04 (≤ 1.1) in runs a few minutes apart.
 ];
 
 fn workspace_root() -> PathBuf {
@@ -132,15 +98,10 @@ pub(crate) fn run(filter: Option<&str>) -> Result<(), String> {
             continue;
         };
         let ratio = num / den;
-        let pass = if goal.at_most {
-            ratio <= goal.limit
-        } else {
-            ratio >= goal.limit
-        };
+        let pass = ratio >= goal.limit;
         failures += usize::from(!pass);
-        let sign = if goal.at_most { "≤" } else { "≥" };
         println!(
-            "| {} | {} / {} {sign} {} | {} | {} | {ratio:.3} | {} |",
+            "| {} | {} / {} ≥ {} | {} | {} | {ratio:.3} | {} |",
             goal.issue,
             goal.numerator,
             goal.denominator,
@@ -151,9 +112,16 @@ pub(crate) fn run(filter: Option<&str>) -> Result<(), String> {
         );
     }
     if filter.is_none_or(|f| {
-        ["bluepay", "verify", "sign", "canonical"]
-            .iter()
-            .any(|k| f.contains(k))
+        [
+            "bluepay",
+            "verify",
+            "sign",
+            "canonical",
+            "scanforpay",
+            "transport",
+        ]
+        .iter()
+        .any(|k| f.contains(k))
     }) {
         failures += interleaved_goals(filter)?;
     }
@@ -377,6 +345,36 @@ const INTERLEAVED: &[Interleaved] = &[
         limit: 1.10,
         // Shown, not judged: the goal is the default backend's.
         judged: false,
+    },
+    // ScanForPay (issue 2): the codec's typed refund → canonical JSON → keyed SHA-256 →
+    // envelope, against serde_json and the same hash.
+    Interleaved {
+        issue: 2,
+        numerator: ("scanforpay-sign-pipeline", "ring"),
+        denominator: ("scanforpay-sign-baseline", "ring"),
+        at_most: true,
+        limit: 1.5,
+        judged: true,
+    },
+    // Issue 3: a request through HyperTransport (timeouts, limits, URL policy, tracing)
+    // against the same request through a bare hyper-util client, both to a loopback server.
+    Interleaved {
+        issue: 3,
+        numerator: ("transport-roundtrip", "ring"),
+        denominator: ("transport-raw-hyper", "ring"),
+        at_most: true,
+        limit: 1.10,
+        judged: true,
+    },
+    // Issue 17: keeping the key parsed must make a verification cheaper than parsing it
+    // every time.
+    Interleaved {
+        issue: 17,
+        numerator: ("verify-primitive", "aws_lc"),
+        denominator: ("verify-reparsed", "aws_lc"),
+        at_most: true,
+        limit: 1.0,
+        judged: true,
     },
     // Throughput against openssl: paybridge's verifications per second over openssl's (the
     // inverse of a time ratio), on the same kind of input (openssl verifies a 36-byte digest,

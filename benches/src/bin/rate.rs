@@ -16,6 +16,11 @@
 //! Alipay refund signed into its form), `alipay-sign-primitive` (the bare sign of the same
 //! sorted text), `alipay-verify-pipeline` (a reply's `…_response` value found in the raw text,
 //! verified and read) and `alipay-verify-primitive` (the bare verify of the same bytes).
+//! `verify-reparsed` is `verify-primitive` with aws-lc-rs parsing the key on every call, as
+//! before keys were kept parsed. `scanforpay-sign-pipeline` (ScanForPay's codec: typed refund →
+//! canonical JSON → keyed SHA-256 → envelope) runs against `scanforpay-sign-baseline`
+//! (`serde_json` and the same hash). `transport-roundtrip` (a 300-byte POST to a loopback hyper
+//! server through `HyperTransport`) runs against `transport-raw-hyper` (a bare hyper-util client).
 //!
 //! `canonical-small` / `canonical-4k` write the refund document, declared with its fields out
 //! of canonical order, as RFC 8785 canonical JSON; `serde-json-small` / `serde-json-4k` write it
@@ -129,6 +134,43 @@ fn operation(name: &str, backend: Backend) -> Operation {
                 })
             }
         }
+        "verify-reparsed" => {
+            // What every verification cost before the key was kept parsed: aws-lc-rs parsing
+            // the PKCS#1 key each time (the backend argument is not used).
+            let param = serde_json::to_string(&RefundNotificationParam::sample()).unwrap();
+            let signature = private.sign(param.as_bytes()).unwrap();
+            let pkcs1 = public.pkcs1_der().to_vec();
+            Box::new(move || {
+                aws_lc_rs::signature::UnparsedPublicKey::new(
+                    &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+                    black_box(&pkcs1),
+                )
+                .verify(black_box(param.as_bytes()), black_box(&signature))
+                .unwrap();
+            })
+        }
+        "scanforpay-sign-pipeline" => {
+            let (codec, body) = scanforpay_codec();
+            let at = paybridge_core::Timestamp::from_unix(1_532_513_165).unwrap();
+            Box::new(move || {
+                black_box(
+                    codec
+                        .encode_with(black_box(&body), "fd03f269318045758af08f6cf324fb0f", at)
+                        .unwrap(),
+                );
+            })
+        }
+        "scanforpay-sign-baseline" => {
+            let fixture = paybridge_benches::scanforpay_refund();
+            Box::new(move || {
+                let bytes = serde_json::to_vec(black_box(&fixture)).unwrap();
+                black_box(paybridge_sign::sha256_keyed_hex(
+                    &bytes,
+                    SCANFORPAY_KEY.as_bytes(),
+                ));
+            })
+        }
+        "transport-roundtrip" | "transport-raw-hyper" => transport_roundtrip(name),
         "verify-short" => {
             let message = [7u8; 32];
             let signature = private.sign(&message).unwrap();
@@ -329,6 +371,96 @@ fn backend(name: Option<&str>) -> Backend {
         other => panic!(
             "usage: rate OPERATION ring|aws_lc SECONDS | rate pair A B ring|aws_lc SECONDS (got {other:?})"
         ),
+    }
+}
+
+/// ScanForPay's test key, as the signing bench uses it.
+const SCANFORPAY_KEY: &str = "0123456789abcdef0123456789abcdef";
+
+/// ScanForPay's codec and the refund body the signing bench signs.
+fn scanforpay_codec() -> (
+    paybridge_scanforpay::Codec,
+    paybridge_scanforpay::wire::requests::RefundBody,
+) {
+    let codec = paybridge_scanforpay::Codec::new(
+        "https://pay.scanforpay.com",
+        "10001",
+        paybridge_sign::SecretString::new(SCANFORPAY_KEY),
+    )
+    .unwrap();
+    let fixture = paybridge_benches::scanforpay_refund();
+    let mut body = paybridge_scanforpay::wire::requests::RefundBody::new(
+        fixture.body.order_amount,
+        fixture.body.partner_order_no.clone(),
+        fixture.body.refund_no.clone(),
+    );
+    body.operator_id = Some(fixture.body.operator_id.clone());
+    body.terminal_no = Some(fixture.body.terminal_no.clone());
+    (codec, body)
+}
+
+/// The runtime and loopback server both transport operations use.
+struct Loopback {
+    runtime: tokio::runtime::Runtime,
+    uri: http::Uri,
+}
+
+/// One runtime and server for the process: a pair's two sides then differ only in the client.
+/// The runtime is single-threaded, so a round trip is the work of both ends and no thread
+/// hand-over (whose wake-up latency swung a pair's ratio from 0.65 to 1.74).
+fn loopback() -> &'static Loopback {
+    static LOOPBACK: std::sync::OnceLock<Loopback> = std::sync::OnceLock::new();
+    LOOPBACK.get_or_init(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let addr = runtime.block_on(paybridge_benches::loopback::server());
+        let uri = format!("http://{addr}/bluepay/open-api/payment/refund")
+            .parse()
+            .unwrap();
+        Loopback { runtime, uri }
+    })
+}
+
+/// A 300-byte POST to a loopback hyper server and its answer read whole: through
+/// `HyperTransport` (`transport-roundtrip`) or a bare hyper-util client (`transport-raw-hyper`).
+fn transport_roundtrip(name: &str) -> Operation {
+    use http_body_util::{BodyExt, Full};
+    use paybridge_benches::loopback::{RESPONSE, body_300, request};
+    use paybridge_transport::{HyperTransport, Transport, TransportConfig};
+
+    let Loopback { runtime, uri } = loopback();
+    let body = body_300();
+    if name == "transport-roundtrip" {
+        let transport =
+            runtime.block_on(async { HyperTransport::new(TransportConfig::default()).unwrap() });
+        Box::new(move || {
+            runtime.block_on(async {
+                let response = transport
+                    .send(black_box(request(uri, &body)))
+                    .await
+                    .unwrap();
+                assert_eq!(response.body().len(), RESPONSE.len());
+            });
+        })
+    } else {
+        let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        connector.set_nodelay(true);
+        let raw: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector);
+        Box::new(move || {
+            runtime.block_on(async {
+                let (parts, bytes) = black_box(request(uri, &body)).into_parts();
+                let response = raw
+                    .request(http::Request::from_parts(parts, Full::new(bytes)))
+                    .await
+                    .unwrap();
+                let bytes = response.into_body().collect().await.unwrap().to_bytes();
+                assert_eq!(bytes.len(), RESPONSE.len());
+            });
+        })
     }
 }
 
