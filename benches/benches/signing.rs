@@ -11,9 +11,6 @@ use paybridge_benches::{
     test_key,
 };
 use paybridge_bluepay::Codec;
-use paybridge_scanforpay::Codec as ScanForPayCodec;
-use paybridge_scanforpay::wire::requests::RefundBody as ScanForPayRefund;
-use paybridge_sign::SecretString;
 use paybridge_sign::{Backend, RsaPrivateKey, RsaPublicKey, canonical, sha256_keyed_hex};
 
 fn canonical_json(c: &mut Criterion) {
@@ -76,21 +73,9 @@ fn bluepay_sign(c: &mut Criterion) {
 
 fn scanforpay_sign(c: &mut Criterion) {
     let mut group = c.benchmark_group("scanforpay_sign");
-    let key = "0123456789abcdef0123456789abcdef";
-    let codec = ScanForPayCodec::new(
-        "https://pay.scanforpay.com",
-        "10001",
-        SecretString::new(key),
-    )
-    .unwrap();
+    let key = paybridge_benches::SCANFORPAY_KEY;
+    let (codec, body) = paybridge_benches::scanforpay_codec();
     let fixture = scanforpay_refund();
-    let mut body = ScanForPayRefund::new(
-        fixture.body.order_amount,
-        fixture.body.partner_order_no.clone(),
-        fixture.body.refund_no.clone(),
-    );
-    body.operator_id = Some(fixture.body.operator_id.clone());
-    body.terminal_no = Some(fixture.body.terminal_no.clone());
     let at = paybridge_core::Timestamp::from_unix(1_532_513_165).unwrap();
     // The production codec: typed request → canonical JSON written once → sha256(‖key) → hex →
     // the envelope with the bytes embedded unchanged (`encode_with` then wraps it in a request).

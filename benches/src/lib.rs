@@ -273,6 +273,36 @@ pub fn scanforpay_refund() -> ScanForPayRequest {
     }
 }
 
+/// The key ScanForPay's signing measurements hash with.
+pub const SCANFORPAY_KEY: &str = "0123456789abcdef0123456789abcdef";
+
+/// ScanForPay's codec with [`SCANFORPAY_KEY`], and the seed's refund as its wire body: what
+/// the signing measurements sign.
+///
+/// # Panics
+/// Never: the codec's settings are fixed and valid.
+#[allow(clippy::unwrap_used, reason = "fixed, valid settings")]
+pub fn scanforpay_codec() -> (
+    paybridge_scanforpay::Codec,
+    paybridge_scanforpay::wire::requests::RefundBody,
+) {
+    let codec = paybridge_scanforpay::Codec::new(
+        "https://pay.scanforpay.com",
+        "10001",
+        paybridge_sign::SecretString::new(SCANFORPAY_KEY),
+    )
+    .unwrap();
+    let fixture = scanforpay_refund();
+    let mut body = paybridge_scanforpay::wire::requests::RefundBody::new(
+        fixture.body.order_amount,
+        fixture.body.partner_order_no,
+        fixture.body.refund_no,
+    );
+    body.operator_id = Some(fixture.body.operator_id);
+    body.terminal_no = Some(fixture.body.terminal_no);
+    (codec, body)
+}
+
 /// A test key from paybridge-sign's fixtures.
 pub fn test_key(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

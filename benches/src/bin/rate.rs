@@ -150,7 +150,7 @@ fn operation(name: &str, backend: Backend) -> Operation {
             })
         }
         "scanforpay-sign-pipeline" => {
-            let (codec, body) = scanforpay_codec();
+            let (codec, body) = paybridge_benches::scanforpay_codec();
             let at = paybridge_core::Timestamp::from_unix(1_532_513_165).unwrap();
             Box::new(move || {
                 black_box(
@@ -166,7 +166,7 @@ fn operation(name: &str, backend: Backend) -> Operation {
                 let bytes = serde_json::to_vec(black_box(&fixture)).unwrap();
                 black_box(paybridge_sign::sha256_keyed_hex(
                     &bytes,
-                    SCANFORPAY_KEY.as_bytes(),
+                    paybridge_benches::SCANFORPAY_KEY.as_bytes(),
                 ));
             })
         }
@@ -372,31 +372,6 @@ fn backend(name: Option<&str>) -> Backend {
             "usage: rate OPERATION ring|aws_lc SECONDS | rate pair A B ring|aws_lc SECONDS (got {other:?})"
         ),
     }
-}
-
-/// ScanForPay's test key, as the signing bench uses it.
-const SCANFORPAY_KEY: &str = "0123456789abcdef0123456789abcdef";
-
-/// ScanForPay's codec and the refund body the signing bench signs.
-fn scanforpay_codec() -> (
-    paybridge_scanforpay::Codec,
-    paybridge_scanforpay::wire::requests::RefundBody,
-) {
-    let codec = paybridge_scanforpay::Codec::new(
-        "https://pay.scanforpay.com",
-        "10001",
-        paybridge_sign::SecretString::new(SCANFORPAY_KEY),
-    )
-    .unwrap();
-    let fixture = paybridge_benches::scanforpay_refund();
-    let mut body = paybridge_scanforpay::wire::requests::RefundBody::new(
-        fixture.body.order_amount,
-        fixture.body.partner_order_no.clone(),
-        fixture.body.refund_no.clone(),
-    );
-    body.operator_id = Some(fixture.body.operator_id.clone());
-    body.terminal_no = Some(fixture.body.terminal_no.clone());
-    (codec, body)
 }
 
 /// The runtime and loopback server both transport operations use.

@@ -1,7 +1,6 @@
 //! Group commit for the SQLite stores: one writer thread per store takes every change waiting,
 //! makes them in one transaction (one that fails leaves the others), syncs once, and only then
-//! answers each. The batch store and the notification store
-//! both write this way.
+//! answers each. The batch store and the notification store both write this way.
 
 use std::sync::mpsc::Receiver;
 

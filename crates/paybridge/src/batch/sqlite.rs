@@ -5,7 +5,7 @@
 //! on the machine's clock, which every process on it shares.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -238,7 +238,7 @@ impl SqliteBatchStore {
             .unwrap_or_else(|| Err(self.stopped()))
     }
 
-    /// Runs `ops` in one commit, each in its own savepoint, and answers each once it is on disk.
+    /// Runs `ops` in one commit (see [`commit_group`]), and answers each once it is on disk.
     async fn write_all(&self, ops: Vec<Op>) -> Vec<Result<Reply, StoreError>> {
         let count = ops.len();
         if count == 0 {
@@ -446,7 +446,7 @@ enum Reply {
 }
 
 /// Writes waiting for the writer, and who to tell when they are on disk. A job's writes go
-/// into one commit, each in its own savepoint, and are answered together.
+/// into one commit and are answered together.
 struct Job {
     ops: Vec<Op>,
     done: tokio::sync::oneshot::Sender<Vec<Result<Reply, StoreError>>>,
@@ -462,8 +462,8 @@ fn query_row<T, P: rusqlite::Params, F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::
     connection.prepare_cached(sql)?.query_row(params, f)
 }
 
-/// The writer: owns its own connection; takes every write waiting, applies each in its own
-/// savepoint inside one transaction, syncs once, then answers each.
+/// The writer: owns its own connection; takes every write waiting, applies them in one
+/// transaction (see [`commit_group`]), syncs once, then answers each.
 fn write_loop(connection: &Connection, store: &str, jobs: &std::sync::mpsc::Receiver<Job>) {
     while let Some(group) = next_group(jobs, 512) {
         let mut ops = Vec::new();
@@ -485,6 +485,27 @@ fn write_loop(connection: &Connection, store: &str, jobs: &std::sync::mpsc::Rece
             let _ = done.send(results.by_ref().take(count).collect());
         }
     }
+}
+
+/// A claim's UPDATE: the row's state, attempts and lease (`?1`–`?6`) and, `with_request`, the
+/// request it is sent with (`?7`–`?13`). Built once each: the writer runs it for every row.
+fn claim_sql(with_request: bool) -> &'static str {
+    fn build(request_columns: &str) -> String {
+        format!(
+            "UPDATE refunds SET state = ?3, attempts = attempts + ?4, claimed_by = ?5,
+                    lease_until = {NOW_MS} + ?6,
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'){request_columns}
+                 WHERE provider = ?1 AND refund_id = ?2"
+        )
+    }
+    static PLAIN: LazyLock<String> = LazyLock::new(|| build(""));
+    static WITH_REQUEST: LazyLock<String> = LazyLock::new(|| {
+        build(
+            ", amount_minor = ?7, currency = ?8, payment = ?9, order_ref = ?10,
+                    total_minor = ?11, reason_text = ?12, notify_url = ?13",
+        )
+    });
+    if with_request { &WITH_REQUEST } else { &PLAIN }
 }
 
 fn claim_in(
@@ -510,59 +531,40 @@ fn claim_in(
         } => {
             let new_state = if sending { RowState::Sending } else { prior };
             // One statement either way, so the claim needs no savepoint (see `Op`).
-            let request = match (write_request, request) {
+            let (state, attempts, owner_id, lease) = (
+                new_state.as_str(),
+                i64::from(sending),
+                owner.id(),
+                owner.lease_ms(),
+            );
+            let mut values: Vec<&dyn rusqlite::ToSql> =
+                vec![&provider, &refund_id, &state, &attempts, &owner_id, &lease];
+            let currency;
+            let writes = match (write_request, request) {
                 (true, Some(request)) => {
-                    exec(
-                        connection,
-                        &format!(
-                            "UPDATE refunds SET state = ?3, attempts = attempts + ?4,
-                                    claimed_by = ?5, lease_until = {NOW_MS} + ?6,
-                                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-                                    amount_minor = ?7, currency = ?8, payment = ?9,
-                                    order_ref = ?10, total_minor = ?11, reason_text = ?12,
-                                    notify_url = ?13
-                                 WHERE provider = ?1 AND refund_id = ?2"
-                        ),
-                        params![
-                            provider,
-                            refund_id,
-                            new_state.as_str(),
-                            i64::from(sending),
-                            owner.id(),
-                            owner.lease_ms(),
-                            request.amount.minor,
-                            request.amount.currency.code(),
-                            request.payment,
-                            request.order_ref,
-                            request.total_minor,
-                            request.reason,
-                            request.notify_url
-                        ],
-                    )
-                    .map_err(|e| fail(&e))?;
-                    Some(request.clone())
+                    currency = request.amount.currency.code();
+                    values.extend::<[&dyn rusqlite::ToSql; 7]>([
+                        &request.amount.minor,
+                        &currency,
+                        &request.payment,
+                        &request.order_ref,
+                        &request.total_minor,
+                        &request.reason,
+                        &request.notify_url,
+                    ]);
+                    Some(request)
                 }
-                _ => {
-                    exec(
-                        connection,
-                        &format!(
-                            "UPDATE refunds SET state = ?3, attempts = attempts + ?4,
-                                    claimed_by = ?5, lease_until = {NOW_MS} + ?6,
-                                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                                 WHERE provider = ?1 AND refund_id = ?2"
-                        ),
-                        params![
-                            provider,
-                            refund_id,
-                            new_state.as_str(),
-                            i64::from(sending),
-                            owner.id(),
-                            owner.lease_ms()
-                        ],
-                    )
-                    .map_err(|e| fail(&e))?;
-                    row.and_then(|r| r.request)
-                }
+                _ => None,
+            };
+            exec(
+                connection,
+                claim_sql(writes.is_some()),
+                rusqlite::params_from_iter(values),
+            )
+            .map_err(|e| fail(&e))?;
+            let request = match writes {
+                Some(request) => Some(request.clone()),
+                None => row.and_then(|r| r.request),
             };
             Ok(Claim::Taken {
                 prior,
